@@ -1,0 +1,107 @@
+/**
+ * One catalog of sluice errors. Every error carries a stable `code`, says whether retrying can
+ * help (`retriable`), and keeps what caused it (`cause`), the way kafkajs and fastify do.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'USAGE'
+  | 'PORT_IN_USE'
+  | 'PREREQUISITE_MISSING'
+  | 'COMPONENT_FAILED'
+  | 'COMPONENT_TIMEOUT'
+  | 'STACK_NOT_RUNNING'
+  | 'DB_ERROR'
+  | 'IDENTIFIER_INVALID';
+
+export interface SluiceErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+  /** Extra lines shown under the message, e.g. the tail of a server log. */
+  details?: string;
+}
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** A configuration value or option that is not one of the valid ones. */
+export class ConfigError extends SluiceError {
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+/** A command line that cannot be understood. */
+export class UsageError extends SluiceError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+/** A stack component (a server, the broker) that could not be prepared, started or reached. */
+export class StackError extends SluiceError {
+  readonly component: string;
+
+  constructor(code: ErrorCode, component: string, message: string, options?: SluiceErrorOptions) {
+    super(code, message, options);
+    this.component = component;
+  }
+}
+
+/** An error the database returned; the driver's error (with errno and SQL state) is the cause. */
+export class DatabaseError extends SluiceError {
+  readonly errno: number | undefined;
+  readonly sqlState: string | undefined;
+
+  constructor(message: string, cause: unknown) {
+    const driverError = cause as { errno?: number; sqlState?: string; code?: string } | undefined;
+    super('DB_ERROR', message, { cause, retriable: isTransientDriverError(driverError?.code) });
+    this.errno = driverError?.errno;
+    this.sqlState = driverError?.sqlState;
+  }
+}
+
+const TRANSIENT_DRIVER_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
+function isTransientDriverError(code: string | undefined): boolean {
+  return code !== undefined && TRANSIENT_DRIVER_CODES.has(code);
+}
+
+/** Renders an error for a person: message, details, and the chain of causes; no stack trace. */
+export function describeError(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  let depth = 0;
+  while (current !== undefined && current !== null && depth < 5) {
+    if (current instanceof Error) {
+      const code = (current as { code?: unknown }).code;
+      const prefix = depth === 0 ? 'error' : 'caused by';
+      lines.push(`${prefix}: ${current.message}${typeof code === 'string' ? ` [${code}]` : ''}`);
+      if (current instanceof SluiceError && current.details) lines.push(current.details);
+      current = current.cause;
+    } else {
+      lines.push(`${depth === 0 ? 'error' : 'caused by'}: ${String(current)}`);
+      current = undefined;
+    }
+    depth++;
+  }
+  return lines.join('\n');
+}
