@@ -193,7 +193,7 @@ export async function startKafka(
       });
     }
     try {
-      await describeKafka([`127.0.0.1:${spec.port}`]);
+      await describeKafka([`127.0.0.1:${spec.port}`], { withGroupCoordinator: true });
       progress(
         `${spec.name}: Kafka ${KAFKA_VERSION} broker ready on 127.0.0.1:${spec.port} (${elapsed(started)})`,
       );
@@ -221,7 +221,10 @@ async function clusterIdFor(dir: string): Promise<string> {
 }
 
 /** Asks the broker for cluster metadata; resolves with a one-line description when it answers. */
-export async function describeKafka(brokers: readonly string[]): Promise<string> {
+export async function describeKafka(
+  brokers: readonly string[],
+  options: { withGroupCoordinator?: boolean } = {},
+): Promise<string> {
   const kafka = new Kafka({
     clientId: 'sluice-stack',
     brokers: [...brokers],
@@ -233,6 +236,11 @@ export async function describeKafka(brokers: readonly string[]): Promise<string>
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
+    if (options.withGroupCoordinator) {
+      // The first group lookup creates __consumer_offsets; doing it here means every consumer
+      // afterwards finds its coordinator at once instead of logging retriable errors.
+      await admin.describeGroups(['sluice-stack-ready']);
+    }
     return `Kafka cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s)`;
   } finally {
     await admin.disconnect().catch(() => undefined);
