@@ -50,25 +50,28 @@ describe('sluice stack (the CLI, as a user runs it)', () => {
     await rm(scratchRoot, { recursive: true, force: true });
   });
 
-  localOnly('status --json reports the single server, a head with 2 leaves and the broker, all answering', async () => {
-    const result = await sluice(['stack', 'status', '--json', '--home', stack.home]);
-    expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout);
-    expect(report.healthy).toBe(true);
-    expect(report.components.map((c: { name: string }) => c.name)).toEqual([
-      'single',
-      'head',
-      'leaf1',
-      'leaf2',
-      'kafka',
-    ]);
-    expect(report.components.every((c: { answering: boolean }) => c.answering)).toBe(true);
-    expect(report.endpoints).toEqual({
-      single: endpointUrl(stack.single),
-      cluster: { head: endpointUrl(stack.cluster.head), leaves: stack.cluster.leaves.map(endpointUrl) },
-      kafka: { brokers: stack.brokers },
-    });
-  });
+  localOnly(
+    'status --json reports the single server, a head with 2 leaves and the broker, all answering',
+    async () => {
+      const result = await sluice(['stack', 'status', '--json', '--home', stack.home]);
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report.healthy).toBe(true);
+      expect(report.components.map((c: { name: string }) => c.name)).toEqual([
+        'single',
+        'head',
+        'leaf1',
+        'leaf2',
+        'kafka',
+      ]);
+      expect(report.components.every((c: { answering: boolean }) => c.answering)).toBe(true);
+      expect(report.endpoints).toEqual({
+        single: endpointUrl(stack.single),
+        cluster: { head: endpointUrl(stack.cluster.head), leaves: stack.cluster.leaves.map(endpointUrl) },
+        kafka: { brokers: stack.brokers },
+      });
+    },
+  );
 
   localOnly('up is idempotent: a second up keeps the running servers (same pids)', async () => {
     const before = JSON.parse((await sluice(['stack', 'status', '--json', '--home', stack.home])).stdout);
