@@ -76,7 +76,12 @@ async function dispatch(argv: readonly string[]): Promise<number> {
 
   switch (command) {
     case 'stack up': {
-      const report = await stackUp(config, progress);
+      const report = await stackUp(config, progress).catch((error: unknown) => {
+        progress(
+          `servers that did start keep running for inspection; stop them with: sluice stack down --home ${config.home}`,
+        );
+        throw error;
+      });
       process.stdout.write(`${values.json ? stackJson(report) : stackTable(report)}\n`);
       return report.components.every((component) => component.answering) ? 0 : 3;
     }

@@ -211,13 +211,24 @@ export async function startKafka(
   );
 }
 
-/** A KRaft cluster id (16 random bytes, base64url), kept so the storage is formatted once. */
+/** A KRaft cluster id, kept so the storage is formatted once. */
 async function clusterIdFor(dir: string): Promise<string> {
   const file = path.join(dir, 'cluster-id');
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const id = randomBytes(16).toString('base64url');
+  const id = newClusterId();
   await writeFile(file, `${id}\n`);
   return id;
+}
+
+/**
+ * 16 random bytes in base64url, like Kafka's Uuid.randomUuid(), which also never returns an id
+ * starting with '-': command-line parsers would take such an id for an option.
+ */
+export function newClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Asks the broker for cluster metadata; resolves with a one-line description when it answers. */

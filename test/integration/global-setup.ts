@@ -42,7 +42,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bufferPoolMb: 256,
   });
   const started = Date.now();
-  const report = await stackUp(config, progress);
+  let report: Awaited<ReturnType<typeof stackUp>>;
+  try {
+    report = await stackUp(config, progress);
+  } catch (error) {
+    // Whatever did start is in the state file; stop it rather than leave it running.
+    await stackDown(config, { purge: true }, progress);
+    throw error;
+  }
   progress(`stack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   const { single, cluster, kafka } = report.endpoints;
   if (!single || !cluster || !kafka) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KAFKA_VERSION, kafkaPom, kafkaServerProperties } from '../../../src/stack/kafka.ts';
+import { KAFKA_VERSION, kafkaPom, kafkaServerProperties, newClusterId } from '../../../src/stack/kafka.ts';
 
 describe('Kafka broker configuration', () => {
   it('pins the broker version in the pom Maven resolves', () => {
@@ -25,5 +25,17 @@ describe('Kafka broker configuration', () => {
     ]) {
       expect(lines).toContain(line);
     }
+  });
+});
+
+describe('KRaft cluster ids', () => {
+  it('are 22 base64url characters and never start with a dash', () => {
+    // 0xfb... encodes to a leading '-' in base64url; the first draw must be rejected.
+    const draws = [Buffer.alloc(16, 0xfb), Buffer.alloc(16, 0x41)];
+    const id = newClusterId(() => draws.shift()!);
+    expect(Buffer.alloc(16, 0xfb).toString('base64url').startsWith('-')).toBe(true);
+    expect(id).toBe(Buffer.alloc(16, 0x41).toString('base64url'));
+    expect(draws).toHaveLength(0);
+    for (let i = 0; i < 200; i++) expect(newClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   });
 });

@@ -1,0 +1,19 @@
+// Public API of sluice. Only re-exports live here.
+export {
+  resolveStackConfig,
+  type StackConfig,
+  type StackOptions,
+  TOPOLOGIES,
+  type Topology,
+} from './config.ts';
+export { type DbSession, openSession, withSession } from './db/driver.ts';
+export { type DbEndpoint, endpointUrl, parseDbUrl } from './db/endpoint.ts';
+export {
+  type ClusterEndpoints,
+  type ColumnSpec,
+  createShardedTable,
+  type ShardedTableOptions,
+} from './db/sharding.ts';
+export { ConfigError, DatabaseError, describeError, SluiceError, StackError } from './errors.ts';
+export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
+export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
