@@ -1,0 +1,21 @@
+import { ConfigError } from '../../errors.ts';
+import { type Dialect, type DialectName, mysqlFamilyDialect } from '../dialect.ts';
+
+/** MariaDB 10.11: the reference dialect. */
+export const mariadb: Dialect = mysqlFamilyDialect('mariadb');
+
+/** MySQL 8.0: same rendering as MariaDB for everything sluice emits today. */
+export const mysql: Dialect = mysqlFamilyDialect('mysql');
+
+/** SingleStore: no differences in the expressions compiled so far; its partition reads come with the reader. */
+export const singlestore: Dialect = mysqlFamilyDialect('singlestore');
+
+const DIALECTS: Record<DialectName, Dialect> = { mariadb, mysql, singlestore };
+
+export function dialectNamed(name: string): Dialect {
+  const dialect = DIALECTS[name as DialectName];
+  if (!dialect) {
+    throw new ConfigError(`unknown dialect '${name}'; valid dialects: ${Object.keys(DIALECTS).join(', ')}`);
+  }
+  return dialect;
+}
