@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from '../errors.ts';
 import { ensureTools, TOOLS } from './prerequisites.ts';
-import { elapsed, isOurProcess, logTail, sleep, spawnDaemon } from './processes.ts';
+import { elapsed, logTail, spawnDaemon } from './processes.ts';
 import type { Progress } from './progress.ts';
+import { waitUntilReady } from './readiness.ts';
 import type { ComponentRecord } from './types.ts';
 
 const run = promisify(execFile);
@@ -184,31 +185,19 @@ export async function startKafka(
     dir: spec.dir,
     logFile,
   };
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (!isOurProcess(pid, configFile)) {
-      throw new StackError('COMPONENT_FAILED', spec.name, `${spec.name} (Kafka) exited during startup`, {
-        details: `${logTail(record)}\n${logTail({ ...record, logFile: path.join(spec.dir, 'stdout.log') })}`,
-      });
-    }
-    try {
-      await describeKafka([`127.0.0.1:${spec.port}`], { withGroupCoordinator: true });
-      progress(
-        `${spec.name}: Kafka ${KAFKA_VERSION} broker ready on 127.0.0.1:${spec.port} (${elapsed(started)})`,
-      );
-      return record;
-    } catch (error) {
-      lastError = error;
-      await sleep(500);
-    }
-  }
-  throw new StackError(
-    'COMPONENT_TIMEOUT',
-    spec.name,
-    `${spec.name} (Kafka) did not answer a metadata request on port ${spec.port} within ${timeoutSeconds}s`,
-    { cause: lastError, details: logTail(record) },
+  await waitUntilReady(record, {
+    label: `${spec.name} (Kafka)`,
+    waitingFor: `a metadata request on port ${spec.port}`,
+    timeoutSeconds,
+    intervalMs: 500,
+    probe: () => describeKafka([`127.0.0.1:${spec.port}`], { withGroupCoordinator: true }),
+    // The JVM's own stdout holds what it printed before log4j was set up (bad options, no memory).
+    logs: () => `${logTail(record)}\n${logTail({ logFile: path.join(spec.dir, 'stdout.log') })}`,
+  });
+  progress(
+    `${spec.name}: Kafka ${KAFKA_VERSION} broker ready on 127.0.0.1:${spec.port} (${elapsed(started)})`,
   );
+  return record;
 }
 
 /** A KRaft cluster id, kept so the storage is formatted once. */

@@ -9,8 +9,9 @@ import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, DEFAULT_DATABASE } from '../db/endpoint.ts';
 import { StackError } from '../errors.ts';
 import { aptInstall, canUseApt, ensureTools, TOOLS } from './prerequisites.ts';
-import { elapsed, isOurProcess, logTail, sleep, spawnDaemon } from './processes.ts';
+import { elapsed, spawnDaemon } from './processes.ts';
 import type { Progress } from './progress.ts';
+import { waitUntilReady } from './readiness.ts';
 import type { ComponentRecord, ComponentRole } from './types.ts';
 
 const run = promisify(execFile);
@@ -172,7 +173,17 @@ export async function startMariaDb(
     dir: spec.dir,
     logFile,
   };
-  await waitForMariaDb(record, timeoutSeconds);
+  await waitUntilReady(record, {
+    label: `${spec.name} (MariaDB)`,
+    waitingFor: `on port ${spec.port}`,
+    timeoutSeconds,
+    intervalMs: 200,
+    probe: () =>
+      withSession(mariaDbEndpoint(spec.port), (session) => session.query('SELECT 1'), {
+        withoutDatabase: true,
+        connectTimeoutMs: 2000,
+      }),
+  });
   await withSession(
     mariaDbEndpoint(spec.port),
     (session) => session.query(`CREATE DATABASE IF NOT EXISTS ${DEFAULT_DATABASE}`),
@@ -180,37 +191,4 @@ export async function startMariaDb(
   );
   progress(`${spec.name}: MariaDB ${spec.role} ready on 127.0.0.1:${spec.port} (${elapsed(started)})`);
   return record;
-}
-
-async function waitForMariaDb(record: ComponentRecord, timeoutSeconds: number): Promise<void> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (!isOurProcess(record.pid!, record.marker!)) {
-      throw new StackError(
-        'COMPONENT_FAILED',
-        record.name,
-        `${record.name} (MariaDB) exited during startup`,
-        {
-          details: logTail(record),
-        },
-      );
-    }
-    try {
-      await withSession(mariaDbEndpoint(record.port), (session) => session.query('SELECT 1'), {
-        withoutDatabase: true,
-        connectTimeoutMs: 2000,
-      });
-      return;
-    } catch (error) {
-      lastError = error;
-      await sleep(200);
-    }
-  }
-  throw new StackError(
-    'COMPONENT_TIMEOUT',
-    record.name,
-    `${record.name} (MariaDB) did not answer on port ${record.port} within ${timeoutSeconds}s`,
-    { cause: lastError, details: logTail(record) },
-  );
 }
