@@ -2,6 +2,8 @@
  * The only module that imports mysql2. Everything else talks to a database through the small
  * `DbSession` shape below, so the driver can be swapped or wrapped in one place.
  */
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../errors.ts';
 import type { DbEndpoint } from './endpoint.ts';
@@ -11,8 +13,19 @@ export type Row = Record<string, unknown>;
 export interface DbSession {
   /** Runs one statement; values travel as parameters (`?`), never inside the SQL text. */
   query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Bulk-loads `source` into `table` with `LOAD DATA LOCAL INFILE` and returns the number of rows
+   * the server took. `source` is TSV in LOAD DATA's default escaping (see `tsv.ts`): one row per
+   * line, tab-separated `columns`, `\N` for NULL. It is read as the socket drains, so a source of
+   * any size streams in bounded memory. The rows are in the source, never in the SQL text.
+   * Without an enclosing transaction, rows sent before a failing source are kept.
+   */
+  loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number>;
   close(): Promise<void>;
 }
+
+/** TSV text for `loadInfile`, in chunks of any size (strings are sent as UTF-8). */
+export type LoadSource = AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
 
 export interface SessionOptions {
   /** Connect without selecting a schema (to create it, for instance). */
@@ -48,10 +61,96 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
         throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
       }
     },
+    async loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number> {
+      const sql = loadDataSql(table, columns);
+      // The socket mysql2 writes the file packets to: reading from the source waits while it is full.
+      const socket = (connection as unknown as { connection: { stream?: QueuedSocket } }).connection.stream;
+      let requested = false;
+      try {
+        const [result] = await connection.query({
+          sql,
+          infileStreamFactory: (name: string) => {
+            // The server asks back for the file the statement names; nothing else may be read.
+            if (name !== INFILE_NAME) throw new Error(`server asked for unexpected local file '${name}'`);
+            requested = true;
+            return sourceStream(source, socket);
+          },
+        });
+        return Number((result as { affectedRows?: number }).affectedRows ?? 0);
+      } catch (cause) {
+        const message = (cause as Error).message;
+        const hint = requested ? '' : ' (is local_infile enabled on the server?)';
+        throw new DatabaseError(
+          `LOAD DATA into ${table} failed on ${endpoint.host}:${endpoint.port}: ${message}${hint}`,
+          cause,
+        );
+      }
+    },
     async close(): Promise<void> {
       await connection.end().catch(() => connection.destroy());
     },
   };
+}
+
+type QueuedSocket = NodeJS.WritableStream & { readonly writableLength?: number };
+
+/** The name in the statement; the server echoes it back and the stream factory checks it. */
+const INFILE_NAME = 'sluice-stream.tsv';
+/** Bytes queued on the socket beyond which the source is not read until the socket drains. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** mysql2 sends each chunk as one packet; packets stay well below the 16 MiB protocol limit. */
+const MAX_PACKET_BYTES = 1024 * 1024;
+
+/** The LOAD DATA statement for the default TSV escaping, identifiers quoted. */
+export function loadDataSql(table: string, columns: readonly string[]): string {
+  const columnList = columns.map((column) => quoteIdentifier(column)).join(', ');
+  return (
+    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} INTO TABLE ${quoteIdentifier(table)} ` +
+    `CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
+    `(${columnList})`
+  );
+}
+
+/**
+ * The source as a Readable that mysql2 consumes in flowing mode. mysql2 ignores the socket's
+ * backpressure when it writes file packets, so the stream applies it: no chunk is pulled while
+ * more than MAX_QUEUED_BYTES wait in the socket.
+ */
+function sourceStream(source: LoadSource, socket: QueuedSocket | undefined): Readable {
+  const iterator =
+    Symbol.asyncIterator in source
+      ? (source as AsyncIterable<string | Buffer>)[Symbol.asyncIterator]()
+      : (source as Iterable<string | Buffer>)[Symbol.iterator]();
+  return new Readable({
+    read() {
+      void (async () => {
+        try {
+          if (socket && (socket.writableLength ?? 0) > MAX_QUEUED_BYTES) await once(socket, 'drain');
+          let chunk: Buffer;
+          do {
+            const next = await iterator.next();
+            if (next.done) {
+              this.push(null);
+              return;
+            }
+            chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+            // An empty push would neither send anything nor ask for more: skip empty chunks.
+          } while (chunk.length === 0);
+          for (let start = 0; start < chunk.length; start += MAX_PACKET_BYTES) {
+            this.push(chunk.subarray(start, start + MAX_PACKET_BYTES));
+          }
+        } catch (error) {
+          this.destroy(error as Error);
+        }
+      })();
+    },
+    destroy(error, callback) {
+      // Let a generator source run its finally blocks.
+      Promise.resolve(iterator.return?.())
+        .catch(() => undefined)
+        .finally(() => callback(error));
+    },
+  });
 }
 
 /** Opens a session, runs `work`, and always closes the session. */
