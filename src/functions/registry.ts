@@ -17,10 +17,6 @@ const plain =
   (args: readonly string[]): string =>
     `${sqlName}(${args.join(', ')})`;
 
-/** Units that dateTrunc / dateAdd take; keywords, not user values, so they are checked, not bound. */
-export const DATE_UNITS = ['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const;
-export type DateUnit = (typeof DATE_UNITS)[number];
-
 const spec = (name: string, minArgs: number, maxArgs: number, sql: FunctionSpec['sql']): FunctionSpec =>
   Object.freeze({ name, minArgs, maxArgs, sql });
 

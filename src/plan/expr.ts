@@ -154,10 +154,3 @@ export const Exprs = {
     Object.freeze({ kind: 'aggregate', fn, arg }),
   alias: (expr: Expr, name: string): AliasExpr => Object.freeze({ kind: 'alias', expr, name }),
 };
-
-/** The name a column takes in a result: an alias's name, a column's own name, else undefined. */
-export function outputName(expr: Expr): string | undefined {
-  if (expr.kind === 'alias') return expr.name;
-  if (expr.kind === 'column') return expr.name;
-  return undefined;
-}
