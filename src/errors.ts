@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'COMPONENT_FAILED'
   | 'COMPONENT_TIMEOUT'
   | 'DB_ERROR'
-  | 'IDENTIFIER_INVALID';
+  | 'IDENTIFIER_INVALID'
+  | 'PLAN_INVALID'
+  | 'TABLE_NOT_FOUND';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;
@@ -44,6 +46,19 @@ export class ConfigError extends SluiceError {
 export class UsageError extends SluiceError {
   constructor(message: string) {
     super('USAGE', message);
+  }
+}
+
+/**
+ * A DataFrame program that cannot run as written: a missing column, a clash of names, a verb
+ * used where it makes no sense. `context` holds the names involved (e.g. the available columns).
+ */
+export class PlanError extends SluiceError {
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, context: Record<string, unknown> = {}, code: ErrorCode = 'PLAN_INVALID') {
+    super(code, message);
+    this.context = Object.freeze({ ...context });
   }
 }
 

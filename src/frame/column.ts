@@ -4,7 +4,7 @@
  * turned into nodes here, once: a Column is used as it is, any other value becomes a literal.
  */
 import { ConfigError } from '../errors.ts';
-import { checkArity } from '../functions/registry.ts';
+import { checkArity, DATE_UNITS, type DateUnit } from '../functions/registry.ts';
 import {
   type AggregateFunction,
   type BinaryOp,
@@ -13,6 +13,9 @@ import {
   type Expr,
   Exprs,
   type LiteralValue,
+  type SortKey,
+  type WindowFrame,
+  type WindowFunction,
 } from '../plan/expr.ts';
 
 export type ColumnLike = Column | LiteralValue;
@@ -92,6 +95,25 @@ export class Column {
     }
     return new Column(Exprs.cast(this.node, to));
   }
+  /** Ascending order for orderBy (NULLs first unless `nulls: 'last'`). */
+  asc(options: { nulls?: 'first' | 'last' } = {}): SortOrder {
+    return new SortOrder(Exprs.sortKey(this.node, false, (options.nulls ?? 'first') === 'first'));
+  }
+  /** Descending order for orderBy (NULLs last unless `nulls: 'first'`). */
+  desc(options: { nulls?: 'first' | 'last' } = {}): SortOrder {
+    return new SortOrder(Exprs.sortKey(this.node, true, (options.nulls ?? 'last') === 'first'));
+  }
+  /** An aggregate as a window function: `fn.avg('x').over({ partitionBy: 'k', orderBy: 'd', rows: [-6, 0] })`. */
+  over(spec: WindowSpec = {}): Column {
+    const inner = this.node.kind === 'alias' ? this.node.expr : this.node;
+    if (inner.kind !== 'aggregate') {
+      throw new ConfigError(
+        'over() applies to an aggregate (fn.sum, fn.avg, ...) or a window function (fn.rank, fn.lag, ...)',
+      );
+    }
+    if (inner.fn === 'countDistinct') throw new ConfigError('countDistinct cannot be a window function');
+    return windowColumn(inner.fn, inner.arg ? [inner.arg] : [], spec);
+  }
   /** Names the result column. */
   as(name: string): Column {
     if (name === '') throw new ConfigError('a column alias cannot be empty');
@@ -102,6 +124,78 @@ export class Column {
   private binary(op: BinaryOp, other: ColumnLike): Column {
     return new Column(Exprs.binary(op, this.node, toExpr(other)));
   }
+}
+
+/** One ORDER BY key: `col('x').desc({ nulls: 'first' })`. */
+export class SortOrder {
+  constructor(readonly key: SortKey) {}
+}
+
+export type SortSpec = string | Column | SortOrder;
+
+export function toSortKey(spec: SortSpec): SortKey {
+  if (spec instanceof SortOrder) return spec.key;
+  if (spec instanceof Column) return Exprs.sortKey(spec.node);
+  if (typeof spec === 'string' && spec !== '') return Exprs.sortKey(Exprs.column(spec));
+  throw new ConfigError(
+    `expected a column name, a column or col(...).asc()/desc() to sort by, got ${String(spec)}`,
+  );
+}
+
+export interface WindowSpec {
+  readonly partitionBy?: string | Column | readonly (string | Column)[];
+  readonly orderBy?: SortSpec | readonly SortSpec[];
+  /** A frame in rows relative to the current row, e.g. [-6, 0]; null is unbounded. */
+  readonly rows?: readonly [number | null, number | null];
+}
+
+function windowColumn(
+  fnName: WindowFunction | AggregateFunction,
+  args: readonly Expr[],
+  spec: WindowSpec,
+): Column {
+  const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
+    value === undefined ? [] : Array.isArray(value) ? value : [value as T];
+  const partitionBy = list(spec.partitionBy).map((value) => asColumn(value as string | Column));
+  const orderBy = list(spec.orderBy).map((value) => toSortKey(value as SortSpec));
+  let frame: WindowFrame | undefined;
+  if (spec.rows !== undefined) {
+    const [start, end] = spec.rows;
+    for (const bound of [start, end]) {
+      if (bound !== null && !Number.isInteger(bound)) {
+        throw new ConfigError(`a window frame bound must be an integer or null, got ${String(bound)}`);
+      }
+    }
+    if (start !== null && end !== null && start > end) {
+      throw new ConfigError(`a window frame must start before it ends, got rows [${start}, ${end}]`);
+    }
+    frame = { start: start ?? undefined, end: end ?? undefined };
+  }
+  return new Column(Exprs.window(fnName, args, partitionBy, orderBy, frame));
+}
+
+/** A ranking or offset function waiting for its window: `fn.rank().over({ orderBy: 'x' })`. */
+export class WindowFunctionCall {
+  constructor(
+    private readonly name: WindowFunction,
+    private readonly args: readonly Expr[],
+  ) {}
+  over(spec: WindowSpec = {}): Column {
+    const needsOrder = ['rowNumber', 'rank', 'denseRank', 'lag', 'lead'];
+    if (needsOrder.includes(this.name) && spec.orderBy === undefined) {
+      throw new ConfigError(`${this.name}() needs an orderBy in its window`);
+    }
+    return windowColumn(this.name, this.args, spec);
+  }
+}
+
+function offsetFunction(name: 'lag' | 'lead') {
+  return (value: string | Column, offset = 1): WindowFunctionCall => {
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new ConfigError(`${name}() offset must be a non-negative integer, got ${offset}`);
+    }
+    return new WindowFunctionCall(name, [asColumn(value), Exprs.literal(offset)]);
+  };
 }
 
 export function toExpr(value: ColumnLike): Expr {
@@ -203,4 +297,24 @@ export const fn = {
   hour: scalar('hour'),
   dateDiff: (end: string | Column, start: string | Column) =>
     new Column(Exprs.call('dateDiff', [asColumn(end), asColumn(start)])),
+  /** The date truncated to the start of its `unit` (year, quarter, month, week, day, hour, minute, second). */
+  dateTrunc: (unit: DateUnit, value: string | Column) =>
+    new Column(Exprs.call('dateTrunc', [Exprs.literal(unitNamed(unit)), asColumn(value)])),
+  /** The date plus `amount` units (negative to subtract). */
+  dateAdd: (value: string | Column, amount: number | Column, unit: DateUnit) =>
+    new Column(Exprs.call('dateAdd', [asColumn(value), toExpr(amount), Exprs.literal(unitNamed(unit))])),
+  rowNumber: () => new WindowFunctionCall('rowNumber', []),
+  rank: () => new WindowFunctionCall('rank', []),
+  denseRank: () => new WindowFunctionCall('denseRank', []),
+  lag: offsetFunction('lag'),
+  lead: offsetFunction('lead'),
+  firstValue: (value: string | Column) => new WindowFunctionCall('firstValue', [asColumn(value)]),
+  lastValue: (value: string | Column) => new WindowFunctionCall('lastValue', [asColumn(value)]),
 };
+
+function unitNamed(unit: string): DateUnit {
+  if (!(DATE_UNITS as readonly string[]).includes(unit)) {
+    throw new ConfigError(`unknown date unit '${unit}'; valid units: ${DATE_UNITS.join(', ')}`);
+  }
+  return unit as DateUnit;
+}

@@ -10,6 +10,32 @@ export interface FunctionSpec {
   readonly maxArgs: number;
   /** Standard MySQL-family rendering from already-compiled argument SQL. */
   readonly sql: (args: readonly string[]) => string;
+  /**
+   * An argument that is an SQL keyword (a date unit), not a value: it must be a string literal
+   * from `allowed` and reaches `sql` as that keyword in lower case, never as a parameter.
+   */
+  readonly keywordArg?: { readonly index: number; readonly allowed: readonly string[] };
+}
+
+export const DATE_UNITS = ['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const;
+export type DateUnit = (typeof DATE_UNITS)[number];
+
+const TRUNC_FORMATS: Partial<Record<DateUnit, string>> = {
+  month: '%Y-%m-01',
+  day: '%Y-%m-%d',
+  hour: '%Y-%m-%d %H:00:00',
+  minute: '%Y-%m-%d %H:%i:00',
+  second: '%Y-%m-%d %H:%i:%s',
+};
+
+/** DATE_TRUNC for the MySQL family, which has none; `unit` is a validated keyword. */
+function dateTruncSql([unit, value]: readonly string[]): string {
+  if (unit === 'year') return `MAKEDATE(YEAR(${value}), 1)`;
+  if (unit === 'quarter') return `(MAKEDATE(YEAR(${value}), 1) + INTERVAL (QUARTER(${value}) - 1) QUARTER)`;
+  if (unit === 'week') return `(DATE(${value}) - INTERVAL WEEKDAY(${value}) DAY)`;
+  const format = TRUNC_FORMATS[unit as DateUnit]!;
+  const type = unit === 'month' || unit === 'day' ? 'DATE' : 'DATETIME';
+  return `CAST(DATE_FORMAT(${value}, '${format}') AS ${type})`;
 }
 
 const plain =
@@ -17,8 +43,13 @@ const plain =
   (args: readonly string[]): string =>
     `${sqlName}(${args.join(', ')})`;
 
-const spec = (name: string, minArgs: number, maxArgs: number, sql: FunctionSpec['sql']): FunctionSpec =>
-  Object.freeze({ name, minArgs, maxArgs, sql });
+const spec = (
+  name: string,
+  minArgs: number,
+  maxArgs: number,
+  sql: FunctionSpec['sql'],
+  keywordArg?: FunctionSpec['keywordArg'],
+): FunctionSpec => Object.freeze({ name, minArgs, maxArgs, sql, keywordArg });
 
 const SPECS: readonly FunctionSpec[] = [
   spec('abs', 1, 1, plain('ABS')),
@@ -45,6 +76,12 @@ const SPECS: readonly FunctionSpec[] = [
   spec('day', 1, 1, plain('DAYOFMONTH')),
   spec('hour', 1, 1, plain('HOUR')),
   spec('dateDiff', 2, 2, plain('DATEDIFF')),
+  spec('dateTrunc', 2, 2, dateTruncSql, { index: 0, allowed: DATE_UNITS }),
+  // dateAdd(value, amount, unit): the amount is a parameter, the unit a validated keyword.
+  spec('dateAdd', 3, 3, ([value, amount, unit]) => `(${value} + INTERVAL ${amount} ${unit!.toUpperCase()})`, {
+    index: 2,
+    allowed: DATE_UNITS,
+  }),
 ];
 
 const BY_NAME = new Map(SPECS.map((entry) => [entry.name, entry]));

@@ -102,6 +102,41 @@ export interface AggregateExpr {
   /** Undefined only for COUNT(*). */
   readonly arg: Expr | undefined;
 }
+/** Ranking and offset functions that exist only as window functions. */
+export const WINDOW_FUNCTIONS = [
+  'rowNumber',
+  'rank',
+  'denseRank',
+  'lag',
+  'lead',
+  'firstValue',
+  'lastValue',
+] as const;
+export type WindowFunction = (typeof WINDOW_FUNCTIONS)[number];
+
+export interface SortKey {
+  readonly expr: Expr;
+  readonly descending: boolean;
+  /** SQL's default: NULLs sort first ascending and last descending (MySQL family). */
+  readonly nullsFirst: boolean;
+}
+
+/** A frame in rows relative to the current row; undefined bounds are UNBOUNDED. */
+export interface WindowFrame {
+  readonly start: number | undefined;
+  readonly end: number | undefined;
+}
+
+export interface WindowExpr {
+  readonly kind: 'window';
+  readonly fn: WindowFunction | AggregateFunction;
+  readonly args: readonly Expr[];
+  readonly partitionBy: readonly Expr[];
+  readonly orderBy: readonly SortKey[];
+  /** Undefined: the SQL default frame (RANGE UNBOUNDED PRECEDING to CURRENT ROW when ordered). */
+  readonly frame: WindowFrame | undefined;
+}
+
 export interface AliasExpr {
   readonly kind: 'alias';
   readonly expr: Expr;
@@ -122,6 +157,7 @@ export type Expr =
   | CaseExpr
   | CallExpr
   | AggregateExpr
+  | WindowExpr
   | AliasExpr;
 
 export type ExprKind = Expr['kind'];
@@ -152,5 +188,131 @@ export const Exprs = {
     Object.freeze({ kind: 'call', name, args: Object.freeze([...args]) }),
   aggregate: (fn: AggregateFunction, arg?: Expr): AggregateExpr =>
     Object.freeze({ kind: 'aggregate', fn, arg }),
+  window: (
+    fn: WindowFunction | AggregateFunction,
+    args: readonly Expr[],
+    partitionBy: readonly Expr[],
+    orderBy: readonly SortKey[],
+    frame?: WindowFrame,
+  ): WindowExpr =>
+    Object.freeze({
+      kind: 'window',
+      fn,
+      args: Object.freeze([...args]),
+      partitionBy: Object.freeze([...partitionBy]),
+      orderBy: Object.freeze(orderBy.map((key) => Object.freeze({ ...key }))),
+      frame: frame ? Object.freeze({ ...frame }) : undefined,
+    }),
+  sortKey: (expr: Expr, descending = false, nullsFirst = !descending): SortKey =>
+    Object.freeze({ expr, descending, nullsFirst }),
   alias: (expr: Expr, name: string): AliasExpr => Object.freeze({ kind: 'alias', expr, name }),
 };
+
+/** The name a projected expression gets: its alias, its column name, or undefined. */
+export function exprName(expr: Expr): string | undefined {
+  if (expr.kind === 'alias') return expr.name;
+  if (expr.kind === 'column') return expr.name;
+  return undefined;
+}
+
+/** Strips an alias. */
+export function unalias(expr: Expr): Expr {
+  return expr.kind === 'alias' ? expr.expr : expr;
+}
+
+/** Every direct child expression, in a fixed order (for generic walks). */
+export function childExprs(expr: Expr): readonly Expr[] {
+  switch (expr.kind) {
+    case 'column':
+    case 'literal':
+      return [];
+    case 'binary':
+      return [expr.left, expr.right];
+    case 'not':
+    case 'negate':
+    case 'isNull':
+    case 'cast':
+      return [expr.operand];
+    case 'in':
+      return [expr.operand, ...expr.list];
+    case 'between':
+      return [expr.operand, expr.low, expr.high];
+    case 'like':
+      return [expr.operand, expr.pattern];
+    case 'case':
+      return [
+        ...expr.branches.flatMap((branch) => [branch.when, branch.result]),
+        ...(expr.otherwise ? [expr.otherwise] : []),
+      ];
+    case 'call':
+      return expr.args;
+    case 'aggregate':
+      return expr.arg ? [expr.arg] : [];
+    case 'window':
+      return [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)];
+    case 'alias':
+      return [expr.expr];
+  }
+}
+
+/** True when `predicate` holds for this node or any node below it. */
+export function someExpr(expr: Expr, predicate: (node: Expr) => boolean): boolean {
+  return predicate(expr) || childExprs(expr).some((child) => someExpr(child, predicate));
+}
+
+/** The column names an expression reads. */
+export function referencedColumns(expr: Expr, into = new Set<string>()): Set<string> {
+  if (expr.kind === 'column') into.add(expr.name);
+  for (const child of childExprs(expr)) referencedColumns(child, into);
+  return into;
+}
+
+export const containsAggregate = (expr: Expr): boolean => someExpr(expr, (node) => node.kind === 'aggregate');
+export const containsWindow = (expr: Expr): boolean => someExpr(expr, (node) => node.kind === 'window');
+
+/** Rebuilds an expression bottom-up, replacing nodes for which `replace` returns a node. */
+export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): Expr {
+  const replaced = replace(expr);
+  if (replaced) return replaced;
+  const m = (child: Expr) => mapExpr(child, replace);
+  switch (expr.kind) {
+    case 'column':
+    case 'literal':
+      return expr;
+    case 'binary':
+      return Exprs.binary(expr.op, m(expr.left), m(expr.right));
+    case 'not':
+      return Exprs.not(m(expr.operand));
+    case 'negate':
+      return Exprs.negate(m(expr.operand));
+    case 'isNull':
+      return Exprs.isNull(m(expr.operand), expr.negated);
+    case 'cast':
+      return Exprs.cast(m(expr.operand), expr.to);
+    case 'in':
+      return Exprs.in(m(expr.operand), expr.list.map(m), expr.negated);
+    case 'between':
+      return Exprs.between(m(expr.operand), m(expr.low), m(expr.high), expr.negated);
+    case 'like':
+      return Exprs.like(m(expr.operand), m(expr.pattern), expr.negated);
+    case 'case':
+      return Exprs.case(
+        expr.branches.map((branch) => ({ when: m(branch.when), result: m(branch.result) })),
+        expr.otherwise ? m(expr.otherwise) : undefined,
+      );
+    case 'call':
+      return Exprs.call(expr.name, expr.args.map(m));
+    case 'aggregate':
+      return Exprs.aggregate(expr.fn, expr.arg ? m(expr.arg) : undefined);
+    case 'window':
+      return Exprs.window(
+        expr.fn,
+        expr.args.map(m),
+        expr.partitionBy.map(m),
+        expr.orderBy.map((key) => Exprs.sortKey(m(key.expr), key.descending, key.nullsFirst)),
+        expr.frame,
+      );
+    case 'alias':
+      return Exprs.alias(m(expr.expr), expr.name);
+  }
+}

@@ -2,8 +2,9 @@
  * Expression nodes to SQL text plus parameters. Every literal becomes a `?` placeholder with its
  * value in `params`; no user value is ever written into the SQL text.
  */
+import { ConfigError } from '../errors.ts';
 import { checkArity, functionSpec } from '../functions/registry.ts';
-import type { AggregateFunction, Expr, ExprKind } from '../plan/expr.ts';
+import type { AggregateFunction, Expr, ExprKind, SortKey, WindowExpr } from '../plan/expr.ts';
 import type { Dialect } from './dialect.ts';
 
 /** The expression cannot be rendered for this database; the optimizer keeps it local instead. */
@@ -95,7 +96,10 @@ const RENDER: Renderers = {
       throw new NotPushable(`${ctx.dialect.name} has no function '${expr.name}'`);
     }
     checkArity(expr.name, expr.args.length);
-    const args = expr.args.map((arg) => compileExpr(arg, ctx));
+    const { keywordArg } = functionSpec(expr.name);
+    const args = expr.args.map((arg, index) =>
+      index === keywordArg?.index ? keyword(arg, keywordArg.allowed, expr.name) : compileExpr(arg, ctx),
+    );
     return ctx.dialect.renderFunction?.(expr.name, args) ?? functionSpec(expr.name).sql(args);
   },
   aggregate: (expr, ctx) => {
@@ -103,8 +107,83 @@ const RENDER: Renderers = {
     if (expr.arg === undefined) return 'COUNT(*)';
     return `${AGGREGATE_SQL[expr.fn]}(${compileExpr(expr.arg, ctx)})`;
   },
+  window: (expr, ctx) => compileWindow(expr, ctx),
   alias: (expr, ctx) => `${compileExpr(expr.expr, ctx)} AS ${ctx.dialect.quoteIdentifier(expr.name)}`,
 };
+
+/** A keyword argument (a date unit): only a string from the allowed list reaches the SQL text. */
+function keyword(arg: Expr, allowed: readonly string[], name: string): string {
+  const value = arg.kind === 'literal' && typeof arg.value === 'string' ? arg.value.toLowerCase() : undefined;
+  if (value === undefined || !allowed.includes(value)) {
+    throw new ConfigError(`${name}: the unit must be one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+const WINDOW_SQL = {
+  rowNumber: 'ROW_NUMBER',
+  rank: 'RANK',
+  denseRank: 'DENSE_RANK',
+  lag: 'LAG',
+  lead: 'LEAD',
+  firstValue: 'FIRST_VALUE',
+  lastValue: 'LAST_VALUE',
+} as const;
+
+function compileWindow(expr: WindowExpr, ctx: CompileContext): string {
+  let call: string;
+  if (expr.fn in WINDOW_SQL) {
+    const [value, offset] = expr.args;
+    const args: string[] = [];
+    if (value) args.push(compileExpr(value, ctx));
+    // Offsets are validated integers and must be constants in the OVER clause's function call.
+    if (offset) args.push(String(integerLiteral(offset, 'a lag/lead offset')));
+    call = `${WINDOW_SQL[expr.fn as keyof typeof WINDOW_SQL]}(${args.join(', ')})`;
+  } else {
+    call = compileExpr({ kind: 'aggregate', fn: expr.fn as AggregateFunction, arg: expr.args[0] }, ctx);
+  }
+  const clauses: string[] = [];
+  if (expr.partitionBy.length > 0) {
+    clauses.push(`PARTITION BY ${expr.partitionBy.map((key) => compileExpr(key, ctx)).join(', ')}`);
+  }
+  if (expr.orderBy.length > 0) clauses.push(`ORDER BY ${compileSortKeys(expr.orderBy, ctx)}`);
+  if (expr.frame)
+    clauses.push(
+      `ROWS BETWEEN ${frameBound(expr.frame.start, 'PRECEDING')} AND ${frameBound(expr.frame.end, 'FOLLOWING')}`,
+    );
+  return `${call} OVER (${clauses.join(' ')})`;
+}
+
+function integerLiteral(expr: Expr, what: string): number {
+  if (expr.kind !== 'literal' || typeof expr.value !== 'number' || !Number.isInteger(expr.value)) {
+    throw new NotPushable(`${what} must be an integer constant`);
+  }
+  return expr.value;
+}
+
+function frameBound(offset: number | undefined, unbounded: 'PRECEDING' | 'FOLLOWING'): string {
+  if (offset === undefined) return `UNBOUNDED ${unbounded}`;
+  if (offset === 0) return 'CURRENT ROW';
+  // Frame offsets are validated integers; the OVER clause takes no placeholders.
+  return offset < 0 ? `${-offset} PRECEDING` : `${offset} FOLLOWING`;
+}
+
+/**
+ * ORDER BY keys. The MySQL family sorts NULLs first ascending and last descending and has no
+ * NULLS FIRST/LAST, so any other placement sorts on `expr IS NULL` first.
+ */
+export function compileSortKeys(keys: readonly SortKey[], ctx: CompileContext): string {
+  return keys
+    .map((key) => {
+      const sql = compileExpr(key.expr, ctx);
+      const direction = key.descending ? 'DESC' : 'ASC';
+      const defaultNullsFirst = !key.descending;
+      if (key.nullsFirst === defaultNullsFirst) return `${sql} ${direction}`;
+      const nullOrder = key.nullsFirst ? 'DESC' : 'ASC';
+      return `(${sql} IS NULL) ${nullOrder}, ${sql} ${direction}`;
+    })
+    .join(', ');
+}
 
 export function compileExpr(expr: Expr, ctx: CompileContext): string {
   return (RENDER[expr.kind] as (expr: Expr, ctx: CompileContext) => string)(expr, ctx);

@@ -1,0 +1,116 @@
+/**
+ * The output columns of a plan, and the check that every column an expression names exists in
+ * its input. A plan that names a missing column fails here, naming it and the available ones.
+ */
+import { PlanError } from '../errors.ts';
+import { type Expr, exprName, referencedColumns, unalias } from './expr.ts';
+import type { Field, PlanNode } from './nodes.ts';
+
+export function outputFields(node: PlanNode): readonly Field[] {
+  switch (node.kind) {
+    case 'scan':
+    case 'sqlText':
+    case 'values':
+      return node.fields;
+    case 'filter': {
+      const fields = outputFields(node.input);
+      requireColumns(node.predicate, fields, 'filter');
+      return fields;
+    }
+    case 'jsFilter':
+    case 'sort':
+    case 'limit':
+    case 'distinct':
+      if (node.kind === 'sort') {
+        const fields = outputFields(node.input);
+        for (const key of node.keys) requireColumns(key.expr, fields, 'orderBy');
+        return fields;
+      }
+      return outputFields(node.input);
+    case 'mapBatches':
+      // Unknown until the function runs; later steps are checked against the real batches.
+      return [];
+    case 'project': {
+      const input = outputFields(node.input);
+      return node.exprs.map((expr) => {
+        requireColumns(expr, input, 'select');
+        return fieldOf(expr, input);
+      });
+    }
+    case 'aggregate': {
+      const input = outputFields(node.input);
+      return [...node.groupBy, ...node.aggregates].map((expr) => {
+        requireColumns(expr, input, 'groupBy/agg');
+        return fieldOf(expr, input);
+      });
+    }
+    case 'window': {
+      const input = outputFields(node.input);
+      const added = node.exprs.map((expr) => {
+        requireColumns(expr, input, 'window');
+        return fieldOf(expr, input);
+      });
+      return [...input.filter((field) => !added.some((a) => a.name === field.name)), ...added];
+    }
+    case 'join': {
+      const left = outputFields(node.left);
+      const right = outputFields(node.right);
+      for (const key of node.using) {
+        if (!left.some((f) => f.name === key) || !right.some((f) => f.name === key)) {
+          throw new PlanError(
+            `join key '${key}' must be a column of both sides; left has ${names(left)}; right has ${names(right)}`,
+          );
+        }
+      }
+      if (node.type === 'semi' || node.type === 'anti') {
+        if (node.on) requireColumns(node.on, [...left, ...right], 'join condition');
+        return left;
+      }
+      const rightRest = right.filter((field) => !node.using.includes(field.name));
+      const clash = rightRest.filter((field) => left.some((l) => l.name === field.name));
+      if (clash.length > 0) {
+        throw new PlanError(
+          `both sides of the join have column(s) ${clash.map((f) => `'${f.name}'`).join(', ')}; ` +
+            'rename one side (select(col(x).as(...))) or join on those names',
+        );
+      }
+      const all = [...left, ...rightRest];
+      if (node.on) requireColumns(node.on, all, 'join condition');
+      return all;
+    }
+    case 'union': {
+      const left = outputFields(node.left);
+      const right = outputFields(node.right);
+      if (left.length !== right.length && left.length > 0 && right.length > 0) {
+        throw new PlanError(
+          `union needs the same number of columns on both sides: ${names(left)} vs ${names(right)}`,
+        );
+      }
+      return left;
+    }
+  }
+}
+
+/** Every column `expr` reads must be in `fields`; the error names the missing and the available. */
+export function requireColumns(expr: Expr, fields: readonly Field[], where: string): void {
+  if (fields.length === 0) return; // after mapBatches: checked when the batches exist
+  for (const name of referencedColumns(expr)) {
+    if (!fields.some((field) => field.name === name)) {
+      throw new PlanError(`${where}: no column '${name}'; available columns: ${names(fields)}`, {
+        column: name,
+        available: fields.map((field) => field.name),
+      });
+    }
+  }
+}
+
+function fieldOf(expr: Expr, input: readonly Field[]): Field {
+  const name = exprName(expr);
+  if (name === undefined) throw new PlanError('every computed column needs a name (use .as(name))');
+  const inner = unalias(expr);
+  const sqlType =
+    inner.kind === 'column' ? input.find((field) => field.name === inner.name)?.sqlType : undefined;
+  return sqlType === undefined ? { name } : { name, sqlType };
+}
+
+const names = (fields: readonly Field[]) => fields.map((field) => field.name).join(', ') || '(none)';
