@@ -3,6 +3,10 @@
  * numbers (bigint beyond 2^53), DECIMAL as numbers, dates as 'YYYY-MM-DD', timestamps as
  * 'YYYY-MM-DD HH:MM:SS[.ffffff]', booleans as 1/0. A numeric column without NULLs is used as the
  * typed array it is, without a copy.
+ *
+ * Arrow JS slices value and offset buffers when it slices data, but keeps `offset` for the
+ * validity bitmap (and for booleans, whose bits are not sliced): values are read at `i`, bits at
+ * `offset + i`.
  */
 import {
   type Field as ArrowField,
@@ -80,14 +84,14 @@ type ChunkReader = (data: Data, out: Value[], at: number) => void;
 const readNumbers: ChunkReader = (data, out, at) => {
   const values = data.values as ArrayLike<number>;
   for (let i = 0; i < data.length; i++) {
-    out[at + i] = isValid(data, i) ? values[data.offset + i]! : null;
+    out[at + i] = isValid(data, i) ? values[i]! : null;
   }
 };
 
 const readBigInts: ChunkReader = (data, out, at) => {
   const values = data.values as ArrayLike<bigint>;
   for (let i = 0; i < data.length; i++) {
-    out[at + i] = isValid(data, i) ? normalizeInt(values[data.offset + i]!) : null;
+    out[at + i] = isValid(data, i) ? normalizeInt(values[i]!) : null;
   }
 };
 
@@ -109,7 +113,7 @@ function readDecimals(scale: number, bitWidth: number): ChunkReader {
         out[at + i] = null;
         continue;
       }
-      const base = (data.offset + i) * stride;
+      const base = i * stride;
       const w0 = words[base]!;
       const w1 = words[base + 1]!;
       let high = true;
@@ -145,7 +149,7 @@ function readTimestamps(unit: TimeUnit): ChunkReader {
     const values = data.values as ArrayLike<bigint | number>;
     for (let i = 0; i < data.length; i++) {
       out[at + i] = isValid(data, i)
-        ? formatEpochMicros(Math.floor(Number(values[data.offset + i]!) * factor))
+        ? formatEpochMicros(Math.floor(Number(values[i]!) * factor))
         : null;
     }
   };
@@ -160,7 +164,7 @@ function readTimes(unit: TimeUnit): ChunkReader {
         out[at + i] = null;
         continue;
       }
-      const micros = Math.floor(Number(values[data.offset + i]!) * factor);
+      const micros = Math.floor(Number(values[i]!) * factor);
       const sign = micros < 0 ? '-' : '';
       const abs = Math.abs(micros);
       const seconds = Math.floor(abs / 1e6);
@@ -185,7 +189,7 @@ const readDates =
         out[at + i] = null;
         continue;
       }
-      const raw = Number(values[data.offset + i]!);
+      const raw = Number(values[i]!);
       out[at + i] = formatDays(millis ? Math.floor(raw / 86_400_000) : raw);
     }
   };
@@ -194,8 +198,8 @@ const readDates =
 const readStrings: ChunkReader = (data, out, at) => {
   const offsets = data.valueOffsets as ArrayLike<number | bigint>;
   const bytes = data.values as Uint8Array;
-  const first = Number(offsets[data.offset]!);
-  const last = Number(offsets[data.offset + data.length]!);
+  const first = Number(offsets[0]!);
+  const last = Number(offsets[data.length]!);
   let ascii = true;
   for (let k = first; k < last; k++) {
     if (bytes[k]! > 0x7f) {
@@ -209,8 +213,8 @@ const readStrings: ChunkReader = (data, out, at) => {
       out[at + i] = null;
       continue;
     }
-    const start = Number(offsets[data.offset + i]!);
-    const end = Number(offsets[data.offset + i + 1]!);
+    const start = Number(offsets[i]!);
+    const end = Number(offsets[i + 1]!);
     out[at + i] = ascii ? whole.slice(start - first, end - first) : utf8.decode(bytes.subarray(start, end));
   }
 };
@@ -220,7 +224,7 @@ const readBinaries: ChunkReader = (data, out, at) => {
   const bytes = data.values as Uint8Array;
   for (let i = 0; i < data.length; i++) {
     out[at + i] = isValid(data, i)
-      ? bytes.slice(Number(offsets[data.offset + i]!), Number(offsets[data.offset + i + 1]!))
+      ? bytes.slice(Number(offsets[i]!), Number(offsets[i + 1]!))
       : null;
   }
 };
@@ -278,7 +282,7 @@ export function readVector(vector: Vector): ArrayLike<Value> {
       (type.typeId === Type.Float && (type as unknown as { precision: number }).precision > 0))
   ) {
     const data = chunks[0]!;
-    return (data.values as Float64Array).subarray(data.offset, data.offset + data.length);
+    return (data.values as Float64Array).subarray(0, data.length);
   }
   const out = new Array<Value>(vector.length);
   if (type.typeId === Type.Dictionary) {
@@ -289,7 +293,7 @@ export function readVector(vector: Vector): ArrayLike<Value> {
       const dictionary = dictionaryChunks[c] ? readVector(dictionaryChunks[c]!) : [];
       const indices = data.values as ArrayLike<number | bigint>;
       for (let i = 0; i < data.length; i++) {
-        out[at + i] = isValid(data, i) ? (dictionary[Number(indices[data.offset + i]!)] ?? null) : null;
+        out[at + i] = isValid(data, i) ? (dictionary[Number(indices[i]!)] ?? null) : null;
       }
       at += data.length;
     }
