@@ -148,9 +148,7 @@ function readTimestamps(unit: TimeUnit): ChunkReader {
   return (data, out, at) => {
     const values = data.values as ArrayLike<bigint | number>;
     for (let i = 0; i < data.length; i++) {
-      out[at + i] = isValid(data, i)
-        ? formatEpochMicros(Math.floor(Number(values[i]!) * factor))
-        : null;
+      out[at + i] = isValid(data, i) ? formatEpochMicros(Math.floor(Number(values[i]!) * factor)) : null;
     }
   };
 }
@@ -223,9 +221,7 @@ const readBinaries: ChunkReader = (data, out, at) => {
   const offsets = data.valueOffsets as ArrayLike<number | bigint>;
   const bytes = data.values as Uint8Array;
   for (let i = 0; i < data.length; i++) {
-    out[at + i] = isValid(data, i)
-      ? bytes.slice(Number(offsets[i]!), Number(offsets[i + 1]!))
-      : null;
+    out[at + i] = isValid(data, i) ? bytes.slice(Number(offsets[i]!), Number(offsets[i + 1]!)) : null;
   }
 };
 

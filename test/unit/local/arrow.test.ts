@@ -10,6 +10,7 @@ import {
   Int8,
   Int32,
   Int64,
+  makeVector,
   Null,
   Table,
   TimeMicrosecond,
@@ -140,7 +141,7 @@ describe('Arrow input becomes plain SQL values', () => {
 
   it('uses a numeric column without NULLs as its typed array, without copying', () => {
     const values = new Float64Array([1, 2, 3]);
-    const table = new Table({ x: vectorFromArray(values, new Float64()) });
+    const table = new Table({ x: makeVector(values) });
     const batch = batchFromArrow(table);
     expect(batch.columns[0]!.values).toBeInstanceOf(Float64Array);
     expect(Array.from(batch.columns[0]!.values as Float64Array)).toEqual([1, 2, 3]);
