@@ -18,7 +18,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
-import { type Batch, type LocalColumn, makeBatch } from './batch.ts';
+import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
 import { formatClock, formatDays, formatEpochMicros } from './temporal.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 import { normalizeInt } from './values.ts';
@@ -280,7 +280,7 @@ export function readVector(vector: Vector): ArrayLike<Value> {
     const data = chunks[0]!;
     return (data.values as Float64Array).subarray(0, data.length);
   }
-  const out = new Array<Value>(vector.length);
+  const out = nullValues(vector.length);
   if (type.typeId === Type.Dictionary) {
     const dictionaryChunks = chunks.map((data) => data.dictionary);
     let at = 0;
@@ -316,8 +316,7 @@ export function batchFromArrow(table: Table, fields: readonly Field[] = []): Bat
     const hint = fields.find((f) => f.name === field.name);
     const type =
       field.type.typeId === Type.Null ? (typeFromSqlName(hint?.sqlType) ?? T.null) : columnType(field, hint);
-    const values =
-      field.type.typeId === Type.Null ? new Array<Value>(table.numRows).fill(null) : readVector(vector);
+    const values = field.type.typeId === Type.Null ? nullValues(table.numRows) : readVector(vector);
     return { name: field.name, type, values };
   });
   return makeBatch(columns, table.numRows);

@@ -141,6 +141,46 @@ function asBigInt(value: Value): bigint | null {
   return null;
 }
 
+/**
+ * Text columns: when every value is ASCII, the whole column is encoded in one call and the offsets
+ * are the string lengths; otherwise each value is encoded on its own.
+ */
+function utf8Data(type: DataType, values: Values, columnType: SqlType): Data {
+  const length = values.length;
+  const texts = new Array<string | null>(length).fill(null);
+  let total = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    const text = value === null ? null : typeof value === 'string' ? value : toText(value, columnType);
+    texts[i] = text;
+    if (text !== null) total += text.length;
+  }
+  const joined = texts.join('');
+  const bytes = encoder.encode(joined);
+  if (bytes.length !== total) return variableWidth(type, texts, (value) => value as string | null);
+  const offsets = new Int32Array(length + 1);
+  const nulls = new Uint8Array((length + 7) >> 3);
+  let nullCount = 0;
+  let at = 0;
+  for (let i = 0; i < length; i++) {
+    const text = texts[i] ?? null;
+    if (text === null) nullCount++;
+    else {
+      nulls[i >> 3]! |= 1 << (i & 7);
+      at += text.length;
+    }
+    offsets[i + 1] = at;
+  }
+  return makeData({
+    type,
+    length,
+    nullCount,
+    nullBitmap: nullCount > 0 ? nulls : undefined,
+    valueOffsets: offsets,
+    data: bytes,
+  } as never);
+}
+
 function variableWidth(
   type: DataType,
   values: Values,
@@ -197,10 +237,26 @@ function decimalData(type: DataType, values: Values, columnType: SqlType): Data 
   for (let i = 0; i < length; i++) {
     const value = values[i]!;
     if (value === null) continue;
-    let unscaled: bigint;
+    const base = i * stride;
     if (typeof value === 'number' && Math.abs(value * factor) < 2 ** 52) {
-      unscaled = BigInt(Math.round(value * factor));
-    } else {
+      // The common case without BigInt: two's complement words from the magnitude.
+      const scaled = Math.round(value * factor);
+      const magnitude = Math.abs(scaled);
+      const low = magnitude % 4294967296;
+      const high = (magnitude - low) / 4294967296;
+      if (scaled >= 0) {
+        words[base] = low;
+        words[base + 1] = high;
+      } else {
+        const negatedLow = (~low >>> 0) + 1;
+        words[base] = negatedLow >>> 0;
+        words[base + 1] = ((~high >>> 0) + (negatedLow > 0xffffffff ? 1 : 0)) >>> 0;
+        for (let k = 2; k < stride; k++) words[base + k] = 0xffffffff;
+      }
+      continue;
+    }
+    let unscaled: bigint;
+    {
       const text =
         typeof value === 'number' ? formatDecimal(value, scale) : (toText(value, columnType) ?? '0');
       const [whole = '0', fraction = ''] = text.split('.');
@@ -208,7 +264,7 @@ function decimalData(type: DataType, values: Values, columnType: SqlType): Data 
     }
     let rest = BigInt.asUintN(bitWidth, unscaled);
     for (let k = 0; k < stride; k++) {
-      words[i * stride + k] = Number(rest & 0xffffffffn);
+      words[base + k] = Number(rest & 0xffffffffn);
       rest >>= 32n;
     }
   }
@@ -293,12 +349,14 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
         value instanceof Uint8Array ? value : encoder.encode(toText(value, columnType) ?? ''),
       );
     case Type.Utf8:
-      return variableWidth(type, values, (value) =>
-        value instanceof Uint8Array ? value : toText(value, columnType),
-      );
+      return columnType.kind === 'binary'
+        ? variableWidth(type, values, (value) =>
+            value instanceof Uint8Array ? value : toText(value, columnType),
+          )
+        : utf8Data(type, values, columnType);
     default:
       // LargeUtf8, views, dictionaries and the rest leave as plain strings.
-      return variableWidth(new Utf8(), values, (value) => toText(value, columnType));
+      return utf8Data(new Utf8(), values, columnType);
   }
 }
 

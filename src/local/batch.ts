@@ -34,12 +34,47 @@ export function findColumn(batch: Batch, name: string, where: string): LocalColu
   return column;
 }
 
-/** The values at `rows`, in that order; an index of -1 gives NULL (the missing side of an outer join). */
-export function takeValues(values: Values, rows: ArrayLike<number>): Value[] {
-  const out = new Array<Value>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
+/**
+ * A column of NULLs to fill in. (`new Array(n)` alone gives V8's slow dictionary elements for
+ * large n; filling makes it a fast packed array.)
+ */
+export function nullValues(length: number): Value[] {
+  return new Array<Value>(length).fill(null);
+}
+
+type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array;
+type NumericArrayConstructor = new (length: number) => NumericArray;
+
+const isNumericArray = (values: Values): values is NumericArray =>
+  ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
+
+/**
+ * The values at `rows`, in that order; an index of -1 gives NULL (the missing side of an outer
+ * join). A typed array stays a typed array of its kind when no NULL is asked for.
+ */
+export function takeValues(values: Values, rows: ArrayLike<number>): Values {
+  const length = rows.length;
+  if (isNumericArray(values)) {
+    let complete = true;
+    for (let i = 0; i < length && complete; i++) complete = rows[i]! >= 0;
+    if (complete) {
+      const out = new (values.constructor as NumericArrayConstructor)(length);
+      for (let i = 0; i < length; i++) out[i] = values[rows[i]!]!;
+      return out;
+    }
+  }
+  const out = nullValues(length);
+  for (let i = 0; i < length; i++) {
     const row = rows[i]!;
-    out[i] = row < 0 ? null : values[row]!;
+    if (row >= 0) out[i] = values[row]!;
   }
   return out;
 }
@@ -62,11 +97,6 @@ export function sliceRows(batch: Batch, start: number, end: number): Batch {
     })),
     to - from,
   );
-}
-
-/** A column of one repeated value. */
-export function constantValues(value: Value, length: number): Value[] {
-  return new Array<Value>(length).fill(value);
 }
 
 /** 0, 1, ..., n - 1. */

@@ -52,5 +52,14 @@ const trimTrailingSpaces = (text: string) => (text.endsWith(' ') ? text.replace(
  */
 export function collationKey(collation: Collation): (text: string) => string {
   if (collation === 'binary') return (text) => text;
-  return (text) => trimTrailingSpaces(foldCharacters(text));
+  // Columns repeat their values: a bounded cache saves folding the same string again.
+  const cache = new Map<string, string>();
+  return (text) => {
+    let key = cache.get(text);
+    if (key === undefined) {
+      key = trimTrailingSpaces(foldCharacters(text));
+      if (cache.size < 65_536) cache.set(text, key);
+    }
+    return key;
+  };
 }

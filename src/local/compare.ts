@@ -136,7 +136,7 @@ export function orderKey(type: SqlType, collation: Collation): KeyFn {
 
 /** A column of keys. */
 export function keysOf(values: ArrayLike<Value>, key: KeyFn): (Key | null)[] {
-  const out = new Array<Key | null>(values.length);
+  const out = new Array<Key | null>(values.length).fill(null);
   for (let i = 0; i < values.length; i++) out[i] = key(values[i]!);
   return out;
 }

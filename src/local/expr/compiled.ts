@@ -2,7 +2,7 @@
  * A compiled expression: its static type and a function from a row number of the batch it was
  * compiled against to the value. Constant subtrees are evaluated once, at compile time.
  */
-import type { Batch, Values } from '../batch.ts';
+import { type Batch, nullValues, type Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
 import { type SqlType, T, type Value } from '../types.ts';
 import { roundDecimal, toDouble, toNumber, toText } from '../values.ts';
@@ -35,19 +35,39 @@ export function derived(
   return { type, evaluate, constant: false };
 }
 
-/** The expression's value for every row of a batch of `length` rows, rounded as the database shows it. */
+/**
+ * The expression's value for every row of a batch of `length` rows, rounded as the database shows
+ * it. Numbers go into a Float64Array until a value is not a number (a NULL, a bigint), so numeric
+ * columns without NULLs are never boxed.
+ */
 export function evaluateAll(compiled: Compiled, length: number): Values {
-  const out = new Array<Value>(length);
-  const { evaluate } = compiled;
-  for (let row = 0; row < length; row++) out[row] = evaluate(row);
-  return presentValues(compiled.type, out);
+  const { evaluate, type } = compiled;
+  let start = 0;
+  let out: Value[];
+  if (type.kind === 'int' || type.kind === 'decimal' || type.kind === 'double') {
+    const numbers = new Float64Array(length);
+    for (; start < length; start++) {
+      const value = evaluate(start);
+      if (typeof value !== 'number') break;
+      numbers[start] = value;
+    }
+    if (start === length) return presentValues(type, numbers);
+    out = nullValues(length);
+    for (let row = 0; row < start; row++) out[row] = numbers[row]!;
+  } else {
+    out = nullValues(length);
+  }
+  for (let row = start; row < length; row++) out[row] = evaluate(row);
+  return presentValues(type, out);
 }
+
+type MutableValues = { [index: number]: Value; readonly length: number };
 
 /**
  * Values rounded to the digits the database shows for their type: a DECIMAL to its scale (1/3 is
  * 0.3333), a DOUBLE whose scale MariaDB fixes (STDDEV of an integer column) to that scale.
  */
-export function presentValues(type: SqlType, values: Value[]): Value[] {
+export function presentValues<V extends MutableValues | Float64Array>(type: SqlType, values: V): V {
   const scale = type.scale;
   if (scale === undefined || (type.kind !== 'decimal' && type.kind !== 'double')) return values;
   for (let i = 0; i < values.length; i++) {

@@ -113,7 +113,7 @@ function runningExtreme(
   max: boolean,
 ): () => RunningAggregate {
   const key = orderKey(type, collation);
-  const keys: (Key | null)[] = new Array(values.length);
+  const keys: (Key | null)[] = new Array(values.length).fill(null);
   for (let i = 0; i < values.length; i++) keys[i] = key(values[i]!);
   return () => {
     const queue: number[] = [];

@@ -7,13 +7,13 @@
 import { PlanError } from '../../errors.ts';
 import { type Expr, referencedColumns } from '../../plan/expr.ts';
 import type { JoinNode } from '../../plan/nodes.ts';
-import { type Batch, findColumn, type LocalColumn, makeBatch, takeValues } from '../batch.ts';
+import { type Batch, findColumn, type LocalColumn, makeBatch, nullValues, takeValues } from '../batch.ts';
 import { comparisonKeys, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
 import { equalKeyPairs, type KeyValues } from '../relational.ts';
-import { mergeTypes, type Value } from '../types.ts';
+import { mergeTypes } from '../types.ts';
 
 interface KeyPair {
   readonly left: Expr;
@@ -81,7 +81,7 @@ function pairColumns(
     if (node.type === 'right') return { ...other, values: takeValues(other.values, rightRows) };
     // FULL: the key from whichever side has the row.
     const type = mergeTypes(column.type, other.type);
-    const values = new Array<Value>(leftRows.length);
+    const values = nullValues(leftRows.length);
     for (let i = 0; i < leftRows.length; i++) {
       const l = leftRows[i]!;
       values[i] =

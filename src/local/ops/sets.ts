@@ -1,6 +1,6 @@
 /** DISTINCT and UNION [ALL]: duplicates are rows equal column by column as the database compares them. */
 import { PlanError } from '../../errors.ts';
-import { type Batch, type LocalColumn, makeBatch, takeRows, type Values } from '../batch.ts';
+import { type Batch, type LocalColumn, makeBatch, nullValues, takeRows, type Values } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import type { ExecContext } from '../context.ts';
 import { convertValue } from '../expr/compiled.ts';
@@ -32,7 +32,7 @@ export function unionBatches(left: Batch, right: Batch, all: boolean, context: E
   const columns: LocalColumn[] = left.columns.map((l, index) => {
     const r = right.columns[index]!;
     const type = mergeTypes(l.type, r.type);
-    const values = new Array<Value>(length);
+    const values = nullValues(length);
     appendConverted(values, 0, l.values, l.type, type);
     appendConverted(values, left.length, r.values, r.type, type);
     return { name: l.name, type, values };

@@ -17,7 +17,7 @@ import {
   unalias,
   type WindowExpr,
 } from '../../plan/expr.ts';
-import { type Batch, type LocalColumn, makeBatch } from '../batch.ts';
+import { type Batch, type LocalColumn, makeBatch, nullValues } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
@@ -112,7 +112,7 @@ function computeWindow(
   const arg = expr.args[0] ? compileExpr(expr.args[0], scope) : undefined;
   const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
   const { partitions, sortKeys } = orderRows(batch, expr, context);
-  const out = new Array<Value>(batch.length).fill(null);
+  const out = nullValues(batch.length);
   const fn = expr.fn;
 
   if (isAggregate(fn)) {
