@@ -26,9 +26,14 @@ export function makeBatch(columns: readonly LocalColumn[], length: number): Batc
 export function findColumn(batch: Batch, name: string, where: string): LocalColumn {
   const column = batch.columns.find((c) => c.name === name);
   if (!column) {
+    // Internal columns (aggregate and window results being combined) start with NUL.
+    const available = batch.columns.map((c) => c.name).filter((n) => !n.startsWith('\u0000'));
     throw new PlanError(
-      `${where}: no column '${name}'; available columns: ${batch.columns.map((c) => c.name).join(', ') || '(none)'}`,
-      { column: name, available: batch.columns.map((c) => c.name) },
+      `${where}: no column '${name}'; available columns: ${available.join(', ') || '(none)'}`,
+      {
+        column: name,
+        available,
+      },
     );
   }
   return column;

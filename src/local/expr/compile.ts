@@ -37,7 +37,9 @@ export function literal(value: LiteralValue): Compiled {
   if (typeof value === 'boolean') return constant(T.int, value ? 1 : 0);
   if (typeof value === 'bigint') return constant(T.int, normalizeInt(value));
   if (typeof value === 'number') {
-    if (Number.isInteger(value) && Number.isSafeInteger(value)) return constant(T.int, value);
+    if (Number.isSafeInteger(value)) return constant(T.int, value);
+    if (Number.isInteger(value) && Math.abs(value) < 1e21)
+      return constant(T.int, normalizeInt(BigInt(value)));
     const text = String(value);
     if (!Number.isFinite(value) || /e/i.test(text)) return constant(T.double, value);
     const scale = text.length - text.indexOf('.') - 1;

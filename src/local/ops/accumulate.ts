@@ -9,7 +9,7 @@ import type { Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
 import { groupKey, keysOf, orderKey } from '../compare.ts';
 import { groupRows } from '../relational.ts';
-import { computed, isExactNumeric, type SqlType, scaleOf, T, type Value } from '../types.ts';
+import { isExactNumeric, type SqlType, scaleOf, T, type Value } from '../types.ts';
 import { normalizeInt, roundDecimal, toNumber } from '../values.ts';
 
 /** Rows grouped: the group of each row, and how many groups (one for a global aggregate, even of no rows). */
@@ -31,7 +31,8 @@ export function aggregateType(fn: AggregateFunction, arg: SqlType | undefined): 
       return T.int;
     case 'min':
     case 'max':
-      return computed(arg ?? T.null);
+      // One of the values: a column keeps its Arrow type.
+      return arg ?? T.null;
     case 'sum':
       if (arg?.kind === 'int') return T.int;
       if (arg?.kind === 'decimal') return T.decimal(arg.scale ?? 0, arg.inexact);

@@ -15,11 +15,11 @@ import {
   someExpr,
   unalias,
 } from '../../plan/expr.ts';
-import { type Batch, type LocalColumn, makeBatch, takeValues } from '../batch.ts';
+import { type Batch, findColumn, type LocalColumn, makeBatch, takeValues } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
-import { evaluateAll } from '../expr/compiled.ts';
+import { evaluateAll, presentValues } from '../expr/compiled.ts';
 import { groupRows } from '../relational.ts';
 import { computed } from '../types.ts';
 import { aggregate, type Grouping } from './accumulate.ts';
@@ -40,6 +40,10 @@ export function aggregateRows(
     }
   }
   const keyColumns = groupBy.map((expr) => projectColumn(batch, expr, context, 'groupBy'));
+  const visible = new Set([...batch.columns.map((c) => c.name), ...keyColumns.map((c) => c.name)]);
+  for (const expr of aggregates) {
+    for (const name of referencedColumns(expr)) if (!visible.has(name)) findColumn(batch, name, 'agg');
+  }
   let grouping: Grouping;
   let firstRows: ArrayLike<number>;
   if (keyColumns.length === 0) {
@@ -90,7 +94,13 @@ export function aggregateRows(
   const outputs = aggregates.map((expr, index) => {
     const name = exprName(expr);
     if (name === undefined) throw new PlanError('agg: every aggregate needs a name (use .as(name))');
-    const compiled = compileExpr(rewritten[index]!, scopeOf(perGroup, context, 'agg'));
+    const inner = rewritten[index]!;
+    // A bare aggregate (or a column) passes its values and type through, Arrow type included.
+    if (inner.kind === 'column') {
+      const column = findColumn(perGroup, inner.name, 'agg');
+      return { ...column, name, values: presentValues(column.type, Array.from(column.values)) };
+    }
+    const compiled = compileExpr(inner, scopeOf(perGroup, context, 'agg'));
     return { name, type: computed(compiled.type), values: evaluateAll(compiled, grouping.count) };
   });
   return makeBatch([...groupKeyColumns, ...outputs], grouping.count);

@@ -166,7 +166,8 @@ function computeWindow(
     }
   }
   const ranking = fn === 'rowNumber' || fn === 'rank' || fn === 'denseRank';
-  return { type: ranking ? T.int : computed(arg?.type ?? T.null), values: out };
+  // LAG, LEAD, FIRST_VALUE and LAST_VALUE give values of their argument: a column keeps its Arrow type.
+  return { type: ranking ? T.int : (arg?.type ?? T.null), values: out };
 }
 
 /**

@@ -181,4 +181,28 @@ describe('aggregate', () => {
     );
     expect(await run(plan, bigInputs)).toEqual([{ s: 2n ** 61n + 1n }]);
   });
+
+  it('MIN and MAX of a column keep its Arrow type; computed aggregates get their own', async () => {
+    const { executeLocal } = await import('../../../src/local/execute.ts');
+    const plan = Plans.aggregate(
+      node,
+      [],
+      [fn.min('d').as('mn'), fn.max('i').as('mx'), fn.sum('d').as('s'), fn.count().as('n')].map(
+        (c) => c.node,
+      ),
+    );
+    const result = await executeLocal(plan, inputs);
+    expect(result.schema.fields.map((field) => String(field.type))).toEqual([
+      'Decimal[10e+2]',
+      'Int32',
+      'Float64',
+      'Int64',
+    ]);
+    expect(await run(plan, inputs)).toEqual([{ mn: 1.1, mx: 5, s: 11.68, n: 5 }]);
+  });
+
+  it('names a missing column without the internal ones', async () => {
+    const plan = Plans.aggregate(node, [col('k').node], [fn.sum('i').plus(col('nope')).as('x').node]);
+    await expect(run(plan, inputs)).rejects.toThrow(/no column 'nope'; available columns: k, i, d, f$/);
+  });
 });

@@ -24,6 +24,7 @@ describe('operators follow MariaDB', () => {
     ['negate', col('a').negate(), -7],
     ['negate a string', lit('5').negate(), -5],
     ['big integers stay exact', lit(9007199254740993n).plus(1), 9007199254740994n],
+    ['an integer number beyond 2^53 is an integer', lit(2 ** 60).minus(1), 2n ** 60n - 1n],
   ])('%s', async (_name, column, expected) => {
     expect(await valueOf(column)).toEqual(expected);
   });
