@@ -67,12 +67,21 @@ async function time(fnToTime: () => unknown): Promise<number> {
   return (used.user + used.system) / 1e6;
 }
 
+async function wallTime(fnToTime: () => unknown): Promise<number> {
+  const started = performance.now();
+  await fnToTime();
+  return (performance.now() - started) / 1000;
+}
+
 const table = generate();
 const small = (() => {
   const keys = Int32Array.from({ length: 1000 }, (_, i) => i + 1);
   return new Table({
     k: makeVector(keys),
-    label: vectorFromArray(Array.from(keys, (key) => `label-${key}`), new Utf8()),
+    label: vectorFromArray(
+      Array.from(keys, (key) => `label-${key}`),
+      new Utf8(),
+    ),
   });
 })();
 const inputs = new Map([
@@ -91,9 +100,13 @@ const queries: Record<string, PlanNode> = {
   'group by int key (1000 groups): count, sum, avg, min, max': Plans.aggregate(
     t,
     [col('k').node],
-    [fn.count().as('n'), fn.sum('v').as('sv'), fn.avg('d').as('ad'), fn.min('v').as('mn'), fn.max('g').as('mx')].map(
-      (c) => c.node,
-    ),
+    [
+      fn.count().as('n'),
+      fn.sum('v').as('sv'),
+      fn.avg('d').as('ad'),
+      fn.min('v').as('mn'),
+      fn.max('g').as('mx'),
+    ].map((c) => c.node),
   ),
   'group by string and int (100k groups): count, sum': Plans.aggregate(
     t,
@@ -111,21 +124,41 @@ const queries: Record<string, PlanNode> = {
   'join 1000-row table on int key': Plans.join(t, s, 'inner', ['k']),
 };
 
-const results: { query: string; medianCpuSeconds: number; rowsPerCpuSecond: number; outputRows: number }[] = [];
+const results: {
+  query: string;
+  medianCpuSeconds: number;
+  medianWallSeconds: number;
+  rowsPerCpuSecond: number;
+  outputRows: number;
+}[] = [];
 for (const [name, plan] of Object.entries(queries)) {
   let outputRows = 0;
   await executeLocal(plan, inputs); // warm-up
   const times: number[] = [];
+  const walls: number[] = [];
   for (let run = 0; run < runs; run++) {
-    times.push(
-      await time(async () => {
-        outputRows = (await executeLocal(plan, inputs)).numRows;
+    let cpu = 0;
+    walls.push(
+      await wallTime(async () => {
+        cpu = await time(async () => {
+          outputRows = (await executeLocal(plan, inputs)).numRows;
+        });
       }),
     );
+    times.push(cpu);
   }
   const medianCpuSeconds = median(times);
-  results.push({ query: name, medianCpuSeconds, rowsPerCpuSecond: Math.round(rows / medianCpuSeconds), outputRows });
-  process.stderr.write(`${name}: ${medianCpuSeconds.toFixed(3)} CPU s (${outputRows} rows out)\n`);
+  const medianWallSeconds = median(walls);
+  results.push({
+    query: name,
+    medianCpuSeconds,
+    medianWallSeconds,
+    rowsPerCpuSecond: Math.round(rows / medianCpuSeconds),
+    outputRows,
+  });
+  process.stderr.write(
+    `${name}: ${medianCpuSeconds.toFixed(3)} CPU s, ${medianWallSeconds.toFixed(3)} s wall (${outputRows} rows out)\n`,
+  );
 }
 
 // Reference points: decoding the input alone, and Arquero's own group/rollup on decoded columns.
@@ -162,6 +195,7 @@ process.stderr.write(
 
 const result = {
   benchmark: 'local-execution',
+  loadAverageAtEnd: os.loadavg().map((load) => Number(load.toFixed(2))),
   command: `node --import tsx bench/local-execution.ts --rows ${rows} --runs ${runs} --seed ${seed}`,
   machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, node ${process.version}`,
   date: new Date().toISOString(),

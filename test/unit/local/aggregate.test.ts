@@ -53,6 +53,7 @@ describe('aggregate', () => {
         sd: 3.35,
         ad: 1.675,
         af: 2,
+        // biome-ignore lint/suspicious/noApproximativeNumericConstant: MariaDB shows STDDEV of an INT with 4 digits.
         sdi: 0.7071,
         vd: 0.66125,
         mink: 'a',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Column, col, fn, lit } from '../../../src/frame/column.ts';
-import { evaluate, valueOf } from './helpers.ts';
+import { evaluate, evaluateOne } from './helpers.ts';
 
 // Expected values are MariaDB 10.11's answers for the same SQL (see test/integration/local-vs-mariadb.test.ts).
 
@@ -26,7 +26,7 @@ describe('operators follow MariaDB', () => {
     ['big integers stay exact', lit(9007199254740993n).plus(1), 9007199254740994n],
     ['an integer number beyond 2^53 is an integer', lit(2 ** 60).minus(1), 2n ** 60n - 1n],
   ])('%s', async (_name, column, expected) => {
-    expect(await valueOf(column)).toEqual(expected);
+    expect(await evaluateOne(column)).toEqual(expected);
   });
 
   it.each<[string, Column, unknown]>([
@@ -45,7 +45,7 @@ describe('operators follow MariaDB', () => {
     ['NULL compares to NULL', col('n').eq(null), null],
     ['not equal', col('a').ne(7), 0],
   ])('%s', async (_name, column, expected) => {
-    expect(await valueOf(column)).toEqual(expected);
+    expect(await evaluateOne(column)).toEqual(expected);
   });
 
   it('three-valued AND, OR, NOT', async () => {
@@ -212,6 +212,6 @@ describe('CAST follows the MariaDB dialect', () => {
     ['0.4 to boolean', lit(0.4).cast('boolean'), 0],
     ['NULL to boolean', col('n').cast('boolean'), null],
   ])('%s', async (_name, column, expected) => {
-    expect(await valueOf(column)).toEqual(expected);
+    expect(await evaluateOne(column)).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Column, col, fn, lit } from '../../../src/frame/column.ts';
-import { valueOf } from './helpers.ts';
+import { evaluateOne } from './helpers.ts';
 
 // Expected values are MariaDB 10.11's answers for the SQL each function renders to.
 
@@ -43,7 +43,7 @@ describe('math functions', () => {
     ['greatest of numbers', fn.greatest(lit(3), lit(10)), 10],
     ['least of a date and text', fn.least('d', lit('1994-05-05')), '1994-05-05'],
   ])('%s', async (_name, column, expected) => {
-    const value = await valueOf(column);
+    const value = await evaluateOne(column);
     if (typeof expected === 'number' && !Number.isInteger(expected)) expect(value).toBeCloseTo(expected, 12);
     else expect(value).toEqual(expected);
   });
@@ -75,7 +75,7 @@ describe('string functions', () => {
     ['replace of empty', fn.replace(lit('abc'), lit(''), lit('x')), 'abc'],
     ['replace with NULL', fn.replace(lit('abc'), lit('a'), lit(null)), null],
   ])('%s', async (_name, column, expected) => {
-    expect(await valueOf(column)).toEqual(expected);
+    expect(await evaluateOne(column)).toEqual(expected);
   });
 });
 
@@ -118,6 +118,6 @@ describe('date functions', () => {
     ['dateAdd NULL amount', fn.dateAdd('d', col('n'), 'day'), null],
     ['dateAdd to text that is no date', fn.dateAdd(lit('abc'), 1, 'day'), null],
   ])('%s', async (_name, column, expected) => {
-    expect(await valueOf(column)).toEqual(expected);
+    expect(await evaluateOne(column)).toEqual(expected);
   });
 });

@@ -80,6 +80,6 @@ export async function evaluate(
 }
 
 /** One expression's value. */
-export async function valueOf(column: Column, options?: LocalOptions): Promise<Value> {
+export async function evaluateOne(column: Column, options?: LocalOptions): Promise<Value> {
   return (await evaluate({ v: column }, options)).v!;
 }

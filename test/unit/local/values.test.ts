@@ -48,7 +48,7 @@ describe('numbers as MariaDB rounds and prints them', () => {
   it('prints doubles with the shortest digits, exponents from 1e15', () => {
     expect(formatDouble(1e14)).toBe('100000000000000');
     expect(formatDouble(1e15)).toBe('1e15');
-    expect(formatDouble(123456789012345678)).toBe('1.2345678901234568e17');
+    expect(formatDouble(1.2345678901234568e17)).toBe('1.2345678901234568e17');
     expect(formatDouble(1e-5)).toBe('0.00001');
     expect(formatDouble(-1.5e-7)).toBe('-0.00000015');
     expect(formatDouble(0.1 + 0.2)).toBe('0.30000000000000004');
