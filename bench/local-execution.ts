@@ -5,7 +5,9 @@
  * group/aggregate done by Arquero alone (JS semantics, no NULL or collation rules) on the same
  * columns already decoded, and decoding the Arrow input alone.
  *
- *   node --import tsx bench/local-execution.ts [--rows 1000000] [--runs 5] [--seed 1] [--json]
+ *   node --import tsx bench/local-execution.ts [--rows 1000000] [--runs 5] [--seed 1] [--only text] [--json]
+ *
+ * --only runs the queries whose name contains the text.
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
+    only: { type: 'string' },
     json: { type: 'boolean' },
   },
 });
@@ -132,6 +135,7 @@ const results: {
   outputRows: number;
 }[] = [];
 for (const [name, plan] of Object.entries(queries)) {
+  if (values.only && !name.includes(values.only)) continue;
   let outputRows = 0;
   await executeLocal(plan, inputs); // warm-up
   const times: number[] = [];
@@ -196,7 +200,7 @@ process.stderr.write(
 const result = {
   benchmark: 'local-execution',
   loadAverageAtEnd: os.loadavg().map((load) => Number(load.toFixed(2))),
-  command: `node --import tsx bench/local-execution.ts --rows ${rows} --runs ${runs} --seed ${seed}`,
+  command: `node --import tsx bench/local-execution.ts --rows ${rows} --runs ${runs} --seed ${seed}${values.only ? ` --only '${values.only}'` : ''}`,
   machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, node ${process.version}`,
   date: new Date().toISOString(),
   rows,
@@ -206,7 +210,8 @@ const result = {
   reference,
 };
 if (values.json) {
-  const file = path.resolve(import.meta.dirname, 'results', `local-execution-${rows}.json`);
+  const suffix = values.only ? `-${values.only.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}` : '';
+  const file = path.resolve(import.meta.dirname, 'results', `local-execution-${rows}${suffix}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stderr.write(`wrote ${file}\n`);
 }

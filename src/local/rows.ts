@@ -61,8 +61,8 @@ export function batchFromRows(rows: readonly unknown[]): Batch {
       const [value, valueType] = sqlValue((rows[i] as Record<string, unknown>)[name]);
       values[i] = value;
       types[i] = valueType;
-      // An integer column with one non-integer number is a DOUBLE column.
-      type = type.kind === 'int' && valueType.kind === 'double' ? T.double : mergeTypes(type, valueType);
+      // Numbers widen (an integer column with one 2.5 is a DOUBLE column), anything with a string is text.
+      type = mergeTypes(type, valueType);
     }
     if (type.kind === 'string') {
       for (let i = 0; i < values.length; i++) values[i] = toText(values[i]!, types[i]!);

@@ -53,7 +53,7 @@ const COMPILERS: Compilers = {
   column: (expr, scope) => {
     const column = findColumn(scope.batch, expr.name, scope.where);
     const values = column.values;
-    return { type: column.type, evaluate: (row) => values[row]!, constant: false };
+    return { type: column.type, evaluate: (row) => values[row]!, constant: false, values };
   },
   literal: (expr) => literal(expr.value),
   binary: (expr, scope) => {

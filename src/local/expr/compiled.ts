@@ -4,7 +4,7 @@
  */
 import { type Batch, nullValues, type Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
-import { type SqlType, T, type Value } from '../types.ts';
+import type { SqlType, Value } from '../types.ts';
 import { roundDecimal, toDouble, toNumber, toText } from '../values.ts';
 
 export interface Compiled {
@@ -12,6 +12,8 @@ export interface Compiled {
   readonly evaluate: (row: number) => Value;
   /** True when the value does not depend on the row. */
   readonly constant: boolean;
+  /** A column read as it is: its values, so evaluating every row needs no copy. */
+  readonly values?: Values;
 }
 
 export interface Scope {
@@ -41,6 +43,7 @@ export function derived(
  * columns without NULLs are never boxed.
  */
 export function evaluateAll(compiled: Compiled, length: number): Values {
+  if (compiled.values && compiled.values.length === length) return compiled.values;
   const { evaluate, type } = compiled;
   let start = 0;
   let out: Value[];
@@ -100,17 +103,7 @@ export function convertValue(value: Value, from: SqlType, to: SqlType): Value {
   }
 }
 
-/** A compiled expression whose values are converted to `to`. */
-export function convertTo(compiled: Compiled, to: SqlType): Compiled {
-  const from = compiled.type;
-  if (from.kind === to.kind) return { ...compiled, type: to };
-  const { evaluate } = compiled;
-  return derived(to, [compiled], (row) => convertValue(evaluate(row), from, to));
-}
-
 /** The kind arithmetic sees: strings and dates are read as DOUBLEs. */
 export function arithmeticKind(type: SqlType): 'null' | 'int' | 'decimal' | 'double' {
   return type.kind === 'null' || type.kind === 'int' || type.kind === 'decimal' ? type.kind : 'double';
 }
-
-export const NULL_CONSTANT = constant(T.null, null);
