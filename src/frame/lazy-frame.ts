@@ -182,6 +182,7 @@ export class LazyFrame {
   offset(count: number): LazyFrame {
     if (!Number.isInteger(count) || count < 0)
       throw new ConfigError(`offset() takes a non-negative integer, got ${count}`);
+    if (count === 0) return this;
     return this.next(Plans.limit(this.plan, undefined, count));
   }
 

@@ -7,7 +7,7 @@
  * A subtree that cannot be expressed for the dialect throws `NotPushable`; the pushdown pass uses
  * that verdict to keep the node local instead.
  */
-import { type Expr, exprName, referencedColumns, someExpr, unalias } from '../plan/expr.ts';
+import { conjuncts, type Expr, exprName, referencedColumns, someExpr, unalias } from '../plan/expr.ts';
 import type { Field, JoinNode, PlanNode, UnionNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import type { Dialect } from './dialect.ts';
@@ -96,22 +96,28 @@ class Compiler {
         throw new NotPushable(`${node.kind} runs locally`);
       case 'filter': {
         const input = this.block(node.input);
-        const predicate = this.expr(node.predicate);
+        const predicate = conjuncts(node.predicate).map((part) => this.expr(part));
         const readsOnlyFromColumns = ![...referencedColumns(node.predicate)].some((n) =>
           input.computed.has(n),
         );
         if (input.groupBy === undefined && isOpen(input) && !input.hasWindow && readsOnlyFromColumns) {
-          return { ...input, where: [...input.where, predicate] };
+          return { ...input, where: [...input.where, ...predicate] };
         }
         if (input.groupBy !== undefined && isOpen(input)) {
           // A filter over grouped rows reads the block's output names: HAVING accepts them.
-          return { ...input, having: [...input.having, predicate] };
+          return { ...input, having: [...input.having, ...predicate] };
         }
-        return { ...this.wrap(input), where: [predicate] };
+        return { ...this.wrap(input), where: predicate };
       }
       case 'project': {
         const input = this.block(node.input);
-        const canMerge = input.plainSelect && input.groupBy === undefined && isOpen(input);
+        const picksColumns = node.exprs.every((expr) => expr.kind === 'column');
+        // Picking columns commutes with ORDER BY/LIMIT (they read FROM columns, as nothing is
+        // computed yet), but not with DISTINCT, which depends on the columns it sees.
+        const canMerge =
+          input.plainSelect &&
+          input.groupBy === undefined &&
+          (isOpen(input) || (picksColumns && !input.distinct && !input.hasWindow));
         const base = canMerge ? input : this.wrap(input);
         const fields = outputFields(node);
         return {

@@ -24,10 +24,10 @@ export const limitPushdown: Rule = {
       }
       if (input.kind === 'union' && input.all && node.limit !== undefined) {
         const n = node.limit + node.offset;
-        const capped = (side: PlanNode) =>
-          side.kind === 'limit' && side.limit !== undefined && side.limit <= n && side.offset === 0
-            ? side
-            : Plans.limit(side, n, 0);
+        const hasCap = (side: PlanNode): boolean =>
+          (side.kind === 'limit' && side.limit !== undefined && side.limit <= n && side.offset === 0) ||
+          (rowWise(side) && hasCap((side as { input: PlanNode }).input));
+        const capped = (side: PlanNode) => (hasCap(side) ? side : Plans.limit(side, n, 0));
         const left = capped(input.left);
         const right = capped(input.right);
         if (left === input.left && right === input.right) return node;

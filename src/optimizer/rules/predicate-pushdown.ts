@@ -6,6 +6,8 @@
  * pushdown verdict's business (src/optimizer/pushdown/filter.ts).
  */
 import {
+  conjunction,
+  conjuncts,
   type Expr,
   Exprs,
   exprName,
@@ -18,17 +20,7 @@ import { type FilterNode, type PlanNode, Plans, transformUp } from '../../plan/n
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
 
-export function conjuncts(expr: Expr): Expr[] {
-  if (expr.kind === 'binary' && expr.op === 'and') return [...conjuncts(expr.left), ...conjuncts(expr.right)];
-  return [expr];
-}
-
-export function conjunction(exprs: readonly Expr[]): Expr | undefined {
-  return exprs.reduce<Expr | undefined>(
-    (all, expr) => (all ? Exprs.binary('and', all, expr) : expr),
-    undefined,
-  );
-}
+export { conjunction, conjuncts };
 
 const filterOver = (input: PlanNode, exprs: readonly Expr[]): PlanNode => {
   const predicate = conjunction(exprs);

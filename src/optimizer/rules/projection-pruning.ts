@@ -25,7 +25,32 @@ const isPlainColumns = (exprs: readonly Expr[]) =>
     return inner.kind === 'column' && inner.name === exprName(expr);
   });
 
-function prune(node: PlanNode, required: Required): PlanNode {
+/**
+ * Prunes below `node`; with `narrow`, a node that outputs more than `required` also gets a
+ * projection of just those columns on top (not under a projection, which already narrows).
+ */
+function prune(node: PlanNode, required: Required, narrow = true): PlanNode {
+  const pruned = pruneInputs(node, required);
+  if (
+    !narrow ||
+    required === undefined ||
+    node.kind === 'scan' ||
+    node.kind === 'sqlText' ||
+    node.kind === 'project'
+  ) {
+    return pruned;
+  }
+  const fields = outputFields(pruned);
+  if (fields.length === 0 || fields.every((field) => required.has(field.name))) return pruned;
+  const kept = fields.filter((field) => required.has(field.name));
+  if (kept.length === 0) return pruned;
+  return Plans.project(
+    pruned,
+    kept.map((field) => ({ kind: 'column', name: field.name }) as Expr),
+  );
+}
+
+function pruneInputs(node: PlanNode, required: Required): PlanNode {
   switch (node.kind) {
     case 'scan':
     case 'sqlText': {
@@ -42,7 +67,7 @@ function prune(node: PlanNode, required: Required): PlanNode {
     case 'project':
       if (isPlainColumns(node.exprs) && (node.input.kind === 'scan' || node.input.kind === 'sqlText'))
         return node;
-      return Plans.project(prune(node.input, refs(node.exprs)), node.exprs);
+      return Plans.project(prune(node.input, refs(node.exprs), false), node.exprs);
     case 'filter':
       return Plans.filter(
         prune(node.input, union(required, referencedColumns(node.predicate))),
