@@ -12,6 +12,7 @@ import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
+import { sqlToPlan } from './sql-parser.ts';
 import { FrameRuntime, type LocalExecutor, type Source } from './runtime.ts';
 
 export interface ConnectOptions {
@@ -53,14 +54,20 @@ export class Database implements Source {
     return new LazyFrame(Plans.scan(this.id, name, this.fieldsOf(name) ?? [], scanOptions), this.runtime);
   }
 
-  /** A frame over SQL text; further verbs compose over it. */
+  /**
+   * A frame over SQL text, planned like the DataFrame verbs (src/frame/sql-parser.ts) so it is
+   * optimized, pushed down and composes with further verbs; text the planner does not translate
+   * runs as written, as a derived table (explain shows why).
+   */
   sql(text: string, options: TableOptions = {}): LazyFrame {
     if (typeof text !== 'string' || text.trim() === '') throw new ConfigError('sql() needs SQL text');
     const scanOptions: ScanOptions = { pushdown: options.pushdown ?? this.defaults.pushdown, ...options };
-    return new LazyFrame(
-      Plans.sqlText(this.id, text.trim().replace(/;\s*$/, ''), [], scanOptions),
-      this.runtime,
-    );
+    const plan = sqlToPlan(text, {
+      source: this.id,
+      fieldsOf: (table) => this.fieldsOf(table),
+      options: scanOptions,
+    });
+    return new LazyFrame(plan, this.runtime);
   }
 
   fieldsOf(table: string): readonly Field[] | undefined {

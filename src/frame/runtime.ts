@@ -103,7 +103,7 @@ export class FrameRuntime {
       for (const node of sqlTexts) fields.set(node.sql, await this.source(node.source).queryFields(node.sql));
       bound = transformUp(bound, (node) =>
         node.kind === 'sqlText' && node.fields.length === 0
-          ? Plans.sqlText(node.source, node.sql, fields.get(node.sql)!, node.options)
+          ? Plans.sqlText(node.source, node.sql, fields.get(node.sql)!, node.options, node.reason)
           : node,
       );
     }

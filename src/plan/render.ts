@@ -67,7 +67,7 @@ function nodeLine(node: PlanNode): string {
     case 'scan':
       return `Scan ${node.table} source=${node.source}${node.options.pushdown ? '' : ' pushdown=off'}`;
     case 'sqlText':
-      return `SqlText source=${node.source}: ${node.sql.replace(/\s+/g, ' ').trim()}`;
+      return `SqlText source=${node.source}${node.reason ? ` (not planned: ${node.reason})` : ''}: ${node.sql.replace(/\s+/g, ' ').trim()}`;
     case 'values':
       return `Query ${node.id} [${node.fields.map((f) => f.name).join(', ')}]`;
     case 'filter':
