@@ -247,23 +247,37 @@ class StatementPlanner {
       orderExprs = lifted.orderExprs;
     }
 
-    // ORDER BY keys that are no select item become hidden columns, dropped after the sort.
-    const hidden: { name: string; expr: Expr }[] = [];
-    const sortKeys = orderRefs.map((ref, index) => {
-      if ('output' in ref) return Exprs.sortKey(Exprs.column(ref.output), ref.descending);
+    // Each ORDER BY key is a select item (sorted by its output name) or an expression the
+    // select list does not show.
+    const keyExprs = orderRefs.map((ref, index) => {
+      if ('output' in ref) return { item: items.find((i) => i.name === ref.output)!, expr: undefined };
       const expr = orderExprs[index]!;
-      const item = items.find((i) => samePlan(i.expr, expr));
-      if (item) return Exprs.sortKey(Exprs.column(item.name), ref.descending);
-      if (distinct) notTranslated('ORDER BY an expression that SELECT DISTINCT does not list');
-      const name = `__order_${hidden.length + 1}`;
-      hidden.push({ name, expr });
-      return Exprs.sortKey(Exprs.column(name), ref.descending);
+      return { item: items.find((i) => samePlan(i.expr, expr)), expr };
     });
-
-    plan = this.project(plan, [
-      ...items.map((item) => ({ name: item.name, expr: item.expr })),
-      ...hidden,
-    ]);
+    const unlisted = keyExprs.some((key) => key.item === undefined);
+    if (unlisted && distinct) notTranslated('ORDER BY an expression that SELECT DISTINCT does not list');
+    const below = keyExprs.map((key) => key.expr ?? key.item!.expr);
+    if (unlisted && !below.some(containsWindow) && !items.some((item) => containsWindow(item.expr))) {
+      // Sort before projecting, by what the keys compute (SQL may sort by unselected columns);
+      // not under window functions, whose results come in no particular order.
+      plan = Plans.sort(
+        plan,
+        below.map((expr, index) => Exprs.sortKey(expr, orderRefs[index]!.descending)),
+      );
+      plan = this.project(plan, items);
+      return withLimit(plan, ast.limit ?? undefined);
+    }
+    // Otherwise sort the projection by output names; keys it does not list are hidden columns,
+    // dropped after the sort.
+    const hidden: { name: string; expr: Expr }[] = [];
+    const sortKeys = keyExprs.map((key, index) => {
+      const descending = orderRefs[index]!.descending;
+      if (key.item) return Exprs.sortKey(Exprs.column(key.item.name), descending);
+      const name = `__order_${hidden.length + 1}`;
+      hidden.push({ name, expr: key.expr! });
+      return Exprs.sortKey(Exprs.column(name), descending);
+    });
+    plan = this.project(plan, [...items, ...hidden]);
     if (distinct) plan = Plans.distinct(plan);
     if (sortKeys.length > 0) plan = Plans.sort(plan, sortKeys);
     if (hidden.length > 0) plan = Plans.project(plan, items.map((item) => Exprs.column(item.name)));

@@ -7,7 +7,15 @@
  * A subtree that cannot be expressed for the dialect throws `NotPushable`; the pushdown pass uses
  * that verdict to keep the node local instead.
  */
-import { conjuncts, type Expr, exprName, referencedColumns, someExpr, unalias } from '../plan/expr.ts';
+import {
+  conjuncts,
+  type Expr,
+  exprName,
+  referencedColumns,
+  type SortKey,
+  someExpr,
+  unalias,
+} from '../plan/expr.ts';
 import type { Field, JoinNode, PlanNode, UnionNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import type { Dialect } from './dialect.ts';
@@ -46,6 +54,8 @@ interface Block {
   readonly groupBy: readonly Fragment[] | undefined;
   readonly having: readonly Fragment[];
   readonly orderBy: Fragment | undefined;
+  /** The sort keys `orderBy` was compiled from (over `fields`), to sort again after a wrap. */
+  readonly orderKeys: readonly SortKey[] | undefined;
   readonly limit: number | undefined;
   readonly offset: number;
   readonly distinct: boolean;
@@ -107,7 +117,7 @@ class Compiler {
           // A filter over grouped rows reads the block's output names: HAVING accepts them.
           return { ...input, having: [...input.having, ...predicate] };
         }
-        return { ...this.wrap(input), where: predicate };
+        return { ...this.wrap(input, true), where: predicate };
       }
       case 'project': {
         const input = this.block(node.input);
@@ -118,7 +128,7 @@ class Compiler {
           input.plainSelect &&
           input.groupBy === undefined &&
           (isOpen(input) || (picksColumns && !input.distinct && !input.hasWindow));
-        const base = canMerge ? input : this.wrap(input);
+        const base = canMerge ? input : this.wrap(input, true);
         const fields = outputFields(node);
         return {
           ...base,
@@ -150,7 +160,7 @@ class Compiler {
       case 'window': {
         const input = this.block(node.input);
         const canMerge = input.plainSelect && input.groupBy === undefined && isOpen(input);
-        const base = canMerge ? input : this.wrap(input);
+        const base = canMerge ? input : this.wrap(input, true);
         const fields = outputFields(node);
         const added = new Set(node.exprs.map((expr) => exprName(expr)!));
         const kept = base.fields.filter((field) => !added.has(field.name));
@@ -177,11 +187,11 @@ class Compiler {
         const base = input.limit === undefined && !keysReadComputed ? input : this.wrap(input);
         const ctx: CompileContext = { dialect: this.options.dialect, params: [] };
         const sql = compileSortKeys(node.keys, ctx);
-        return { ...base, orderBy: { sql, params: ctx.params } };
+        return { ...base, orderBy: { sql, params: ctx.params }, orderKeys: node.keys };
       }
       case 'limit': {
         const input = this.block(node.input);
-        const base = input.limit === undefined && input.offset === 0 ? input : this.wrap(input);
+        const base = input.limit === undefined && input.offset === 0 ? input : this.wrap(input, true);
         return { ...base, limit: node.limit, offset: node.offset };
       }
       case 'distinct': {
@@ -280,10 +290,29 @@ class Compiler {
     return emptyBlock(from, left.fields);
   }
 
-  /** The block so far as a derived table, under a fresh block that selects all its columns. */
-  private wrap(block: Block): Block {
+  /**
+   * The block so far as a derived table, under a fresh block that selects all its columns. A
+   * derived table's rows have no order, so with `keepOrder` (for steps that keep their input's
+   * order: filter, project, window, limit) the outer block sorts again by the inner ORDER BY
+   * keys, qualified by the derived table's alias so that a select alias of the same name cannot
+   * capture them; keys over columns the inner block does not output are lost, as before.
+   */
+  private wrap(block: Block, keepOrder = false): Block {
     const inner = this.render(block);
-    return emptyBlock({ sql: `(${inner.sql}) AS ${this.alias()}`, params: inner.params }, block.fields);
+    const alias = this.alias();
+    const outer = emptyBlock({ sql: `(${inner.sql}) AS ${alias}`, params: inner.params }, block.fields);
+    const keys = block.orderKeys;
+    if (!keepOrder || !keys) return outer;
+    const names = new Set(block.fields.map((field) => field.name));
+    if (!keys.every((key) => [...referencedColumns(key.expr)].every((name) => names.has(name)))) return outer;
+    const dialect = this.options.dialect;
+    const ctx: CompileContext = {
+      dialect,
+      params: [],
+      columnSql: (name) => `${alias}.${dialect.quoteIdentifier(name)}`,
+    };
+    const sql = compileSortKeys(keys, ctx);
+    return { ...outer, orderBy: { sql, params: ctx.params }, orderKeys: keys };
   }
 
   private render(block: Block): Fragment {
@@ -327,6 +356,7 @@ function emptyBlock(from: Fragment, fields: readonly Field[]): Block {
     groupBy: undefined,
     having: [],
     orderBy: undefined,
+    orderKeys: undefined,
     limit: undefined,
     offset: 0,
     distinct: false,
