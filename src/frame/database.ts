@@ -12,8 +12,8 @@ import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
-import { sqlToPlan } from './sql-parser.ts';
 import { FrameRuntime, type LocalExecutor, type Source } from './runtime.ts';
+import { sqlToPlan } from './sql-parser.ts';
 
 export interface ConnectOptions {
   /** mysql://user:password@host:port/database */

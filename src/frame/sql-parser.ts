@@ -16,11 +16,11 @@ import { conjunction, conjuncts, samePlan } from '../optimizer/rules/predicate-p
 import { containsAggregate, containsWindow, type Expr, Exprs, mapExpr, unalias } from '../plan/expr.ts';
 import { type Field, type PlanNode, Plans, type ScanOptions } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
+import { defaultName } from './lazy-frame.ts';
 import { type Ast, NotTranslated, notTranslated, parseSql } from './sql-text/ast.ts';
 import { type ExprScope, sortKey, toExpr } from './sql-text/expressions.ts';
-import { type Binding, planFrom, Scope } from './sql-text/scope.ts';
+import { type Binding, planFrom, type Scope } from './sql-text/scope.ts';
 import { selectItemTexts } from './sql-text/select-text.ts';
-import { defaultName } from './lazy-frame.ts';
 
 export interface SqlPlanContext {
   /** The connection the tables belong to (`Database.id`). */
@@ -171,23 +171,33 @@ class StatementPlanner {
       if (!SELECT_KEYS.has(key) && value !== null && value !== undefined) notTranslated(`SELECT … ${key}`);
     }
     if (ast.with) notTranslated('WITH');
-    if (Array.isArray(ast.options) && ast.options.length > 0) notTranslated(`SELECT ${ast.options.join(' ')}`);
+    if (Array.isArray(ast.options) && ast.options.length > 0)
+      notTranslated(`SELECT ${ast.options.join(' ')}`);
     if (ast.into?.position || ast.into?.expr) notTranslated('SELECT … INTO');
     if (ast.locking_read) notTranslated(String(ast.locking_read));
     if (ast.window) notTranslated('a WINDOW clause');
     if (ast.collate) notTranslated('COLLATE');
     const distinctWord = typeof ast.distinct === 'string' ? ast.distinct : ast.distinct?.type;
-    if (distinctWord && String(distinctWord).toUpperCase() !== 'DISTINCT') notTranslated(String(distinctWord));
+    if (distinctWord && String(distinctWord).toUpperCase() !== 'DISTINCT')
+      notTranslated(String(distinctWord));
     const distinct = Boolean(distinctWord);
     if (!Array.isArray(ast.from) || ast.from.length === 0) notTranslated('a SELECT without FROM');
     const columns: Ast[] = Array.isArray(ast.columns) ? ast.columns : notTranslated('a select list');
     const first = columns[0]?.expr;
-    if (first?.type === 'column_ref' && !first.table && MISREAD_MODIFIERS.has(String(first.column).toUpperCase())) {
+    if (
+      first?.type === 'column_ref' &&
+      !first.table &&
+      MISREAD_MODIFIERS.has(String(first.column).toUpperCase())
+    ) {
       notTranslated(`SELECT ${first.column}`);
     }
     if (ast.groupby?.modifiers?.some((m: Ast) => m)) notTranslated('GROUP BY … WITH ROLLUP');
 
-    const { plan: fromPlan, scope, where } = planFrom(
+    const {
+      plan: fromPlan,
+      scope,
+      where,
+    } = planFrom(
       ast.from,
       {
         source: this.ctx.source,
@@ -200,7 +210,11 @@ class StatementPlanner {
     );
     let plan = where.length > 0 ? Plans.filter(fromPlan, conjunction(where)!) : fromPlan;
 
-    const items = this.selectItems(columns, scope, itemTexts?.length === columns.length ? itemTexts : undefined);
+    const items = this.selectItems(
+      columns,
+      scope,
+      itemTexts?.length === columns.length ? itemTexts : undefined,
+    );
     // Names resolve to select aliases first in ORDER BY, to FROM columns first in GROUP BY and HAVING.
     const withAliases = (aliasFirst: boolean, aggregates: boolean): ExprScope => ({
       column: (table, name) => {
@@ -216,7 +230,8 @@ class StatementPlanner {
     const orderRefs: OrderRef[] = (ast.orderby ?? []).map((entry: Ast): OrderRef => {
       const descending = String(entry.type ?? 'ASC').toUpperCase() === 'DESC';
       const expr = entry.expr;
-      if (expr?.type === 'number') return { output: items[positionOf(expr, items.length) - 1]!.name, descending };
+      if (expr?.type === 'number')
+        return { output: items[positionOf(expr, items.length) - 1]!.name, descending };
       if (expr?.type === 'column_ref' && !expr.table && typeof expr.column === 'string') {
         const item = items.find((i) => same(i.name, expr.column));
         if (item) return { output: item.name, descending };
@@ -280,7 +295,11 @@ class StatementPlanner {
     plan = this.project(plan, [...items, ...hidden]);
     if (distinct) plan = Plans.distinct(plan);
     if (sortKeys.length > 0) plan = Plans.sort(plan, sortKeys);
-    if (hidden.length > 0) plan = Plans.project(plan, items.map((item) => Exprs.column(item.name)));
+    if (hidden.length > 0)
+      plan = Plans.project(
+        plan,
+        items.map((item) => Exprs.column(item.name)),
+      );
     return withLimit(plan, ast.limit ?? undefined);
   }
 
@@ -302,13 +321,15 @@ class StatementPlanner {
       else if (node?.type === 'single_quote_string' || node?.type === 'double_quote_string') {
         name = String((expr as { value?: unknown }).value ?? texts?.[index] ?? defaultName(expr));
       } else name = texts?.[index] ?? defaultName(expr);
-      const binding = isColumn && !column.as ? scope.resolve(node.table ?? undefined, node.column) : undefined;
+      const binding =
+        isColumn && !column.as ? scope.resolve(node.table ?? undefined, node.column) : undefined;
       items.push({ expr, name, binding });
     });
     // Two columns of the same name from different tables (SELECT * over a join, or l.x, r.x) are
     // named `alias.column`; any other repeated name needs an alias.
     const byName = new Map<string, Item[]>();
-    for (const item of items) byName.set(item.name.toLowerCase(), [...(byName.get(item.name.toLowerCase()) ?? []), item]);
+    for (const item of items)
+      byName.set(item.name.toLowerCase(), [...(byName.get(item.name.toLowerCase()) ?? []), item]);
     for (const group of byName.values()) {
       if (group.length === 1) continue;
       const aliases = new Set(group.map((item) => item.binding?.alias));
@@ -385,7 +406,8 @@ class StatementPlanner {
     const windowColumn = (node: Expr, preferred?: string): Expr => {
       const existing = windows.find((w) => samePlan(unalias(w), node));
       if (existing) return Exprs.column((existing as { name: string }).name);
-      let name = preferred && !used.has(preferred.toLowerCase()) ? preferred : `__window_${windows.length + 1}`;
+      let name =
+        preferred && !used.has(preferred.toLowerCase()) ? preferred : `__window_${windows.length + 1}`;
       for (let n = 2; used.has(name.toLowerCase()); n++) name = `__window_${windows.length + 1}_${n}`;
       used.add(name.toLowerCase());
       windows.push(Exprs.alias(node, name));
@@ -396,7 +418,9 @@ class StatementPlanner {
         expr.kind === 'window'
           ? windowColumn(expr, name)
           : mapExpr(expr, (node) => (node.kind === 'window' ? windowColumn(node) : undefined));
-      return rewritten.kind === 'column' && rewritten.name === name ? rewritten : Exprs.alias(rewritten, name);
+      return rewritten.kind === 'column' && rewritten.name === name
+        ? rewritten
+        : Exprs.alias(rewritten, name);
     });
     const below = windows.length > 0 ? Plans.window(input, windows) : input;
     const belowNames = outputFields(below).map((field) => field.name);
@@ -428,7 +452,8 @@ function withLimit(plan: PlanNode, limit: Ast | undefined): PlanNode {
   if (values.length === 0) return plan;
   const numbers = values.map((value) => {
     const n = Number(value?.value);
-    if (value?.type !== 'number' || !Number.isInteger(n) || n < 0) notTranslated('a LIMIT that is not a number');
+    if (value?.type !== 'number' || !Number.isInteger(n) || n < 0)
+      notTranslated('a LIMIT that is not a number');
     return n;
   });
   if (numbers.length === 1) return Plans.limit(plan, numbers[0], 0);

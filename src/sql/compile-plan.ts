@@ -70,6 +70,8 @@ class Compiler {
   constructor(private readonly options: PlanCompileOptions) {}
 
   compile(node: PlanNode): CompiledQuery {
+    // SQL text alone runs as written (as a derived table, its ORDER BY would mean nothing).
+    if (node.kind === 'sqlText') return { sql: node.sql, params: [], fields: node.fields };
     const block = this.block(node);
     const rendered = this.render(block);
     return { sql: rendered.sql, params: rendered.params, fields: block.fields };

@@ -2,8 +2,8 @@ import { RecordBatch, Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
 import { DatabaseError, PlanError } from '../../src/errors.ts';
-import { col, connect, fn, lit } from '../../src/index.ts';
 import type { Database } from '../../src/frame/database.ts';
+import { col, connect, fn, lit } from '../../src/index.ts';
 
 const stack = inject('stack');
 const DATABASE = 'sluice_frame_it';
@@ -20,9 +20,12 @@ beforeAll(async () => {
     { withoutDatabase: true },
   );
   await withSession({ ...stack.single, database: DATABASE }, async (session) => {
-    await session.query('CREATE TABLE sales (id INT PRIMARY KEY, region VARCHAR(10), amount DECIMAL(10,2), sold DATE)');
+    await session.query(
+      'CREATE TABLE sales (id INT PRIMARY KEY, region VARCHAR(10), amount DECIMAL(10,2), sold DATE)',
+    );
     const rows: unknown[] = [];
-    for (let id = 1; id <= 1000; id++) rows.push([id, ['north', 'south', 'east'][id % 3], (id % 97) + 0.25, `2024-0${(id % 9) + 1}-15`]);
+    for (let id = 1; id <= 1000; id++)
+      rows.push([id, ['north', 'south', 'east'][id % 3], (id % 97) + 0.25, `2024-0${(id % 9) + 1}-15`]);
     await session.query('INSERT INTO sales VALUES ?', [rows]);
   });
   db = await connect({ url, dialect: 'mariadb' });
@@ -98,7 +101,11 @@ describe('frames on a real MariaDB', () => {
   });
 
   it('SQL text composes with further verbs', async () => {
-    const q = db.sql('SELECT region, amount FROM sales WHERE id <= 300').groupBy('region').agg(fn.count().as('n')).orderBy('region');
+    const q = db
+      .sql('SELECT region, amount FROM sales WHERE id <= 300')
+      .groupBy('region')
+      .agg(fn.count().as('n'))
+      .orderBy('region');
     const rows = await q.collect();
     expect(rows.map((r) => Number(r.n)).reduce((a, b) => a + b, 0)).toBe(300);
   });

@@ -175,7 +175,10 @@ function columnRef(node: Ast, scope: ExprScope): Expr {
 function numberValue(value: unknown): LiteralValue {
   if (typeof value === 'number') return value;
   const text = String(value);
-  const digits = text.replace(/[eE].*$/, '').replace(/[^0-9]/g, '').replace(/^0+/, '');
+  const digits = text
+    .replace(/[eE].*$/, '')
+    .replace(/[^0-9]/g, '')
+    .replace(/^0+/, '');
   const parsed = Number(text);
   if (!Number.isFinite(parsed) || digits.length > 15) notTranslated(`the number ${text}`);
   return parsed;
@@ -224,7 +227,8 @@ function binary(node: Ast, scope: ExprScope): Expr {
     case 'NOT IN': {
       if (node.left?.type === 'expr_list' && node.left.value?.length !== 1) notTranslated('a row IN list');
       const list = node.right;
-      if (list?.type !== 'expr_list' || !Array.isArray(list.value)) return notTranslated('IN over a subquery');
+      if (list?.type !== 'expr_list' || !Array.isArray(list.value))
+        return notTranslated('IN over a subquery');
       if (list.value.some(isSubquery)) notTranslated('IN over a subquery');
       const items = list.value.map((item: Ast) => toExpr(item, scope));
       return Exprs.in(left(), items, operator === 'NOT IN');
@@ -246,7 +250,8 @@ function binary(node: Ast, scope: ExprScope): Expr {
     case '+':
     case '-': {
       if (node.right?.type === 'interval') return dateAdd(node.left, node.right, operator === '-', scope);
-      if (node.left?.type === 'interval' && operator === '+') return dateAdd(node.right, node.left, false, scope);
+      if (node.left?.type === 'interval' && operator === '+')
+        return dateAdd(node.right, node.left, false, scope);
       break;
     }
   }
@@ -258,7 +263,8 @@ function binary(node: Ast, scope: ExprScope): Expr {
 /** `d + INTERVAL n unit` (or DATE_ADD/DATE_SUB) as the registry's dateAdd(d, n, unit). */
 function dateAdd(value: Ast, interval: Ast, subtract: boolean, scope: ExprScope): Expr {
   const unit = String(interval.unit ?? '').toLowerCase();
-  if (!(DATE_UNITS as readonly string[]).includes(unit)) return notTranslated(`INTERVAL … ${unit.toUpperCase()}`);
+  if (!(DATE_UNITS as readonly string[]).includes(unit))
+    return notTranslated(`INTERVAL … ${unit.toUpperCase()}`);
   let amount = toExpr(interval.expr, scope);
   if (amount.kind === 'literal' && typeof amount.value === 'string') {
     // INTERVAL '3' DAY: MariaDB reads a numeric string as the number.
@@ -331,7 +337,8 @@ function cast(node: Ast, scope: ExprScope): Expr {
 
 function extract(node: Ast, scope: ExprScope): Expr {
   const field = String(node.args?.field ?? '').toLowerCase();
-  if (!['year', 'month', 'day', 'hour'].includes(field)) return notTranslated(`EXTRACT(${field.toUpperCase()} …)`);
+  if (!['year', 'month', 'day', 'hour'].includes(field))
+    return notTranslated(`EXTRACT(${field.toUpperCase()} …)`);
   return Exprs.call(field, [toExpr(node.args.source, scope)]);
 }
 
@@ -375,7 +382,8 @@ function call(node: Ast, scope: ExprScope): Expr {
   }
   const registryName = SCALAR_FUNCTIONS[name];
   if (registryName === undefined) return notTranslated(`the function ${name}`);
-  if (name === 'TRIM' && args.some((arg) => arg.type === 'origin')) notTranslated('TRIM(BOTH|LEADING|TRAILING …)');
+  if (name === 'TRIM' && args.some((arg) => arg.type === 'origin'))
+    notTranslated('TRIM(BOTH|LEADING|TRAILING …)');
   if (name === 'IFNULL' && args.length !== 2) notTranslated('IFNULL with other than two arguments');
   try {
     checkArity(registryName, args.length);
@@ -404,7 +412,8 @@ function aggregateCall(node: Ast, name: string, scope: ExprScope): Expr {
     return Exprs.aggregate('count');
   }
   if (!arg) return notTranslated(`${name} without an argument`);
-  if (arg.type === 'expr_list' && arg.value?.length !== 1) return notTranslated(`${name} over several values`);
+  if (arg.type === 'expr_list' && arg.value?.length !== 1)
+    return notTranslated(`${name} over several values`);
   const value = toExpr(arg, inner);
   if (args.distinct) {
     if (fn !== 'count') return notTranslated(`${name}(DISTINCT …)`);
@@ -453,7 +462,8 @@ function windowFrame(clause: Ast): WindowFrame {
   if (String(clause.left?.value).toLowerCase() !== 'rows') return notTranslated('a RANGE window frame');
   const [start, end] = (clause.right?.value ?? []).map((bound: Ast) => frameBound(String(bound.value)));
   if (start === null || end === null) return notTranslated('a window frame with an unknown bound');
-  if (start === 'unbounded following' || end === 'unbounded preceding') notTranslated('an empty window frame');
+  if (start === 'unbounded following' || end === 'unbounded preceding')
+    notTranslated('an empty window frame');
   return {
     start: typeof start === 'number' ? start : undefined,
     end: typeof end === 'number' ? end : undefined,

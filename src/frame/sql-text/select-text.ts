@@ -36,7 +36,11 @@ function* tokens(sql: string): Generator<Token> {
     const c = sql[i]!;
     if (/\s/.test(c)) {
       i++;
-    } else if (c === '#' || (c === '-' && sql.startsWith('-- ', i)) || (c === '-' && sql.startsWith('--\n', i))) {
+    } else if (
+      c === '#' ||
+      (c === '-' && sql.startsWith('-- ', i)) ||
+      (c === '-' && sql.startsWith('--\n', i))
+    ) {
       const end = sql.indexOf('\n', i);
       i = end < 0 ? sql.length : end + 1;
     } else if (c === '/' && sql[i + 1] === '*') {

@@ -37,7 +37,9 @@ describe('splitting a pushed query per partition', () => {
     expect(merge).toContain('sum(__p0_sum) AS __p0_sum');
     expect(merge).toContain('max(__p3_max) AS __p3_max');
     expect(merge).toContain('Query partitions');
-    expect(result.description).toBe('partial aggregates per partition, final aggregate (avg, count, stddev, max)');
+    expect(result.description).toBe(
+      'partial aggregates per partition, final aggregate (avg, count, stddev, max)',
+    );
   });
 
   it('ORDER BY + LIMIT is a top-N per partition, merged and cut again', () => {
@@ -53,7 +55,11 @@ describe('splitting a pushed query per partition', () => {
     expect(split(db.table('t').agg(fn.countDistinct('k').as('n')))).toEqual({
       reason: 'COUNT(DISTINCT) cannot be merged from partitions',
     });
-    expect(split(db.table('t').join(db.table('u'), 'id'))).toEqual({ reason: 'the query reads more than one table' });
-    expect(split(db.table('t').distinct())).toEqual({ reason: 'a distinct over the table needs all rows in one place' });
+    expect(split(db.table('t').join(db.table('u'), 'id'))).toEqual({
+      reason: 'the query reads more than one table',
+    });
+    expect(split(db.table('t').distinct())).toEqual({
+      reason: 'a distinct over the table needs all rows in one place',
+    });
   });
 });
