@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { withSession } from '../src/db/driver.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
 import { describeError } from '../src/errors.ts';
-import { col, connect, fn, type LazyFrame, lit } from '../src/index.ts';
 import type { Database } from '../src/frame/database.ts';
+import { col, connect, fn, type LazyFrame, lit } from '../src/index.ts';
 
 type Query = { name: string; build: (db: Database, pushdown: boolean) => LazyFrame };
 
@@ -101,7 +101,9 @@ async function main(): Promise<void> {
           seconds.push((performance.now() - started) / 1000);
           bytes = (await bytesSent(db)) - before;
           rows = table.numRows;
-          process.stderr.write(`${query.name} pushdown=${mode} run ${run + 1}: ${seconds.at(-1)!.toFixed(2)}s, ${bytes} bytes from the server\n`);
+          process.stderr.write(
+            `${query.name} pushdown=${mode} run ${run + 1}: ${seconds.at(-1)!.toFixed(2)}s, ${bytes} bytes from the server\n`,
+          );
         }
         modes[mode] = { seconds, bytes, rows };
       }
@@ -109,8 +111,16 @@ async function main(): Promise<void> {
       const off = modes.off!;
       results.push({
         query: query.name,
-        pushdownOn: { medianSeconds: Number(median(on.seconds).toFixed(3)), serverBytesSent: on.bytes, resultRows: on.rows },
-        pushdownOff: { medianSeconds: Number(median(off.seconds).toFixed(3)), serverBytesSent: off.bytes, resultRows: off.rows },
+        pushdownOn: {
+          medianSeconds: Number(median(on.seconds).toFixed(3)),
+          serverBytesSent: on.bytes,
+          resultRows: on.rows,
+        },
+        pushdownOff: {
+          medianSeconds: Number(median(off.seconds).toFixed(3)),
+          serverBytesSent: off.bytes,
+          resultRows: off.rows,
+        },
         speedup: Number((median(off.seconds) / median(on.seconds)).toFixed(1)),
         bytesRatio: Math.round(off.bytes / Math.max(on.bytes, 1)),
       });
