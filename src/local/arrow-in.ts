@@ -1,0 +1,324 @@
+/**
+ * Arrow tables into batches of plain SQL values, reading the buffers directly: integers as
+ * numbers (bigint beyond 2^53), DECIMAL as numbers, dates as 'YYYY-MM-DD', timestamps as
+ * 'YYYY-MM-DD HH:MM:SS[.ffffff]', booleans as 1/0. A numeric column without NULLs is used as the
+ * typed array it is, without a copy.
+ *
+ * Arrow JS slices value and offset buffers when it slices data, but keeps `offset` for the
+ * validity bitmap (and for booleans, whose bits are not sliced): values are read at `i`, bits at
+ * `offset + i`.
+ */
+import {
+  type Field as ArrowField,
+  type Data,
+  type DataType,
+  type Table,
+  TimeUnit,
+  Type,
+  type Vector,
+} from 'apache-arrow';
+import type { Field } from '../plan/nodes.ts';
+import { type Batch, type LocalColumn, makeBatch } from './batch.ts';
+import { formatClock, formatDays, formatEpochMicros } from './temporal.ts';
+import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
+import { normalizeInt } from './values.ts';
+
+const utf8 = new TextDecoder();
+
+const isValid = (data: Data, index: number): boolean => {
+  const bitmap = data.nullBitmap;
+  if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return true;
+  const bit = data.offset + index;
+  return (bitmap[bit >> 3]! & (1 << (bit & 7))) !== 0;
+};
+
+/** The SQL type of an Arrow type (the Arrow type kept, so an untouched column leaves as it came). */
+export function sqlTypeOfArrow(type: DataType): SqlType {
+  const withArrow = (base: SqlType): SqlType => Object.freeze({ ...base, arrow: type });
+  switch (type.typeId) {
+    case Type.Null:
+      return withArrow(T.null);
+    case Type.Int:
+    case Type.Bool:
+      return withArrow(T.int);
+    case Type.Float:
+      return withArrow(T.double);
+    case Type.Decimal:
+      return withArrow(T.decimal((type as unknown as { scale: number }).scale));
+    case Type.Date:
+      return withArrow(T.date);
+    case Type.Timestamp:
+      return withArrow(T.datetime);
+    case Type.Time:
+      return withArrow(T.time);
+    case Type.Binary:
+    case Type.LargeBinary:
+    case Type.FixedSizeBinary:
+    case Type.BinaryView:
+      return withArrow(T.binary);
+    case Type.Dictionary:
+      return withArrow(sqlTypeOfArrow((type as unknown as { dictionary: DataType }).dictionary));
+    default:
+      return withArrow(T.string);
+  }
+}
+
+/** The column's type: the Arrow type's, refined by the plan's SQL type name where that says more. */
+function columnType(field: ArrowField, hint: Field | undefined): SqlType {
+  const fromArrow = sqlTypeOfArrow(field.type);
+  const named = typeFromSqlName(hint?.sqlType);
+  if (!named) return fromArrow;
+  // A DECIMAL read as float64 keeps its decimal semantics; a date read as text is still a date.
+  if (fromArrow.kind === 'double' && named.kind === 'decimal') return { ...named, arrow: field.type };
+  if (
+    fromArrow.kind === 'string' &&
+    (named.kind === 'date' || named.kind === 'datetime' || named.kind === 'time')
+  ) {
+    return { ...named, arrow: field.type };
+  }
+  return fromArrow;
+}
+
+type ChunkReader = (data: Data, out: Value[], at: number) => void;
+
+const readNumbers: ChunkReader = (data, out, at) => {
+  const values = data.values as ArrayLike<number>;
+  for (let i = 0; i < data.length; i++) {
+    out[at + i] = isValid(data, i) ? values[i]! : null;
+  }
+};
+
+const readBigInts: ChunkReader = (data, out, at) => {
+  const values = data.values as ArrayLike<bigint>;
+  for (let i = 0; i < data.length; i++) {
+    out[at + i] = isValid(data, i) ? normalizeInt(values[i]!) : null;
+  }
+};
+
+const readBools: ChunkReader = (data, out, at) => {
+  const bits = data.values as Uint8Array;
+  for (let i = 0; i < data.length; i++) {
+    const bit = data.offset + i;
+    out[at + i] = isValid(data, i) ? (bits[bit >> 3]! >> (bit & 7)) & 1 : null;
+  }
+};
+
+function readDecimals(scale: number, bitWidth: number): ChunkReader {
+  const stride = bitWidth / 32;
+  const divisor = 10 ** scale;
+  return (data, out, at) => {
+    const words = data.values as Uint32Array;
+    for (let i = 0; i < data.length; i++) {
+      if (!isValid(data, i)) {
+        out[at + i] = null;
+        continue;
+      }
+      const base = i * stride;
+      const w0 = words[base]!;
+      const w1 = words[base + 1]!;
+      let high = true;
+      for (let k = 2; k < stride; k++) high &&= words[base + k] === 0;
+      let allOnes = true;
+      for (let k = 2; k < stride; k++) allOnes &&= words[base + k] === 0xffffffff;
+      let unscaled: number;
+      if (high && w1 < 0x200000) {
+        unscaled = w1 * 4294967296 + w0;
+      } else if (allOnes && w1 >= 0xffe00000) {
+        unscaled = -((~w1 >>> 0) * 4294967296 + (~w0 >>> 0) + 1);
+      } else {
+        let big = 0n;
+        for (let k = stride - 1; k >= 0; k--) big = (big << 32n) | BigInt(words[base + k]!);
+        big = BigInt.asIntN(bitWidth, big);
+        unscaled = Number(big);
+      }
+      out[at + i] = scale === 0 ? unscaled : unscaled / divisor;
+    }
+  };
+}
+
+const MICROS_PER: Record<number, number> = {
+  [TimeUnit.SECOND]: 1_000_000,
+  [TimeUnit.MILLISECOND]: 1_000,
+  [TimeUnit.MICROSECOND]: 1,
+  [TimeUnit.NANOSECOND]: 0.001,
+};
+
+function readTimestamps(unit: TimeUnit): ChunkReader {
+  const factor = MICROS_PER[unit]!;
+  return (data, out, at) => {
+    const values = data.values as ArrayLike<bigint | number>;
+    for (let i = 0; i < data.length; i++) {
+      out[at + i] = isValid(data, i) ? formatEpochMicros(Math.floor(Number(values[i]!) * factor)) : null;
+    }
+  };
+}
+
+function readTimes(unit: TimeUnit): ChunkReader {
+  const factor = MICROS_PER[unit]!;
+  return (data, out, at) => {
+    const values = data.values as ArrayLike<bigint | number>;
+    for (let i = 0; i < data.length; i++) {
+      if (!isValid(data, i)) {
+        out[at + i] = null;
+        continue;
+      }
+      const micros = Math.floor(Number(values[i]!) * factor);
+      const sign = micros < 0 ? '-' : '';
+      const abs = Math.abs(micros);
+      const seconds = Math.floor(abs / 1e6);
+      out[at + i] =
+        sign +
+        formatClock(
+          Math.floor(seconds / 3600),
+          Math.floor(seconds / 60) % 60,
+          seconds % 60,
+          abs - seconds * 1e6,
+        );
+    }
+  };
+}
+
+const readDates =
+  (millis: boolean): ChunkReader =>
+  (data, out, at) => {
+    const values = data.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < data.length; i++) {
+      if (!isValid(data, i)) {
+        out[at + i] = null;
+        continue;
+      }
+      const raw = Number(values[i]!);
+      out[at + i] = formatDays(millis ? Math.floor(raw / 86_400_000) : raw);
+    }
+  };
+
+/** Variable-width strings; a chunk that is all ASCII is decoded once and sliced. */
+const readStrings: ChunkReader = (data, out, at) => {
+  const offsets = data.valueOffsets as ArrayLike<number | bigint>;
+  const bytes = data.values as Uint8Array;
+  const first = Number(offsets[0]!);
+  const last = Number(offsets[data.length]!);
+  let ascii = true;
+  for (let k = first; k < last; k++) {
+    if (bytes[k]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  const whole = ascii ? utf8.decode(bytes.subarray(first, last)) : '';
+  for (let i = 0; i < data.length; i++) {
+    if (!isValid(data, i)) {
+      out[at + i] = null;
+      continue;
+    }
+    const start = Number(offsets[i]!);
+    const end = Number(offsets[i + 1]!);
+    out[at + i] = ascii ? whole.slice(start - first, end - first) : utf8.decode(bytes.subarray(start, end));
+  }
+};
+
+const readBinaries: ChunkReader = (data, out, at) => {
+  const offsets = data.valueOffsets as ArrayLike<number | bigint>;
+  const bytes = data.values as Uint8Array;
+  for (let i = 0; i < data.length; i++) {
+    out[at + i] = isValid(data, i) ? bytes.slice(Number(offsets[i]!), Number(offsets[i + 1]!)) : null;
+  }
+};
+
+/** Anything else through Arrow's own accessor (objects as JSON text). */
+function readGeneric(vector: Vector, out: Value[]): void {
+  for (let i = 0; i < vector.length; i++) {
+    const value = vector.get(i) as unknown;
+    if (value === null || value === undefined) out[i] = null;
+    else if (typeof value === 'number' || typeof value === 'string') out[i] = value;
+    else if (typeof value === 'bigint') out[i] = normalizeInt(value);
+    else if (typeof value === 'boolean') out[i] = value ? 1 : 0;
+    else if (value instanceof Uint8Array) out[i] = value;
+    else out[i] = JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? String(v) : v));
+  }
+}
+
+function chunkReader(type: DataType): ChunkReader | undefined {
+  const t = type as unknown as { bitWidth: number; unit: TimeUnit; scale: number; precision: number };
+  switch (type.typeId) {
+    case Type.Int:
+      return t.bitWidth === 64 ? readBigInts : readNumbers;
+    case Type.Float:
+      return t.precision === 0 ? undefined : readNumbers; // Float16 needs Arrow's decoding
+    case Type.Bool:
+      return readBools;
+    case Type.Decimal:
+      return readDecimals(t.scale, t.bitWidth);
+    case Type.Date:
+      return readDates(t.unit !== 0);
+    case Type.Timestamp:
+      return readTimestamps(t.unit);
+    case Type.Time:
+      return readTimes(t.unit);
+    case Type.Utf8:
+    case Type.LargeUtf8:
+      return readStrings;
+    case Type.Binary:
+    case Type.LargeBinary:
+      return readBinaries;
+    default:
+      return undefined;
+  }
+}
+
+/** A whole column's values. */
+export function readVector(vector: Vector): ArrayLike<Value> {
+  const type = vector.type as DataType;
+  const chunks = vector.data as Data[];
+  // A numeric column without NULLs in one chunk: its typed array as it is.
+  if (
+    chunks.length === 1 &&
+    chunks[0]!.nullCount === 0 &&
+    ((type.typeId === Type.Int && (type as unknown as { bitWidth: number }).bitWidth < 64) ||
+      (type.typeId === Type.Float && (type as unknown as { precision: number }).precision > 0))
+  ) {
+    const data = chunks[0]!;
+    return (data.values as Float64Array).subarray(0, data.length);
+  }
+  const out = new Array<Value>(vector.length);
+  if (type.typeId === Type.Dictionary) {
+    const dictionaryChunks = chunks.map((data) => data.dictionary);
+    let at = 0;
+    for (let c = 0; c < chunks.length; c++) {
+      const data = chunks[c]!;
+      const dictionary = dictionaryChunks[c] ? readVector(dictionaryChunks[c]!) : [];
+      const indices = data.values as ArrayLike<number | bigint>;
+      for (let i = 0; i < data.length; i++) {
+        out[at + i] = isValid(data, i) ? (dictionary[Number(indices[i]!)] ?? null) : null;
+      }
+      at += data.length;
+    }
+    return out;
+  }
+  const reader = chunkReader(type);
+  if (!reader) {
+    readGeneric(vector, out);
+    return out;
+  }
+  let at = 0;
+  for (const data of chunks) {
+    if (data.typeId === Type.Null) out.fill(null, at, at + data.length);
+    else reader(data, out, at);
+    at += data.length;
+  }
+  return out;
+}
+
+/** An Arrow table as a batch; `fields` (the plan's, by name) refine the column types. */
+export function batchFromArrow(table: Table, fields: readonly Field[] = []): Batch {
+  const columns: LocalColumn[] = table.schema.fields.map((field, index) => {
+    const vector = table.getChildAt(index)!;
+    const hint = fields.find((f) => f.name === field.name);
+    const type =
+      field.type.typeId === Type.Null ? (typeFromSqlName(hint?.sqlType) ?? T.null) : columnType(field, hint);
+    const values =
+      field.type.typeId === Type.Null ? new Array<Value>(table.numRows).fill(null) : readVector(vector);
+    return { name: field.name, type, values };
+  });
+  return makeBatch(columns, table.numRows);
+}

@@ -1,0 +1,336 @@
+/**
+ * Batches back into Arrow tables. A column that arrived from Arrow and was passed through leaves
+ * with its own Arrow type; a computed column gets the type of its SQL type: Int64 for integers,
+ * Float64 for DECIMAL and DOUBLE values (they are numbers here), Utf8, Date32 for dates,
+ * Timestamp(µs) for datetimes, Time64(µs), Binary. A field's SQL type name from the plan decides
+ * for columns whose values say nothing (all NULL).
+ */
+import {
+  Field as ArrowField,
+  Binary,
+  type Data,
+  type DataType,
+  DateDay,
+  Float64,
+  Int64,
+  makeData,
+  Null,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimeMicrosecond,
+  TimestampMicrosecond,
+  TimeUnit,
+  Type,
+  Uint64,
+  Utf8,
+} from 'apache-arrow';
+import type { Field } from '../plan/nodes.ts';
+import type { Batch, LocalColumn, Values } from './batch.ts';
+import { daysFromCivil, epochMicros, parseDateTime, parseTime } from './temporal.ts';
+import { type SqlType, typeFromSqlName, type Value } from './types.ts';
+import { formatDecimal, toText } from './values.ts';
+
+const encoder = new TextEncoder();
+
+interface Validity {
+  bitmap: Uint8Array;
+  nullCount: number;
+}
+
+function validity(values: Values, length: number): Validity {
+  const bitmap = new Uint8Array((length + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) {
+    if (values[i] === null || values[i] === undefined) nullCount++;
+    else bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return { bitmap, nullCount };
+}
+
+const isTyped = (values: Values) => ArrayBuffer.isView(values);
+
+/** The Arrow type a computed column of this SQL type gets. */
+function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): DataType {
+  const kind = type.kind === 'null' ? (typeFromSqlName(hint?.sqlType)?.kind ?? 'null') : type.kind;
+  switch (kind) {
+    case 'null':
+      return new Null();
+    case 'int': {
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (typeof value === 'bigint' && value > 9223372036854775807n) return new Uint64();
+      }
+      return new Int64();
+    }
+    case 'decimal':
+    case 'double':
+      return new Float64();
+    case 'date':
+      return new DateDay();
+    case 'datetime':
+      return new TimestampMicrosecond();
+    case 'time':
+      return new TimeMicrosecond();
+    case 'binary':
+      return new Binary();
+    default:
+      return new Utf8();
+  }
+}
+
+type Typed = { new (length: number): ArrayLike<number | bigint> & { [i: number]: number | bigint } };
+
+function fixedWidth(
+  type: DataType,
+  values: Values,
+  ArrayType: Typed,
+  convert: (value: Value) => number | bigint | null,
+): Data {
+  const length = values.length;
+  if (isTyped(values) && values instanceof (ArrayType as unknown as typeof Float64Array)) {
+    return makeData({ type, length, nullCount: 0, data: values } as never);
+  }
+  const data = new ArrayType(length);
+  const nulls = new Uint8Array((length + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    const converted = value === null ? null : convert(value);
+    if (converted === null) {
+      nullCount++;
+      continue;
+    }
+    nulls[i >> 3]! |= 1 << (i & 7);
+    data[i] = converted;
+  }
+  return makeData({ type, length, nullCount, nullBitmap: nullCount > 0 ? nulls : undefined, data } as never);
+}
+
+const MICROS_PER_UNIT: Record<number, number> = {
+  [TimeUnit.SECOND]: 1_000_000,
+  [TimeUnit.MILLISECOND]: 1_000,
+  [TimeUnit.MICROSECOND]: 1,
+  [TimeUnit.NANOSECOND]: 0.001,
+};
+
+function dayNumber(value: Value): number | null {
+  if (typeof value !== 'string') return null;
+  const parts = parseDateTime(value);
+  return parts ? daysFromCivil(parts.year, parts.month, parts.day) : null;
+}
+
+function timeMicros(value: Value): number | null {
+  if (typeof value !== 'string') return null;
+  const time = parseTime(value);
+  if (!time) return null;
+  const sign = time.hour < 0 ? -1 : 1;
+  return sign * (((Math.abs(time.hour) * 60 + time.minute) * 60 + time.second) * 1e6 + time.micro);
+}
+
+function asNumber(value: Value): number | null {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return null;
+}
+
+function asBigInt(value: Value): bigint | null {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? BigInt(Math.round(value)) : null;
+  return null;
+}
+
+function variableWidth(
+  type: DataType,
+  values: Values,
+  bytesOf: (value: Value) => Uint8Array | string | null,
+): Data {
+  const length = values.length;
+  const offsets = new Int32Array(length + 1);
+  const nulls = new Uint8Array((length + 7) >> 3);
+  let nullCount = 0;
+  let capacity = 1024;
+  let buffer = new Uint8Array(capacity);
+  let used = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    const content = value === null ? null : bytesOf(value);
+    if (content === null) {
+      nullCount++;
+      offsets[i + 1] = used;
+      continue;
+    }
+    nulls[i >> 3]! |= 1 << (i & 7);
+    const need = typeof content === 'string' ? content.length * 3 : content.length;
+    if (used + need > capacity) {
+      while (used + need > capacity) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      grown.set(buffer.subarray(0, used));
+      buffer = grown;
+    }
+    if (typeof content === 'string') {
+      used += encoder.encodeInto(content, buffer.subarray(used)).written;
+    } else {
+      buffer.set(content, used);
+      used += content.length;
+    }
+    offsets[i + 1] = used;
+  }
+  return makeData({
+    type,
+    length,
+    nullCount,
+    nullBitmap: nullCount > 0 ? nulls : undefined,
+    valueOffsets: offsets,
+    data: buffer.subarray(0, used),
+  } as never);
+}
+
+function decimalData(type: DataType, values: Values, columnType: SqlType): Data {
+  const { scale, bitWidth } = type as unknown as { scale: number; bitWidth: number };
+  const stride = bitWidth / 32;
+  const length = values.length;
+  const words = new Uint32Array(length * stride);
+  const { bitmap, nullCount } = validity(values, length);
+  const factor = 10 ** scale;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    if (value === null) continue;
+    let unscaled: bigint;
+    if (typeof value === 'number' && Math.abs(value * factor) < 2 ** 52) {
+      unscaled = BigInt(Math.round(value * factor));
+    } else {
+      const text =
+        typeof value === 'number' ? formatDecimal(value, scale) : (toText(value, columnType) ?? '0');
+      const [whole = '0', fraction = ''] = text.split('.');
+      unscaled = BigInt(whole + fraction.padEnd(scale, '0').slice(0, scale));
+    }
+    let rest = BigInt.asUintN(bitWidth, unscaled);
+    for (let k = 0; k < stride; k++) {
+      words[i * stride + k] = Number(rest & 0xffffffffn);
+      rest >>= 32n;
+    }
+  }
+  return makeData({
+    type,
+    length,
+    nullCount,
+    nullBitmap: nullCount > 0 ? bitmap : undefined,
+    data: words,
+  } as never);
+}
+
+function boolData(type: DataType, values: Values): Data {
+  const length = values.length;
+  const bits = new Uint8Array((length + 7) >> 3);
+  const { bitmap, nullCount } = validity(values, length);
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    // biome-ignore lint/suspicious/noDoubleEquals: 0 and 0n are both false.
+    if (value !== null && value !== undefined && value != 0) bits[i >> 3]! |= 1 << (i & 7);
+  }
+  return makeData({
+    type,
+    length,
+    nullCount,
+    nullBitmap: nullCount > 0 ? bitmap : undefined,
+    data: bits,
+  } as never);
+}
+
+/** Values as Arrow data of `type`; values that cannot be of that type become NULL. */
+function toArrowData(type: DataType, values: Values, columnType: SqlType): Data {
+  const t = type as unknown as { bitWidth: number; isSigned: boolean; precision: number; unit: TimeUnit };
+  switch (type.typeId) {
+    case Type.Null:
+      return makeData({ type, length: values.length } as never);
+    case Type.Int: {
+      if (t.bitWidth === 64) {
+        return fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt);
+      }
+      const arrays: Record<number, Typed> = t.isSigned
+        ? { 8: Int8Array, 16: Int16Array, 32: Int32Array }
+        : { 8: Uint8Array, 16: Uint16Array, 32: Uint32Array };
+      return fixedWidth(type, values, arrays[t.bitWidth]!, asNumber);
+    }
+    case Type.Float:
+      if (t.precision === 0) return fixedWidth(new Float64(), values, Float64Array, asNumber);
+      return fixedWidth(type, values, t.precision === 1 ? Float32Array : Float64Array, asNumber);
+    case Type.Decimal:
+      return decimalData(type, values, columnType);
+    case Type.Bool:
+      return boolData(type, values);
+    case Type.Date:
+      return t.unit === 0
+        ? fixedWidth(type, values, Int32Array, dayNumber)
+        : fixedWidth(type, values, BigInt64Array, (value) => {
+            const days = dayNumber(value);
+            return days === null ? null : BigInt(days) * 86_400_000n;
+          });
+    case Type.Timestamp: {
+      const per = MICROS_PER_UNIT[t.unit]!;
+      return fixedWidth(type, values, BigInt64Array, (value) => {
+        const parts = typeof value === 'string' ? parseDateTime(value) : null;
+        return parts ? BigInt(Math.round(epochMicros(parts) / per)) : null;
+      });
+    }
+    case Type.Time: {
+      const per = MICROS_PER_UNIT[t.unit]!;
+      if (t.bitWidth === 64) {
+        return fixedWidth(type, values, BigInt64Array, (value) => {
+          const micros = timeMicros(value);
+          return micros === null ? null : BigInt(Math.round(micros / per));
+        });
+      }
+      return fixedWidth(type, values, Int32Array, (value) => {
+        const micros = timeMicros(value);
+        return micros === null ? null : Math.round(micros / per);
+      });
+    }
+    case Type.Binary:
+      return variableWidth(type, values, (value) =>
+        value instanceof Uint8Array ? value : encoder.encode(toText(value, columnType) ?? ''),
+      );
+    case Type.Utf8:
+      return variableWidth(type, values, (value) =>
+        value instanceof Uint8Array ? value : toText(value, columnType),
+      );
+    default:
+      // LargeUtf8, views, dictionaries and the rest leave as plain strings.
+      return variableWidth(new Utf8(), values, (value) => toText(value, columnType));
+  }
+}
+
+function columnData(column: LocalColumn, hint: Field | undefined): Data {
+  const arrow = column.type.arrow;
+  const passThrough =
+    arrow !== undefined &&
+    arrow.typeId !== Type.Dictionary &&
+    arrow.typeId !== Type.LargeUtf8 &&
+    arrow.typeId !== Type.LargeBinary;
+  const type = passThrough ? arrow : arrowTypeFor(column.type, column.values, hint);
+  return toArrowData(type, column.values, column.type);
+}
+
+/** The batch as an Arrow table; `fields` (the plan's output fields, by name) are type hints. */
+export function batchToArrow(batch: Batch, fields: readonly Field[] = []): Table {
+  const datas = batch.columns.map((column) =>
+    columnData(
+      column,
+      fields.find((field) => field.name === column.name),
+    ),
+  );
+  const arrowFields = batch.columns.map(
+    (column, index) => new ArrowField(column.name, datas[index]!.type, true),
+  );
+  const schema = new Schema(arrowFields);
+  if (batch.length === 0 && arrowFields.length === 0) return new Table(schema);
+  const struct = makeData({
+    type: new Struct(arrowFields),
+    length: batch.length,
+    nullCount: 0,
+    children: datas,
+  });
+  return new Table([new RecordBatch(schema, struct)]);
+}

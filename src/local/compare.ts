@@ -1,0 +1,142 @@
+/**
+ * How two SQL values compare, chosen once from their static types as MariaDB chooses it: numbers
+ * numerically, strings by the collation, a date against a string as dates, a number against a
+ * string as DOUBLEs. Each side gets a key function; keys compare with `<` and `>`.
+ */
+import { type Collation, collationKey } from './collation.ts';
+import { canonicalDateTime, parseTime } from './temporal.ts';
+import { isNumeric, type SqlType, type Value } from './types.ts';
+import { toDouble, toText } from './values.ts';
+
+export type Key = string | number | bigint;
+/** A value's comparison key; null for NULL. */
+export type KeyFn = (value: Value) => Key | null;
+
+const latin1 = (bytes: Uint8Array): string => {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return out;
+};
+const utf8 = new TextEncoder();
+
+/** A TIME as microseconds (hours may exceed 24 or be negative); text that is no time as itself. */
+function timeKey(type: SqlType): KeyFn {
+  return (value) => {
+    if (value === null) return null;
+    const text = toText(value, type)!;
+    const time = parseTime(text);
+    if (!time) return text;
+    const sign = time.hour < 0 ? -1 : 1;
+    return sign * (((Math.abs(time.hour) * 60 + time.minute) * 60 + time.second) * 1e6 + time.micro);
+  };
+}
+
+type Mode = 'number' | 'double' | 'string' | 'datetime' | 'time' | 'binary';
+
+function modeFor(a: SqlType, b: SqlType): Mode {
+  const kinds = new Set([a.kind, b.kind]);
+  kinds.delete('null');
+  if ([...kinds].every((kind) => kind === 'int' || kind === 'decimal' || kind === 'double')) return 'number';
+  if (kinds.has('binary')) return 'binary';
+  const temporal = kinds.has('date') || kinds.has('datetime') || kinds.has('time');
+  if (temporal && (isNumeric(a) || isNumeric(b))) return 'double';
+  if (kinds.has('time') && !kinds.has('date') && !kinds.has('datetime')) return 'time';
+  if (temporal) return 'datetime';
+  if (kinds.has('string') && (isNumeric(a) || isNumeric(b))) return 'double';
+  return 'string';
+}
+
+function keyFor(mode: Mode, type: SqlType, collation: Collation): KeyFn {
+  switch (mode) {
+    case 'number':
+      return (value) => value as number | bigint | null;
+    case 'double':
+      return (value) => toDouble(value, type);
+    case 'string': {
+      const fold = collationKey(collation);
+      return (value) => {
+        const text = toText(value, type);
+        return text === null ? null : fold(text);
+      };
+    }
+    case 'datetime':
+      // A string that is no date compares as the text it is.
+      return (value) => {
+        if (value === null) return null;
+        const text = toText(value, type)!;
+        return canonicalDateTime(text) ?? text;
+      };
+    case 'time':
+      return timeKey(type);
+    case 'binary':
+      return (value) => {
+        if (value === null) return null;
+        if (value instanceof Uint8Array) return latin1(value);
+        return latin1(utf8.encode(toText(value, type)!));
+      };
+  }
+}
+
+/** Key functions for the left and right operands of a comparison between these types. */
+export function comparisonKeys(a: SqlType, b: SqlType, collation: Collation): [KeyFn, KeyFn] {
+  const mode = modeFor(a, b);
+  return [keyFor(mode, a, collation), keyFor(mode, b, collation)];
+}
+
+/** Key functions for several operands compared with each other (GREATEST, BETWEEN, IN). */
+export function commonKeys(types: readonly SqlType[], collation: Collation): KeyFn[] {
+  let mode: Mode | undefined;
+  for (let i = 0; i < types.length; i++) {
+    for (let j = i + 1; j < types.length; j++) {
+      const pair = modeFor(types[i]!, types[j]!);
+      mode = mode === undefined || mode === pair ? pair : widerMode(mode, pair);
+    }
+  }
+  const chosen = mode ?? 'number';
+  return types.map((type) => keyFor(chosen, type, collation));
+}
+
+const MODE_ORDER: readonly Mode[] = ['number', 'time', 'datetime', 'double', 'string', 'binary'];
+const widerMode = (a: Mode, b: Mode): Mode => (MODE_ORDER.indexOf(a) > MODE_ORDER.indexOf(b) ? a : b);
+
+/** -1, 0 or 1 for two non-null keys. */
+export function compareKeys(a: Key, b: Key): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A key for grouping, DISTINCT and hashing: equal keys for values the database takes as equal
+ * within one column of this type ('a' and 'A  ' under general_ci, 1 and 1.0).
+ */
+export function groupKey(type: SqlType, collation: Collation): KeyFn {
+  switch (type.kind) {
+    case 'int':
+    case 'decimal':
+    case 'double':
+      return (value) => (value === 0 ? 0 : (value as number | bigint | null));
+    case 'string': {
+      const fold = collationKey(collation);
+      return (value) => (value === null ? null : fold(value as string));
+    }
+    case 'binary':
+      return (value) => (value === null ? null : latin1(value as Uint8Array));
+    case 'null':
+      return () => null;
+    default:
+      return (value) => (value === null ? null : (toText(value, type) as string));
+  }
+}
+
+/** A key for ORDER BY within one column of this type: collation order for strings, time by its length. */
+export function orderKey(type: SqlType, collation: Collation): KeyFn {
+  return type.kind === 'time' ? timeKey(type) : groupKey(type, collation);
+}
+
+/** A column of keys. */
+export function keysOf(values: ArrayLike<Value>, key: KeyFn): (Key | null)[] {
+  const out = new Array<Key | null>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = key(values[i]!);
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * GROUP BY with aggregates. Groups come from Arquero's hash grouping over normalized keys; each
+ * aggregate call inside the output expressions (sum(a) / sum(b), sum(case when ...)) is computed
+ * per group into a column, and the output expressions are then evaluated over one row per group.
+ * A global aggregate (no group keys) gives one row, even over no input rows.
+ */
+import { PlanError } from '../../errors.ts';
+import {
+  type AggregateExpr,
+  type Expr,
+  Exprs,
+  exprName,
+  mapExpr,
+  referencedColumns,
+  someExpr,
+  unalias,
+} from '../../plan/expr.ts';
+import { type Batch, type LocalColumn, makeBatch, takeValues } from '../batch.ts';
+import { groupKey, keysOf } from '../compare.ts';
+import { type ExecContext, scopeOf } from '../context.ts';
+import { compileExpr } from '../expr/compile.ts';
+import { evaluateAll } from '../expr/compiled.ts';
+import { groupRows } from '../relational.ts';
+import { computed } from '../types.ts';
+import { aggregate, type Grouping } from './accumulate.ts';
+import { projectColumn } from './project.ts';
+
+/** Names no user column has: aggregate results live under them while the outputs are evaluated. */
+const AGGREGATE_PREFIX = '\u0000agg';
+
+export function aggregateRows(
+  batch: Batch,
+  groupBy: readonly Expr[],
+  aggregates: readonly Expr[],
+  context: ExecContext,
+): Batch {
+  for (const expr of groupBy) {
+    if (someExpr(expr, (node) => node.kind === 'aggregate' || node.kind === 'window')) {
+      throw new PlanError('groupBy: a group key cannot contain an aggregate or a window function');
+    }
+  }
+  const keyColumns = groupBy.map((expr) => projectColumn(batch, expr, context, 'groupBy'));
+  let grouping: Grouping;
+  let firstRows: ArrayLike<number>;
+  if (keyColumns.length === 0) {
+    grouping = { ids: new Uint32Array(batch.length), count: 1 };
+    firstRows = batch.length > 0 ? [0] : [-1];
+  } else {
+    const keys = keyColumns.map((column) => keysOf(column.values, groupKey(column.type, context.collation)));
+    const groups = groupRows(keys, batch.length);
+    grouping = { ids: groups.ids, count: groups.count };
+    firstRows = groups.firstRows;
+  }
+
+  // Every aggregate call, computed once per group under a synthetic name.
+  const calls: AggregateExpr[] = [];
+  const rewritten = aggregates.map((expr) =>
+    mapExpr(unalias(expr), (node) => {
+      if (node.kind !== 'aggregate') return undefined;
+      if (node.arg && someExpr(node.arg, (inner) => inner.kind === 'aggregate' || inner.kind === 'window')) {
+        throw new PlanError(`agg: ${node.fn}() cannot contain another aggregate or a window function`);
+      }
+      calls.push(node);
+      return Exprs.column(`${AGGREGATE_PREFIX}${calls.length - 1}`);
+    }),
+  );
+  const scope = scopeOf(batch, context, 'agg');
+  const callColumns: LocalColumn[] = calls.map((call, index) => {
+    const arg = call.arg ? compileExpr(call.arg, scope) : undefined;
+    const values = arg ? evaluateAll(arg, batch.length) : undefined;
+    const result = aggregate(call.fn, values, arg?.type, grouping, context.collation);
+    return { name: `${AGGREGATE_PREFIX}${index}`, type: result.type, values: result.values };
+  });
+
+  // One row per group: the group keys, the aggregate results, and (as the server allows) any other
+  // input column an output names outside an aggregate, from the group's first row.
+  const groupKeyColumns = keyColumns.map((column) => ({
+    ...column,
+    values: takeValues(column.values, firstRows),
+  }));
+  const known = new Set([...groupKeyColumns.map((c) => c.name), ...callColumns.map((c) => c.name)]);
+  const loose = new Set<string>();
+  for (const expr of rewritten)
+    for (const name of referencedColumns(expr)) if (!known.has(name)) loose.add(name);
+  const looseColumns = batch.columns
+    .filter((column) => loose.has(column.name))
+    .map((column) => ({ ...column, values: takeValues(column.values, firstRows) }));
+  const perGroup = makeBatch([...groupKeyColumns, ...looseColumns, ...callColumns], grouping.count);
+
+  const outputs = aggregates.map((expr, index) => {
+    const name = exprName(expr);
+    if (name === undefined) throw new PlanError('agg: every aggregate needs a name (use .as(name))');
+    const compiled = compileExpr(rewritten[index]!, scopeOf(perGroup, context, 'agg'));
+    return { name, type: computed(compiled.type), values: evaluateAll(compiled, grouping.count) };
+  });
+  return makeBatch([...groupKeyColumns, ...outputs], grouping.count);
+}

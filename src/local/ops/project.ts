@@ -1,0 +1,28 @@
+/** SELECT: each output column a column of the input (passed through, type kept) or a computed one. */
+import { PlanError } from '../../errors.ts';
+import { type Expr, exprName, unalias } from '../../plan/expr.ts';
+import { type Batch, findColumn, type LocalColumn, makeBatch } from '../batch.ts';
+import { type ExecContext, scopeOf } from '../context.ts';
+import { compileExpr } from '../expr/compile.ts';
+import { evaluateAll } from '../expr/compiled.ts';
+import { computed } from '../types.ts';
+
+/** One computed or passed-through column of `batch`. */
+export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, where: string): LocalColumn {
+  const name = exprName(expr);
+  if (name === undefined) throw new PlanError(`${where}: every computed column needs a name (use .as(name))`);
+  const inner = unalias(expr);
+  if (inner.kind === 'column') {
+    const column = findColumn(batch, inner.name, where);
+    return { ...column, name };
+  }
+  const compiled = compileExpr(inner, scopeOf(batch, context, where));
+  return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };
+}
+
+export function project(batch: Batch, exprs: readonly Expr[], context: ExecContext): Batch {
+  return makeBatch(
+    exprs.map((expr) => projectColumn(batch, expr, context, 'select')),
+    batch.length,
+  );
+}

@@ -1,0 +1,200 @@
+/**
+ * Window functions: ROW_NUMBER, RANK, DENSE_RANK, LAG/LEAD, FIRST_VALUE/LAST_VALUE and aggregates
+ * over frames. Arquero splits the rows into partitions and orders each; peers (rows with equal
+ * ORDER BY keys) share a rank and, in the default frame, each other's rows. Frames follow SQL:
+ * ordered without a frame is RANGE UNBOUNDED PRECEDING to CURRENT ROW (peers included), unordered
+ * is the whole partition, and `rows: [start, end]` is ROWS BETWEEN with undefined as UNBOUNDED.
+ */
+import { PlanError } from '../../errors.ts';
+import {
+  AGGREGATE_FUNCTIONS,
+  type AggregateFunction,
+  type Expr,
+  Exprs,
+  exprName,
+  mapExpr,
+  someExpr,
+  unalias,
+  type WindowExpr,
+} from '../../plan/expr.ts';
+import { type Batch, type LocalColumn, makeBatch } from '../batch.ts';
+import { groupKey, keysOf } from '../compare.ts';
+import { type ExecContext, scopeOf } from '../context.ts';
+import { compileExpr } from '../expr/compile.ts';
+import { evaluateAll, presentValues } from '../expr/compiled.ts';
+import { type KeyValues, orderedPartitions } from '../relational.ts';
+import { computed, type SqlType, T, type Value } from '../types.ts';
+import { aggregateType } from './accumulate.ts';
+import { type FrameBounds, frameAggregate } from './frames.ts';
+import { sortKeyValues } from './sort.ts';
+
+const WINDOW_PREFIX = '\u0000win';
+
+const isAggregate = (fn: string): fn is AggregateFunction =>
+  (AGGREGATE_FUNCTIONS as readonly string[]).includes(fn);
+
+interface Ordered {
+  readonly partitions: ArrayLike<number>[];
+  /** For each row, the key values it is compared on, to find peers. */
+  readonly sortKeys: readonly KeyValues[];
+}
+
+function orderRows(batch: Batch, expr: WindowExpr, context: ExecContext): Ordered {
+  const scope = scopeOf(batch, context, 'window');
+  const partitionKeys = expr.partitionBy.map((key) => {
+    const compiled = compileExpr(key, scope);
+    return keysOf(evaluateAll(compiled, batch.length), groupKey(compiled.type, context.collation));
+  });
+  const sortKeys = sortKeyValues(batch, expr.orderBy, context, 'window');
+  return {
+    partitions: orderedPartitions(partitionKeys, sortKeys, batch.length),
+    sortKeys: sortKeys.map((key) => key.values),
+  };
+}
+
+/** For each position of a partition, whether it is a peer of the previous position. */
+function peersOf(rows: ArrayLike<number>, sortKeys: readonly KeyValues[]): Uint8Array {
+  const peer = new Uint8Array(rows.length);
+  for (let i = 1; i < rows.length; i++) {
+    let same = 1;
+    for (const keys of sortKeys) {
+      const a = keys[rows[i - 1]!];
+      const b = keys[rows[i]!];
+      if (a === b || (a !== null && b !== null && !(a! < b!) && !(a! > b!))) continue;
+      same = 0;
+      break;
+    }
+    peer[i] = same;
+  }
+  return peer;
+}
+
+function frameBounds(expr: WindowExpr, size: number, peer: Uint8Array): FrameBounds {
+  if (expr.frame) {
+    const { start, end } = expr.frame;
+    return (position) => [
+      start === undefined ? 0 : Math.max(0, position + start),
+      end === undefined ? size - 1 : Math.min(size - 1, position + end),
+    ];
+  }
+  if (expr.orderBy.length === 0) return () => [0, size - 1];
+  // RANGE UNBOUNDED PRECEDING to CURRENT ROW: up to the last peer of the current row.
+  const lastPeer = new Int32Array(size);
+  for (let i = size - 1; i >= 0; i--) lastPeer[i] = i + 1 < size && peer[i + 1] ? lastPeer[i + 1]! : i;
+  return (position) => [0, lastPeer[position]!];
+}
+
+function offsetOf(expr: WindowExpr): number {
+  const arg = expr.args[1];
+  if (arg === undefined) return 1;
+  if (
+    arg.kind !== 'literal' ||
+    typeof arg.value !== 'number' ||
+    !Number.isInteger(arg.value) ||
+    arg.value < 0
+  ) {
+    throw new PlanError(`${expr.fn}(): the offset must be a non-negative integer constant`);
+  }
+  return arg.value;
+}
+
+function computeWindow(
+  batch: Batch,
+  expr: WindowExpr,
+  context: ExecContext,
+): { type: SqlType; values: Value[] } {
+  const scope = scopeOf(batch, context, 'window');
+  for (const node of [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)]) {
+    if (someExpr(node, (inner) => inner.kind === 'window' || inner.kind === 'aggregate')) {
+      throw new PlanError(`window: ${expr.fn}() cannot contain an aggregate or another window function`);
+    }
+  }
+  const arg = expr.args[0] ? compileExpr(expr.args[0], scope) : undefined;
+  const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
+  const { partitions, sortKeys } = orderRows(batch, expr, context);
+  const out = new Array<Value>(batch.length).fill(null);
+  const fn = expr.fn;
+
+  if (isAggregate(fn)) {
+    if (fn === 'countDistinct') throw new PlanError('countDistinct cannot be a window function');
+    const type = aggregateType(fn, arg?.type);
+    const run = frameAggregate(fn, argValues, arg?.type, context.collation);
+    for (const rows of partitions) run(rows, frameBounds(expr, rows.length, peersOf(rows, sortKeys)), out);
+    return { type, values: presentValues(type, out) };
+  }
+
+  for (const rows of partitions) {
+    const size = rows.length;
+    switch (fn) {
+      case 'rowNumber':
+        for (let i = 0; i < size; i++) out[rows[i]!] = i + 1;
+        break;
+      case 'rank':
+      case 'denseRank': {
+        const peer = peersOf(rows, sortKeys);
+        let rank = 0;
+        let dense = 0;
+        for (let i = 0; i < size; i++) {
+          if (i === 0 || !peer[i]) {
+            rank = i + 1;
+            dense++;
+          }
+          out[rows[i]!] = fn === 'rank' ? rank : dense;
+        }
+        break;
+      }
+      case 'lag':
+      case 'lead': {
+        if (!argValues) throw new PlanError(`${fn}() needs a value to read`);
+        const offset = offsetOf(expr) * (fn === 'lag' ? -1 : 1);
+        for (let i = 0; i < size; i++) {
+          const from = i + offset;
+          out[rows[i]!] = from >= 0 && from < size ? argValues[rows[from]!]! : null;
+        }
+        break;
+      }
+      case 'firstValue':
+      case 'lastValue': {
+        if (!argValues) throw new PlanError(`${fn}() needs a value to read`);
+        const bounds = frameBounds(expr, size, peersOf(rows, sortKeys));
+        for (let i = 0; i < size; i++) {
+          const [start, end] = bounds(i);
+          out[rows[i]!] = start > end ? null : argValues[rows[fn === 'firstValue' ? start : end]!]!;
+        }
+        break;
+      }
+    }
+  }
+  const ranking = fn === 'rowNumber' || fn === 'rank' || fn === 'denseRank';
+  return { type: ranking ? T.int : computed(arg?.type ?? T.null), values: out };
+}
+
+/**
+ * Appends each aliased window expression to every row. An expression may use window calls inside
+ * (fn.sum('x').over(w).div(2)): each call is computed first, then the expression around it.
+ */
+export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecContext): Batch {
+  const calls: LocalColumn[] = [];
+  const rewritten = exprs.map((expr) =>
+    mapExpr(unalias(expr), (node) => {
+      if (node.kind !== 'window') return undefined;
+      const { type, values } = computeWindow(batch, node, context);
+      calls.push({ name: `${WINDOW_PREFIX}${calls.length}`, type, values });
+      return Exprs.column(calls[calls.length - 1]!.name);
+    }),
+  );
+  const withCalls = makeBatch([...batch.columns, ...calls], batch.length);
+  const added: LocalColumn[] = exprs.map((expr, index) => {
+    const name = exprName(expr);
+    if (name === undefined) throw new PlanError('window: every window column needs a name (use .as(name))');
+    const inner = rewritten[index]!;
+    if (inner.kind === 'column' && inner.name.startsWith(WINDOW_PREFIX)) {
+      const call = calls.find((c) => c.name === inner.name)!;
+      return { ...call, name };
+    }
+    const compiled = compileExpr(inner, scopeOf(withCalls, context, 'window'));
+    return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };
+  });
+  const names = new Set(added.map((column) => column.name));
+  return makeBatch([...batch.columns.filter((column) => !names.has(column.name)), ...added], batch.length);
+}

@@ -1,0 +1,183 @@
+/**
+ * Dates and datetimes as MariaDB reads and prints them. Values travel as strings
+ * ('YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.ffffff]'); arithmetic works on day numbers (days since
+ * 1970-01-01, proleptic Gregorian, as Arrow's Date32) and microseconds within the day.
+ */
+
+export interface DateTimeParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  micro: number;
+  /** True when the text had a time part (a DATETIME rather than a DATE). */
+  hasTime: boolean;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad4 = (n: number) => (n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : `${n}`);
+const pad6 = (n: number) => `${n}`.padStart(6, '0');
+
+export const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+export const daysInMonth = (y: number, m: number) => (m === 2 && isLeapYear(y) ? 29 : MONTH_DAYS[m - 1]!);
+
+/** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** The civil date of a day number (Hinnant's civil_from_days). */
+export function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [m <= 2 ? era * 400 + yoe + 1 : era * 400 + yoe, m, d];
+}
+
+export function formatDate(y: number, m: number, d: number): string {
+  return `${pad4(y)}-${pad2(m)}-${pad2(d)}`;
+}
+
+export function formatDays(days: number): string {
+  const [y, m, d] = civilFromDays(days);
+  return formatDate(y, m, d);
+}
+
+/** 'HH:MM:SS' plus '.ffffff' when there are microseconds. */
+export function formatClock(hour: number, minute: number, second: number, micro: number): string {
+  const base = `${pad2(hour)}:${pad2(minute)}:${pad2(second)}`;
+  return micro === 0 ? base : `${base}.${pad6(micro)}`;
+}
+
+export function formatDateTime(p: DateTimeParts): string {
+  return `${formatDate(p.year, p.month, p.day)} ${formatClock(p.hour, p.minute, p.second, p.micro)}`;
+}
+
+const MICROS_PER_DAY = 86_400_000_000;
+
+/** A datetime from microseconds since the epoch (Arrow's Timestamp in µs). */
+export function formatEpochMicros(micros: number): string {
+  const days = Math.floor(micros / MICROS_PER_DAY);
+  let rest = micros - days * MICROS_PER_DAY;
+  const hour = Math.floor(rest / 3_600_000_000);
+  rest -= hour * 3_600_000_000;
+  const minute = Math.floor(rest / 60_000_000);
+  rest -= minute * 60_000_000;
+  const second = Math.floor(rest / 1_000_000);
+  const micro = rest - second * 1_000_000;
+  return `${formatDays(days)} ${formatClock(hour, minute, second, micro)}`;
+}
+
+export function epochMicros(p: DateTimeParts): number {
+  return (
+    daysFromCivil(p.year, p.month, p.day) * MICROS_PER_DAY +
+    ((p.hour * 60 + p.minute) * 60 + p.second) * 1_000_000 +
+    p.micro
+  );
+}
+
+const DATETIME_TEXT =
+  /^\s*(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,2})(?:(?:[T ]+)(\d{1,2})(?::(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,6})\d*)?)?)?)?\s*$/;
+const COMPACT_TEXT = /^\s*(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})(?:\.(\d{0,6})\d*)?)?\s*$/;
+
+/**
+ * A date or datetime as MariaDB reads it from text ('2020-1-5', '2020-01-05 10:11:12.5',
+ * '20200105') or from a number (20200105, 20200105101112); null when it is not a valid date.
+ */
+export function parseDateTime(value: string | number | bigint): DateTimeParts | null {
+  const text = typeof value === 'string' ? value : String(value);
+  const match = DATETIME_TEXT.exec(text) ?? COMPACT_TEXT.exec(text);
+  if (!match) return null;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hasTime = match[4] !== undefined;
+  const hour = hasTime ? Number(match[4]) : 0;
+  const minute = match[5] === undefined ? 0 : Number(match[5]);
+  const second = match[6] === undefined ? 0 : Number(match[6]);
+  const micro = match[7] ? Number(match[7].padEnd(6, '0')) : 0;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  return { year, month, day, hour, minute, second, micro, hasTime };
+}
+
+const TIME_TEXT = /^\s*(-?)(\d{1,3}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,6})\d*)?)?\s*$/;
+
+/** A TIME value 'HH:MM:SS[.ffffff]' (hours may exceed 23, as in MariaDB); null when not one. */
+export function parseTime(
+  text: string,
+): { hour: number; minute: number; second: number; micro: number } | null {
+  const match = TIME_TEXT.exec(text);
+  if (!match) return null;
+  const sign = match[1] === '-' ? -1 : 1;
+  return {
+    hour: sign * Number(match[2]),
+    minute: Number(match[3]),
+    second: match[4] === undefined ? 0 : Number(match[4]),
+    micro: match[5] ? Number(match[5].padEnd(6, '0')) : 0,
+  };
+}
+
+/** The canonical text of a date or datetime, so that DATE '2020-01-01' equals '2020-01-01 00:00:00'. */
+export function canonicalDateTime(value: string | number | bigint): string | null {
+  const parts = parseDateTime(value);
+  if (!parts) return null;
+  return `${formatDate(parts.year, parts.month, parts.day)} ${pad2(parts.hour)}:${pad2(parts.minute)}:${pad2(parts.second)}.${pad6(parts.micro)}`;
+}
+
+/** A date or datetime as MariaDB's number form: 20200105 or 20200105101112(.ffffff). */
+export function temporalNumber(parts: DateTimeParts, withTime: boolean): number {
+  const date = parts.year * 10000 + parts.month * 100 + parts.day;
+  if (!withTime) return date;
+  return date * 1_000_000 + parts.hour * 10000 + parts.minute * 100 + parts.second + parts.micro / 1e6;
+}
+
+/** Monday = 0 ... Sunday = 6, as MariaDB's WEEKDAY(). */
+export const weekday = (days: number) => (((days + 3) % 7) + 7) % 7;
+
+/** Adds months, clamping the day to the new month's last day (2020-01-31 + 1 month = 2020-02-29). */
+export function addMonths(parts: DateTimeParts, months: number): DateTimeParts | null {
+  const total = parts.year * 12 + (parts.month - 1) + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12 + 1;
+  if (year < 0 || year > 9999) return null;
+  return { ...parts, year, month, day: Math.min(parts.day, daysInMonth(year, month)) };
+}
+
+/** Adds microseconds to a datetime; null outside MariaDB's year range 0..9999. */
+export function addMicros(parts: DateTimeParts, micros: number): DateTimeParts | null {
+  const total = epochMicros(parts) + micros;
+  const days = Math.floor(total / MICROS_PER_DAY);
+  let rest = total - days * MICROS_PER_DAY;
+  const [year, month, day] = civilFromDays(days);
+  if (year < 0 || year > 9999) return null;
+  const hour = Math.floor(rest / 3_600_000_000);
+  rest -= hour * 3_600_000_000;
+  const minute = Math.floor(rest / 60_000_000);
+  rest -= minute * 60_000_000;
+  const second = Math.floor(rest / 1_000_000);
+  const micro = Math.round(rest - second * 1_000_000);
+  return { year, month, day, hour, minute, second, micro, hasTime: parts.hasTime };
+}
+
+/** A JS Date as mysql2 writes it into SQL text for a parameter: a string literal in local time, with milliseconds. */
+export function formatJsDate(date: Date): string {
+  const day = formatDate(date.getFullYear(), date.getMonth() + 1, date.getDate());
+  const clock = `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
+  return `${day} ${clock}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
