@@ -31,7 +31,7 @@ function frames(pushdown: boolean): Frames {
       dims: LazyFrame;
       events: LazyFrame;
     };
-  return { ...tables(db), other: tables(other) };
+  return { ...tables(db), sql: (text) => db.sql(text, { pushdown }), other: tables(other) };
 }
 
 beforeAll(async () => {

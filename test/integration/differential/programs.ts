@@ -14,6 +14,8 @@ export interface Frames {
   readonly facts: LazyFrame;
   readonly dims: LazyFrame;
   readonly events: LazyFrame;
+  /** A frame over SQL text (`db.sql`), in the same pushdown mode. */
+  readonly sql: (text: string) => LazyFrame;
   /** The same tables through a second connection: frames from two sources (federation). */
   readonly other: { readonly facts: LazyFrame; readonly dims: LazyFrame; readonly events: LazyFrame };
 }
@@ -621,9 +623,10 @@ const ordering: Program[] = [
     ordered,
   ),
   program(
-    'filter after limit applies to the limited rows',
+    'filter after limit applies to the limited rows, in order',
     (t) => t.facts.orderBy('id').limit(100).filter(col('grp').eq('g1')).select('id', 'grp'),
-    `SELECT id, grp FROM (SELECT * FROM facts ORDER BY id LIMIT 100) AS t WHERE grp = 'g1'`,
+    `SELECT id, grp FROM (SELECT * FROM facts ORDER BY id LIMIT 100) AS t WHERE grp = 'g1' ORDER BY id`,
+    ordered,
   ),
   program(
     'filter after orderBy keeps the order',
@@ -1069,6 +1072,205 @@ const windows: Program[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
+// Plan shapes: verbs stacked in orders that force derived tables, clause merges and rewrites.
+
+const shapes: Program[] = [
+  program(
+    'shape: select after orderBy keeps the order',
+    (t) => t.facts.orderBy(col('i32').desc(), 'id').select('id', col('i32').times(2).as('twice')),
+    'SELECT id, i32 * 2 AS twice FROM facts ORDER BY i32 DESC, id',
+    ordered,
+  ),
+  program(
+    'shape: withColumn after orderBy and limit keeps the order',
+    (t) =>
+      t.facts
+        .select('id', 'd12')
+        .orderBy(col('d12').desc(), 'id')
+        .limit(30)
+        .withColumn('cents', col('d12').times(100)),
+    'SELECT id, d12, d12 * 100 AS cents FROM facts ORDER BY d12 DESC, id LIMIT 30',
+    ordered,
+  ),
+  program(
+    'shape: aggregate of an aggregate',
+    (t) =>
+      t.facts
+        .groupBy('grp', 'cat')
+        .agg(fn.count().as('n'))
+        .groupBy('grp')
+        .agg(fn.max('n').as('biggest'), fn.sum('n').as('total')),
+    'SELECT grp, MAX(n) AS biggest, SUM(n) AS total FROM (SELECT grp, cat, COUNT(*) AS n FROM facts GROUP BY grp, cat) AS t GROUP BY grp',
+  ),
+  program(
+    'shape: aggregate, having, orderBy, limit, then rename',
+    (t) =>
+      t.facts
+        .groupBy('k')
+        .agg(fn.avg('f64').as('mean'), fn.count().as('n'))
+        .filter(col('n').ge(20))
+        .orderBy(col('mean').desc(), 'k')
+        .limit(8)
+        .withColumnRenamed('mean', 'avg_f64'),
+    'SELECT k, AVG(f64) AS avg_f64, COUNT(*) AS n FROM facts GROUP BY k HAVING COUNT(*) >= 20 ORDER BY AVG(f64) DESC, k LIMIT 8',
+    ordered,
+  ),
+  program(
+    'shape: filter on a grouped expression alias goes to WHERE',
+    (t) =>
+      t.facts.groupBy(fn.year('dt').as('yr')).agg(fn.count().as('n')).filter(col('yr').between(2000, 2004)),
+    'SELECT YEAR(dt) AS yr, COUNT(*) AS n FROM facts WHERE YEAR(dt) BETWEEN 2000 AND 2004 GROUP BY YEAR(dt)',
+  ),
+  program(
+    'shape: aggregate after distinct',
+    (t) => t.facts.select('grp', 'cat').distinct().groupBy('grp').agg(fn.count().as('cats')),
+    'SELECT grp, COUNT(*) AS cats FROM (SELECT DISTINCT grp, cat FROM facts) AS t GROUP BY grp',
+  ),
+  program(
+    'shape: aggregate over a window column',
+    (t) =>
+      t.facts
+        .withColumn('rn', fn.rowNumber().over({ partitionBy: 'grp', orderBy: 'id' }))
+        .groupBy('grp')
+        .agg(fn.max('rn').as('rows'), fn.sum(fn.when(col('rn').le(10), col('i32'))).as('first10')),
+    `SELECT grp, MAX(rn) AS \`rows\`, SUM(CASE WHEN rn <= 10 THEN i32 END) AS first10
+     FROM (SELECT grp, i32, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY id) AS rn FROM facts) AS t GROUP BY grp`,
+  ),
+  program(
+    'shape: a window over a window column',
+    (t) =>
+      t.facts
+        .filter(col('id').le(200))
+        .withColumn('running', fn.sum('small').over({ orderBy: 'id' }))
+        .withColumn('prev_running', fn.lag('running', 1).over({ orderBy: 'id' }))
+        .select('id', 'running', 'prev_running'),
+    `SELECT id, running, LAG(running, 1) OVER (ORDER BY id) AS prev_running
+     FROM (SELECT id, SUM(small) OVER (ORDER BY id) AS running FROM facts WHERE id <= 200) AS t`,
+  ),
+  program(
+    'shape: a window over a join',
+    (t) =>
+      t.facts
+        .select('id', 'k', 'i32')
+        .join(t.dims.select('k', 'dim_id', 'd_region'), 'k')
+        .withColumn('rk', fn.rank().over({ partitionBy: 'd_region', orderBy: col('i32').desc() })),
+    `SELECT f.id, f.k, f.i32, d.dim_id, d.d_region, RANK() OVER (PARTITION BY d.d_region ORDER BY f.i32 DESC) AS rk
+     FROM facts f JOIN dims d ON f.k = d.k`,
+  ),
+  program(
+    'shape: join an aggregate with a table',
+    (t) => t.facts.groupBy('k').agg(fn.sum('i32').as('s')).join(t.dims.select('k', 'd_label'), 'k', 'left'),
+    'SELECT a.k, a.s, d.d_label FROM (SELECT k, SUM(i32) AS s FROM facts GROUP BY k) AS a LEFT JOIN dims d ON a.k = d.k',
+  ),
+  program(
+    'shape: join a top-N subquery',
+    (t) =>
+      t.dims
+        .select('k', 'dim_id')
+        .orderBy(col('dim_id').desc())
+        .limit(10)
+        .join(t.events.select('k', 'e_id'), 'k'),
+    'SELECT d.k, d.dim_id, e.e_id FROM (SELECT k, dim_id FROM dims ORDER BY dim_id DESC LIMIT 10) AS d JOIN events e ON d.k = e.k',
+  ),
+  program(
+    'shape: join a union',
+    (t) =>
+      t.dims
+        .filter(col('dim_id').le(10))
+        .select('k')
+        .unionAll(t.events.filter(col('e_id').le(10)).select('k'))
+        .join(t.facts.select('k', 'id'), 'k', 'semi'),
+    `SELECT u.k FROM (SELECT k FROM dims WHERE dim_id <= 10 UNION ALL SELECT k FROM events WHERE e_id <= 10) AS u
+     WHERE EXISTS (SELECT 1 FROM facts f WHERE f.k = u.k)`,
+  ),
+  program(
+    'shape: semi and anti join against a side with a same-named column',
+    (t) => t.facts.select('id', 'k', 'grp').join(t.events, 'k', 'semi').join(t.events, ['k', 'grp'], 'anti'),
+    `SELECT f.id, f.k, f.grp FROM facts f WHERE EXISTS (SELECT 1 FROM events e WHERE e.k = f.k)
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.k = f.k AND e.grp = f.grp)`,
+  ),
+  program(
+    'shape: filters on the join key above left, right and inner joins',
+    (t) =>
+      t.facts
+        .select('id', 'k')
+        .join(t.dims.select('k', 'dim_id'), 'k', 'left')
+        .filter(col('k').lt(10))
+        .join(t.events.select('k', 'e_id'), 'k', 'right')
+        .filter(col('k').gt(3)),
+    `SELECT l.id, e.k, l.dim_id, e.e_id FROM
+       (SELECT f.id, f.k, d.dim_id FROM facts f LEFT JOIN dims d ON f.k = d.k WHERE f.k < 10) AS l
+       RIGHT JOIN events e ON l.k = e.k WHERE e.k > 3`,
+  ),
+  program(
+    'shape: an OR across both join sides stays above the join',
+    (t) =>
+      t.facts
+        .select('id', 'k', 'small')
+        .join(t.dims.select('k', 'd_region'), 'k', 'left')
+        .filter(col('small').eq(5).or(col('d_region').eq('west'))),
+    `SELECT f.id, f.k, f.small, d.d_region FROM facts f LEFT JOIN dims d ON f.k = d.k WHERE f.small = 5 OR d.d_region = 'west'`,
+  ),
+  program(
+    'shape: empty isIn matches nothing, empty notIn everything',
+    (t) =>
+      t.facts
+        .select('id', col('k').isIn([]).as('in_none'), col('k').notIn([]).as('not_in_none'))
+        .filter(col('id').le(5)),
+    'SELECT id, 0 AS in_none, 1 AS not_in_none FROM facts WHERE id <= 5',
+  ),
+  program(
+    'shape: a filter that folds to false',
+    (t) => t.facts.filter(col('grp').eq('g1').and(lit(1).eq(0))).select('id'),
+    'SELECT id FROM facts WHERE 1 = 0',
+    { empty: true },
+  ),
+  program(
+    'shape: literals in select, NULL included',
+    (t) =>
+      t.facts
+        .filter(col('id').le(3))
+        .select('id', lit(7).as('seven'), lit('x').as('text'), lit(null).as('nothing'), lit(2.5).as('half')),
+    `SELECT id, 7 AS seven, 'x' AS \`text\`, NULL AS nothing, 2.5 AS half FROM facts WHERE id <= 3`,
+  ),
+  program(
+    'shape: decimal literals added then compared (folding must not use floats)',
+    (t) => t.facts.filter(lit(0.1).plus(lit(0.2)).eq(0.3).and(col('id').le(4))).select('id'),
+    'SELECT id FROM facts WHERE 0.1 + 0.2 = 0.3 AND id <= 4',
+  ),
+  program(
+    'shape: like and between with column operands',
+    (t) =>
+      t.facts
+        .filter(
+          col('name')
+            .like(fn.concat(col('cat'), lit('%')))
+            .or(col('small').between(col('k'), col('k').plus(2))),
+        )
+        .select('id', 'name', 'small', 'k'),
+    `SELECT id, name, small, k FROM facts WHERE name LIKE CONCAT(cat, '%') OR small BETWEEN k AND k + 2`,
+  ),
+  program(
+    'shape: db.sql text composed with verbs',
+    (t) =>
+      t
+        .sql('SELECT grp, i32, d12 FROM facts WHERE small > 0')
+        .filter(col('i32').gt(0))
+        .groupBy('grp')
+        .agg(fn.count().as('n'), fn.sum('d12').as('total')),
+    'SELECT grp, COUNT(*) AS n, SUM(d12) AS total FROM facts WHERE small > 0 AND i32 > 0 GROUP BY grp',
+  ),
+  program(
+    'shape: db.sql text joined with a table',
+    (t) =>
+      t
+        .sql('SELECT k, COUNT(*) AS dims_per_key FROM dims GROUP BY k')
+        .join(t.events.select('k', 'e_id'), 'k'),
+    'SELECT d.k, d.dims_per_key, e.e_id FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims GROUP BY k) d JOIN events e ON d.k = e.k',
+  ),
+];
+
+// ---------------------------------------------------------------------------------------------
 // Programs with JavaScript functions or two connections: they always have a local part.
 
 const withLocalParts: Program[] = [
@@ -1134,5 +1336,6 @@ export const PROGRAMS: readonly Program[] = [
   ...joins,
   ...unions,
   ...windows,
+  ...shapes,
   ...withLocalParts,
 ];
