@@ -36,6 +36,8 @@ export interface Program {
   readonly columns?: readonly string[];
   /** The answer is meant to have no rows (otherwise an empty answer means the data went wrong). */
   readonly empty?: boolean;
+  /** A known, reported sluice bug makes the pushdown-on run fail (it is marked it.fails). */
+  readonly knownIssue?: string;
 }
 
 const program = (
@@ -1267,6 +1269,10 @@ const shapes: Program[] = [
         .sql('SELECT k, COUNT(*) AS dims_per_key FROM dims GROUP BY k')
         .join(t.events.select('k', 'e_id'), 'k'),
     'SELECT d.k, d.dims_per_key, e.e_id FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims GROUP BY k) d JOIN events e ON d.k = e.k',
+    {
+      knownIssue:
+        'explain() throws "join key \'k\' must be a column of both sides; left has (none)": it cannot learn db.sql() columns without a query',
+    },
   ),
 ];
 
