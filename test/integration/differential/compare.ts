@@ -67,6 +67,8 @@ export function canonical(value: unknown): Canonical {
   return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 const isNumeric = (value: Canonical): value is bigint | { number: number; scale?: number } =>
   typeof value === 'bigint' || (typeof value === 'object' && value !== null);
 const numberOf = (value: bigint | { number: number }) =>
@@ -79,10 +81,18 @@ export function valuesEqual(a: Canonical, b: Canonical, relativeTolerance = 1e-9
     const x = numberOf(a);
     const y = numberOf(b);
     if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y);
+    // An integer beyond 2^53 against a float: equal only if the float is exactly that integer
+    // (a road that made a double of BIGINT lost its last digits).
+    for (const [big, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (typeof big === 'bigint' && (big > MAX_SAFE || big < -MAX_SAFE)) {
+        const value = numberOf(other);
+        return Number.isInteger(value) && BigInt(value) === big;
+      }
+    }
     if (x === y) return true;
-    // An integer beyond 2^53 on one side and a float on the other: the float road lost digits.
-    if (typeof a === 'bigint' && Math.abs(x) > Number.MAX_SAFE_INTEGER) return false;
-    if (typeof b === 'bigint' && Math.abs(y) > Number.MAX_SAFE_INTEGER) return false;
     const scales = [a, b]
       .map((v) => (typeof v === 'object' ? v.scale : undefined))
       .filter((s): s is number => s !== undefined);
