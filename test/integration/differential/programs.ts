@@ -1253,6 +1253,97 @@ const shapes: Program[] = [
     `SELECT id, name, small, k FROM facts WHERE name LIKE CONCAT(cat, '%') OR small BETWEEN k AND k + 2`,
   ),
   program(
+    'shape: parameters in both join sides, the ON clause, above the join, the sort and the limit',
+    (t) =>
+      t.facts
+        .filter(col('small').ne(-1))
+        .select('id', 'k', 'i32')
+        .join(
+          t.dims.filter(col('d_region').ne('south')).select(col('k').as('dk'), 'd_weight'),
+          col('k').eq(col('dk')).and(col('d_weight').gt(-50.5)),
+        )
+        .filter(col('i32').gt(col('d_weight').times(-7)).or(col('i32').isNull()))
+        .orderBy(fn.abs(col('i32').minus(1234)), 'id', 'd_weight')
+        .limit(33),
+    `SELECT f.id, f.k, f.i32, d.k AS dk, d.d_weight FROM facts f JOIN dims d ON f.k = d.k AND d.d_weight > -50.5
+     WHERE f.small <> -1 AND d.d_region <> 'south' AND (f.i32 > d.d_weight * -7 OR f.i32 IS NULL)
+     ORDER BY ABS(f.i32 - 1234), f.id, d.d_weight LIMIT 33`,
+    ordered,
+  ),
+  program(
+    'shape: swapped column names, filtered and sorted on both sides of the swap',
+    (t) =>
+      t.facts
+        .orderBy(col('small').desc(), 'id')
+        .select('id', col('i32').as('small'), col('small').as('i32'))
+        .filter(col('i32').ge(0))
+        .limit(50),
+    'SELECT id, i32 AS small, small AS i32 FROM facts WHERE small >= 0 ORDER BY facts.small DESC, id LIMIT 50',
+    ordered,
+  ),
+  program(
+    'shape: a window replacing the column it reads',
+    (t) =>
+      t.facts
+        .select('id', 'grp', 'i32')
+        .withColumn('i32', fn.lag('i32', 1).over({ partitionBy: 'grp', orderBy: 'id' })),
+    'SELECT id, grp, LAG(i32, 1) OVER (PARTITION BY grp ORDER BY id) AS i32 FROM facts',
+  ),
+  program(
+    'shape: groupBy key aliased over its own column, filtered by the alias',
+    (t) =>
+      t.facts
+        .groupBy(fn.upper('grp').as('grp'))
+        .agg(fn.count().as('n'), fn.sum('i32').div(fn.count()).as('mean'))
+        .filter(col('grp').ne('G2').and(col('n').div(2).gt(10))),
+    `SELECT UPPER(grp) AS grp, COUNT(*) AS n, SUM(i32) / COUNT(*) AS mean FROM facts WHERE UPPER(grp) <> 'G2'
+     GROUP BY UPPER(grp) HAVING COUNT(*) / 2 > 10`,
+  ),
+  program(
+    'shape: window result sorted and limited',
+    (t) =>
+      t.facts
+        .withColumn('rn', fn.rowNumber().over({ partitionBy: 'cat', orderBy: col('u64').desc() }))
+        .orderBy('rn', 'cat')
+        .limit(12)
+        .select('cat', 'rn', 'id', 'u64'),
+    `SELECT cat, rn, id, u64 FROM (SELECT cat, id, u64, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY u64 DESC) AS rn FROM facts) AS t
+     ORDER BY rn, cat LIMIT 12`,
+    ordered,
+  ),
+  program(
+    'shape: distinct, orderBy, offset and limit',
+    (t) => t.facts.select('grp', 'cat').distinct().orderBy('grp', 'cat').offset(2).limit(5),
+    'SELECT DISTINCT grp, cat FROM facts ORDER BY grp, cat LIMIT 5 OFFSET 2',
+    ordered,
+  ),
+  program('shape: limit 0', (t) => t.facts.select('id').limit(0), 'SELECT id FROM facts LIMIT 0', {
+    empty: true,
+  }),
+  program(
+    'shape: aggregate over a right join grouped by the join key',
+    (t) =>
+      t.facts
+        .select('id', 'k')
+        .join(t.dims.select('k', 'dim_id'), 'k', 'right')
+        .groupBy('k')
+        .agg(fn.count('id').as('facts_n'), fn.countDistinct('dim_id').as('dims_n')),
+    'SELECT d.k, COUNT(f.id) AS facts_n, COUNT(DISTINCT d.dim_id) AS dims_n FROM facts f RIGHT JOIN dims d ON f.k = d.k GROUP BY d.k',
+  ),
+  program(
+    'shape: cross join filtered across both sides',
+    (t) =>
+      t.dims
+        .select('dim_id', col('k').as('dk'))
+        .crossJoin(t.events.filter(col('e_id').le(50)).select('e_id', 'e_qty'))
+        .filter(
+          col('dk')
+            .eq(col('e_qty'))
+            .or(col('dim_id').eq(col('e_id'))),
+        ),
+    'SELECT d.dim_id, d.k AS dk, e.e_id, e.e_qty FROM dims d CROSS JOIN events e WHERE e.e_id <= 50 AND (d.k = e.e_qty OR d.dim_id = e.e_id)',
+  ),
+  program(
     'shape: db.sql text composed with verbs',
     (t) =>
       t
@@ -1270,8 +1361,9 @@ const shapes: Program[] = [
         .join(t.events.select('k', 'e_id'), 'k'),
     'SELECT d.k, d.dims_per_key, e.e_id FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims GROUP BY k) d JOIN events e ON d.k = e.k',
     {
+      columns: ['k', 'dims_per_key', 'e_id'],
       knownIssue:
-        'explain() throws "join key \'k\' must be a column of both sides; left has (none)": it cannot learn db.sql() columns without a query',
+        'explain() and .columns throw "join key \'k\' must be a column of both sides; left has (none)": db.sql() columns are unknown until a query runs',
     },
   ),
 ];
