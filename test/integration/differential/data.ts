@@ -16,11 +16,15 @@ import { type TsvValue, tsvLine } from '../../../src/db/tsv.ts';
 
 export const DIFF_DATABASE = 'sluice_diff';
 
+export type DiffValue = TsvValue | Buffer;
+
 export interface DiffTable {
   readonly name: string;
   readonly columns: readonly (readonly [name: string, type: string])[];
   readonly primaryKey: string;
-  readonly rows: (random: Random) => TsvValue[][];
+  readonly rows: (random: Random) => DiffValue[][];
+  /** Loaded with multi-row INSERT and parameters (BIT and BLOB values), not LOAD DATA. */
+  readonly insert?: boolean;
 }
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'theta', 'iota', 'kappa', 'lambda'];
@@ -32,7 +36,7 @@ export const DIM_ROWS = 90;
 export const EVENT_ROWS = 400;
 
 /** `value` with probability 1 - p, else NULL. */
-const maybe = <T extends TsvValue>(random: Random, p: number, value: () => T): T | null =>
+const maybe = <T extends DiffValue>(random: Random, p: number, value: () => T): T | null =>
   random.next() < p ? null : value();
 
 const dateText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
@@ -205,7 +209,130 @@ const events: DiffTable = {
   },
 };
 
-export const DIFF_TABLES: readonly DiffTable[] = [facts, dims, events];
+/**
+ * One column of each remaining MySQL type, for reads: small and unsigned integers, DECIMAL(38,10),
+ * YEAR, TIME (negative and past 24 hours), fractional DATETIME, TIMESTAMP, zero dates, CHAR, TEXT,
+ * ENUM (which sorts by its list order), SET, BIT, VARBINARY and BLOB.
+ */
+const types: DiffTable = {
+  name: 'types',
+  primaryKey: 't_id',
+  insert: true,
+  columns: [
+    ['t_id', 'INT NOT NULL'],
+    ['tu', 'TINYINT UNSIGNED'],
+    ['si', 'SMALLINT'],
+    ['su', 'SMALLINT UNSIGNED'],
+    ['mi', 'MEDIUMINT'],
+    ['mu', 'MEDIUMINT UNSIGNED'],
+    ['d38', 'DECIMAL(38,10)'],
+    ['d5', 'DECIMAL(5,0)'],
+    ['yr', 'YEAR'],
+    ['tm', 'TIME'],
+    ['tm6', 'TIME(6)'],
+    ['dt6', 'DATETIME(6)'],
+    ['tstamp', 'TIMESTAMP NULL'],
+    ['zd', 'DATE'],
+    ['ch', 'CHAR(5)'],
+    ['tx', 'TEXT'],
+    ['en', "ENUM('red','green','blue')"],
+    ['st', "SET('a','b','c')"],
+    ['bt', 'BIT(8)'],
+    ['vb', 'VARBINARY(8)'],
+    ['bl', 'BLOB'],
+  ],
+  rows: (random) => {
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    const time = (seconds: number) => {
+      const sign = seconds < 0 ? '-' : '';
+      const abs = Math.abs(seconds);
+      return `${sign}${pad(Math.floor(abs / 3600))}:${pad(Math.floor(abs / 60) % 60)}:${pad(abs % 60)}`;
+    };
+    const edges: Record<number, Partial<Record<string, DiffValue>>> = {
+      1: {
+        tu: 255,
+        si: -32768,
+        su: 65535,
+        mi: -8388608,
+        mu: 16777215,
+        d38: '9999999999999999999999999999.9999999999',
+        d5: '99999',
+        yr: 2155,
+        tm: '838:59:59',
+        tm6: '-838:59:59.000000',
+        dt6: '9999-12-31 23:59:59.999999',
+        tstamp: '2038-01-19 03:14:07',
+        zd: '0000-00-00',
+        bt: Buffer.from([0xff]),
+      },
+      2: {
+        tu: 0,
+        si: 32767,
+        su: 0,
+        mi: 8388607,
+        mu: 0,
+        d38: '-9999999999999999999999999999.9999999999',
+        d5: '-99999',
+        yr: 1901,
+        tm: '-00:00:01',
+        tm6: '00:00:00.000001',
+        dt6: '1000-01-01 00:00:00.000000',
+        tstamp: '1970-01-01 00:00:01',
+        zd: '0000-00-00',
+        bt: Buffer.from([0]),
+      },
+    };
+    return Array.from({ length: 120 }, (_, index) => {
+      const id = index + 1;
+      const row: Record<string, DiffValue> = {
+        t_id: id,
+        tu: maybe(random, 0.1, () => random.int(0, 255)),
+        si: maybe(random, 0.1, () => random.int(-32768, 32767)),
+        su: maybe(random, 0.1, () => random.int(0, 65535)),
+        mi: maybe(random, 0.1, () => random.int(-8388608, 8388607)),
+        mu: maybe(random, 0.1, () => random.int(0, 16777215)),
+        d38: maybe(
+          random,
+          0.1,
+          () =>
+            `${random.int(-99999999, 99999999)}${random.int(0, 99999999)}.${pad(random.int(0, 9999999999), 10)}`,
+        ),
+        d5: maybe(random, 0.1, () => random.int(-99999, 99999)),
+        yr: maybe(random, 0.1, () => random.int(1901, 2155)),
+        tm: maybe(random, 0.1, () => time(random.int(-3_000_000, 3_000_000))),
+        tm6: maybe(random, 0.1, () => `${time(random.int(0, 86_399))}.${pad(random.int(0, 999_999), 6)}`),
+        dt6: maybe(
+          random,
+          0.1,
+          () =>
+            `${dateText(random.int(dayOf('1990-01-01'), dayOf('2030-12-31')))} ${time(random.int(0, 86_399))}.${pad(random.int(0, 999_999), 6)}`,
+        ),
+        tstamp: maybe(
+          random,
+          0.1,
+          () =>
+            `${dateText(random.int(dayOf('1990-01-01'), dayOf('2030-12-31')))} ${time(random.int(0, 86_399))}`,
+        ),
+        zd: maybe(random, 0.1, () => (random.next() < 0.1 ? '0000-00-00' : dateText(random.int(0, 20_000)))),
+        ch: maybe(random, 0.1, () => random.pick(['ab', 'abc', 'x', 'yz-1'])),
+        tx: maybe(random, 0.1, () => `${random.pick(WORDS)} ${random.pick(WORDS)} ${random.int(0, 999)}`),
+        en: maybe(random, 0.1, () => random.pick(['red', 'green', 'blue'])),
+        st: maybe(random, 0.1, () => random.pick(['', 'a', 'b', 'a,b', 'a,c', 'a,b,c'])),
+        bt: maybe(random, 0.1, () => Buffer.from([random.int(0, 255)])),
+        vb: maybe(random, 0.1, () =>
+          Buffer.from(Array.from({ length: random.int(0, 8) }, () => random.int(0, 255))),
+        ),
+        bl: maybe(random, 0.1, () =>
+          Buffer.from(Array.from({ length: random.int(0, 40) }, () => random.int(0, 255))),
+        ),
+      };
+      Object.assign(row, edges[id]);
+      return types.columns.map(([name]) => row[name]);
+    });
+  },
+};
+
+export const DIFF_TABLES: readonly DiffTable[] = [facts, dims, events, types];
 
 /** Drops and recreates `database` with the three tables, loaded with LOAD DATA LOCAL INFILE. */
 export async function createDiffTables(server: DbEndpoint, database: string, seed: number): Promise<void> {
@@ -226,11 +353,25 @@ export async function createDiffTables(server: DbEndpoint, database: string, see
         `CREATE TABLE ${quoteIdentifier(table.name)} (${columns.join(', ')}, PRIMARY KEY (${quoteIdentifier(table.primaryKey)})) ENGINE=InnoDB`,
       );
       const rows = table.rows(new Random(seed * 31 + index));
-      const loaded = await session.loadInfile(
-        table.name,
-        table.columns.map(([name]) => name),
-        rows.map((row) => tsvLine(row)),
-      );
+      const names = table.columns.map(([name]) => name);
+      let loaded = 0;
+      if (table.insert) {
+        const placeholders = `(${names.map(() => '?').join(', ')})`;
+        for (let start = 0; start < rows.length; start += 200) {
+          const chunk = rows.slice(start, start + 200);
+          const result = await session.query(
+            `INSERT INTO ${quoteIdentifier(table.name)} (${names.map((name) => quoteIdentifier(name)).join(', ')}) VALUES ${chunk.map(() => placeholders).join(', ')}`,
+            chunk.flat(),
+          );
+          loaded += Number((result[0] as { affectedRows?: number }).affectedRows ?? 0);
+        }
+      } else {
+        loaded = await session.loadInfile(
+          table.name,
+          names,
+          rows.map((row) => tsvLine(row as TsvValue[])),
+        );
+      }
       const warnings = await session.query<{ Code: number; Message: string }>('SHOW WARNINGS LIMIT 3');
       if (warnings.length > 0 || loaded !== rows.length) {
         throw new Error(

@@ -27,11 +27,9 @@ const referenceRows = new Map<string, Promise<Record<string, unknown>[]>>();
 
 function frames(pushdown: boolean): Frames {
   const tables = (source: Database) =>
-    Object.fromEntries(DIFF_TABLES.map((table) => [table.name, source.table(table.name, { pushdown })])) as {
-      facts: LazyFrame;
-      dims: LazyFrame;
-      events: LazyFrame;
-    };
+    Object.fromEntries(
+      DIFF_TABLES.map((table) => [table.name, source.table(table.name, { pushdown })]),
+    ) as unknown as Frames['other'];
   return { ...tables(db), sql: (text) => db.sql(text, { pushdown }), other: tables(other) };
 }
 
