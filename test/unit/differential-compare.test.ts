@@ -15,6 +15,9 @@ describe('differential comparator: canonical values', () => {
     expect(same('1995-03-15 00:00:00', '1995-03-15')).toBe(true);
     expect(same('2000-02-29 23:59:59.000000', new Date(Date.UTC(2000, 1, 29, 23, 59, 59)))).toBe(true);
     expect(same(new Uint8Array([1, 255]), '0x01ff')).toBe(true);
+    expect(same('-838:59:59.000000', '-838:59:59')).toBe(true);
+    expect(same('00:00:00.000100', '00:00:00.0001')).toBe(true);
+    expect(same('00:00:01', '-00:00:01')).toBe(false);
   });
 
   it('keeps 64-bit integers exact', () => {

@@ -11,6 +11,7 @@
  *   (MariaDB rounds AVG and division results to a fixed scale, a float engine does not);
  * - dates and timestamps (Date objects, ISO text, the driver's 'YYYY-MM-DD HH:MM:SS') become
  *   'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS[.ffffff]' text, midnight dropped, trailing zeros cut;
+ *   TIME text ('-838:59:59.000000') loses the trailing zeros of its fraction;
  * - bytes become hex text.
  *
  * Rows are compared as ordered lists when the program orders them totally, else as multisets
@@ -29,6 +30,7 @@ export interface CompareOptions {
 const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?\d+\.(\d+)$/;
 const FLOAT_TEXT = /^-?\d+(\.\d+)?e[+-]?\d+$/i;
+const TIME_TEXT = /^(-?\d{2,3}:\d{2}:\d{2})(?:\.(\d{1,9}))?$/;
 const DATE_TIME_TEXT = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]00:?00)?$/;
 
 function canonicalDate(date: string, time: string | undefined, fraction: string | undefined): string {
@@ -57,6 +59,11 @@ export function canonical(value: unknown): Canonical {
     if (FLOAT_TEXT.test(value)) return { number: Number(value) };
     const dateTime = DATE_TIME_TEXT.exec(value);
     if (dateTime) return canonicalDate(dateTime[1]!, dateTime[2], dateTime[3]);
+    const time = TIME_TEXT.exec(value);
+    if (time) {
+      const fraction = (time[2] ?? '').replace(/0+$/, '');
+      return fraction === '' ? time[1]! : `${time[1]}.${fraction}`;
+    }
     return value;
   }
   if (value instanceof Date) {
