@@ -24,7 +24,7 @@ describe('differential comparator: canonical values', () => {
     expect(same('18446744073709551615', 18446744073709551615n)).toBe(true);
     expect(same('18446744073709551615', '18446744073709551614')).toBe(false);
     // A float engine that rounded BIGINT UNSIGNED to a double lost the last digits.
-    expect(same('18446744073709551615', 18446744073709551615)).toBe(false);
+    expect(same('18446744073709551615', 2 ** 64)).toBe(false);
     expect(same('9007199254740993', 9007199254740992)).toBe(false);
   });
 
