@@ -2,7 +2,7 @@
  * `connect()`: one MySQL-wire database as a source of frames. It reads the catalog once so frames
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
-import { Table as ArrowTable, type RecordBatch, type Table, tableFromJSON } from 'apache-arrow';
+import { Table as ArrowTable, Binary, type RecordBatch, type Table, vectorFromArray } from 'apache-arrow';
 import { type DbSession, openSession, withSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
@@ -90,7 +90,18 @@ export class Database implements Source {
   async *readArrow(sql: string, params: readonly unknown[]): AsyncIterable<RecordBatch> {
     const rows = await withSession(this.endpoint, (session) => session.query(sql, params));
     if (rows.length === 0) return;
-    yield* (tableFromJSON(rows as never) as Table).batches;
+    // Column by column in SELECT order: tableFromJSON drops a column that is NULL in every row
+    // and orders columns by their first non-NULL value.
+    const names = Object.keys(rows[0]!);
+    const columns = Object.fromEntries(
+      names.map((name) => {
+        const values = rows.map((row) => row[name]);
+        // BLOB, BINARY and BIT come as Buffers, which Arrow's type inference takes for structs.
+        const binary = values.some((value) => value instanceof Uint8Array);
+        return [name, binary ? vectorFromArray(values, new Binary()) : vectorFromArray(values)];
+      }),
+    );
+    yield* new ArrowTable(columns).batches;
   }
 
   async close(): Promise<void> {

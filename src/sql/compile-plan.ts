@@ -336,7 +336,8 @@ class Compiler {
     if (block.orderBy) parts.push({ sql: ' ORDER BY ', params: [] }, block.orderBy);
     if (block.limit !== undefined || block.offset > 0) {
       // The MySQL family needs a LIMIT to have an OFFSET; 2^64-1 is its documented "all rows".
-      const limit = block.limit ?? '18446744073709551615';
+      // A bigint, not text: the driver writes text as a quoted string, which LIMIT rejects.
+      const limit = block.limit ?? 18446744073709551615n;
       parts.push({ sql: ' LIMIT ?', params: [limit] });
       if (block.offset > 0) parts.push({ sql: ' OFFSET ?', params: [block.offset] });
     }

@@ -33,13 +33,19 @@ function foldBinary(expr: BinaryExpr): Expr | undefined {
   const a = left.value;
   const b = right.value;
   if (!isNumber(a) || !isNumber(b)) return undefined;
+  // Only integer arithmetic is exact in JS: the database reads 0.1 + 0.2 as DECIMAL (exactly 0.3),
+  // and integers past 2^53 (or its BIGINT range) behave differently too.
+  const exact = (value: number) =>
+    Number.isSafeInteger(a) && Number.isSafeInteger(b) && Number.isSafeInteger(value)
+      ? Exprs.literal(value)
+      : undefined;
   switch (op) {
     case '+':
-      return Exprs.literal(a + b);
+      return exact(a + b);
     case '-':
-      return Exprs.literal(a - b);
+      return exact(a - b);
     case '*':
-      return Exprs.literal(a * b);
+      return exact(a * b);
     case '=':
       return Exprs.literal(a === b ? 1 : 0);
     case '!=':
