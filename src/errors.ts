@@ -10,7 +10,10 @@ export type ErrorCode =
   | 'COMPONENT_FAILED'
   | 'COMPONENT_TIMEOUT'
   | 'DB_ERROR'
-  | 'IDENTIFIER_INVALID';
+  | 'IDENTIFIER_INVALID'
+  | 'TABLE_NOT_FOUND'
+  | 'READ_ABORTED'
+  | 'PARTITION_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;
