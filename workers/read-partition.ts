@@ -26,6 +26,12 @@ export interface PartitionTask {
 /** Idle connections of this worker, per server, reused by the next task on the same server. */
 const idle = new Map<string, RawConnection[]>();
 const IDLE_CLOSE_MS = 10_000;
+/** How long a cancelled task waits for the server to confirm the kill before dropping the socket. */
+const KILL_WAIT_MS = 5_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 
 function endpointKey(endpoint: DbEndpoint): string {
   return `${endpoint.user}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
@@ -114,6 +120,7 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
     }
   };
   let killing: Promise<void> | undefined;
+  let reading: Promise<number> | undefined;
   port.on('message', (message: ToWorker) => {
     if (message.type === 'credit') {
       credits += message.count;
@@ -123,11 +130,17 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
       pending.length = 0;
       drained?.();
       const running = connection;
-      if (running) {
-        // Kill on the server first (a dropped socket alone leaves a long statement running there).
-        killing = killQuery(endpoint, running.threadId)
-          .catch(() => undefined)
-          .finally(() => running.destroy());
+      const statement = reading;
+      if (running && statement) {
+        killing = (async () => {
+          // Kill on the server first: a dropped socket alone leaves a long statement running there.
+          await killQuery(endpoint, running.threadId).catch(() => undefined);
+          // Then read on until the server reports the statement over, so that once this task
+          // returns no statement of it is left on the server.
+          running.resume();
+          await Promise.race([statement.catch(() => undefined), sleep(KILL_WAIT_MS)]);
+          running.destroy();
+        })();
       }
     }
   });
@@ -138,7 +151,7 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
       return { rows: 0, cancelled: true };
     }
     post({ type: 'started', threadId: connection.threadId });
-    const rows = await decodeQuery(
+    reading = decodeQuery(
       connection,
       task.sql,
       reviveParams(task.params),
@@ -153,6 +166,7 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
       },
       task.options,
     );
+    const rows = await reading;
     // The last batches go out as credits come back.
     while (pending.length > 0 && !cancelled) {
       await new Promise<void>((resolve) => {
@@ -164,8 +178,12 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
     release(connection);
     return { rows, cancelled: false };
   } catch (error) {
+    if (cancelled) {
+      await killing;
+      connection?.destroy();
+      return { rows: 0, cancelled: true };
+    }
     connection?.destroy();
-    if (cancelled) return { rows: 0, cancelled: true };
     return { rows: 0, cancelled: false, error: wireError(error) };
   } finally {
     await killing;

@@ -14,6 +14,7 @@ import { SluiceError } from '../errors.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';
 import type { DecoderOptions } from './decoder.ts';
+import { type MergeOptions, mergeSorted, type SortKey } from './merge.ts';
 import type { FromWorker, PartitionOutcome, ToWorker, WireError } from './protocol.ts';
 import { HandOff } from './queue.ts';
 import { abortError } from './read.ts';
@@ -35,6 +36,18 @@ export interface ParallelReadOptions extends TypeOptions, Pick<DecoderOptions, '
   readonly signal?: AbortSignal;
   /** Attempts after a transient connection failure, before any batch of that partition arrived (default 2). */
   readonly retries?: number;
+  /** Filled in as the read goes, for monitoring and tests. */
+  readonly stats?: ParallelReadStats;
+}
+
+export interface ParallelReadStats {
+  /** Batches received from the workers. */
+  batches: number;
+  rows: number;
+  /** The most batches ever waiting for the consumer at once (bounded by maxBatchesInFlight). */
+  maxQueued: number;
+  /** Partitions read again after a transient failure. */
+  retries: number;
 }
 
 /** Threads in the shared pool; a read uses at most `parallelism` of them. */
@@ -102,6 +115,10 @@ class TaskRun {
   attempts = 0;
   batchesReceived = 0;
   finished = false;
+  /** Settles when the partition's task is over (done, failed or cancelled). */
+  settled: Promise<void> | undefined;
+  /** Per-partition delivery (sorted merges); absent when partitions share one queue. */
+  queue: HandOff<Delivery> | undefined;
   constructor(readonly task: ReadTask) {}
 
   send(message: ToWorker): void {
@@ -110,52 +127,139 @@ class TaskRun {
 }
 
 /**
- * Reads every task's statement on worker threads and yields the RecordBatches as they arrive,
- * partitions interleaved. All tasks must return the same columns. A result with no rows yields
- * one empty batch with the schema. If a partition fails, the read fails with a
- * `PartitionError` naming it; a transient connection failure is retried from scratch when no
- * batch of that partition has arrived yet. Ending the iteration early or aborting `signal`
- * kills the running statements on their servers before the iteration returns.
+ * The shared machinery of a parallel read: schedules the partitions on the pool, receives their
+ * batches, returns credits, retries, fails the whole read when one partition fails, cancels.
  */
-export async function* readParallel(
-  tasks: readonly ReadTask[],
-  options: ParallelReadOptions = {},
-): AsyncGenerator<RecordBatch, void, undefined> {
-  const { signal } = options;
-  if (signal?.aborted) throw abortError(signal);
-  if (tasks.length === 0) throw new SluiceError('CONFIG_INVALID', 'a parallel read needs at least one task');
-  const parallelism = Math.max(
-    1,
-    Math.min(tasks.length, MAX_READER_THREADS, Math.floor(options.parallelism ?? tasks.length)),
-  );
-  const inFlight = Math.max(1, Math.floor(options.maxBatchesInFlight ?? 2 * parallelism));
-  const credits = Math.max(1, Math.floor(inFlight / parallelism));
-  const retries = Math.max(0, Math.floor(options.retries ?? 2));
-  const taskOptions = {
-    batchRows: options.batchRows,
-    batchBytes: options.batchBytes,
-    decimalAs: options.decimalAs,
-    credits,
-  };
+class ParallelRead {
+  readonly runs: TaskRun[];
+  /** Interleaved delivery (readParallel). */
+  readonly shared = new HandOff<Delivery>(Number.POSITIVE_INFINITY);
+  schema: Schema | undefined;
+  private schemaSource = '';
+  private stopped = false;
+  private readonly waiting: TaskRun[];
+  private readonly running = new Set<Promise<void>>();
+  private readonly parallelism: number;
+  private readonly retries: number;
+  private readonly taskOptions: Record<string, unknown>;
+  private readonly onAbort = () => this.fail(abortError(this.options.signal));
 
-  const queue = new HandOff<Delivery>(Number.POSITIVE_INFINITY);
-  let schema: Schema | undefined;
-  let schemaSource = '';
-  let stopped = false;
-  const runs = tasks.map((task) => new TaskRun(task));
-  const waiting = [...runs];
-  const running = new Set<Promise<void>>();
+  constructor(
+    tasks: readonly ReadTask[],
+    private readonly options: ParallelReadOptions,
+    perPartition: boolean,
+  ) {
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (tasks.length === 0)
+      throw new SluiceError('CONFIG_INVALID', 'a parallel read needs at least one task');
+    this.runs = tasks.map((task) => new TaskRun(task));
+    if (perPartition) {
+      // A merge needs the head of every partition at once, so every partition must run at once.
+      if (tasks.length > MAX_READER_THREADS) {
+        throw new SluiceError(
+          'CONFIG_INVALID',
+          `a sorted merge reads all ${tasks.length} partitions at once, but the pool has ${MAX_READER_THREADS} threads`,
+        );
+      }
+      for (const run of this.runs) run.queue = new HandOff<Delivery>(Number.POSITIVE_INFINITY);
+    }
+    this.waiting = [...this.runs];
+    this.parallelism = perPartition
+      ? tasks.length
+      : Math.max(
+          1,
+          Math.min(tasks.length, MAX_READER_THREADS, Math.floor(options.parallelism ?? tasks.length)),
+        );
+    const inFlight = Math.max(1, Math.floor(options.maxBatchesInFlight ?? 2 * this.parallelism));
+    this.retries = Math.max(0, Math.floor(options.retries ?? 2));
+    this.taskOptions = {
+      batchRows: options.batchRows,
+      batchBytes: options.batchBytes,
+      decimalAs: options.decimalAs,
+      credits: Math.max(1, Math.floor(inFlight / this.parallelism)),
+    };
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.startNext();
+  }
 
-  const fail = (error: unknown) => {
-    if (stopped) return;
-    stopped = true;
-    queue.fail(error);
-    for (const run of runs) run.send({ type: 'cancel' });
-  };
-  const onAbort = () => fail(abortError(signal));
-  signal?.addEventListener('abort', onAbort, { once: true });
+  /** Fails the read: every consumer throws `error` at its next pull; partitions are cancelled. */
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.shared.fail(error);
+    for (const run of this.runs) {
+      run.queue?.fail(error);
+      run.send({ type: 'cancel' });
+    }
+  }
 
-  const attempt = async (run: TaskRun): Promise<PartitionOutcome> => {
+  /** The consumer took a batch of `run`: the partition may send another. */
+  taken(run: TaskRun): void {
+    run.send({ type: 'credit', count: 1 });
+  }
+
+  /** Cancels `runs` (all by default) and waits until their workers have returned. */
+  async cancel(runs: readonly TaskRun[] = this.runs): Promise<void> {
+    if (runs === this.runs) {
+      this.stopped = true;
+      this.options.signal?.removeEventListener('abort', this.onAbort);
+    }
+    for (const run of runs) {
+      run.finished = true;
+      this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((each) => each !== run));
+      run.send({ type: 'cancel' });
+    }
+    await Promise.allSettled(runs.map((run) => run.settled));
+    if (runs === this.runs) await Promise.allSettled([...this.running]);
+  }
+
+  private deliver(run: TaskRun, batch: RecordBatch): void {
+    run.batchesReceived++;
+    (run.queue ?? this.shared).push({ run, batch });
+    const stats = this.options.stats;
+    if (stats) {
+      stats.batches++;
+      stats.rows += batch.numRows;
+      const queued = run.queue
+        ? this.runs.reduce((sum, each) => sum + (each.queue?.size ?? 0), 0)
+        : this.shared.size;
+      stats.maxQueued = Math.max(stats.maxQueued, queued);
+    }
+  }
+
+  private startNext(): void {
+    while (!this.stopped && this.running.size < this.parallelism && this.waiting.length > 0) {
+      const run = this.waiting.shift()!;
+      const promise: Promise<void> = this.execute(run).finally(() => {
+        this.running.delete(promise);
+        run.finished = true;
+        run.queue?.end();
+        if (this.runs.every((each) => each.finished)) this.shared.end();
+        else this.startNext();
+      });
+      run.settled = promise;
+      this.running.add(promise);
+    }
+  }
+
+  private async execute(run: TaskRun): Promise<void> {
+    for (;;) {
+      const outcome = await this.attempt(run);
+      if (this.stopped || outcome.cancelled || run.finished) return;
+      if (!outcome.error) return;
+      const canRetry = outcome.error.retriable && run.batchesReceived === 0 && run.attempts <= this.retries;
+      if (!canRetry) {
+        this.fail(new PartitionError(run.task, outcome.error, run.attempts));
+        return;
+      }
+      if (this.options.stats) this.options.stats.retries++;
+      // Jittered backoff, then the partition is read again from scratch.
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** run.attempts * (0.5 + Math.random())));
+      if (this.stopped) return;
+    }
+  }
+
+  private async attempt(run: TaskRun): Promise<PartitionOutcome> {
     const channel = new MessageChannel();
     run.port = channel.port1;
     run.attempts++;
@@ -166,24 +270,12 @@ export async function* readParallel(
     channel.port1.on('message', (message: FromWorker) => {
       if (message.type === 'done') {
         reportDone(message.outcome);
-      } else if (stopped) {
-        // Batches still arriving after the read ended are dropped.
+      } else if (this.stopped || run.finished) {
+        // Batches still arriving after the read (or this partition) ended are dropped.
       } else if (message.type === 'columns') {
-        const partitionSchema = arrowSchema(message.columns, options);
-        if (!schema) {
-          schema = partitionSchema;
-          schemaSource = run.task.label;
-        } else if (!sameTypes(schema, partitionSchema)) {
-          fail(
-            new SluiceError(
-              'PARTITION_FAILED',
-              `partition ${run.task.label} returned columns (${describeFields(partitionSchema)}) unlike partition ${schemaSource} (${describeFields(schema)})`,
-            ),
-          );
-        }
+        this.columns(run, message.columns);
       } else if (message.type === 'batch') {
-        run.batchesReceived++;
-        queue.push({ run, batch: toRecordBatch(schema!, message.batch) });
+        this.deliver(run, toRecordBatch(this.schema!, message.batch));
       }
     });
     try {
@@ -192,11 +284,11 @@ export async function* readParallel(
         endpoint: run.task.endpoint,
         sql: run.task.sql,
         params: run.task.params,
-        options: taskOptions,
+        options: this.taskOptions,
         port: channel.port2,
       };
       return await (await pool()).run(task, { transferList: [channel.port2] }).then(
-        // The task's result arrives before the port's last messages may have: wait for 'done'.
+        // The task's result may arrive before the port's last messages: wait for 'done'.
         () => done,
         (error: unknown): PartitionOutcome => ({
           // The worker itself failed (it could not load, or it crashed): not retriable.
@@ -209,58 +301,122 @@ export async function* readParallel(
       channel.port1.close();
       run.port = undefined;
     }
-  };
+  }
 
-  const execute = async (run: TaskRun): Promise<void> => {
-    for (;;) {
-      const outcome = await attempt(run);
-      if (stopped || outcome.cancelled) return;
-      if (!outcome.error) {
-        run.finished = true;
-        return;
-      }
-      const canRetry = outcome.error.retriable && run.batchesReceived === 0 && run.attempts <= retries;
-      if (!canRetry) {
-        fail(new PartitionError(run.task, outcome.error, run.attempts));
-        return;
-      }
-      // Jittered backoff before reading the partition again from scratch.
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** run.attempts * (0.5 + Math.random())));
-      if (stopped) return;
+  private columns(run: TaskRun, columns: Parameters<typeof arrowSchema>[0]): void {
+    const schema = arrowSchema(columns, this.options);
+    if (!this.schema) {
+      this.schema = schema;
+      this.schemaSource = run.task.label;
+    } else if (!sameTypes(this.schema, schema)) {
+      this.fail(
+        new SluiceError(
+          'PARTITION_FAILED',
+          `partition ${run.task.label} returned columns (${describeFields(schema)}) unlike partition ${this.schemaSource} (${describeFields(this.schema)})`,
+        ),
+      );
     }
-  };
+  }
+}
 
-  const startNext = () => {
-    while (!stopped && running.size < parallelism && waiting.length > 0) {
-      const run = waiting.shift()!;
-      const promise: Promise<void> = execute(run).finally(() => {
-        running.delete(promise);
-        if (runs.every((each) => each.finished)) queue.end();
-        else startNext();
-      });
-      running.add(promise);
-    }
-  };
-  startNext();
-
+/**
+ * Reads every task's statement on worker threads and yields the RecordBatches as they arrive,
+ * partitions interleaved. All tasks must return the same columns. A result with no rows yields
+ * one empty batch with the schema. If a partition fails, the read fails with a
+ * `PartitionError` naming it; a transient connection failure is retried from scratch when no
+ * batch of that partition has arrived yet. Ending the iteration early or aborting `signal`
+ * kills the running statements on their servers before the iteration returns.
+ *
+ * @example
+ * const plan = await planPartitions(endpoint, 'lineitem');
+ * const tasks = plan.scans.map((scan) => ({ label: scan.label, endpoint: scan.endpoint, ...scanSql(scan) }));
+ * for await (const batch of readParallel(tasks, { parallelism: plan.parallelism })) use(batch);
+ */
+export async function* readParallel(
+  tasks: readonly ReadTask[],
+  options: ParallelReadOptions = {},
+): AsyncGenerator<RecordBatch, void, undefined> {
+  const read = new ParallelRead(tasks, options, false);
   let yielded = 0;
   try {
     for (;;) {
-      const delivery = await queue.next();
+      const delivery = await read.shared.next();
       if (delivery === undefined) break;
-      // Taking a batch frees its slot: the partition may send another.
-      delivery.run.send({ type: 'credit', count: 1 });
+      read.taken(delivery.run);
       yielded++;
       yield delivery.batch;
     }
-    if (yielded === 0 && schema) yield emptyBatch(schema);
+    if (yielded === 0 && read.schema) yield emptyBatch(read.schema);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    stopped = true;
-    for (const run of runs) run.send({ type: 'cancel' });
     // Every worker has killed its statement and returned before the iteration ends.
-    await Promise.allSettled([...running]);
+    await read.cancel();
   }
+}
+
+/**
+ * One stream per task, all partitions running at once: the input of a k-way merge
+ * (`mergeSorted`), where each partition's rows arrive in their own order. Ending one stream
+ * cancels that partition; a failing partition fails every stream.
+ */
+export function readPartitionStreams(
+  tasks: readonly ReadTask[],
+  options: Omit<ParallelReadOptions, 'parallelism'> = {},
+): AsyncIterableIterator<RecordBatch>[] {
+  const read = new ParallelRead(tasks, options, true);
+  let open = read.runs.length;
+  return read.runs.map((run): AsyncIterableIterator<RecordBatch> => {
+    let yielded = 0;
+    let closed = false;
+    // An object rather than a generator: return() must cancel the partition even when the
+    // stream was never pulled (a generator not yet started skips its finally block).
+    const close = async (): Promise<IteratorResult<RecordBatch>> => {
+      if (!closed) {
+        closed = true;
+        open--;
+        await (open === 0 ? read.cancel() : read.cancel([run]));
+      }
+      return { done: true, value: undefined };
+    };
+    return {
+      async next(): Promise<IteratorResult<RecordBatch>> {
+        if (closed) return { done: true, value: undefined };
+        let delivery: Delivery | undefined;
+        try {
+          delivery = await run.queue!.next();
+        } catch (error) {
+          await close();
+          throw error;
+        }
+        if (delivery) {
+          read.taken(run);
+          yielded++;
+          return { done: false, value: delivery.batch };
+        }
+        if (yielded === 0 && read.schema) {
+          yielded++;
+          return { done: false, value: emptyBatch(read.schema) };
+        }
+        return close();
+      },
+      return: close,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  });
+}
+
+/**
+ * A parallel read whose partitions each return rows sorted by `keys` (ORDER BY pushed to every
+ * partition), merged into one sorted stream; with `limit`, each partition should send its top
+ * `limit` rows and the merge stops everything once it has them.
+ */
+export function readParallelSorted(
+  tasks: readonly ReadTask[],
+  keys: readonly SortKey[],
+  options: Omit<ParallelReadOptions, 'parallelism'> & MergeOptions = {},
+): AsyncGenerator<RecordBatch, void, undefined> {
+  return mergeSorted(readPartitionStreams(tasks, options), keys, options);
 }
 
 function sameTypes(a: Schema, b: Schema): boolean {

@@ -543,8 +543,8 @@ function toNumber(kind: KeyKind, value: KeyValue | Date): number {
       : (() => {
           const match = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2}))?/.exec(String(value));
           if (!match) throw new ConfigError(`'${String(value)}' is not a date for a key range`);
-          const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
-          return Date.UTC(y!, mo! - 1, d!, h ?? 0, mi ?? 0, s ?? 0);
+          const [, y, mo, d, h, mi, s] = match.map((part) => Number(part ?? 0));
+          return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
         })();
   return kind === 'date' ? Math.floor(ms / MS_PER_DAY) : Math.floor(ms / 1000);
 }

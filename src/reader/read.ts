@@ -91,8 +91,12 @@ export async function* readArrow(
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!finished) {
-      // The consumer stopped early: stop the statement on the server, then drop the socket.
+      // The consumer stopped early: kill the statement on the server, read on until the server
+      // reports it over (so no statement is left running), then drop the connection.
+      queue.end();
       await killQuery(endpoint, connection.threadId).catch(() => undefined);
+      connection.resume();
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       connection.destroy();
       await done;
     } else {
