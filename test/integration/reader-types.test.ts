@@ -23,7 +23,7 @@ const COLUMNS = `
 const INSERT = `INSERT INTO reader_types VALUES
   (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
    '-1234567890123456789012345678.0123456789', '-12345678901234567890123456789012345.123456789012345678901234567890',
-   0.00, -3.14159, -2.2250738585072014e-308,
+   0.00, -0.1, -2.2250738585072014e-308,
    '1000-01-01', '1000-01-01 00:00:00.000000', '1969-12-31 23:59:59', '1970-01-01 00:00:01.000000', '-838:59:59.000000', 1901,
    '', '😀𝄞 four-byte', 'text', REPEAT('long ', 20000), '{"a": [1, 2, {"b": null}]}',
    0xCAFE, 0x00, X'',
@@ -178,7 +178,7 @@ describe('reading every MySQL column type into Arrow', () => {
   });
 
   it('reads floats as the server wrote them', () => {
-    expect(raw(batch, 'f')).toEqual([Math.fround(-3.14159), Math.fround(3.40282e38), null, 0]);
+    expect(raw(batch, 'f')).toEqual([Math.fround(-0.1), Math.fround(3.40282e38), null, 0]);
     expect(raw(batch, 'db')).toEqual([-2.2250738585072014e-308, 1.7976931348623157e308, null, 0]);
   });
 
