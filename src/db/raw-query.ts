@@ -290,3 +290,44 @@ export async function killQuery(endpoint: DbEndpoint, threadId: number): Promise
     connection.destroy();
   }
 }
+
+/**
+ * mysql2's own row objects, streamed: the baseline the Arrow reader is measured against
+ * (`bench/read.ts`). Same connection settings as `DbSession` (dates and big numbers as strings).
+ */
+export async function forEachRowObject(
+  endpoint: DbEndpoint,
+  sql: string,
+  params: readonly unknown[],
+  onRow: (row: Record<string, unknown>) => void,
+): Promise<number> {
+  const connection = mysql.createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    database: endpoint.database,
+    charset: 'utf8mb4_general_ci',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+  connection.on('error', () => undefined);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let rows = 0;
+      connection
+        .query(sql, params as unknown[])
+        .on('result', (row) => {
+          rows++;
+          onRow(row as Record<string, unknown>);
+        })
+        .on('error', (error) =>
+          reject(new DatabaseError(`query failed on ${where(endpoint)}: ${error.message}`, error)),
+        )
+        .on('end', () => resolve(rows));
+    });
+  } finally {
+    connection.destroy();
+  }
+}

@@ -29,14 +29,14 @@ export interface DecodedBatch {
 export interface DecoderOptions {
   /** Rows per batch at most (default 65,536). */
   readonly batchRows?: number;
-  /** Bytes of buffers per batch at most, checked after each row (default 8 MiB). */
+  /** Bytes of buffers per batch at most, checked after each row (default 4 MiB). */
   readonly batchBytes?: number;
   /** Rows to drop before decoding (a retried partition skips what was already delivered). */
   readonly skipRows?: number;
 }
 
 export const DEFAULT_BATCH_ROWS = 65_536;
-export const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** The ArrayBuffers of a batch, once each: the transfer list for postMessage. */
 export function transferList(batch: DecodedBatch): ArrayBuffer[] {
@@ -644,8 +644,18 @@ function parseDate(buf: Uint8Array, pos: number): number {
   const month = digits2(buf, pos + 5);
   const day = digits2(buf, pos + 8);
   if (month === 0 || day === 0) return ZERO_DATE;
-  return daysFromCivil(digits4(buf, pos), month, day);
+  const year = digits4(buf, pos);
+  const index = (year - TABLE_FIRST_YEAR) * 12 + month - 1;
+  // Most dates fall in the table of month starts; the arithmetic covers the rest.
+  if (index >= 0 && index < MONTH_STARTS.length && month <= 12) return MONTH_STARTS[index]! + day - 1;
+  return daysFromCivil(year, month, day);
 }
+
+/** Days since the epoch of the first of each month, 1900-01 to 2199-12. */
+const TABLE_FIRST_YEAR = 1900;
+const MONTH_STARTS = Int32Array.from({ length: 300 * 12 }, (_, index) =>
+  daysFromCivil(TABLE_FIRST_YEAR + Math.floor(index / 12), (index % 12) + 1, 1),
+);
 
 /** 'YYYY-MM-DD HH:MM:SS[.ffffff]' to microseconds since the epoch; false for zero dates. */
 function writeTimestamp(b: ColumnBuilder, row: number, buf: Uint8Array, pos: number, end: number): boolean {

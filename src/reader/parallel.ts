@@ -31,7 +31,7 @@ export interface ReadTask {
 export interface ParallelReadOptions extends TypeOptions, Pick<DecoderOptions, 'batchRows' | 'batchBytes'> {
   /** Partitions read at once (default: the number of tasks, up to the pool's threads). */
   readonly parallelism?: number;
-  /** Decoded batches waiting for the consumer, across all partitions (default 2 per running partition). */
+  /** Decoded batches waiting for the consumer, across all partitions (default 2 per partition, 8 at most, 1 at least per partition). */
   readonly maxBatchesInFlight?: number;
   readonly signal?: AbortSignal;
   /** Attempts after a transient connection failure, before any batch of that partition arrived (default 2). */
@@ -170,7 +170,11 @@ class ParallelRead {
           1,
           Math.min(tasks.length, MAX_READER_THREADS, Math.floor(options.parallelism ?? tasks.length)),
         );
-    const inFlight = Math.max(1, Math.floor(options.maxBatchesInFlight ?? 2 * this.parallelism));
+    // Default: two batches per partition, but no more than 8 in all unless each partition needs one.
+    const inFlight = Math.max(
+      1,
+      Math.floor(options.maxBatchesInFlight ?? Math.max(this.parallelism, Math.min(2 * this.parallelism, 8))),
+    );
     this.retries = Math.max(0, Math.floor(options.retries ?? 2));
     this.taskOptions = {
       batchRows: options.batchRows,

@@ -7,8 +7,8 @@ import { SluiceError } from '../../src/errors.ts';
 import { limitBatches } from '../../src/reader/merge.ts';
 import {
   closeReaderPool,
-  PartitionError,
   type ParallelReadStats,
+  PartitionError,
   type ReadTask,
   readParallel,
   readParallelSorted,
@@ -31,7 +31,8 @@ async function runningQueries(endpoint: DbEndpoint): Promise<string[]> {
 }
 
 async function expectNothingRunning(): Promise<void> {
-  for (const server of servers) expect(await runningQueries(server), `${server.host}:${server.port}`).toEqual([]);
+  for (const server of servers)
+    expect(await runningQueries(server), `${server.host}:${server.port}`).toEqual([]);
 }
 
 function newStats(): ParallelReadStats {
@@ -71,7 +72,12 @@ afterAll(async () => {
 describe('a failing partition', () => {
   it('fails the whole read, naming the partition and the database error', async () => {
     const tasks = await partitionTasks('`id`');
-    tasks.push({ label: 'broken', endpoint: single, sql: 'SELECT * FROM rpp_missing WHERE id > ?', params: [1] });
+    tasks.push({
+      label: 'broken',
+      endpoint: single,
+      sql: 'SELECT * FROM rpp_missing WHERE id > ?',
+      params: [1],
+    });
     const read = async () => {
       for await (const _ of readParallel(tasks, { parallelism: 5 })) {
         // consume
@@ -83,7 +89,9 @@ describe('a failing partition', () => {
     expect((error as PartitionError).partition).toBe('broken');
     expect((error as PartitionError).errno).toBe(1146);
     expect((error as Error).message).toMatch(
-      new RegExp(`^partition broken on ${single.host}:${single.port} failed: query failed on .*: Table 'sluice.rpp_missing' doesn't exist$`),
+      new RegExp(
+        `^partition broken on ${single.host}:${single.port} failed: query failed on .*: Table 'sluice.rpp_missing' doesn't exist$`,
+      ),
     );
     await expectNothingRunning();
   });
@@ -104,7 +112,9 @@ describe('a failing partition', () => {
         // consume
       }
     };
-    await expect(read()).rejects.toThrow(/^partition midway on .* failed: .*Subquery returns more than 1 row/);
+    await expect(read()).rejects.toThrow(
+      /^partition midway on .* failed: .*Subquery returns more than 1 row/,
+    );
     expect(stats.rows).toBeGreaterThan(0);
     expect(stats.retries).toBe(0);
   });
@@ -113,7 +123,12 @@ describe('a failing partition', () => {
 describe('stopping a read', () => {
   it('kills the running statements when the consumer breaks out, on every server', async () => {
     const tasks: ReadTask[] = [
-      ...servers.map((endpoint, index) => ({ label: `long${index}`, endpoint, sql: 'SELECT SLEEP(30) AS s', params: [] })),
+      ...servers.map((endpoint, index) => ({
+        label: `long${index}`,
+        endpoint,
+        sql: 'SELECT SLEEP(30) AS s',
+        params: [],
+      })),
       { label: 'stream', endpoint: single, sql: LONG_QUERY, params: [] },
     ];
     let batches = 0;
@@ -145,7 +160,10 @@ describe('stopping a read', () => {
     await expectNothingRunning();
     const controller = new AbortController();
     const read = async () => {
-      for await (const _ of readArrow(single, LONG_QUERY, [], { batchRows: 1000, signal: controller.signal })) {
+      for await (const _ of readArrow(single, LONG_QUERY, [], {
+        batchRows: 1000,
+        signal: controller.signal,
+      })) {
         controller.abort();
       }
     };
@@ -210,7 +228,9 @@ describe('backpressure', () => {
  * A TCP proxy in front of the single server that cuts the first connection once it has passed
  * `cutAfter` bytes from the server: a real connection loss in the middle of a result.
  */
-async function flakyProxy(cutAfter: number): Promise<{ endpoint: DbEndpoint; connections: () => number; close: () => Promise<void> }> {
+async function flakyProxy(
+  cutAfter: number,
+): Promise<{ endpoint: DbEndpoint; connections: () => number; close: () => Promise<void> }> {
   let connections = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -253,7 +273,9 @@ describe('connection loss', () => {
     try {
       const stats = newStats();
       const ids = new Set<number>();
-      const tasks: ReadTask[] = [{ label: 'flaky', endpoint: proxy.endpoint, sql: 'SELECT id, payload FROM rpp_items', params: [] }];
+      const tasks: ReadTask[] = [
+        { label: 'flaky', endpoint: proxy.endpoint, sql: 'SELECT id, payload FROM rpp_items', params: [] },
+      ];
       for await (const batch of readParallel(tasks, { batchRows: 1_000_000, stats })) {
         for (const id of batch.getChild('id')!) ids.add(id as number);
       }
@@ -270,13 +292,17 @@ describe('connection loss', () => {
     const proxy = await flakyProxy(2_000_000);
     try {
       const stats = newStats();
-      const tasks: ReadTask[] = [{ label: 'flaky', endpoint: proxy.endpoint, sql: 'SELECT id, payload FROM rpp_items', params: [] }];
+      const tasks: ReadTask[] = [
+        { label: 'flaky', endpoint: proxy.endpoint, sql: 'SELECT id, payload FROM rpp_items', params: [] },
+      ];
       const read = async () => {
         for await (const _ of readParallel(tasks, { batchRows: 500, stats })) {
           // consume
         }
       };
-      await expect(read()).rejects.toThrow(/^partition flaky on 127\.0\.0\.1:\d+ failed: query failed on .*: Connection lost/);
+      await expect(read()).rejects.toThrow(
+        /^partition flaky on 127\.0\.0\.1:\d+ failed: query failed on .*: Connection lost/,
+      );
       expect(stats.retries).toBe(0);
       expect(stats.rows).toBeGreaterThan(0);
     } finally {
