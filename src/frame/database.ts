@@ -2,12 +2,13 @@
  * `connect()`: one MySQL-wire database as a source of frames. It reads the catalog once so frames
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
-import { Table as ArrowTable, Binary, type RecordBatch, type Table, vectorFromArray } from 'apache-arrow';
-import { type DbSession, openSession, withSession } from '../db/driver.ts';
+import { Table as ArrowTable, type RecordBatch, type Table } from 'apache-arrow';
+import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
 import type { Field, ScanOptions } from '../plan/nodes.ts';
 import { Plans } from '../plan/nodes.ts';
+import { readArrow } from '../reader/read.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
@@ -21,6 +22,8 @@ export interface ConnectOptions {
   readonly dialect?: DialectName;
   /** Default for every table of this connection; false computes everything locally. */
   readonly pushdown?: boolean;
+  /** DECIMAL columns as exact Decimal128 (default) or as Float64. */
+  readonly decimalAs?: 'decimal' | 'float64';
 }
 
 export type TableOptions = Partial<ScanOptions>;
@@ -38,7 +41,7 @@ export class Database implements Source {
     readonly endpoint: DbEndpoint,
     readonly dialect: ReturnType<typeof dialectNamed>,
     private readonly session: DbSession,
-    private readonly defaults: { pushdown: boolean },
+    private readonly defaults: { pushdown: boolean; decimalAs?: 'decimal' | 'float64' },
     local: LocalExecutor,
   ) {
     connections += 1;
@@ -87,21 +90,16 @@ export class Database implements Source {
     return queryFields(this.session, sql);
   }
 
-  async *readArrow(sql: string, params: readonly unknown[]): AsyncIterable<RecordBatch> {
-    const rows = await withSession(this.endpoint, (session) => session.query(sql, params));
-    if (rows.length === 0) return;
-    // Column by column in SELECT order: tableFromJSON drops a column that is NULL in every row
-    // and orders columns by their first non-NULL value.
-    const names = Object.keys(rows[0]!);
-    const columns = Object.fromEntries(
-      names.map((name) => {
-        const values = rows.map((row) => row[name]);
-        // BLOB, BINARY and BIT come as Buffers, which Arrow's type inference takes for structs.
-        const binary = values.some((value) => value instanceof Uint8Array);
-        return [name, binary ? vectorFromArray(values, new Binary()) : vectorFromArray(values)];
-      }),
-    );
-    yield* new ArrowTable(columns).batches;
+  /** One statement read straight into Arrow batches (no row objects), streamed as decoded. */
+  readArrow(
+    sql: string,
+    params: readonly unknown[],
+    options: { signal?: AbortSignal } = {},
+  ): AsyncIterable<RecordBatch> {
+    return readArrow(this.endpoint, sql, params, {
+      signal: options.signal,
+      decimalAs: this.defaults.decimalAs,
+    });
   }
 
   async close(): Promise<void> {
@@ -120,7 +118,13 @@ export async function connectWith(options: ConnectOptions | string, local: Local
   const endpoint = parseDbUrl(resolved.url);
   const dialect = dialectNamed(resolved.dialect ?? 'mariadb');
   const session = await openSession(endpoint);
-  const db = new Database(endpoint, dialect, session, { pushdown: resolved.pushdown ?? true }, local);
+  const db = new Database(
+    endpoint,
+    dialect,
+    session,
+    { pushdown: resolved.pushdown ?? true, decimalAs: resolved.decimalAs },
+    local,
+  );
   try {
     await db.refresh();
   } catch (error) {

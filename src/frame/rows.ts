@@ -85,6 +85,7 @@ export function convertValue(value: unknown, type: DataType): unknown {
     case Type.Timestamp:
       return formatTimestampMicros(toMicros(value as bigint, (type as unknown as { unit: TimeUnit }).unit));
     case Type.Time:
+    case Type.Duration:
       return formatTimeMicros(
         toMicros(value as bigint | number, (type as unknown as { unit: TimeUnit }).unit),
       );
@@ -109,7 +110,9 @@ export function arrowToRows(table: Table): Record<string, unknown>[] {
   const fields = table.schema.fields;
   const columns = fields.map((field) => {
     const vector = table.getChild(field.name)!;
-    if (field.type.typeId !== Type.Timestamp) return (i: number) => vector.get(i);
+    if (field.type.typeId !== Type.Timestamp && field.type.typeId !== Type.Duration) {
+      return (i: number) => vector.get(i);
+    }
     const stored = storedValues(vector);
     return (i: number) => stored[i];
   });
