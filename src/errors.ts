@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'DB_ERROR'
   | 'IDENTIFIER_INVALID'
   | 'PLAN_INVALID'
-  | 'TABLE_NOT_FOUND';
+  | 'TABLE_NOT_FOUND'
+  | 'READ_ABORTED'
+  | 'PARTITION_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;

@@ -14,6 +14,10 @@ export {
   createShardedTable,
   type ShardedTableOptions,
 } from './db/sharding.ts';
-export { ConfigError, DatabaseError, describeError, SluiceError, StackError } from './errors.ts';
+export { ConfigError, DatabaseError, describeError, PlanError, SluiceError, StackError } from './errors.ts';
+export { Column, col, fn, lit, SortOrder, WindowFunctionCall } from './frame/column.ts';
+export { connect } from './frame/connect.ts';
+export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';
+export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';

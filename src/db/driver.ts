@@ -21,6 +21,8 @@ export interface DbSession {
    * Without an enclosing transaction, rows sent before a failing source are kept.
    */
   loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number>;
+  /** The column names a statement returns (run it with LIMIT 0 to get them without rows). */
+  fields(sql: string, params?: readonly unknown[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,15 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
       try {
         const [rows] = await connection.query(sql, params as unknown[]);
         return (Array.isArray(rows) ? rows : [rows]) as T[];
+      } catch (cause) {
+        const message = (cause as Error).message;
+        throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
+      }
+    },
+    async fields(sql: string, params: readonly unknown[] = []): Promise<string[]> {
+      try {
+        const [, fields] = await connection.query(sql, params as unknown[]);
+        return (fields ?? []).map((field) => field.name);
       } catch (cause) {
         const message = (cause as Error).message;
         throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);

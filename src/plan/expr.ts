@@ -316,3 +316,17 @@ export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): 
       return Exprs.alias(m(expr.expr), expr.name);
   }
 }
+
+/** The parts of an AND chain. */
+export function conjuncts(expr: Expr): Expr[] {
+  if (expr.kind === 'binary' && expr.op === 'and') return [...conjuncts(expr.left), ...conjuncts(expr.right)];
+  return [expr];
+}
+
+/** The AND of all parts; undefined for none. */
+export function conjunction(exprs: readonly Expr[]): Expr | undefined {
+  return exprs.reduce<Expr | undefined>(
+    (all, expr) => (all ? Exprs.binary('and', all, expr) : expr),
+    undefined,
+  );
+}

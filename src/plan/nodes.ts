@@ -35,6 +35,8 @@ export interface SqlTextNode {
   readonly sql: string;
   readonly fields: readonly Field[];
   readonly options: ScanOptions;
+  /** Why the text is opaque (what the SQL planner did not translate), shown by explain. */
+  readonly reason?: string;
 }
 
 /** Rows already on this side: an Arrow table given by the caller or computed earlier. */
@@ -166,13 +168,20 @@ export const Plans = {
       fields: freezeList(fields),
       options: Object.freeze({ ...options }),
     }),
-  sqlText: (source: string, sql: string, fields: readonly Field[], options: ScanOptions): SqlTextNode =>
+  sqlText: (
+    source: string,
+    sql: string,
+    fields: readonly Field[],
+    options: ScanOptions,
+    reason?: string,
+  ): SqlTextNode =>
     Object.freeze({
       kind: 'sqlText',
       source,
       sql,
       fields: freezeList(fields),
       options: Object.freeze({ ...options }),
+      ...(reason === undefined ? {} : { reason }),
     }),
   values: (id: string, fields: readonly Field[]): ValuesNode =>
     Object.freeze({ kind: 'values', id, fields: freezeList(fields) }),

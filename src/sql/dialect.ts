@@ -15,6 +15,8 @@ export interface Dialect {
   renderFunction?(name: string, args: readonly string[]): string | undefined;
   /** Functions the database lacks: expressions using them are computed locally instead. */
   readonly unsupportedFunctions: ReadonlySet<string>;
+  /** FULL OUTER JOIN exists (false for MySQL and MariaDB: such joins run locally). */
+  readonly fullOuterJoin: boolean;
 }
 
 const CAST_TYPES: Record<CastType, string> = {
@@ -39,6 +41,7 @@ export function mysqlFamilyDialect(name: DialectName, overrides: Partial<Dialect
     quoteIdentifier: backtickQuote,
     castType: (to: CastType) => CAST_TYPES[to],
     unsupportedFunctions: new Set<string>(),
+    fullOuterJoin: false,
     ...overrides,
   });
 }

@@ -19,6 +19,8 @@ export interface CompileContext {
   readonly dialect: Dialect;
   /** Parameter values, in placeholder order; compiling appends to it. */
   readonly params: unknown[];
+  /** How a column reference is written, e.g. qualified by a join side; default: the quoted name. */
+  readonly columnSql?: (name: string) => string;
 }
 
 type Renderers = { [K in ExprKind]: (expr: Extract<Expr, { kind: K }>, ctx: CompileContext) => string };
@@ -54,7 +56,7 @@ const not = (negated: boolean) => (negated ? 'NOT ' : '');
 
 // Every compound form is parenthesised, so precedence never depends on the surrounding SQL.
 const RENDER: Renderers = {
-  column: (expr, ctx) => ctx.dialect.quoteIdentifier(expr.name),
+  column: (expr, ctx) => ctx.columnSql?.(expr.name) ?? ctx.dialect.quoteIdentifier(expr.name),
   literal: (expr, ctx) => {
     if (expr.value === null) return 'NULL';
     ctx.params.push(expr.value);

@@ -163,7 +163,8 @@ export async function stackUp(config: StackConfig, progress: Progress = silent):
   }
 
   const endpoints = endpointsOf(state, external);
-  if (endpoints.cluster) {
+  // `up --topology single` leaves a stopped cluster of an earlier `up` alone.
+  if (endpoints.cluster && config.topology !== 'single') {
     await registerLeafServers(endpoints.cluster);
   }
   return stackStatus(config, state);

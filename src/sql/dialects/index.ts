@@ -7,8 +7,8 @@ export const mariadb: Dialect = mysqlFamilyDialect('mariadb');
 /** MySQL 8.0: same rendering as MariaDB for everything sluice emits today. */
 export const mysql: Dialect = mysqlFamilyDialect('mysql');
 
-/** SingleStore: no differences in the expressions compiled so far; its partition reads come with the reader. */
-export const singlestore: Dialect = mysqlFamilyDialect('singlestore');
+/** SingleStore: has FULL OUTER JOIN; its partition reads come with the reader. */
+export const singlestore: Dialect = mysqlFamilyDialect('singlestore', { fullOuterJoin: true });
 
 const DIALECTS: Record<DialectName, Dialect> = { mariadb, mysql, singlestore };
 

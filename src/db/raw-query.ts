@@ -1,0 +1,333 @@
+/**
+ * Result rows as raw bytes. mysql2 frames the packets (and handles auth, TLS, compression and
+ * parameter formatting); this module takes over its Query command at the row state, so each row
+ * packet's payload goes straight to a handler instead of becoming a JS object. With `driver.ts`,
+ * the only module that imports mysql2.
+ *
+ * It relies on two mysql2 internals, checked by the integration tests: the Query command reads
+ * rows through `this.row` once the column definitions are in (`fieldsEOF` returns it), and the
+ * parser hands every packet in one reused object with `buffer`, `offset` and `end`.
+ */
+import mysql from 'mysql2';
+import { DatabaseError } from '../errors.ts';
+import type { ColumnMeta } from '../reader/column-plan.ts';
+import type { DbEndpoint } from './endpoint.ts';
+
+/** Receives one result set: its columns once, then every row's payload. */
+export interface RawRowHandler {
+  columns(columns: readonly ColumnMeta[]): void;
+  /** The text-protocol row in `buf[start, end)`; the bytes are only valid during the call. */
+  row(buf: Uint8Array, start: number, end: number): void;
+}
+
+export interface RawConnection {
+  readonly endpoint: DbEndpoint;
+  /** The server's id for this connection, for `KILL QUERY`. */
+  readonly threadId: number;
+  /** False once the connection failed or was closed; it must not be reused. */
+  readonly usable: boolean;
+  /**
+   * Runs one SELECT and feeds its result to `handler`; resolves with the row count when the last
+   * row is in. Values travel as `?` parameters (formatted client-side and escaped by mysql2).
+   */
+  stream(sql: string, params: readonly unknown[], handler: RawRowHandler): Promise<number>;
+  /** The columns a statement would return, from COM_STMT_PREPARE: nothing is executed. */
+  describe(sql: string): Promise<ColumnMeta[]>;
+  /** Stops reading the socket (TCP backpressure reaches the server) / starts again. */
+  pause(): void;
+  resume(): void;
+  close(): Promise<void>;
+  /** Drops the socket at once. */
+  destroy(): void;
+}
+
+export interface RawConnectionOptions {
+  connectTimeoutMs?: number;
+  /**
+   * Seconds the server waits to write to a client that does not read (MySQL's
+   * net_write_timeout). A paused stream holds the server at a write, so this bounds how long a
+   * consumer may stall before the server gives up the query. Default 3600.
+   */
+  netWriteTimeoutSeconds?: number;
+}
+
+/** The driver's packet, as far as this module reads it. */
+interface WirePacket {
+  buffer: Uint8Array;
+  offset: number;
+  end: number;
+  isEOF(): boolean;
+  eofStatusFlags(): number;
+}
+
+/** The driver's column definition, as far as this module reads it. */
+interface WireColumn {
+  name: string;
+  table?: string;
+  columnType: number;
+  flags: number;
+  columnLength: number;
+  decimals: number;
+  characterSet: number;
+  extendedTypeName?: string;
+  extendedFormat?: string;
+}
+
+type RowState = (this: QueryInternals, packet: WirePacket, connection: unknown) => RowState | null;
+
+interface QueryInternals {
+  row: RowState;
+  done(): null;
+  on(event: 'fields', listener: (fields: WireColumn[]) => void): void;
+}
+
+const SERVER_MORE_RESULTS_EXISTS = 8;
+
+function columnMeta(column: WireColumn): ColumnMeta {
+  const extendedType = column.extendedTypeName || column.extendedFormat || undefined;
+  return {
+    name: column.name,
+    table: column.table ?? '',
+    columnType: column.columnType,
+    flags: column.flags,
+    columnLength: column.columnLength,
+    decimals: column.decimals,
+    characterSet: column.characterSet,
+    ...(extendedType ? { extendedType } : {}),
+  };
+}
+
+function where(endpoint: DbEndpoint): string {
+  return `${endpoint.host}:${endpoint.port}`;
+}
+
+export async function openRawConnection(
+  endpoint: DbEndpoint,
+  options: RawConnectionOptions = {},
+): Promise<RawConnection> {
+  const connection = mysql.createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    database: endpoint.database,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    charset: 'utf8mb4_general_ci',
+    // Date parameters are formatted in UTC, matching the session time zone set below.
+    timezone: 'Z',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+  let usable = true;
+  // A socket error with no query running must not crash the process; the connection is just dead.
+  connection.on('error', () => {
+    usable = false;
+  });
+  const run = (sql: string, params: readonly unknown[] = []) =>
+    new Promise<void>((resolve, reject) => {
+      connection.query(sql, params as unknown[], (error) => (error ? reject(error) : resolve()));
+    });
+  try {
+    await new Promise<void>((resolve, reject) =>
+      connection.connect((error) => (error ? reject(error) : resolve())),
+    );
+    // TIMESTAMP values arrive in UTC, so they map to Timestamp(µs, 'UTC') without guessing zones.
+    await run('SET time_zone = ?, net_write_timeout = ?', [
+      '+00:00',
+      Math.max(1, Math.floor(options.netWriteTimeoutSeconds ?? 3600)),
+    ]);
+  } catch (cause) {
+    connection.destroy();
+    throw new DatabaseError(
+      `cannot connect to ${where(endpoint)} as ${endpoint.user}: ${(cause as Error).message}`,
+      cause,
+    );
+  }
+
+  /** Rejects the statement in progress, if any. */
+  let abortCurrent: ((error: unknown) => void) | undefined;
+  const drop = () => {
+    usable = false;
+    // end() alone half-closes and keeps reading; the socket itself must go.
+    connection.destroy();
+    (connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+  };
+
+  const raw: RawConnection = {
+    endpoint,
+    threadId: connection.threadId ?? -1,
+    get usable() {
+      return usable;
+    },
+    stream(sql, params, handler) {
+      return new Promise<number>((resolve, reject) => {
+        let rows = 0;
+        let settled = false;
+        let sawColumns = false;
+        const settle = (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          abortCurrent = undefined;
+          if (error === undefined) resolve(rows);
+          else reject(error);
+        };
+        // A failure of the handler (or destroy()) ends the statement early: the rest of the result
+        // cannot be skipped cheaply, so the socket is dropped and the connection is not reused.
+        const fail = (error: unknown) => {
+          drop();
+          settle(error);
+        };
+        abortCurrent = fail;
+        const query = connection.query(sql, params as unknown[], (error) => {
+          if (error) {
+            if ((error as { fatal?: boolean }).fatal) usable = false;
+            settle(new DatabaseError(`query failed on ${where(endpoint)}: ${error.message}`, error));
+          } else if (!sawColumns) {
+            settle(new DatabaseError(`statement returned no result set on ${where(endpoint)}`, undefined));
+          } else {
+            settle(undefined);
+          }
+        }) as unknown as QueryInternals;
+        query.on('fields', (fields) => {
+          if (settled) return;
+          try {
+            if (sawColumns) throw new DatabaseError('statement returned more than one result set', undefined);
+            sawColumns = true;
+            handler.columns(fields.map(columnMeta));
+          } catch (error) {
+            fail(error);
+          }
+        });
+        const row: RowState = function (this: QueryInternals, packet) {
+          if (packet.isEOF()) {
+            if (packet.eofStatusFlags() & SERVER_MORE_RESULTS_EXISTS) {
+              fail(new DatabaseError('statement returned more than one result set', undefined));
+              return null;
+            }
+            return this.done();
+          }
+          if (settled) return row;
+          try {
+            handler.row(packet.buffer, packet.offset, packet.end);
+            rows++;
+          } catch (error) {
+            fail(error);
+          }
+          return row;
+        };
+        query.row = row;
+      });
+    },
+    describe(sql) {
+      return new Promise<ColumnMeta[]>((resolve, reject) => {
+        connection.prepare(sql, (error, statement) => {
+          if (error) {
+            reject(
+              new DatabaseError(`cannot describe the query on ${where(endpoint)}: ${error.message}`, error),
+            );
+            return;
+          }
+          const columns = ((statement as unknown as { columns: WireColumn[] }).columns ?? []).map(columnMeta);
+          statement.close();
+          resolve(columns);
+        });
+      });
+    },
+    pause() {
+      connection.pause();
+    },
+    resume() {
+      connection.resume();
+    },
+    close() {
+      usable = false;
+      return new Promise<void>((resolve) => {
+        connection.end(() => {
+          connection.destroy();
+          resolve();
+        });
+      });
+    },
+    destroy() {
+      abortCurrent?.(
+        new DatabaseError(`connection to ${where(endpoint)} was closed during the query`, undefined),
+      );
+      drop();
+    },
+  };
+  return raw;
+}
+
+/**
+ * Stops the statement a connection is running (`KILL QUERY`), from a separate connection. The
+ * connection itself stays open; a statement that already finished is not affected.
+ */
+export async function killQuery(endpoint: DbEndpoint, threadId: number): Promise<void> {
+  const connection = mysql.createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    connectTimeout: 10_000,
+  });
+  connection.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // KILL takes no placeholders; the id is an integer we got from the server.
+      connection.query(`KILL QUERY ${Math.trunc(threadId)}`, (error) => {
+        // 1094 (unknown thread): the connection is already gone, which is what we wanted.
+        if (error && (error as { errno?: number }).errno !== 1094) reject(error);
+        else resolve();
+      });
+    });
+  } catch (cause) {
+    throw new DatabaseError(
+      `KILL QUERY ${threadId} failed on ${where(endpoint)}: ${(cause as Error).message}`,
+      cause,
+    );
+  } finally {
+    connection.destroy();
+  }
+}
+
+/**
+ * mysql2's own row objects, streamed: the baseline the Arrow reader is measured against
+ * (`bench/read.ts`). Same connection settings as `DbSession` (dates and big numbers as strings).
+ */
+export async function forEachRowObject(
+  endpoint: DbEndpoint,
+  sql: string,
+  params: readonly unknown[],
+  onRow: (row: Record<string, unknown>) => void,
+): Promise<number> {
+  const connection = mysql.createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    database: endpoint.database,
+    charset: 'utf8mb4_general_ci',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+  connection.on('error', () => undefined);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let rows = 0;
+      connection
+        .query(sql, params as unknown[])
+        .on('result', (row) => {
+          rows++;
+          onRow(row as Record<string, unknown>);
+        })
+        .on('error', (error) =>
+          reject(new DatabaseError(`query failed on ${where(endpoint)}: ${error.message}`, error)),
+        )
+        .on('end', () => resolve(rows));
+    });
+  } finally {
+    connection.destroy();
+  }
+}

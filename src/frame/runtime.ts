@@ -1,0 +1,184 @@
+/**
+ * Runs plans: binds tables to their columns, optimizes, sends each pushed query to its database,
+ * runs the residual steps locally, and renders explain(). A frame's runtime knows every
+ * connection its plan reads from; joining frames of two connections merges their runtimes.
+ */
+import type { RecordBatch, Table } from 'apache-arrow';
+import { PlanError } from '../errors.ts';
+import { type Optimized, optimize } from '../optimizer/optimize.ts';
+import { type Field, type PlanNode, Plans, transformUp } from '../plan/nodes.ts';
+import { renderPlan } from '../plan/render.ts';
+import { outputFields } from '../plan/schema.ts';
+import type { Dialect } from '../sql/dialect.ts';
+import { arrowToRows } from './rows.ts';
+
+/** One connection as the runtime needs it (implemented by `Database`). */
+export interface Source {
+  readonly id: string;
+  readonly dialect: Dialect;
+  /** Where it is, for explain (no password). */
+  readonly label: string;
+  fieldsOf(table: string): readonly Field[] | undefined;
+  tableNames(): string[];
+  refresh(): Promise<void>;
+  queryFields(sql: string): Promise<readonly Field[]>;
+  /** Runs one pushed statement and yields its rows as Arrow batches. */
+  readArrow(
+    sql: string,
+    params: readonly unknown[],
+    options: { signal?: AbortSignal },
+  ): AsyncIterable<RecordBatch>;
+}
+
+/** Residual execution, supplied by src/local (kept behind a function so the core stays small). */
+export type LocalExecutor = (plan: PlanNode, inputs: ReadonlyMap<string, Table>) => Promise<Table>;
+
+export class FrameRuntime {
+  constructor(
+    private readonly sources: ReadonlyMap<string, Source>,
+    private readonly local: LocalExecutor,
+    private readonly tables: (batches: RecordBatch[], fields: readonly Field[]) => Table,
+  ) {}
+
+  merge(other: FrameRuntime): FrameRuntime {
+    if (other === this) return this;
+    return new FrameRuntime(new Map([...this.sources, ...other.sources]), this.local, this.tables);
+  }
+
+  private source(id: string): Source {
+    const source = this.sources.get(id);
+    if (!source)
+      throw new PlanError(`the plan reads from connection '${id}', which this frame does not know`);
+    return source;
+  }
+
+  /** Fills in each table's columns from the catalog; missing tables are listed with the known ones. */
+  private bindSync(plan: PlanNode): { plan: PlanNode; missing: { source: Source; table: string }[] } {
+    const missing: { source: Source; table: string }[] = [];
+    const bound = transformUp(plan, (node) => {
+      if (node.kind !== 'scan' || node.fields.length > 0) return node;
+      const source = this.source(node.source);
+      const fields = source.fieldsOf(node.table);
+      if (!fields) {
+        missing.push({ source, table: node.table });
+        return node;
+      }
+      return Plans.scan(node.source, node.table, fields, node.options);
+    });
+    return { plan: bound, missing };
+  }
+
+  private missingTableError(missing: { source: Source; table: string }[]): PlanError {
+    const { source, table } = missing[0]!;
+    const known = source.tableNames();
+    return new PlanError(
+      `no table '${table}' in ${source.label}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      { table, available: known },
+      'TABLE_NOT_FOUND',
+    );
+  }
+
+  private planSync(plan: PlanNode): Optimized {
+    const { plan: bound, missing } = this.bindSync(plan);
+    if (missing.length > 0) throw this.missingTableError(missing);
+    outputFields(bound); // checks every column reference, naming the missing ones
+    return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
+  }
+
+  private async plan(plan: PlanNode): Promise<Optimized> {
+    let { plan: bound, missing } = this.bindSync(plan);
+    if (missing.length > 0) {
+      // A table made after connect: read the catalog again, once.
+      await Promise.all([...new Set(missing.map((m) => m.source))].map((source) => source.refresh()));
+      ({ plan: bound, missing } = this.bindSync(plan));
+      if (missing.length > 0) throw this.missingTableError(missing);
+    }
+    const sqlTexts: { source: string; sql: string }[] = [];
+    transformUp(bound, (node) => {
+      if (node.kind === 'sqlText' && node.fields.length === 0) sqlTexts.push(node);
+      return node;
+    });
+    if (sqlTexts.length > 0) {
+      const fields = new Map<string, readonly Field[]>();
+      for (const node of sqlTexts) fields.set(node.sql, await this.source(node.source).queryFields(node.sql));
+      bound = transformUp(bound, (node) =>
+        node.kind === 'sqlText' && node.fields.length === 0
+          ? Plans.sqlText(node.source, node.sql, fields.get(node.sql)!, node.options, node.reason)
+          : node,
+      );
+    }
+    outputFields(bound);
+    return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
+  }
+
+  explain(plan: PlanNode): string {
+    return renderExplain(this.planSync(plan), (id) => this.source(id));
+  }
+
+  async toArrow(plan: PlanNode, options: { signal?: AbortSignal } = {}): Promise<Table> {
+    const { split } = await this.plan(plan);
+    const inputs = new Map<string, Table>();
+    await Promise.all(
+      split.queries.map(async (query) => {
+        const batches: RecordBatch[] = [];
+        for await (const batch of this.source(query.source).readArrow(
+          query.compiled.sql,
+          query.compiled.params,
+          options,
+        )) {
+          batches.push(batch);
+        }
+        inputs.set(query.id, this.tables(batches, query.compiled.fields));
+      }),
+    );
+    if (split.residual.kind === 'values') return inputs.get(split.residual.id)!;
+    return this.local(split.residual, inputs);
+  }
+
+  async *stream(plan: PlanNode, options: { signal?: AbortSignal } = {}): AsyncGenerator<RecordBatch> {
+    const { split } = await this.plan(plan);
+    if (split.residual.kind === 'values') {
+      const query = split.queries[0]!;
+      yield* this.source(query.source).readArrow(query.compiled.sql, query.compiled.params, options);
+      return;
+    }
+    const table = await this.toArrow(plan, options);
+    yield* table.batches;
+  }
+
+  async collect(plan: PlanNode): Promise<Record<string, unknown>[]> {
+    return arrowToRows(await this.toArrow(plan));
+  }
+}
+
+export function renderExplain(optimized: Optimized, source: (id: string) => Source): string {
+  const { split } = optimized;
+  const lines = [
+    '== Logical plan ==',
+    renderPlan(optimized.logical),
+    '',
+    '== Optimized plan ==',
+    renderPlan(optimized.optimized),
+    '',
+  ];
+  lines.push(`== Pushed SQL (${split.queries.length} statement${split.queries.length === 1 ? '' : 's'}) ==`);
+  for (const query of split.queries) {
+    const where = source(query.source);
+    lines.push(`${query.id} on ${where.id} (${query.dialect.name}, ${where.label}):`);
+    lines.push(`  ${query.compiled.sql}`);
+    lines.push(
+      `  params: ${JSON.stringify(query.compiled.params, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
+    );
+  }
+  lines.push('', '== Local steps ==');
+  if (split.residual.kind === 'values') {
+    lines.push('none: the database computes the whole result');
+  } else {
+    lines.push(renderPlan(split.residual));
+    if (split.localReasons.length > 0) {
+      lines.push('why local:');
+      for (const reason of [...new Set(split.localReasons)]) lines.push(`  ${reason}`);
+    }
+  }
+  return lines.join('\n');
+}

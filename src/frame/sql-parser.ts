@@ -1,0 +1,462 @@
+/**
+ * SQL text to the logical plan, so `db.sql('SELECT …')` is optimized, pushed down and composes
+ * with further DataFrame verbs like any other frame. node-sql-parser (MariaDB grammar) reads the
+ * text; this module turns its AST into the same nodes the verbs build (Filter, Project with
+ * windows in a Window node below, Aggregate with named keys and aggregates, Join, Sort, Limit,
+ * Distinct, Union). Every value in the text becomes a literal, so it travels as a parameter.
+ *
+ * Text the planner does not translate (a subquery in an expression, a WITH clause, a function
+ * sluice lacks, a grammar node-sql-parser cannot read, …) is never an error: it becomes one
+ * opaque `sqlText` node, pushed as a derived table exactly as written, and explain() shows it
+ * with the reason. Errors are kept for what no database would run either: an unknown or
+ * ambiguous column, an unknown table alias, a select list that names one column twice.
+ */
+import { ConfigError, PlanError } from '../errors.ts';
+import { conjunction, conjuncts, samePlan } from '../optimizer/rules/predicate-pushdown.ts';
+import { containsAggregate, containsWindow, type Expr, Exprs, mapExpr, unalias } from '../plan/expr.ts';
+import { type Field, type PlanNode, Plans, type ScanOptions } from '../plan/nodes.ts';
+import { outputFields } from '../plan/schema.ts';
+import { defaultName } from './lazy-frame.ts';
+import { type Ast, NotTranslated, notTranslated, parseSql } from './sql-text/ast.ts';
+import { type ExprScope, sortKey, toExpr } from './sql-text/expressions.ts';
+import { type Binding, planFrom, type Scope } from './sql-text/scope.ts';
+import { selectItemTexts } from './sql-text/select-text.ts';
+
+export interface SqlPlanContext {
+  /** The connection the tables belong to (`Database.id`). */
+  readonly source: string;
+  /** A table's columns from the catalog; undefined for a table it does not know. */
+  fieldsOf(table: string): readonly Field[] | undefined;
+  readonly options: ScanOptions;
+}
+
+/** The plan for one SELECT statement (with UNIONs, derived tables); see the module comment. */
+export function sqlToPlan(text: string, ctx: SqlPlanContext): PlanNode {
+  const sql = text.trim().replace(/;\s*$/, '');
+  let parsed: Ast | Ast[];
+  try {
+    parsed = parseSql(sql);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return fallback(sql, ctx, `node-sql-parser cannot read it (${message.slice(0, 120)})`);
+  }
+  const statements = Array.isArray(parsed) ? parsed : [parsed];
+  if (statements.length !== 1) {
+    throw new ConfigError(`sql() takes one statement; this text has ${statements.length}`);
+  }
+  const ast = statements[0]!;
+  if (ast.type !== 'select') {
+    throw new ConfigError(`sql() takes a SELECT statement; this one is ${String(ast.type).toUpperCase()}`);
+  }
+  // node-sql-parser reads \f and \uXXXX inside strings as JSON escapes; MariaDB does not.
+  if (/\\[fu]/.test(sql)) return fallback(sql, ctx, 'a backslash escape that MariaDB reads its own way');
+  try {
+    return new StatementPlanner(ctx).query(ast, selectItemTexts(sql));
+  } catch (error) {
+    if (error instanceof NotTranslated) return fallback(sql, ctx, error.reason);
+    throw error;
+  }
+}
+
+function fallback(sql: string, ctx: SqlPlanContext, reason: string): PlanNode {
+  return Plans.sqlText(ctx.source, sql, [], ctx.options, reason);
+}
+
+/** One item of a SELECT list. */
+interface Item {
+  /** Over the FROM scope; after aggregation, over the aggregate's output. */
+  expr: Expr;
+  name: string;
+  /** For a plain column reference: the column it names (for `alias.column` names on a clash). */
+  readonly binding: Binding | undefined;
+}
+
+type OrderRef =
+  | { readonly output: string; readonly descending: boolean }
+  | { readonly expr: Expr; readonly descending: boolean };
+
+const SELECT_KEYS = new Set([
+  'type',
+  'options',
+  'distinct',
+  'columns',
+  'into',
+  'from',
+  'where',
+  'groupby',
+  'having',
+  'orderby',
+  'limit',
+  'with',
+  'window',
+  'locking_read',
+  'collate',
+  '_next',
+  'set_op',
+  '_orderby',
+  '_limit',
+  'parentheses_symbol',
+]);
+
+/** Words that start a SELECT list; the parser may read `SELECT DISTINCTROW a` as a column named so. */
+const MISREAD_MODIFIERS = new Set(['DISTINCTROW', 'HIGH_PRIORITY', 'STRAIGHT_JOIN', 'SQL_CALC_FOUND_ROWS']);
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+class StatementPlanner {
+  constructor(private readonly ctx: SqlPlanContext) {}
+
+  /** A SELECT, or a chain of SELECTs joined by UNION [ALL], with an ORDER BY/LIMIT over all. */
+  query(ast: Ast, itemTexts?: readonly string[]): PlanNode {
+    if (ast.with) notTranslated('WITH');
+    const members: Ast[] = [];
+    const ops: string[] = [];
+    for (let node: Ast | undefined = ast; node; node = node._next ?? undefined) {
+      members.push(node);
+      if (node._next) ops.push(String(node.set_op ?? '').toLowerCase());
+    }
+    let orderBy: Ast[] | undefined = ast._orderby ?? undefined;
+    let limit: Ast | undefined = ast._limit ?? undefined;
+    if (members.length === 1 && !orderBy && !limit) return this.select(ast, itemTexts);
+    const last = members.at(-1)!;
+    if (members.length > 1 && !last.parentheses_symbol && (last.orderby || last.limit)) {
+      // Without parentheses, the last SELECT's ORDER BY and LIMIT belong to the whole UNION.
+      if (orderBy || limit) notTranslated('two ORDER BY/LIMIT clauses over a UNION');
+      orderBy = last.orderby ?? undefined;
+      limit = last.limit ?? undefined;
+      members[members.length - 1] = { ...last, orderby: null, limit: null };
+    }
+    const plans = members.map((member, index) => {
+      if (index < members.length - 1 && !member.parentheses_symbol && (member.orderby || member.limit)) {
+        notTranslated('ORDER BY/LIMIT inside a UNION without parentheses');
+      }
+      return this.select(member, index === 0 ? itemTexts : undefined);
+    });
+    let plan = plans[0]!;
+    plans.slice(1).forEach((right, index) => {
+      const op = ops[index]!;
+      if (op !== 'union' && op !== 'union all' && op !== 'union distinct') notTranslated(op.toUpperCase());
+      plan = Plans.union(plan, right, op === 'union all');
+    });
+    const names = outputFields(plan).map((field) => field.name);
+    if (orderBy && orderBy.length > 0) {
+      const keys = orderBy.map((item) => {
+        const expr = item.expr;
+        let name: string | undefined;
+        if (expr?.type === 'number') name = names[positionOf(expr, names.length) - 1];
+        else if (expr?.type === 'column_ref' && !expr.table && typeof expr.column === 'string') {
+          name = names.find((n) => same(n, expr.column));
+        }
+        if (name === undefined) return notTranslated('ORDER BY an expression over a UNION');
+        return sortKey(item, noColumns, Exprs.column(name));
+      });
+      plan = Plans.sort(plan, keys);
+    }
+    return withLimit(plan, limit);
+  }
+
+  private scope(scope: Scope, aggregates: boolean): ExprScope {
+    return { column: (table, name) => scope.resolve(table, name).expr, aggregates };
+  }
+
+  /** An expression where neither aggregates nor window functions belong (WHERE, ON, GROUP BY). */
+  private rowExpr(ast: Ast, scope: ExprScope, where: string): Expr {
+    const expr = toExpr(ast, scope);
+    if (containsWindow(expr)) notTranslated(`a window function in ${where}`);
+    return expr;
+  }
+
+  private select(ast: Ast, itemTexts: readonly string[] | undefined): PlanNode {
+    for (const [key, value] of Object.entries(ast)) {
+      if (!SELECT_KEYS.has(key) && value !== null && value !== undefined) notTranslated(`SELECT … ${key}`);
+    }
+    if (ast.with) notTranslated('WITH');
+    if (Array.isArray(ast.options) && ast.options.length > 0)
+      notTranslated(`SELECT ${ast.options.join(' ')}`);
+    if (ast.into?.position || ast.into?.expr) notTranslated('SELECT … INTO');
+    if (ast.locking_read) notTranslated(String(ast.locking_read));
+    if (ast.window) notTranslated('a WINDOW clause');
+    if (ast.collate) notTranslated('COLLATE');
+    const distinctWord = typeof ast.distinct === 'string' ? ast.distinct : ast.distinct?.type;
+    if (distinctWord && String(distinctWord).toUpperCase() !== 'DISTINCT')
+      notTranslated(String(distinctWord));
+    const distinct = Boolean(distinctWord);
+    if (!Array.isArray(ast.from) || ast.from.length === 0) notTranslated('a SELECT without FROM');
+    const columns: Ast[] = Array.isArray(ast.columns) ? ast.columns : notTranslated('a select list');
+    const first = columns[0]?.expr;
+    if (
+      first?.type === 'column_ref' &&
+      !first.table &&
+      MISREAD_MODIFIERS.has(String(first.column).toUpperCase())
+    ) {
+      notTranslated(`SELECT ${first.column}`);
+    }
+    if (ast.groupby?.modifiers?.some((m: Ast) => m)) notTranslated('GROUP BY … WITH ROLLUP');
+
+    const {
+      plan: fromPlan,
+      scope,
+      where,
+    } = planFrom(
+      ast.from,
+      {
+        source: this.ctx.source,
+        options: this.ctx.options,
+        fieldsOf: (table) => this.ctx.fieldsOf(table),
+        subquery: (sub) => this.query(sub),
+        condition: (on, joined) => this.rowExpr(on, this.scope(joined, false), 'ON'),
+      },
+      (all) => (ast.where ? conjuncts(this.rowExpr(ast.where, this.scope(all, false), 'WHERE')) : []),
+    );
+    let plan = where.length > 0 ? Plans.filter(fromPlan, conjunction(where)!) : fromPlan;
+
+    const items = this.selectItems(
+      columns,
+      scope,
+      itemTexts?.length === columns.length ? itemTexts : undefined,
+    );
+    // Names resolve to select aliases first in ORDER BY, to FROM columns first in GROUP BY and HAVING.
+    const withAliases = (aliasFirst: boolean, aggregates: boolean): ExprScope => ({
+      column: (table, name) => {
+        if (table === undefined && (aliasFirst || !scope.has(name))) {
+          const item = items.find((i) => same(i.name, name));
+          if (item) return item.expr;
+        }
+        return scope.resolve(table, name).expr;
+      },
+      aggregates,
+    });
+
+    const orderRefs: OrderRef[] = (ast.orderby ?? []).map((entry: Ast): OrderRef => {
+      const descending = String(entry.type ?? 'ASC').toUpperCase() === 'DESC';
+      const expr = entry.expr;
+      if (expr?.type === 'number')
+        return { output: items[positionOf(expr, items.length) - 1]!.name, descending };
+      if (expr?.type === 'column_ref' && !expr.table && typeof expr.column === 'string') {
+        const item = items.find((i) => same(i.name, expr.column));
+        if (item) return { output: item.name, descending };
+      }
+      return { expr: toExpr(expr, withAliases(true, true)), descending };
+    });
+
+    const groupKeys: Expr[] = (ast.groupby?.columns ?? []).map((key: Ast) => {
+      if (key.type === 'number') {
+        const item = items[positionOf(key, items.length) - 1]!;
+        if (containsAggregate(item.expr) || containsWindow(item.expr)) notTranslated('GROUP BY an aggregate');
+        return item.expr;
+      }
+      return this.rowExpr(key, withAliases(false, false), 'GROUP BY');
+    });
+    const having = ast.having ? toExpr(ast.having, withAliases(false, true)) : undefined;
+    if (having && containsWindow(having)) notTranslated('a window function in HAVING');
+
+    const aggregated =
+      groupKeys.length > 0 ||
+      having !== undefined ||
+      items.some((item) => containsAggregate(item.expr)) ||
+      orderRefs.some((ref) => 'expr' in ref && containsAggregate(ref.expr));
+    let orderExprs = orderRefs.map((ref) => ('expr' in ref ? ref.expr : undefined));
+    if (aggregated) {
+      const lifted = this.aggregate(plan, groupKeys, items, having, orderExprs);
+      plan = lifted.plan;
+      orderExprs = lifted.orderExprs;
+    }
+
+    // Each ORDER BY key is a select item (sorted by its output name) or an expression the
+    // select list does not show.
+    const keyExprs = orderRefs.map((ref, index) => {
+      if ('output' in ref) return { item: items.find((i) => i.name === ref.output)!, expr: undefined };
+      const expr = orderExprs[index]!;
+      return { item: items.find((i) => samePlan(i.expr, expr)), expr };
+    });
+    const unlisted = keyExprs.some((key) => key.item === undefined);
+    if (unlisted && distinct) notTranslated('ORDER BY an expression that SELECT DISTINCT does not list');
+    const below = keyExprs.map((key) => key.expr ?? key.item!.expr);
+    if (unlisted && !below.some(containsWindow) && !items.some((item) => containsWindow(item.expr))) {
+      // Sort before projecting, by what the keys compute (SQL may sort by unselected columns);
+      // not under window functions, whose results come in no particular order.
+      plan = Plans.sort(
+        plan,
+        below.map((expr, index) => Exprs.sortKey(expr, orderRefs[index]!.descending)),
+      );
+      plan = this.project(plan, items);
+      return withLimit(plan, ast.limit ?? undefined);
+    }
+    // Otherwise sort the projection by output names; keys it does not list are hidden columns,
+    // dropped after the sort.
+    const hidden: { name: string; expr: Expr }[] = [];
+    const sortKeys = keyExprs.map((key, index) => {
+      const descending = orderRefs[index]!.descending;
+      if (key.item) return Exprs.sortKey(Exprs.column(key.item.name), descending);
+      const name = `__order_${hidden.length + 1}`;
+      hidden.push({ name, expr: key.expr! });
+      return Exprs.sortKey(Exprs.column(name), descending);
+    });
+    plan = this.project(plan, [...items, ...hidden]);
+    if (distinct) plan = Plans.distinct(plan);
+    if (sortKeys.length > 0) plan = Plans.sort(plan, sortKeys);
+    if (hidden.length > 0)
+      plan = Plans.project(
+        plan,
+        items.map((item) => Exprs.column(item.name)),
+      );
+    return withLimit(plan, ast.limit ?? undefined);
+  }
+
+  /** The select list with `*` expanded and every column named as MariaDB names it. */
+  private selectItems(columns: readonly Ast[], scope: Scope, texts: readonly string[] | undefined): Item[] {
+    const items: Item[] = [];
+    columns.forEach((column, index) => {
+      const node = column.expr;
+      if (node?.type === 'column_ref' && node.column === '*') {
+        const bindings = node.table ? scope.starOf(String(node.table)) : scope.star;
+        for (const binding of bindings) items.push({ expr: binding.expr, name: binding.column, binding });
+        return;
+      }
+      const expr = toExpr(node, this.scope(scope, true));
+      const isColumn = node?.type === 'column_ref' && typeof node.column === 'string';
+      let name: string;
+      if (column.as) name = String(column.as);
+      else if (isColumn) name = node.column;
+      else if (node?.type === 'single_quote_string' || node?.type === 'double_quote_string') {
+        name = String((expr as { value?: unknown }).value ?? texts?.[index] ?? defaultName(expr));
+      } else name = texts?.[index] ?? defaultName(expr);
+      const binding =
+        isColumn && !column.as ? scope.resolve(node.table ?? undefined, node.column) : undefined;
+      items.push({ expr, name, binding });
+    });
+    // Two columns of the same name from different tables (SELECT * over a join, or l.x, r.x) are
+    // named `alias.column`; any other repeated name needs an alias.
+    const byName = new Map<string, Item[]>();
+    for (const item of items)
+      byName.set(item.name.toLowerCase(), [...(byName.get(item.name.toLowerCase()) ?? []), item]);
+    for (const group of byName.values()) {
+      if (group.length === 1) continue;
+      const aliases = new Set(group.map((item) => item.binding?.alias));
+      if (group.some((item) => !item.binding) || aliases.size !== group.length) {
+        throw new PlanError(
+          `the select list names column '${group[0]!.name}' ${group.length} times; give all but one an alias (AS)`,
+          { column: group[0]!.name },
+        );
+      }
+      for (const item of group) item.name = `${item.binding!.alias}.${item.binding!.column}`;
+    }
+    return items;
+  }
+
+  /**
+   * GROUP BY and aggregates: an Aggregate node with named keys and named aggregate expressions,
+   * then every later expression reads those names (a HAVING becomes a Filter over them).
+   */
+  private aggregate(
+    input: PlanNode,
+    keys: readonly Expr[],
+    items: Item[],
+    having: Expr | undefined,
+    orderExprs: readonly (Expr | undefined)[],
+  ): { plan: PlanNode; orderExprs: (Expr | undefined)[] } {
+    const taken = new Set<string>();
+    const claim = (preferred: string | undefined, fallbackName: string): string => {
+      let name = preferred !== undefined && !taken.has(preferred.toLowerCase()) ? preferred : fallbackName;
+      for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${fallbackName}_${n}`;
+      taken.add(name.toLowerCase());
+      return name;
+    };
+    for (const key of keys) if (key.kind === 'column') taken.add(key.name.toLowerCase());
+    const itemNamed = (expr: Expr) => items.find((item) => samePlan(item.expr, expr))?.name;
+    const keyNames = keys.map((key, index) =>
+      key.kind === 'column' ? key.name : claim(itemNamed(key), `__group_${index + 1}`),
+    );
+    const aggregates: { expr: Expr; name: string }[] = [];
+    const lift = (expr: Expr): Expr =>
+      mapExpr(expr, (node) => {
+        const key = keys.findIndex((k) => samePlan(k, node));
+        if (key >= 0) return Exprs.column(keyNames[key]!);
+        if (node.kind === 'aggregate') {
+          let found = aggregates.find((a) => samePlan(a.expr, node));
+          if (!found) {
+            found = { expr: node, name: claim(itemNamed(node), `__agg_${aggregates.length + 1}`) };
+            aggregates.push(found);
+          }
+          return Exprs.column(found.name);
+        }
+        if (node.kind === 'column') notTranslated(`'${node.name}' is neither grouped nor aggregated`);
+        return undefined;
+      });
+    for (const item of items) item.expr = lift(item.expr);
+    const liftedHaving = having ? lift(having) : undefined;
+    const liftedOrder = orderExprs.map((expr) => (expr ? lift(expr) : undefined));
+    let plan: PlanNode = Plans.aggregate(
+      input,
+      keys.map((key, index) => (key.kind === 'column' ? key : Exprs.alias(key, keyNames[index]!))),
+      aggregates.map((a) => Exprs.alias(a.expr, a.name)),
+    );
+    if (liftedHaving) plan = Plans.filter(plan, liftedHaving);
+    return { plan, orderExprs: liftedOrder };
+  }
+
+  /**
+   * The output columns. Window functions become columns of a Window node below the projection
+   * (as `LazyFrame.select` does), named after their select item where that name is free.
+   */
+  private project(input: PlanNode, outputs: readonly { name: string; expr: Expr }[]): PlanNode {
+    const inputNames = new Set(outputFields(input).map((field) => field.name.toLowerCase()));
+    const windows: Expr[] = [];
+    const used = new Set(inputNames);
+    const windowColumn = (node: Expr, preferred?: string): Expr => {
+      const existing = windows.find((w) => samePlan(unalias(w), node));
+      if (existing) return Exprs.column((existing as { name: string }).name);
+      let name =
+        preferred && !used.has(preferred.toLowerCase()) ? preferred : `__window_${windows.length + 1}`;
+      for (let n = 2; used.has(name.toLowerCase()); n++) name = `__window_${windows.length + 1}_${n}`;
+      used.add(name.toLowerCase());
+      windows.push(Exprs.alias(node, name));
+      return Exprs.column(name);
+    };
+    const exprs = outputs.map(({ name, expr }) => {
+      const rewritten =
+        expr.kind === 'window'
+          ? windowColumn(expr, name)
+          : mapExpr(expr, (node) => (node.kind === 'window' ? windowColumn(node) : undefined));
+      return rewritten.kind === 'column' && rewritten.name === name
+        ? rewritten
+        : Exprs.alias(rewritten, name);
+    });
+    const below = windows.length > 0 ? Plans.window(input, windows) : input;
+    const belowNames = outputFields(below).map((field) => field.name);
+    const identity =
+      exprs.length === belowNames.length &&
+      exprs.every((expr, index) => expr.kind === 'column' && expr.name === belowNames[index]);
+    return identity ? below : Plans.project(below, exprs);
+  }
+}
+
+/** A scope for ORDER BY over a UNION, where only output names (already resolved) are used. */
+const noColumns: ExprScope = {
+  column: () => notTranslated('a column in this position'),
+  aggregates: false,
+};
+
+/** `ORDER BY 2` / `GROUP BY 2`: a 1-based position in the select list. */
+function positionOf(node: Ast, count: number): number {
+  const position = Number(node.value);
+  if (!Number.isInteger(position) || position < 1 || position > count) {
+    throw new PlanError(`position ${String(node.value)} is not in the select list (1 to ${count})`);
+  }
+  return position;
+}
+
+/** LIMIT n, LIMIT n OFFSET m and LIMIT m, n. */
+function withLimit(plan: PlanNode, limit: Ast | undefined): PlanNode {
+  const values: Ast[] = limit?.value ?? [];
+  if (values.length === 0) return plan;
+  const numbers = values.map((value) => {
+    const n = Number(value?.value);
+    if (value?.type !== 'number' || !Number.isInteger(n) || n < 0)
+      notTranslated('a LIMIT that is not a number');
+    return n;
+  });
+  if (numbers.length === 1) return Plans.limit(plan, numbers[0], 0);
+  const [count, offset] = limit!.seperator === ',' ? [numbers[1]!, numbers[0]!] : [numbers[0]!, numbers[1]!];
+  return Plans.limit(plan, count, offset);
+}

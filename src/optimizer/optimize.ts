@@ -1,0 +1,26 @@
+/**
+ * The optimizer: named rules in order, then the split into pushed SQL and local steps.
+ */
+import type { PlanNode } from '../plan/nodes.ts';
+import { type OptimizerContext, type Rule, runRules, type TraceStep } from './rule.ts';
+import { constantFolding } from './rules/constant-folding.ts';
+import { limitPushdown } from './rules/limit-pushdown.ts';
+import { predicatePushdown } from './rules/predicate-pushdown.ts';
+import { projectionPruning } from './rules/projection-pruning.ts';
+import { type SplitPlan, splitPlan } from './split.ts';
+
+/** In order: fold constants first so predicates are simple, prune last so it sees final shapes. */
+export const RULES: readonly Rule[] = [constantFolding, predicatePushdown, limitPushdown, projectionPruning];
+
+export interface Optimized {
+  readonly logical: PlanNode;
+  readonly optimized: PlanNode;
+  readonly split: SplitPlan;
+  readonly trace: readonly TraceStep[];
+}
+
+export function optimize(plan: PlanNode, ctx: OptimizerContext): Optimized {
+  const trace: TraceStep[] = [];
+  const optimized = runRules(plan, RULES, ctx, trace);
+  return { logical: plan, optimized, split: splitPlan(optimized, ctx), trace };
+}

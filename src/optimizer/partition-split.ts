@@ -1,0 +1,200 @@
+/**
+ * Splits a pushed query so that it can run once per partition (native partition, Spider leaf,
+ * key range) with a merge afterwards:
+ * - row-wise steps (filter, project) run in every partition as they are;
+ * - an aggregate becomes a partial aggregate per partition and a final aggregate over the
+ *   partials: SUM and COUNT add up, MIN/MAX of MIN/MAX, AVG from a sum and a count, STDDEV and
+ *   VARIANCE from count, sum and sum of squares; COUNT(DISTINCT) cannot be split this way;
+ * - ORDER BY + LIMIT is a top-N in every partition and a merge of the sorted partials;
+ * - a plain LIMIT is applied per partition and again on the merged rows.
+ * Anything else (joins, windows, DISTINCT, unions) is read in one piece.
+ */
+import { type AggregateExpr, type Expr, Exprs, exprName, mapExpr, someExpr, unalias } from '../plan/expr.ts';
+import { type PlanNode, Plans, planLeaves } from '../plan/nodes.ts';
+import { outputFields } from '../plan/schema.ts';
+
+export interface PartitionSplit {
+  /** What every partition runs (compiled per partition with its own FROM). */
+  readonly perPartition: PlanNode;
+  /** The merge over the partitions' rows: a plan over a `values` leaf with id `partitions`. */
+  readonly merge: PlanNode;
+  /** For explain: how the partials are combined. */
+  readonly description: string;
+}
+
+export type Unsplittable = { readonly reason: string };
+
+const ROW_WISE = new Set(['scan', 'filter', 'project']);
+
+const isRowWise = (node: PlanNode): boolean =>
+  ROW_WISE.has(node.kind) &&
+  (node.kind !== 'project' || !node.exprs.some((expr) => someExpr(expr, (n) => n.kind === 'window'))) &&
+  (node.kind === 'scan' || isRowWise((node as { input: PlanNode }).input));
+
+export const PARTITIONS_ID = 'partitions';
+
+export function splitForPartitions(node: PlanNode): PartitionSplit | Unsplittable {
+  const leaves = planLeaves(node);
+  if (leaves.length !== 1 || leaves[0]!.kind !== 'scan')
+    return { reason: 'the query reads more than one table' };
+
+  // Peel ORDER BY / LIMIT from the top; what is under them must be row-wise or one aggregate.
+  let limit: { limit: number | undefined; offset: number } | undefined;
+  let sort: (PlanNode & { kind: 'sort' }) | undefined;
+  let top: PlanNode = node;
+  let outerProject: (PlanNode & { kind: 'project' }) | undefined;
+  if (top.kind === 'project' && isPlainColumns(top)) {
+    outerProject = top;
+    top = top.input;
+  }
+  if (top.kind === 'limit') {
+    limit = { limit: top.limit, offset: top.offset };
+    top = top.input;
+  }
+  if (top.kind === 'sort') {
+    sort = top;
+    top = top.input;
+  }
+  const wrapMerge = (merge: PlanNode): PlanNode => {
+    let result = merge;
+    if (sort) result = Plans.sort(result, sort.keys);
+    if (limit) result = Plans.limit(result, limit.limit, limit.offset);
+    if (outerProject) result = Plans.project(result, outerProject.exprs);
+    return result;
+  };
+  const values = (fieldsOf: PlanNode) => Plans.values(PARTITIONS_ID, fieldsOfPlan(fieldsOf));
+
+  if (isRowWise(top)) {
+    // Each partition may stop after offset + limit rows (sorted first, if there is an order).
+    let perPartition: PlanNode = top;
+    if (sort) perPartition = Plans.sort(perPartition, sort.keys);
+    if (limit?.limit !== undefined) perPartition = Plans.limit(perPartition, limit.limit + limit.offset, 0);
+    const description = sort
+      ? `k-way merge of sorted partitions${limit?.limit !== undefined ? `, top ${limit.limit}` : ''}`
+      : limit?.limit !== undefined
+        ? `concatenation, stopping after ${limit.limit + limit.offset} rows`
+        : 'concatenation';
+    return { perPartition, merge: wrapMerge(values(top)), description };
+  }
+
+  if (top.kind === 'aggregate' && isRowWise(top.input)) {
+    const split = splitAggregate(top);
+    if ('reason' in split) return split;
+    return {
+      perPartition: split.partial,
+      merge: wrapMerge(split.final(values(split.partial))),
+      description: `partial aggregates per partition, final aggregate (${split.summary})`,
+    };
+  }
+  return { reason: `a ${top.kind} over the table needs all rows in one place` };
+}
+
+const isPlainColumns = (node: PlanNode & { kind: 'project' }) =>
+  node.exprs.every((expr) => expr.kind === 'column');
+
+const fieldsOfPlan = (node: PlanNode) => outputFields(node);
+
+interface AggregateSplit {
+  readonly partial: PlanNode;
+  readonly final: (partials: PlanNode) => PlanNode;
+  readonly summary: string;
+}
+
+function splitAggregate(node: PlanNode & { kind: 'aggregate' }): AggregateSplit | Unsplittable {
+  const calls: AggregateExpr[] = [];
+  const indexOf = new Map<string, number>();
+  const key = (expr: AggregateExpr) => JSON.stringify(expr);
+  for (const expr of node.aggregates) {
+    mapExpr(expr, (n) => {
+      if (n.kind !== 'aggregate') return undefined;
+      if (!indexOf.has(key(n))) {
+        indexOf.set(key(n), calls.length);
+        calls.push(n);
+      }
+      return n;
+    });
+  }
+  const distinct = calls.find((call) => call.fn === 'countDistinct');
+  if (distinct) return { reason: 'COUNT(DISTINCT) cannot be merged from partitions' };
+
+  const partialExprs: Expr[] = [];
+  const finalExprs: Expr[] = [];
+  /** For each call, the expression over final columns that gives its value. */
+  const finalValue: Expr[] = [];
+  const column = (name: string) => Exprs.column(name);
+  const add = (name: string, partial: Expr, final: Expr) => {
+    partialExprs.push(Exprs.alias(partial, name));
+    finalExprs.push(Exprs.alias(final, name));
+  };
+  calls.forEach((call, i) => {
+    const p = `__p${i}`;
+    const arg = call.arg;
+    switch (call.fn) {
+      case 'count':
+        add(`${p}_count`, Exprs.aggregate('count', arg), Exprs.aggregate('sum', column(`${p}_count`)));
+        // SUM over no partial rows is NULL; a count is 0.
+        finalValue.push(Exprs.call('coalesce', [column(`${p}_count`), Exprs.literal(0)]));
+        break;
+      case 'sum':
+      case 'min':
+      case 'max':
+        add(
+          `${p}_${call.fn}`,
+          Exprs.aggregate(call.fn, arg),
+          Exprs.aggregate(call.fn, column(`${p}_${call.fn}`)),
+        );
+        finalValue.push(column(`${p}_${call.fn}`));
+        break;
+      case 'avg':
+        add(`${p}_sum`, Exprs.aggregate('sum', arg), Exprs.aggregate('sum', column(`${p}_sum`)));
+        add(`${p}_count`, Exprs.aggregate('count', arg), Exprs.aggregate('sum', column(`${p}_count`)));
+        finalValue.push(Exprs.binary('/', column(`${p}_sum`), column(`${p}_count`)));
+        break;
+      case 'stddev':
+      case 'variance': {
+        const asDouble = Exprs.cast(arg!, 'double');
+        add(`${p}_count`, Exprs.aggregate('count', arg), Exprs.aggregate('sum', column(`${p}_count`)));
+        add(`${p}_sum`, Exprs.aggregate('sum', asDouble), Exprs.aggregate('sum', column(`${p}_sum`)));
+        add(
+          `${p}_sumsq`,
+          Exprs.aggregate('sum', Exprs.binary('*', asDouble, asDouble)),
+          Exprs.aggregate('sum', column(`${p}_sumsq`)),
+        );
+        const n = column(`${p}_count`);
+        const s = column(`${p}_sum`);
+        // Sample variance (n - 1), NULL below two values, as STDDEV_SAMP/VAR_SAMP.
+        const variance = Exprs.case(
+          [{ when: Exprs.binary('<', n, Exprs.literal(2)), result: Exprs.literal(null) }],
+          Exprs.binary(
+            '/',
+            Exprs.binary('-', column(`${p}_sumsq`), Exprs.binary('/', Exprs.binary('*', s, s), n)),
+            Exprs.binary('-', n, Exprs.literal(1)),
+          ),
+        );
+        finalValue.push(call.fn === 'variance' ? variance : Exprs.call('sqrt', [variance]));
+        break;
+      }
+      case 'countDistinct':
+        throw new Error('unreachable');
+    }
+  });
+
+  const groupNames = node.groupBy.map((expr) => exprName(expr)!);
+  const partial = Plans.aggregate(node.input, node.groupBy, partialExprs);
+  const final = (partials: PlanNode): PlanNode => {
+    const finalAggregate = Plans.aggregate(
+      partials,
+      groupNames.map((name) => Exprs.column(name)),
+      finalExprs,
+    );
+    const outputs = node.aggregates.map((expr) => {
+      const rewritten = mapExpr(unalias(expr), (n) =>
+        n.kind === 'aggregate' ? finalValue[indexOf.get(key(n))!] : undefined,
+      );
+      return Exprs.alias(rewritten, exprName(expr)!);
+    });
+    return Plans.project(finalAggregate, [...groupNames.map((name) => Exprs.column(name)), ...outputs]);
+  };
+  const summary = [...new Set(calls.map((call) => call.fn))].join(', ');
+  return { partial, final, summary };
+}

@@ -1,0 +1,130 @@
+/**
+ * Projection pruning: only the columns some later step reads are fetched. Required columns are
+ * collected top-down; above each table scan that has more columns than needed, a projection of
+ * just those columns is added (it becomes the SELECT list of the pushed query, in either mode).
+ */
+import { type Expr, exprName, referencedColumns, unalias } from '../../plan/expr.ts';
+import { type PlanNode, Plans } from '../../plan/nodes.ts';
+import { outputFields } from '../../plan/schema.ts';
+import type { Rule } from '../rule.ts';
+import { samePlan } from './predicate-pushdown.ts';
+
+/** Undefined means every column. */
+type Required = ReadonlySet<string> | undefined;
+
+const refs = (exprs: readonly Expr[], into = new Set<string>()): Set<string> => {
+  for (const expr of exprs) referencedColumns(expr, into);
+  return into;
+};
+const union = (required: Required, more: Iterable<string>): Required =>
+  required === undefined ? undefined : new Set([...required, ...more]);
+
+const isPlainColumns = (exprs: readonly Expr[]) =>
+  exprs.every((expr) => {
+    const inner = unalias(expr);
+    return inner.kind === 'column' && inner.name === exprName(expr);
+  });
+
+/**
+ * Prunes below `node`; with `narrow`, a node that outputs more than `required` also gets a
+ * projection of just those columns on top (not under a projection, which already narrows).
+ */
+function prune(node: PlanNode, required: Required, narrow = true): PlanNode {
+  const pruned = pruneInputs(node, required);
+  if (
+    !narrow ||
+    required === undefined ||
+    node.kind === 'scan' ||
+    node.kind === 'sqlText' ||
+    node.kind === 'project'
+  ) {
+    return pruned;
+  }
+  const fields = outputFields(pruned);
+  if (fields.length === 0 || fields.every((field) => required.has(field.name))) return pruned;
+  const kept = fields.filter((field) => required.has(field.name));
+  if (kept.length === 0) return pruned;
+  return Plans.project(
+    pruned,
+    kept.map((field) => ({ kind: 'column', name: field.name }) as Expr),
+  );
+}
+
+function pruneInputs(node: PlanNode, required: Required): PlanNode {
+  switch (node.kind) {
+    case 'scan':
+    case 'sqlText': {
+      if (required === undefined || node.fields.length === 0) return node;
+      const kept = node.fields.filter((field) => required.has(field.name));
+      if (kept.length === node.fields.length || kept.length === 0) return node;
+      return Plans.project(
+        node,
+        kept.map((field) => ({ kind: 'column', name: field.name }) as Expr),
+      );
+    }
+    case 'values':
+      return node;
+    case 'project':
+      if (isPlainColumns(node.exprs) && (node.input.kind === 'scan' || node.input.kind === 'sqlText'))
+        return node;
+      return Plans.project(prune(node.input, refs(node.exprs), false), node.exprs);
+    case 'filter':
+      return Plans.filter(
+        prune(node.input, union(required, referencedColumns(node.predicate))),
+        node.predicate,
+      );
+    case 'sort':
+      return Plans.sort(
+        prune(node.input, union(required, refs(node.keys.map((key) => key.expr)))),
+        node.keys,
+      );
+    case 'limit':
+      return Plans.limit(prune(node.input, required), node.limit, node.offset);
+    case 'aggregate':
+      return Plans.aggregate(
+        prune(node.input, refs([...node.groupBy, ...node.aggregates])),
+        node.groupBy,
+        node.aggregates,
+      );
+    case 'window': {
+      if (required === undefined) return Plans.window(prune(node.input, undefined), node.exprs);
+      const added = new Set(node.exprs.map((expr) => exprName(expr)!));
+      const inputRequired = new Set([...required].filter((name) => !added.has(name)));
+      return Plans.window(prune(node.input, refs(node.exprs, inputRequired)), node.exprs);
+    }
+    case 'join': {
+      const leftNames = new Set(outputFields(node.left).map((f) => f.name));
+      const rightNames = new Set(outputFields(node.right).map((f) => f.name));
+      const condition = new Set([...node.using, ...(node.on ? referencedColumns(node.on) : [])]);
+      const side = (names: Set<string>, outputs: boolean): Required => {
+        if (names.size === 0) return undefined;
+        const wanted = outputs ? (required ?? names) : new Set<string>();
+        return new Set([...wanted, ...condition].filter((name) => names.has(name)));
+      };
+      const rightOutputs = node.type !== 'semi' && node.type !== 'anti';
+      return Plans.join(
+        prune(node.left, side(leftNames, true)),
+        prune(node.right, side(rightNames, rightOutputs)),
+        node.type,
+        node.using,
+        node.on,
+      );
+    }
+    // These read every column of their input.
+    case 'distinct':
+    case 'union':
+    case 'jsFilter':
+    case 'mapBatches':
+      if (node.kind === 'union')
+        return Plans.union(prune(node.left, undefined), prune(node.right, undefined), node.all);
+      return { ...node, input: prune(node.input, undefined) } as PlanNode;
+  }
+}
+
+export const projectionPruning: Rule = {
+  name: 'projection pruning',
+  apply: (plan) => {
+    const pruned = prune(plan, undefined);
+    return samePlan(pruned, plan) ? plan : pruned;
+  },
+};

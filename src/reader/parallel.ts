@@ -1,0 +1,438 @@
+/**
+ * Parallel reads on piscina worker threads: one task per partition, each on the worker's own
+ * connection, decoded into Arrow buffers there and handed back by transfer. The consumer pulls
+ * batches as they arrive from any partition; a partition may have only a few batches in flight
+ * (credits), so a slow consumer pauses the sockets instead of filling memory.
+ */
+
+import os from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { Piscina } from 'piscina';
+import type { DbEndpoint } from '../db/endpoint.ts';
+import { SluiceError } from '../errors.ts';
+import { arrowSchema, type TypeOptions } from './arrow-types.ts';
+import { emptyBatch, toRecordBatch } from './batch.ts';
+import type { DecoderOptions } from './decoder.ts';
+import { type MergeOptions, mergeSorted, type SortKey } from './merge.ts';
+import type { FromWorker, PartitionOutcome, ToWorker, WireError } from './protocol.ts';
+import { HandOff } from './queue.ts';
+import { abortError } from './read.ts';
+import { workerBundle } from './worker-bundle.ts';
+
+/** One partition's statement: the SQL compiled for that partition, and where to run it. */
+export interface ReadTask {
+  readonly label: string;
+  readonly endpoint: DbEndpoint;
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+export interface ParallelReadOptions extends TypeOptions, Pick<DecoderOptions, 'batchRows' | 'batchBytes'> {
+  /** Partitions read at once (default: the number of tasks, up to the pool's threads). */
+  readonly parallelism?: number;
+  /** Decoded batches waiting for the consumer, across all partitions (default 2 per partition, 8 at most, 1 at least per partition). */
+  readonly maxBatchesInFlight?: number;
+  readonly signal?: AbortSignal;
+  /** Attempts after a transient connection failure, before any batch of that partition arrived (default 2). */
+  readonly retries?: number;
+  /** Filled in as the read goes, for monitoring and tests. */
+  readonly stats?: ParallelReadStats;
+}
+
+export interface ParallelReadStats {
+  /** Batches received from the workers. */
+  batches: number;
+  rows: number;
+  /** The most batches ever waiting for the consumer at once (bounded by maxBatchesInFlight). */
+  maxQueued: number;
+  /** Partitions read again after a transient failure. */
+  retries: number;
+}
+
+/** Threads in the shared pool; a read uses at most `parallelism` of them. */
+export const MAX_READER_THREADS = Math.max(8, os.availableParallelism() * 2);
+
+let sharedPool: Promise<Piscina> | undefined;
+
+function pool(): Promise<Piscina> {
+  sharedPool ??= workerBundle('workers/read-partition.ts').then(
+    (filename) =>
+      new Piscina({
+        filename,
+        maxThreads: MAX_READER_THREADS,
+        minThreads: 0,
+        idleTimeout: 30_000,
+        // A worker waits on its event loop, not in Atomics.wait, so idle connections can close.
+        atomics: 'disabled',
+      }),
+  );
+  sharedPool.catch(() => {
+    sharedPool = undefined;
+  });
+  return sharedPool;
+}
+
+/** Stops the worker threads (they also stop by themselves after 30 s idle). */
+export async function closeReaderPool(): Promise<void> {
+  const current = sharedPool;
+  sharedPool = undefined;
+  await (await current?.catch(() => undefined))?.destroy();
+}
+
+/** An error from one partition, naming it, with the database's error as the cause. */
+export class PartitionError extends SluiceError {
+  readonly partition: string;
+  readonly errno: number | undefined;
+  readonly sqlState: string | undefined;
+
+  constructor(task: ReadTask, error: WireError, attempts: number) {
+    const cause = Object.assign(new Error(error.message), {
+      code: error.code,
+      errno: error.errno,
+      sqlState: error.sqlState,
+    });
+    const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    super(
+      'PARTITION_FAILED',
+      `partition ${task.label} on ${task.endpoint.host}:${task.endpoint.port} failed${tries}: ${error.message}`,
+      { cause, retriable: error.retriable },
+    );
+    this.partition = task.label;
+    this.errno = error.errno;
+    this.sqlState = error.sqlState;
+  }
+}
+
+interface Delivery {
+  readonly run: TaskRun;
+  readonly batch: RecordBatch;
+}
+
+/** One partition's progress across its attempts. */
+class TaskRun {
+  port: MessagePort | undefined;
+  attempts = 0;
+  batchesReceived = 0;
+  finished = false;
+  /** Settles when the partition's task is over (done, failed or cancelled). */
+  settled: Promise<void> | undefined;
+  /** Per-partition delivery (sorted merges); absent when partitions share one queue. */
+  queue: HandOff<Delivery> | undefined;
+  constructor(readonly task: ReadTask) {}
+
+  send(message: ToWorker): void {
+    this.port?.postMessage(message);
+  }
+}
+
+/**
+ * The shared machinery of a parallel read: schedules the partitions on the pool, receives their
+ * batches, returns credits, retries, fails the whole read when one partition fails, cancels.
+ */
+class ParallelRead {
+  readonly runs: TaskRun[];
+  /** Interleaved delivery (readParallel). */
+  readonly shared = new HandOff<Delivery>(Number.POSITIVE_INFINITY);
+  schema: Schema | undefined;
+  private schemaSource = '';
+  private stopped = false;
+  private readonly waiting: TaskRun[];
+  private readonly running = new Set<Promise<void>>();
+  private readonly parallelism: number;
+  private readonly retries: number;
+  private readonly taskOptions: Record<string, unknown>;
+  private readonly onAbort = () => this.fail(abortError(this.options.signal));
+
+  constructor(
+    tasks: readonly ReadTask[],
+    private readonly options: ParallelReadOptions,
+    perPartition: boolean,
+  ) {
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (tasks.length === 0)
+      throw new SluiceError('CONFIG_INVALID', 'a parallel read needs at least one task');
+    this.runs = tasks.map((task) => new TaskRun(task));
+    if (perPartition) {
+      // A merge needs the head of every partition at once, so every partition must run at once.
+      if (tasks.length > MAX_READER_THREADS) {
+        throw new SluiceError(
+          'CONFIG_INVALID',
+          `a sorted merge reads all ${tasks.length} partitions at once, but the pool has ${MAX_READER_THREADS} threads`,
+        );
+      }
+      for (const run of this.runs) run.queue = new HandOff<Delivery>(Number.POSITIVE_INFINITY);
+    }
+    this.waiting = [...this.runs];
+    this.parallelism = perPartition
+      ? tasks.length
+      : Math.max(
+          1,
+          Math.min(tasks.length, MAX_READER_THREADS, Math.floor(options.parallelism ?? tasks.length)),
+        );
+    // Default: two batches per partition, but no more than 8 in all unless each partition needs one.
+    const inFlight = Math.max(
+      1,
+      Math.floor(options.maxBatchesInFlight ?? Math.max(this.parallelism, Math.min(2 * this.parallelism, 8))),
+    );
+    this.retries = Math.max(0, Math.floor(options.retries ?? 2));
+    this.taskOptions = {
+      batchRows: options.batchRows,
+      batchBytes: options.batchBytes,
+      decimalAs: options.decimalAs,
+      credits: Math.max(1, Math.floor(inFlight / this.parallelism)),
+    };
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.startNext();
+  }
+
+  /** Fails the read: every consumer throws `error` at its next pull; partitions are cancelled. */
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.shared.fail(error);
+    for (const run of this.runs) {
+      run.queue?.fail(error);
+      run.send({ type: 'cancel' });
+    }
+  }
+
+  /** The consumer took a batch of `run`: the partition may send another. */
+  taken(run: TaskRun): void {
+    run.send({ type: 'credit', count: 1 });
+  }
+
+  /** Cancels `runs` (all by default) and waits until their workers have returned. */
+  async cancel(runs: readonly TaskRun[] = this.runs): Promise<void> {
+    if (runs === this.runs) {
+      this.stopped = true;
+      this.options.signal?.removeEventListener('abort', this.onAbort);
+    }
+    for (const run of runs) {
+      run.finished = true;
+      this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((each) => each !== run));
+      run.send({ type: 'cancel' });
+    }
+    await Promise.allSettled(runs.map((run) => run.settled));
+    if (runs === this.runs) await Promise.allSettled([...this.running]);
+  }
+
+  private deliver(run: TaskRun, batch: RecordBatch): void {
+    run.batchesReceived++;
+    (run.queue ?? this.shared).push({ run, batch });
+    const stats = this.options.stats;
+    if (stats) {
+      stats.batches++;
+      stats.rows += batch.numRows;
+      const queued = run.queue
+        ? this.runs.reduce((sum, each) => sum + (each.queue?.size ?? 0), 0)
+        : this.shared.size;
+      stats.maxQueued = Math.max(stats.maxQueued, queued);
+    }
+  }
+
+  private startNext(): void {
+    while (!this.stopped && this.running.size < this.parallelism && this.waiting.length > 0) {
+      const run = this.waiting.shift()!;
+      const promise: Promise<void> = this.execute(run).finally(() => {
+        this.running.delete(promise);
+        run.finished = true;
+        run.queue?.end();
+        if (this.runs.every((each) => each.finished)) this.shared.end();
+        else this.startNext();
+      });
+      run.settled = promise;
+      this.running.add(promise);
+    }
+  }
+
+  private async execute(run: TaskRun): Promise<void> {
+    for (;;) {
+      const outcome = await this.attempt(run);
+      if (this.stopped || outcome.cancelled || run.finished) return;
+      if (!outcome.error) return;
+      const canRetry = outcome.error.retriable && run.batchesReceived === 0 && run.attempts <= this.retries;
+      if (!canRetry) {
+        this.fail(new PartitionError(run.task, outcome.error, run.attempts));
+        return;
+      }
+      if (this.options.stats) this.options.stats.retries++;
+      // Jittered backoff, then the partition is read again from scratch.
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** run.attempts * (0.5 + Math.random())));
+      if (this.stopped) return;
+    }
+  }
+
+  private async attempt(run: TaskRun): Promise<PartitionOutcome> {
+    const channel = new MessageChannel();
+    run.port = channel.port1;
+    run.attempts++;
+    let reportDone: (outcome: PartitionOutcome) => void = () => undefined;
+    const done = new Promise<PartitionOutcome>((resolve) => {
+      reportDone = resolve;
+    });
+    channel.port1.on('message', (message: FromWorker) => {
+      if (message.type === 'done') {
+        reportDone(message.outcome);
+      } else if (this.stopped || run.finished) {
+        // Batches still arriving after the read (or this partition) ended are dropped.
+      } else if (message.type === 'columns') {
+        this.columns(run, message.columns);
+      } else if (message.type === 'batch') {
+        this.deliver(run, toRecordBatch(this.schema!, message.batch));
+      }
+    });
+    try {
+      const task = {
+        label: run.task.label,
+        endpoint: run.task.endpoint,
+        sql: run.task.sql,
+        params: run.task.params,
+        options: this.taskOptions,
+        port: channel.port2,
+      };
+      return await (await pool()).run(task, { transferList: [channel.port2] }).then(
+        // The task's result may arrive before the port's last messages: wait for 'done'.
+        () => done,
+        (error: unknown): PartitionOutcome => ({
+          // The worker itself failed (it could not load, or it crashed): not retriable.
+          rows: 0,
+          cancelled: false,
+          error: { message: `worker failed: ${(error as Error).message}`, retriable: false },
+        }),
+      );
+    } finally {
+      channel.port1.close();
+      run.port = undefined;
+    }
+  }
+
+  private columns(run: TaskRun, columns: Parameters<typeof arrowSchema>[0]): void {
+    const schema = arrowSchema(columns, this.options);
+    if (!this.schema) {
+      this.schema = schema;
+      this.schemaSource = run.task.label;
+    } else if (!sameTypes(this.schema, schema)) {
+      this.fail(
+        new SluiceError(
+          'PARTITION_FAILED',
+          `partition ${run.task.label} returned columns (${describeFields(schema)}) unlike partition ${this.schemaSource} (${describeFields(this.schema)})`,
+        ),
+      );
+    }
+  }
+}
+
+/**
+ * Reads every task's statement on worker threads and yields the RecordBatches as they arrive,
+ * partitions interleaved. All tasks must return the same columns. A result with no rows yields
+ * one empty batch with the schema. If a partition fails, the read fails with a
+ * `PartitionError` naming it; a transient connection failure is retried from scratch when no
+ * batch of that partition has arrived yet. Ending the iteration early or aborting `signal`
+ * kills the running statements on their servers before the iteration returns.
+ *
+ * @example
+ * const plan = await planPartitions(endpoint, 'lineitem');
+ * const tasks = plan.scans.map((scan) => ({ label: scan.label, endpoint: scan.endpoint, ...scanSql(scan) }));
+ * for await (const batch of readParallel(tasks, { parallelism: plan.parallelism })) use(batch);
+ */
+export async function* readParallel(
+  tasks: readonly ReadTask[],
+  options: ParallelReadOptions = {},
+): AsyncGenerator<RecordBatch, void, undefined> {
+  const read = new ParallelRead(tasks, options, false);
+  let yielded = 0;
+  try {
+    for (;;) {
+      const delivery = await read.shared.next();
+      if (delivery === undefined) break;
+      read.taken(delivery.run);
+      yielded++;
+      yield delivery.batch;
+    }
+    if (yielded === 0 && read.schema) yield emptyBatch(read.schema);
+  } finally {
+    // Every worker has killed its statement and returned before the iteration ends.
+    await read.cancel();
+  }
+}
+
+/**
+ * One stream per task, all partitions running at once: the input of a k-way merge
+ * (`mergeSorted`), where each partition's rows arrive in their own order. Ending one stream
+ * cancels that partition; a failing partition fails every stream.
+ */
+export function readPartitionStreams(
+  tasks: readonly ReadTask[],
+  options: Omit<ParallelReadOptions, 'parallelism'> = {},
+): AsyncIterableIterator<RecordBatch>[] {
+  const read = new ParallelRead(tasks, options, true);
+  let open = read.runs.length;
+  return read.runs.map((run): AsyncIterableIterator<RecordBatch> => {
+    let yielded = 0;
+    let closed = false;
+    // An object rather than a generator: return() must cancel the partition even when the
+    // stream was never pulled (a generator not yet started skips its finally block).
+    const close = async (): Promise<IteratorResult<RecordBatch>> => {
+      if (!closed) {
+        closed = true;
+        open--;
+        await (open === 0 ? read.cancel() : read.cancel([run]));
+      }
+      return { done: true, value: undefined };
+    };
+    return {
+      async next(): Promise<IteratorResult<RecordBatch>> {
+        if (closed) return { done: true, value: undefined };
+        let delivery: Delivery | undefined;
+        try {
+          delivery = await run.queue!.next();
+        } catch (error) {
+          await close();
+          throw error;
+        }
+        if (delivery) {
+          read.taken(run);
+          yielded++;
+          return { done: false, value: delivery.batch };
+        }
+        if (yielded === 0 && read.schema) {
+          yielded++;
+          return { done: false, value: emptyBatch(read.schema) };
+        }
+        return close();
+      },
+      return: close,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  });
+}
+
+/**
+ * A parallel read whose partitions each return rows sorted by `keys` (ORDER BY pushed to every
+ * partition), merged into one sorted stream; with `limit`, each partition should send its top
+ * `limit` rows and the merge stops everything once it has them.
+ */
+export function readParallelSorted(
+  tasks: readonly ReadTask[],
+  keys: readonly SortKey[],
+  options: Omit<ParallelReadOptions, 'parallelism'> & MergeOptions = {},
+): AsyncGenerator<RecordBatch, void, undefined> {
+  return mergeSorted(readPartitionStreams(tasks, options), keys, options);
+}
+
+function sameTypes(a: Schema, b: Schema): boolean {
+  return (
+    a.fields.length === b.fields.length &&
+    a.fields.every((field, index) => {
+      const other = b.fields[index]!;
+      return field.name === other.name && String(field.type) === String(other.type);
+    })
+  );
+}
+
+function describeFields(schema: Schema): string {
+  return schema.fields.map((field) => `${field.name} ${field.type}`).join(', ');
+}

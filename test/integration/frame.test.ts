@@ -1,0 +1,112 @@
+import { RecordBatch, Table } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { DatabaseError, PlanError } from '../../src/errors.ts';
+import type { Database } from '../../src/frame/database.ts';
+import { col, connect, fn, lit } from '../../src/index.ts';
+
+const stack = inject('stack');
+const DATABASE = 'sluice_frame_it';
+const url = `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${DATABASE}`;
+let db: Database;
+
+beforeAll(async () => {
+  await withSession(
+    stack.single,
+    async (session) => {
+      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DATABASE)}`);
+      await session.query(`CREATE DATABASE ${quoteIdentifier(DATABASE)}`);
+    },
+    { withoutDatabase: true },
+  );
+  await withSession({ ...stack.single, database: DATABASE }, async (session) => {
+    await session.query(
+      'CREATE TABLE sales (id INT PRIMARY KEY, region VARCHAR(10), amount DECIMAL(10,2), sold DATE)',
+    );
+    const rows: unknown[] = [];
+    for (let id = 1; id <= 1000; id++)
+      rows.push([id, ['north', 'south', 'east'][id % 3], (id % 97) + 0.25, `2024-0${(id % 9) + 1}-15`]);
+    await session.query('INSERT INTO sales VALUES ?', [rows]);
+  });
+  db = await connect({ url, dialect: 'mariadb' });
+});
+
+afterAll(async () => {
+  await db?.close();
+  await withSession(stack.single, (s) => s.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DATABASE)}`), {
+    withoutDatabase: true,
+  });
+});
+
+describe('frames on a real MariaDB', () => {
+  it('pushes a grouped aggregate and returns an Arrow table, rows, a stream and a count', async () => {
+    const q = db
+      .table('sales')
+      .filter(col('sold').ge(lit('2024-03-01')))
+      .groupBy('region')
+      .agg(fn.count().as('n'), fn.sum('amount').as('total'))
+      .orderBy('region');
+    expect(q.explain()).toContain('none: the database computes the whole result');
+    const table = await q.toArrow();
+    expect(table).toBeInstanceOf(Table);
+    expect(table.numRows).toBe(3);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['region', 'n', 'total']);
+
+    const rows = await q.collect();
+    const direct = await withSession({ ...stack.single, database: DATABASE }, (s) =>
+      s.query<{ region: string; n: string; total: string }>(
+        "SELECT region, COUNT(*) AS n, SUM(amount) AS total FROM sales WHERE sold >= '2024-03-01' GROUP BY region ORDER BY region",
+      ),
+    );
+    expect(rows.map((r) => [r.region, Number(r.n), Number(r.total)])).toEqual(
+      direct.map((r) => [r.region, Number(r.n), Number(r.total)]),
+    );
+
+    let streamed = 0;
+    for await (const batch of q.stream()) {
+      expect(batch).toBeInstanceOf(RecordBatch);
+      streamed += batch.numRows;
+    }
+    expect(streamed).toBe(3);
+    expect(await db.table('sales').filter(col('region').eq('east')).count()).toBe(
+      Number(direct.find((r) => r.region === 'east')!.n),
+    );
+  });
+
+  it('finds a table created after connect at the first action', async () => {
+    await withSession({ ...stack.single, database: DATABASE }, async (session) => {
+      await session.query('CREATE TABLE late (x INT)');
+      await session.query('INSERT INTO late VALUES (1), (2), (3)');
+    });
+    expect(await db.table('late').agg(fn.sum('x').as('s')).collect()).toEqual([{ s: expect.anything() }]);
+    expect(Number((await db.table('late').agg(fn.sum('x').as('s')).collect())[0]!.s)).toBe(6);
+  });
+
+  it('a missing table or column fails with a PlanError naming the available ones', async () => {
+    await expect(db.table('nope').collect()).rejects.toThrow(PlanError);
+    await expect(db.table('nope').collect()).rejects.toThrow(/no table 'nope' in .*; tables: .*sales/);
+    expect(() => db.table('sales').select('id', 'nope').explain()).toThrow(
+      "select: no column 'nope'; available columns: id, region, amount, sold",
+    );
+  });
+
+  it('a database error keeps its code and message as the cause', async () => {
+    const error = await db
+      .sql('SELECT no_such_function(1) AS x')
+      .collect()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).errno).toBe(1305);
+    expect(String((error as Error & { cause: Error }).cause.message)).toMatch(/no_such_function/);
+  });
+
+  it('SQL text composes with further verbs', async () => {
+    const q = db
+      .sql('SELECT region, amount FROM sales WHERE id <= 300')
+      .groupBy('region')
+      .agg(fn.count().as('n'))
+      .orderBy('region');
+    const rows = await q.collect();
+    expect(rows.map((r) => Number(r.n)).reduce((a, b) => a + b, 0)).toBe(300);
+  });
+});
