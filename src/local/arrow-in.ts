@@ -19,7 +19,7 @@ import {
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
-import { formatClock, formatDays, formatEpochMicros } from './temporal.ts';
+import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from './temporal.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 import { normalizeInt } from './values.ts';
 
@@ -50,6 +50,8 @@ export function sqlTypeOfArrow(type: DataType): SqlType {
     case Type.Timestamp:
       return withArrow(T.datetime);
     case Type.Time:
+    case Type.Duration:
+      // MariaDB's TIME reaches Arrow as a Duration (it may be negative or exceed 24 hours).
       return withArrow(T.time);
     case Type.Binary:
     case Type.LargeBinary:
@@ -76,6 +78,7 @@ function columnType(field: ArrowField, hint: Field | undefined): SqlType {
   ) {
     return { ...named, arrow: field.type };
   }
+  if (fromArrow.kind === 'string' && named.enumValues) return { ...fromArrow, enumValues: named.enumValues };
   return fromArrow;
 }
 
@@ -106,6 +109,7 @@ const readBools: ChunkReader = (data, out, at) => {
 function readDecimals(scale: number, bitWidth: number): ChunkReader {
   const stride = bitWidth / 32;
   const divisor = 10 ** scale;
+  const bigDivisor = 10n ** BigInt(scale);
   return (data, out, at) => {
     const words = data.values as Uint32Array;
     for (let i = 0; i < data.length; i++) {
@@ -129,6 +133,11 @@ function readDecimals(scale: number, bitWidth: number): ChunkReader {
         let big = 0n;
         for (let k = stride - 1; k >= 0; k--) big = (big << 32n) | BigInt(words[base + k]!);
         big = BigInt.asIntN(bitWidth, big);
+        // An integer beyond 2^53 (a SUM of BIGINT UNSIGNED) stays exact, as a bigint.
+        if (big % bigDivisor === 0n) {
+          out[at + i] = normalizeInt(big / bigDivisor);
+          continue;
+        }
         unscaled = Number(big);
       }
       out[at + i] = scale === 0 ? unscaled : unscaled / divisor;
@@ -143,12 +152,32 @@ const MICROS_PER: Record<number, number> = {
   [TimeUnit.NANOSECOND]: 0.001,
 };
 
+const BIG_MICROS_PER: Record<number, (value: bigint) => bigint> = {
+  [TimeUnit.SECOND]: (value) => value * 1_000_000n,
+  [TimeUnit.MILLISECOND]: (value) => value * 1_000n,
+  [TimeUnit.MICROSECOND]: (value) => value,
+  [TimeUnit.NANOSECOND]: (value) => (value >= 0n ? value / 1_000n : -((-value + 999n) / 1_000n)),
+};
+
+const SAFE_MICROS = 2 ** 53;
+
 function readTimestamps(unit: TimeUnit): ChunkReader {
   const factor = MICROS_PER[unit]!;
+  const toMicros = BIG_MICROS_PER[unit]!;
   return (data, out, at) => {
     const values = data.values as ArrayLike<bigint | number>;
     for (let i = 0; i < data.length; i++) {
-      out[at + i] = isValid(data, i) ? formatEpochMicros(Math.floor(Number(values[i]!) * factor)) : null;
+      if (!isValid(data, i)) {
+        out[at + i] = null;
+        continue;
+      }
+      const raw = values[i]!;
+      const micros = Number(raw) * factor;
+      // Far dates (9999-12-31 is 2.5e17 µs) are split into days and time exactly, in bigint.
+      out[at + i] =
+        Math.abs(micros) < SAFE_MICROS
+          ? formatEpochMicros(Math.floor(micros))
+          : formatEpochMicrosBig(toMicros(BigInt(raw)));
     }
   };
 }
@@ -254,6 +283,7 @@ function chunkReader(type: DataType): ChunkReader | undefined {
     case Type.Timestamp:
       return readTimestamps(t.unit);
     case Type.Time:
+    case Type.Duration:
       return readTimes(t.unit);
     case Type.Utf8:
     case Type.LargeUtf8:

@@ -11,6 +11,8 @@ import {
   type Data,
   type DataType,
   DateDay,
+  Decimal,
+  DurationMicrosecond,
   Float64,
   Int64,
   makeData,
@@ -19,7 +21,6 @@ import {
   Schema,
   Struct,
   Table,
-  TimeMicrosecond,
   TimestampMicrosecond,
   TimeUnit,
   Type,
@@ -28,7 +29,7 @@ import {
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
 import type { Batch, LocalColumn, Values } from './batch.ts';
-import { daysFromCivil, epochMicros, parseDateTime, parseTime } from './temporal.ts';
+import { daysFromCivil, epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
 import { type SqlType, typeFromSqlName, type Value } from './types.ts';
 import { formatDecimal, toText } from './values.ts';
 
@@ -58,13 +59,27 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
     case 'null':
       return new Null();
     case 'int': {
+      let unsigned = false;
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
-        if (typeof value === 'bigint' && value > 9223372036854775807n) return new Uint64();
+        if (typeof value !== 'bigint') continue;
+        // Beyond 64 bits (a SUM of BIGINT UNSIGNED): a DECIMAL, as the server gives it.
+        if (value > 18446744073709551615n || value < -9223372036854775808n) return new Decimal(0, 38, 128);
+        if (value > 9223372036854775807n) unsigned = true;
+      }
+      if (unsigned) {
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i];
+          if ((typeof value === 'number' || typeof value === 'bigint') && value < 0)
+            return new Decimal(0, 38, 128);
+        }
+        return new Uint64();
       }
       return new Int64();
     }
     case 'decimal':
+      // Exact, as the server's DECIMAL results are (and as the reader gives them).
+      return new Decimal(Math.min(type.scale ?? 0, 38), 38, 128);
     case 'double':
       return new Float64();
     case 'date':
@@ -72,7 +87,8 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
     case 'datetime':
       return new TimestampMicrosecond();
     case 'time':
-      return new TimeMicrosecond();
+      // As the reader gives TIME: a duration, which may be negative or exceed 24 hours.
+      return new DurationMicrosecond();
     case 'binary':
       return new Binary();
     default:
@@ -115,18 +131,21 @@ const MICROS_PER_UNIT: Record<number, number> = {
   [TimeUnit.NANOSECOND]: 0.001,
 };
 
+const MICROS_TO_UNIT: Record<number, (micros: bigint) => bigint> = {
+  [TimeUnit.SECOND]: (micros) => micros / 1_000_000n,
+  [TimeUnit.MILLISECOND]: (micros) => micros / 1_000n,
+  [TimeUnit.MICROSECOND]: (micros) => micros,
+  [TimeUnit.NANOSECOND]: (micros) => micros * 1_000n,
+};
+
 function dayNumber(value: Value): number | null {
   if (typeof value !== 'string') return null;
   const parts = parseDateTime(value);
   return parts ? daysFromCivil(parts.year, parts.month, parts.day) : null;
 }
 
-function timeMicros(value: Value): number | null {
-  if (typeof value !== 'string') return null;
-  const time = parseTime(value);
-  if (!time) return null;
-  const sign = time.hour < 0 ? -1 : 1;
-  return sign * (((Math.abs(time.hour) * 60 + time.minute) * 60 + time.second) * 1e6 + time.micro);
+function timeValueMicros(value: Value): number | null {
+  return typeof value === 'string' ? timeMicros(value) : null;
 }
 
 function asNumber(value: Value): number | null {
@@ -325,22 +344,29 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
             return days === null ? null : BigInt(days) * 86_400_000n;
           });
     case Type.Timestamp: {
-      const per = MICROS_PER_UNIT[t.unit]!;
+      const fromMicros = MICROS_TO_UNIT[t.unit]!;
       return fixedWidth(type, values, BigInt64Array, (value) => {
         const parts = typeof value === 'string' ? parseDateTime(value) : null;
-        return parts ? BigInt(Math.round(epochMicros(parts) / per)) : null;
+        return parts ? fromMicros(epochMicrosBig(parts)) : null;
+      });
+    }
+    case Type.Duration: {
+      const per = MICROS_PER_UNIT[t.unit]!;
+      return fixedWidth(type, values, BigInt64Array, (value) => {
+        const micros = timeValueMicros(value);
+        return micros === null ? null : BigInt(Math.round(micros / per));
       });
     }
     case Type.Time: {
       const per = MICROS_PER_UNIT[t.unit]!;
       if (t.bitWidth === 64) {
         return fixedWidth(type, values, BigInt64Array, (value) => {
-          const micros = timeMicros(value);
+          const micros = timeValueMicros(value);
           return micros === null ? null : BigInt(Math.round(micros / per));
         });
       }
       return fixedWidth(type, values, Int32Array, (value) => {
-        const micros = timeMicros(value);
+        const micros = timeValueMicros(value);
         return micros === null ? null : Math.round(micros / per);
       });
     }

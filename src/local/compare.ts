@@ -4,7 +4,7 @@
  * string as DOUBLEs. Each side gets a key function; keys compare with `<` and `>`.
  */
 import { type Collation, collationKey } from './collation.ts';
-import { canonicalDateTime, parseTime } from './temporal.ts';
+import { canonicalDateTime, timeMicros } from './temporal.ts';
 import { isNumeric, type SqlType, type Value } from './types.ts';
 import { toDouble, toText } from './values.ts';
 
@@ -26,10 +26,7 @@ function timeKey(type: SqlType): KeyFn {
   return (value) => {
     if (value === null) return null;
     const text = toText(value, type)!;
-    const time = parseTime(text);
-    if (!time) return text;
-    const sign = time.hour < 0 ? -1 : 1;
-    return sign * (((Math.abs(time.hour) * 60 + time.minute) * 60 + time.second) * 1e6 + time.micro);
+    return timeMicros(text) ?? text;
   };
 }
 
@@ -139,4 +136,21 @@ export function keysOf(values: ArrayLike<Value>, key: KeyFn): (Key | null)[] {
   const out = new Array<Key | null>(values.length).fill(null);
   for (let i = 0; i < values.length; i++) out[i] = key(values[i]!);
   return out;
+}
+
+/**
+ * A key for ORDER BY: as orderKey, except that an ENUM sorts by its position in the definition
+ * (MariaDB sorts ENUM values by their index; an invalid '' value has index 0).
+ */
+export function sortKey(type: SqlType, collation: Collation): KeyFn {
+  const values = type.enumValues;
+  if (!values) return orderKey(type, collation);
+  const index = new Map(values.map((value, position) => [value, position + 1]));
+  const fold = collationKey(collation);
+  const folded = new Map(values.map((value, position) => [fold(value), position + 1]));
+  return (value) => {
+    if (value === null) return null;
+    const text = toText(value, type)!;
+    return index.get(text) ?? folded.get(fold(text)) ?? 0;
+  };
 }

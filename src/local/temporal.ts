@@ -83,6 +83,29 @@ export function formatEpochMicros(micros: number): string {
   return `${formatDays(days)} ${formatClock(hour, minute, second, micro)}`;
 }
 
+const MICROS_PER_DAY_BIG = 86_400_000_000n;
+
+/** A datetime from microseconds since the epoch as a bigint (years near 9999 pass 2^53 µs). */
+export function formatEpochMicrosBig(micros: bigint): string {
+  let days = micros / MICROS_PER_DAY_BIG;
+  let rest = micros - days * MICROS_PER_DAY_BIG;
+  if (rest < 0n) {
+    rest += MICROS_PER_DAY_BIG;
+    days -= 1n;
+  }
+  const within = Number(rest);
+  const hour = Math.floor(within / 3_600_000_000);
+  const minute = Math.floor((within % 3_600_000_000) / 60_000_000);
+  const second = Math.floor((within % 60_000_000) / 1_000_000);
+  return `${formatDays(Number(days))} ${formatClock(hour, minute, second, within % 1_000_000)}`;
+}
+
+/** Microseconds since the epoch, exact for every year MariaDB allows. */
+export function epochMicrosBig(p: DateTimeParts): bigint {
+  const within = ((p.hour * 60 + p.minute) * 60 + p.second) * 1_000_000 + p.micro;
+  return BigInt(daysFromCivil(p.year, p.month, p.day)) * MICROS_PER_DAY_BIG + BigInt(within);
+}
+
 export function epochMicros(p: DateTimeParts): number {
   return (
     daysFromCivil(p.year, p.month, p.day) * MICROS_PER_DAY +
@@ -121,16 +144,24 @@ const TIME_TEXT = /^\s*(-?)(\d{1,3}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,6})\d*)?)?
 /** A TIME value 'HH:MM:SS[.ffffff]' (hours may exceed 23, as in MariaDB); null when not one. */
 export function parseTime(
   text: string,
-): { hour: number; minute: number; second: number; micro: number } | null {
+): { negative: boolean; hour: number; minute: number; second: number; micro: number } | null {
   const match = TIME_TEXT.exec(text);
   if (!match) return null;
-  const sign = match[1] === '-' ? -1 : 1;
   return {
-    hour: sign * Number(match[2]),
+    negative: match[1] === '-',
+    hour: Number(match[2]),
     minute: Number(match[3]),
     second: match[4] === undefined ? 0 : Number(match[4]),
     micro: match[5] ? Number(match[5].padEnd(6, '0')) : 0,
   };
+}
+
+/** A TIME as signed microseconds ('-00:00:01' is -1000000); null when the text is no time. */
+export function timeMicros(text: string): number | null {
+  const time = parseTime(text);
+  if (!time) return null;
+  const micros = ((time.hour * 60 + time.minute) * 60 + time.second) * 1e6 + time.micro;
+  return time.negative ? -micros : micros;
 }
 
 /** The canonical text of a date or datetime, so that DATE '2020-01-01' equals '2020-01-01 00:00:00'. */

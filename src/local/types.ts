@@ -30,6 +30,8 @@ export interface SqlType {
   readonly inexact?: boolean;
   /** The Arrow type the column arrived with, so a column passed through leaves with its own type. */
   readonly arrow?: DataType;
+  /** An ENUM column's values in definition order: ORDER BY sorts by this order, not by the text. */
+  readonly enumValues?: readonly string[];
 }
 
 /**
@@ -141,13 +143,16 @@ export function typeFromSqlName(sqlType: string | undefined): SqlType | undefine
     case 'mediumblob':
     case 'longblob':
       return T.binary;
+    case 'enum': {
+      const values = [...name.matchAll(/'((?:[^']|'')*)'/g)].map((match) => match[1]!.replaceAll("''", "'"));
+      return Object.freeze({ kind: 'string', enumValues: Object.freeze(values) });
+    }
     case 'char':
     case 'varchar':
     case 'tinytext':
     case 'text':
     case 'mediumtext':
     case 'longtext':
-    case 'enum':
     case 'set':
     case 'json':
       return T.string;

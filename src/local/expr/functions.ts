@@ -173,6 +173,14 @@ function mapCase(text: string, upper: boolean): string {
   return out;
 }
 
+/** UPPER / LOWER; a binary string has no case and comes back as it is. */
+const caseFunction =
+  (upper: boolean): Builder =>
+  ([arg]) =>
+    arg!.type.kind === 'binary'
+      ? unary(T.binary, arg!, (value) => value)
+      : unary(T.string, arg!, (value) => mapCase(toText(value, arg!.type)!, upper));
+
 const stringFunction =
   (f: (text: string) => Value): Builder =>
   ([arg]) =>
@@ -266,7 +274,7 @@ const hour: Builder = ([arg]) => {
     const value = evaluate(row);
     if (value === null) return null;
     const time = parseTime(toText(value, type)!);
-    return time === null ? null : Math.abs(time.hour);
+    return time === null ? null : time.hour;
   });
 };
 
@@ -373,9 +381,13 @@ const BUILDERS: Record<string, Builder> = {
   greatest: extreme(true),
   least: extreme(false),
   coalesce,
-  lower: stringFunction((text) => mapCase(text, false)),
-  upper: stringFunction((text) => mapCase(text, true)),
-  length: ([arg]) => unary(T.int, arg!, (value) => charLength(toText(value, arg!.type)!)),
+  lower: caseFunction(false),
+  upper: caseFunction(true),
+  // CHAR_LENGTH of a binary string counts bytes.
+  length: ([arg]) =>
+    unary(T.int, arg!, (value) =>
+      value instanceof Uint8Array ? value.length : charLength(toText(value, arg!.type)!),
+    ),
   substr,
   concat,
   trim: stringFunction((text) => text.replace(/^ +| +$/g, '')),

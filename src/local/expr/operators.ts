@@ -63,6 +63,16 @@ function intOp(op: ArithmeticOp): (a: Num, b: Num) => Value {
       return (a, b) => {
         // biome-ignore lint/suspicious/noDoubleEquals: 0 and 0n are both zero.
         if (b == 0) return null;
+        // Integers beyond 2^53 that divide exactly keep every digit (BIGINT UNSIGNED / 2).
+        if (
+          (typeof a === 'bigint' || typeof b === 'bigint') &&
+          Number.isInteger(Number(a)) &&
+          Number.isInteger(Number(b))
+        ) {
+          const x = BigInt(a);
+          const y = BigInt(b);
+          if (x % y === 0n) return normalizeInt(x / y);
+        }
         return Number(a) / Number(b);
       };
   }

@@ -183,7 +183,7 @@ describe('aggregate', () => {
     expect(await run(plan, bigInputs)).toEqual([{ s: 2n ** 61n + 1n }]);
   });
 
-  it('MIN and MAX of a column keep its Arrow type; computed aggregates get their own', async () => {
+  it('MIN and MAX of a column keep its Arrow type; computed aggregates get their own (DECIMAL exact)', async () => {
     const { executeLocal } = await import('../../../src/local/execute.ts');
     const plan = Plans.aggregate(
       node,
@@ -196,7 +196,7 @@ describe('aggregate', () => {
     expect(result.schema.fields.map((field) => String(field.type))).toEqual([
       'Decimal[10e+2]',
       'Int32',
-      'Float64',
+      'Decimal[38e+2]',
       'Int64',
     ]);
     expect(await run(plan, inputs)).toEqual([{ mn: 1.1, mx: 5, s: 11.68, n: 5 }]);

@@ -1,6 +1,7 @@
 import {
   Binary,
   Bool,
+  type DataType,
   DateDay,
   DateMillisecond,
   Decimal,
@@ -10,6 +11,7 @@ import {
   Int8,
   Int32,
   Int64,
+  makeData,
   makeVector,
   Null,
   Table,
@@ -65,7 +67,7 @@ describe('Arrow input becomes plain SQL values', () => {
         u64: 2n ** 64n - 1n,
         f32: 1.5,
         dec: 123.45,
-        bigdec: -1e18,
+        bigdec: -(10n ** 18n),
         day: '2020-01-05',
         ms: '2000-02-29',
         ts: '2020-01-05 10:11:12.500000',
@@ -184,7 +186,7 @@ describe('results leave as Arrow with sensible types', () => {
     const types = Object.fromEntries(result.schema.fields.map((field) => [field.name, String(field.type)]));
     expect(types).toEqual({
       int: 'Int64',
-      decimal: 'Float64',
+      decimal: 'Decimal[38e+4]',
       double: 'Float64',
       text: 'Utf8',
       date: 'Date32<DAY>',
@@ -247,5 +249,65 @@ describe('results leave as Arrow with sensible types', () => {
     const result = await executeLocal(plan, inputs);
     expect(String(result.schema.fields[0]!.type)).toBe('Uint64');
     expect(rowsOf(result)).toEqual([{ u2: 2n ** 64n - 1n, i2: 2n ** 63n }]);
+  });
+
+  it('reads and writes TIME as the reader gives it (a Duration), and far timestamps exactly', async () => {
+    const { DurationMicrosecond } = await import('apache-arrow');
+    const int64 = (type: DataType, values: bigint[]) =>
+      makeVector(
+        makeData({
+          type,
+          length: 4,
+          nullCount: 1,
+          nullBitmap: new Uint8Array([0b0111]),
+          data: BigInt64Array.from(values),
+        } as never),
+      );
+    const table = new Table({
+      tm: int64(new DurationMicrosecond(), [3_020_399_000_000n, -1_000_000n, 1n, 0n]),
+      at: int64(new TimestampMicrosecond(), [253_402_300_799_999_999n, -30_610_224_000_000_000n, 0n, 0n]),
+    });
+    const { node, inputs } = source('t', table, [
+      { name: 'tm', sqlType: 'time' },
+      { name: 'at', sqlType: 'datetime(6)' },
+    ]);
+    const plan = Plans.project(
+      node,
+      [col('tm'), col('at'), col('tm').lt('00:00:00').as('negative'), fn.year('at').as('y')].map(
+        (c) => c.node,
+      ),
+    );
+    const result = await executeLocal(plan, inputs);
+    expect(result.schema.fields.slice(0, 2).map((field) => String(field.type))).toEqual([
+      'Duration<MICROSECOND>',
+      'Timestamp<MICROSECOND>',
+    ]);
+    expect(rowsOf(result)).toEqual([
+      { tm: '838:59:59', at: '9999-12-31 23:59:59.999999', negative: 0, y: 9999 },
+      { tm: '-00:00:01', at: '1000-01-01 00:00:00', negative: 1, y: 1000 },
+      { tm: '00:00:00.000001', at: '1970-01-01 00:00:00', negative: 0, y: 1970 },
+      { tm: null, at: null, negative: null, y: null },
+    ]);
+    // The values written back are the values read, to the microsecond.
+    expect(Array.from(result.getChild('at')!.data[0]!.values as BigInt64Array).slice(0, 2)).toEqual([
+      253_402_300_799_999_999n,
+      -30_610_224_000_000_000n,
+    ]);
+  });
+
+  it('writes integers beyond 64 bits as DECIMAL, as the server types SUM of BIGINT UNSIGNED', async () => {
+    const table = arrowTable({ u: [new Uint64(), [2n ** 64n - 1n, 2n ** 64n - 1n]] });
+    const { node, inputs } = source('t', table);
+    const plan = Plans.aggregate(
+      node,
+      [],
+      [fn.sum('u').as('s'), col('u').div(2).as('half')].map((c) => c.node),
+    );
+    const result = await executeLocal(Plans.project(plan, [col('s').node]), inputs);
+    expect(String(result.schema.fields[0]!.type)).toBe('Decimal[38e0]');
+    const words = result.getChild('s')!.data[0]!.values as Uint32Array;
+    let unscaled = 0n;
+    for (let k = 3; k >= 0; k--) unscaled = (unscaled << 32n) | BigInt(words[k]!);
+    expect(unscaled).toBe(2n * (2n ** 64n - 1n));
   });
 });

@@ -25,6 +25,11 @@ describe('operators follow MariaDB', () => {
     ['negate a string', lit('5').negate(), -5],
     ['big integers stay exact', lit(9007199254740993n).plus(1), 9007199254740994n],
     ['an integer number beyond 2^53 is an integer', lit(2 ** 60).minus(1), 2n ** 60n - 1n],
+    [
+      'big integers divided exactly keep every digit',
+      lit(18446744073709551614n).div(2),
+      9223372036854775807n,
+    ],
   ])('%s', async (_name, column, expected) => {
     expect(await evaluateOne(column)).toEqual(expected);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Column, col, fn, lit } from '../../../src/frame/column.ts';
-import { evaluateOne } from './helpers.ts';
+import { Plans } from '../../../src/plan/nodes.ts';
+import { arrowTable, evaluateOne, run, source } from './helpers.ts';
 
 // Expected values are MariaDB 10.11's answers for the SQL each function renders to.
 
@@ -77,6 +78,27 @@ describe('string functions', () => {
   ])('%s', async (_name, column, expected) => {
     expect(await evaluateOne(column)).toEqual(expected);
   });
+
+  it('binary strings: CHAR_LENGTH counts bytes, UPPER leaves them', async () => {
+    const { Binary } = await import('apache-arrow');
+    const table = arrowTable({ b: [new Binary(), [new Uint8Array([0xff, 0x61, 0xc3]), null]] });
+    const { node, inputs } = source('b', table);
+    const plan = Plans.project(
+      node,
+      [fn.length('b').as('n'), fn.upper('b').as('u')].map((c) => c.node),
+    );
+    expect(await run(plan, inputs)).toEqual([
+      { n: 3, u: new Uint8Array([0xff, 0x61, 0xc3]) },
+      { n: null, u: null },
+    ]);
+  });
+
+  it.each<[string, Column, unknown]>([['trim of nothing to trim', fn.trim(lit('x')), 'x']])(
+    '%s',
+    async (_name, column, expected) => {
+      expect(await evaluateOne(column)).toEqual(expected);
+    },
+  );
 });
 
 describe('date functions', () => {

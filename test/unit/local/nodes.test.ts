@@ -86,6 +86,24 @@ describe('sort and limit', () => {
     expect(await runColumn(plan, inputs, 'id')).toEqual([6, 3, 4, 1, 5, 2]);
   });
 
+  it('sorts an ENUM by its definition order, as MariaDB does', async () => {
+    const colors = arrowTable({ en: [new Utf8(), ['red', 'blue', null, 'green', 'red']] });
+    const { node: enumNode, inputs: enumInputs } = source('e', colors, [
+      { name: 'en', sqlType: "enum('red','green','blue')" },
+    ]);
+    expect(await runColumn(Plans.sort(enumNode, [col('en').asc().key]), enumInputs, 'en')).toEqual([
+      null,
+      'red',
+      'red',
+      'green',
+      'blue',
+    ]);
+    // Comparisons stay text comparisons.
+    expect(await runColumn(Plans.filter(enumNode, col('en').lt('c').node), enumInputs, 'en')).toEqual([
+      'blue',
+    ]);
+  });
+
   it('limits and offsets', async () => {
     expect(await runColumn(Plans.limit(node, 2, 1), inputs, 'id')).toEqual([2, 3]);
     expect(await runColumn(Plans.limit(node, undefined, 4), inputs, 'id')).toEqual([5, 6]);
