@@ -21,7 +21,7 @@ import type { Field } from '../plan/nodes.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
 import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from './temporal.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
-import { normalizeInt } from './values.ts';
+import { decimalFromUnscaled, normalizeInt } from './values.ts';
 
 const utf8 = new TextDecoder();
 
@@ -109,7 +109,6 @@ const readBools: ChunkReader = (data, out, at) => {
 function readDecimals(scale: number, bitWidth: number): ChunkReader {
   const stride = bitWidth / 32;
   const divisor = 10 ** scale;
-  const bigDivisor = 10n ** BigInt(scale);
   return (data, out, at) => {
     const words = data.values as Uint32Array;
     for (let i = 0; i < data.length; i++) {
@@ -133,12 +132,10 @@ function readDecimals(scale: number, bitWidth: number): ChunkReader {
         let big = 0n;
         for (let k = stride - 1; k >= 0; k--) big = (big << 32n) | BigInt(words[base + k]!);
         big = BigInt.asIntN(bitWidth, big);
-        // An integer beyond 2^53 (a SUM of BIGINT UNSIGNED) stays exact, as a bigint.
-        if (big % bigDivisor === 0n) {
-          out[at + i] = normalizeInt(big / bigDivisor);
-          continue;
-        }
-        unscaled = Number(big);
+        // Beyond a double's digits the value stays exact: a bigint when it is an integer (a SUM
+        // of BIGINT UNSIGNED), else its decimal text.
+        out[at + i] = decimalFromUnscaled(big, scale);
+        continue;
       }
       out[at + i] = scale === 0 ? unscaled : unscaled / divisor;
     }

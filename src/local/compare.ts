@@ -48,7 +48,8 @@ function modeFor(a: SqlType, b: SqlType): Mode {
 function keyFor(mode: Mode, type: SqlType, collation: Collation): KeyFn {
   switch (mode) {
     case 'number':
-      return (value) => value as number | bigint | null;
+      // Exact DECIMAL text (beyond a double's digits) compares by its value.
+      return (value) => (typeof value === 'string' ? Number(value) : (value as number | bigint | null));
     case 'double':
       return (value) => toDouble(value, type);
     case 'string': {
@@ -128,6 +129,9 @@ export function groupKey(type: SqlType, collation: Collation): KeyFn {
 
 /** A key for ORDER BY within one column of this type: collation order for strings, time by its length. */
 export function orderKey(type: SqlType, collation: Collation): KeyFn {
+  if (type.kind === 'decimal') {
+    return (value) => (typeof value === 'string' ? Number(value) : (value as number | bigint | null));
+  }
   return type.kind === 'time' ? timeKey(type) : groupKey(type, collation);
 }
 

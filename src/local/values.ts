@@ -194,3 +194,34 @@ export function toSigned(value: Value, type: SqlType): number | bigint | null {
 function clampInt(value: number): number | bigint {
   return Number.isSafeInteger(value) ? value : normalizeInt(BigInt(value));
 }
+
+/**
+ * DECIMAL values that a double cannot hold exactly (more than 15-16 significant digits, as in a
+ * DECIMAL(38,10) column) travel as their exact text ('12345678901234567.8901234567'); the
+ * column's static type says it is a number. These helpers convert between that text, numbers
+ * and the unscaled integer at a scale.
+ */
+export function unscaledOf(value: number | bigint | string, scale: number): bigint {
+  const factor = 10n ** BigInt(scale);
+  if (typeof value === 'bigint') return value * factor;
+  if (typeof value === 'number') {
+    const scaled = value * 10 ** scale;
+    if (Math.abs(scaled) < 2 ** 53) return BigInt(Math.round(scaled));
+    return unscaledOf(formatDecimal(value, scale), scale);
+  }
+  const match = /^\s*([+-]?)(\d*)(?:\.(\d*))?/.exec(value);
+  const digits = `${match?.[2] ?? ''}${(match?.[3] ?? '').padEnd(scale, '0').slice(0, scale)}`;
+  const unscaled = BigInt(digits === '' ? '0' : digits);
+  return match?.[1] === '-' ? -unscaled : unscaled;
+}
+
+/** An unscaled integer at `scale` as a value: a number when a double holds it exactly, else exact text. */
+export function decimalFromUnscaled(unscaled: bigint, scale: number): number | bigint | string {
+  const magnitude = unscaled < 0n ? -unscaled : unscaled;
+  if (magnitude < 2n ** 53n) return scale === 0 ? Number(unscaled) : Number(unscaled) / 10 ** scale;
+  const factor = 10n ** BigInt(scale);
+  if (unscaled % factor === 0n) return normalizeInt(unscaled / factor);
+  const digits = magnitude.toString().padStart(scale + 1, '0');
+  const text = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  return unscaled < 0n ? `-${text}` : text;
+}

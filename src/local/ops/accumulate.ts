@@ -10,7 +10,7 @@ import type { Collation } from '../collation.ts';
 import { groupKey, keysOf, orderKey } from '../compare.ts';
 import { groupRows } from '../relational.ts';
 import { isExactNumeric, type SqlType, scaleOf, T, type Value } from '../types.ts';
-import { normalizeInt, roundDecimal, toNumber } from '../values.ts';
+import { decimalFromUnscaled, normalizeInt, roundDecimal, toNumber, unscaledOf } from '../values.ts';
 
 /** Rows grouped: the group of each row, and how many groups (one for a global aggregate, even of no rows). */
 export interface Grouping {
@@ -87,12 +87,14 @@ function sums(values: Values, type: SqlType, grouping: Grouping): { sums: Value[
   const total = new Float64Array(grouping.count);
   const seen = new Float64Array(grouping.count);
   let needsBigInt = false;
+  let exactText = false;
   for (let row = 0; row < ids.length; row++) {
     const value = read(values[row]!);
     if (value === null) continue;
     const group = ids[row]!;
     seen[group]!++;
     if (typeof value === 'bigint') needsBigInt = true;
+    else if (typeof value === 'string') exactText = true;
     total[group]! += Number(value);
   }
   const out = new Array<Value>(grouping.count);
@@ -110,6 +112,23 @@ function sums(values: Values, type: SqlType, grouping: Grouping): { sums: Value[
     return { sums: out, counts: seen };
   }
   const scale = type.kind === 'decimal' ? (type.scale ?? 0) : undefined;
+  if (scale !== undefined && !exactText) {
+    for (let g = 0; g < grouping.count; g++)
+      if (Math.abs(total[g]!) * 10 ** scale >= 2 ** 53) exactText = true;
+  }
+  if (scale !== undefined && (exactText || needsBigInt)) {
+    // DECIMAL sums beyond a double's digits are summed again exactly, on unscaled integers.
+    const exact = new Array<bigint>(grouping.count).fill(0n);
+    for (let row = 0; row < ids.length; row++) {
+      const value = values[row];
+      if (value !== null && value !== undefined) {
+        exact[ids[row]!]! += unscaledOf(value as number | bigint | string, scale);
+      }
+    }
+    for (let g = 0; g < grouping.count; g++)
+      out[g] = seen[g] === 0 ? null : decimalFromUnscaled(exact[g]!, scale);
+    return { sums: out, counts: seen };
+  }
   for (let g = 0; g < grouping.count; g++) {
     out[g] = seen[g] === 0 ? null : scale === undefined ? total[g]! : roundDecimal(total[g]!, scale);
   }

@@ -206,4 +206,38 @@ describe('aggregate', () => {
     const plan = Plans.aggregate(node, [col('k').node], [fn.sum('i').plus(col('nope')).as('x').node]);
     await expect(run(plan, inputs)).rejects.toThrow(/no column 'nope'; available columns: k, i, d, f$/);
   });
+
+  it('keeps DECIMAL(38,10) exact: values beyond a double as text, sums on unscaled integers', async () => {
+    const { executeLocal } = await import('../../../src/local/execute.ts');
+    const big = (unscaled: bigint) =>
+      dec(0).map((_, k) => Number((BigInt.asUintN(128, unscaled) >> BigInt(32 * k)) & 0xffffffffn));
+    const table = arrowTable({
+      v: [
+        new Decimal(10, 38, 128),
+        [big(123456789012345678901234567n), big(-(10n ** 38n - 1n)), big(5n), big(10n ** 37n)],
+      ],
+    });
+    const { node: bigNode, inputs: bigInputs } = source('b', table);
+    const plan = Plans.aggregate(
+      bigNode,
+      [],
+      [fn.sum('v').as('s'), fn.min('v').as('mn'), fn.max('v').as('mx'), fn.count('v').as('n')].map(
+        (c) => c.node,
+      ),
+    );
+    expect(await run(plan, bigInputs)).toEqual([
+      {
+        s: '-8999999999987654321098765432.1098765427',
+        mn: '-9999999999999999999999999999.9999999999',
+        mx: 1_000_000_000_000_000_000_000_000_000n,
+        n: 4,
+      },
+    ]);
+    const words = (await executeLocal(plan, bigInputs)).getChild('s')!.data[0]!.values as Uint32Array;
+    let unscaled = 0n;
+    for (let k = 3; k >= 0; k--) unscaled = (unscaled << 32n) | BigInt(words[k]!);
+    expect(BigInt.asIntN(128, unscaled)).toBe(
+      123456789012345678901234567n - (10n ** 38n - 1n) + 5n + 10n ** 37n,
+    );
+  });
 });
