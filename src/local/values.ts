@@ -71,9 +71,32 @@ export function toText(value: Value, type: SqlType): string | null {
 /** A DECIMAL value with exactly `scale` digits after the point ('2.50'). */
 export function formatDecimal(value: number, scale: number): string {
   const rounded = roundDecimal(value, scale);
-  if (Math.abs(rounded) >= 1e21) return BigInt(Math.round(rounded)).toString();
-  const text = rounded.toFixed(scale);
-  return text === `-${(0).toFixed(scale)}` ? text.slice(1) : text;
+  if (!Number.isFinite(rounded)) return String(rounded);
+  // The shortest digits of the double are the decimal it stands for (99999999.99, not the
+  // binary value 99999999.98999999463558197...), then cut or padded to the scale.
+  const [whole = '0', fraction = ''] = positional(Math.abs(rounded)).split('.');
+  let unscaled = BigInt(whole + fraction.slice(0, Math.max(scale, 0)).padEnd(Math.max(scale, 0), '0'));
+  if (fraction.length > scale && fraction.charCodeAt(scale) >= 53) unscaled += 1n;
+  const text = decimalFromUnscaledText(unscaled, Math.max(scale, 0));
+  return rounded < 0 && unscaled !== 0n ? `-${text}` : text;
+}
+
+function decimalFromUnscaledText(unscaled: bigint, scale: number): string {
+  const digits = unscaled.toString().padStart(scale + 1, '0');
+  return scale === 0
+    ? digits
+    : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+}
+
+/** The shortest digits of a non-negative double in positional notation (never an exponent). */
+function positional(value: number): string {
+  if (value === 0) return '0';
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  const digits = mantissa.replace('.', '');
+  if (exponent < 0) return `0.${'0'.repeat(-exponent - 1)}${digits}`;
+  if (digits.length <= exponent + 1) return digits + '0'.repeat(exponent + 1 - digits.length);
+  return `${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`;
 }
 
 /**
@@ -84,19 +107,8 @@ export function formatDouble(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return '0';
   const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
-  const exponent = Number(exponentText);
-  if (exponent >= 15) return `${mantissa}e${exponent}`;
-  const negative = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
-  let text: string;
-  if (exponent < 0) {
-    text = `0.${'0'.repeat(-exponent - 1)}${digits}`;
-  } else if (digits.length <= exponent + 1) {
-    text = digits + '0'.repeat(exponent + 1 - digits.length);
-  } else {
-    text = `${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`;
-  }
-  return negative ? `-${text}` : text;
+  if (Number(exponentText) >= 15) return `${mantissa}e${Number(exponentText)}`;
+  return value < 0 ? `-${positional(-value)}` : positional(value);
 }
 
 const POWERS = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -221,7 +233,6 @@ export function decimalFromUnscaled(unscaled: bigint, scale: number): number | b
   if (magnitude < 2n ** 53n) return scale === 0 ? Number(unscaled) : Number(unscaled) / 10 ** scale;
   const factor = 10n ** BigInt(scale);
   if (unscaled % factor === 0n) return normalizeInt(unscaled / factor);
-  const digits = magnitude.toString().padStart(scale + 1, '0');
-  const text = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  const text = decimalFromUnscaledText(magnitude, scale);
   return unscaled < 0n ? `-${text}` : text;
 }
