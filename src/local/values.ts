@@ -72,6 +72,11 @@ export function toText(value: Value, type: SqlType): string | null {
 export function formatDecimal(value: number, scale: number): string {
   const rounded = roundDecimal(value, scale);
   if (!Number.isFinite(rounded)) return String(rounded);
+  if (Math.abs(rounded) >= 2 ** 53) {
+    // No fraction is left at this size: the double's exact integer.
+    const whole = BigInt(rounded);
+    return scale > 0 ? `${whole}.${'0'.repeat(scale)}` : String(whole);
+  }
   // The shortest digits of the double are the decimal it stands for (99999999.99, not the
   // binary value 99999999.98999999463558197...), then cut or padded to the scale.
   const [whole = '0', fraction = ''] = positional(Math.abs(rounded)).split('.');

@@ -7,7 +7,7 @@ import type { ArithmeticOp, ComparisonOp } from '../../plan/expr.ts';
 import type { Collation } from '../collation.ts';
 import { commonKeys, comparisonKeys, type Key } from '../compare.ts';
 import { computed, type SqlType, scaleOf, T, type Value } from '../types.ts';
-import { normalizeInt, roundDecimal, toNumber, truth } from '../values.ts';
+import { decimalFromUnscaled, normalizeInt, roundDecimal, toNumber, truth, unscaledOf } from '../values.ts';
 import { arithmeticKind, type Compiled, constant, derived } from './compiled.ts';
 
 type Num = number | bigint;
@@ -60,21 +60,8 @@ function intOp(op: ArithmeticOp): (a: Num, b: Num) => Value {
         return big(a, b, (x, y) => x % y);
       };
     case '/':
-      return (a, b) => {
-        // biome-ignore lint/suspicious/noDoubleEquals: 0 and 0n are both zero.
-        if (b == 0) return null;
-        // Integers beyond 2^53 that divide exactly keep every digit (BIGINT UNSIGNED / 2).
-        if (
-          (typeof a === 'bigint' || typeof b === 'bigint') &&
-          Number.isInteger(Number(a)) &&
-          Number.isInteger(Number(b))
-        ) {
-          const x = BigInt(a);
-          const y = BigInt(b);
-          if (x % y === 0n) return normalizeInt(x / y);
-        }
-        return Number(a) / Number(b);
-      };
+      // Division is never integer-typed (see arithmeticType); kept for a total switch.
+      return (a, b) => (Number(b) === 0 ? null : Number(a) / Number(b));
   }
 }
 
@@ -104,10 +91,13 @@ export function arithmetic(op: ArithmeticOp, left: Compiled, right: Compiled): C
     from.kind === 'int' || from.kind === 'decimal' || from.kind === 'double'
       ? (evaluate as (row: number) => Num | null)
       : (row: number) => toNumber(evaluate(row), from);
+  // Exact DECIMAL text counts as a number here; the evaluators below read it with Number().
   const a = read(le, lt);
   const b = read(re, rt);
   let evaluate: (row: number) => Value;
-  if (type.kind === 'int' || (op === '/' && type.kind === 'decimal')) {
+  if (type.kind === 'decimal' && op !== '%' && (op === '/' || !type.inexact)) {
+    evaluate = exactDecimalEvaluator(op, a, b, scaleOf(lt), scaleOf(rt), type.scale ?? 0);
+  } else if (type.kind === 'int') {
     const f = intOp(op);
     evaluate = (row) => {
       const x = a(row);
@@ -130,6 +120,71 @@ export function arithmetic(op: ArithmeticOp, left: Compiled, right: Compiled): C
     };
   }
   return derived(type, [left, right], evaluate);
+}
+
+type Exact = number | bigint | string;
+
+/** Rounds numerator / denominator half away from zero. */
+function divideRounded(numerator: bigint, denominator: bigint): bigint {
+  const quotient = numerator / denominator;
+  const remainder = numerator % denominator;
+  const twice = (remainder < 0n ? -remainder : remainder) * 2n;
+  if (twice < (denominator < 0n ? -denominator : denominator)) return quotient;
+  return numerator < 0n !== denominator < 0n ? quotient - 1n : quotient + 1n;
+}
+
+const pow10 = (n: number) => 10n ** BigInt(n);
+
+/**
+ * DECIMAL + - * / as the server computes them: in doubles while a double holds the result
+ * exactly at its scale (the common case), else on unscaled integers, so DECIMAL(38,10) sums and
+ * BIGINT UNSIGNED / 2 keep every digit. Division rounds to its scale (the dividend's + 4).
+ */
+function exactDecimalEvaluator(
+  op: ArithmeticOp,
+  a: (row: number) => Exact | null,
+  b: (row: number) => Exact | null,
+  scaleA: number,
+  scaleB: number,
+  scale: number,
+): (row: number) => Value {
+  const factor = 10 ** scale;
+  const exact = (x: Exact, y: Exact): Value => {
+    const ux = unscaledOf(x, scaleA);
+    const uy = unscaledOf(y, scaleB);
+    switch (op) {
+      case '+':
+        return decimalFromUnscaled(ux * pow10(scale - scaleA) + uy * pow10(scale - scaleB), scale);
+      case '-':
+        return decimalFromUnscaled(ux * pow10(scale - scaleA) - uy * pow10(scale - scaleB), scale);
+      case '*': {
+        const product = ux * uy;
+        const productScale = scaleA + scaleB;
+        return decimalFromUnscaled(
+          productScale === scale ? product : divideRounded(product, pow10(productScale - scale)),
+          scale,
+        );
+      }
+      default:
+        if (uy === 0n) return null;
+        return decimalFromUnscaled(divideRounded(ux * pow10(scaleB + scale), uy * pow10(scaleA)), scale);
+    }
+  };
+  const f = floatOp(op);
+  return (row) => {
+    const x = a(row);
+    if (x === null) return null;
+    const y = b(row);
+    if (y === null) return null;
+    if (typeof x === 'number' && typeof y === 'number') {
+      const r = f(x, y);
+      if (r === null) return null;
+      if (Math.abs(r) * factor < 2 ** 52) return op === '/' ? r : roundDecimal(r, scale);
+    }
+    // biome-ignore lint/suspicious/noDoubleEquals: 0, 0n and '0.00' are all zero.
+    if (op === '/' && Number(y) == 0) return null;
+    return exact(x, y);
+  };
 }
 
 export function negate(operand: Compiled): Compiled {

@@ -209,7 +209,21 @@ export function aggregate(
       return { type, values: sums(values, argType, grouping).sums };
     case 'avg': {
       const { sums: totals, counts: seen } = sums(values, argType, grouping);
-      const out = totals.map((total, g) => (total === null ? null : Number(total) / seen[g]!));
+      const scale = type.scale ?? 0;
+      const out = totals.map((total, g) => {
+        if (total === null) return null;
+        // An exact sum beyond a double's digits is divided exactly, to the AVG's scale.
+        if (type.kind === 'decimal' && typeof total !== 'number') {
+          const unscaled =
+            unscaledOf(total as bigint | string, scaleOf(argType)) * 10n ** BigInt(scale - scaleOf(argType));
+          const count = BigInt(seen[g]!);
+          const quotient = unscaled / count;
+          const twice = (unscaled % count) * 2n;
+          const rounded = twice >= count ? quotient + 1n : twice <= -count ? quotient - 1n : quotient;
+          return decimalFromUnscaled(rounded, scale);
+        }
+        return Number(total) / seen[g]!;
+      });
       return { type, values: out };
     }
     case 'min':
