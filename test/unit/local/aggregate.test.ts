@@ -240,4 +240,29 @@ describe('aggregate', () => {
       123456789012345678901234567n - (10n ** 38n - 1n) + 5n + 10n ** 37n,
     );
   });
+
+  it('computes DECIMAL and BIGINT UNSIGNED arithmetic exactly beyond a double', async () => {
+    const { Uint64 } = await import('apache-arrow');
+    const table = arrowTable({ u: [new Uint64(), [18446744073709551615n, 18446744073709551614n, 5n]] });
+    const { node: bigNode, inputs: bigInputs } = source('u', table);
+    const project = Plans.project(
+      bigNode,
+      [col('u').div(2).as('half'), col('u').plus(0.5).as('plus'), col('u').times(1.5).as('times')].map(
+        (c) => c.node,
+      ),
+    );
+    expect(await run(project, bigInputs)).toEqual([
+      { half: '9223372036854775807.5000', plus: '18446744073709551615.5', times: '27670116110564327422.5' },
+      { half: 9223372036854775807n, plus: '18446744073709551614.5', times: 27670116110564327421n },
+      { half: 2.5, plus: 5.5, times: 7.5 },
+    ]);
+    const averaged = Plans.aggregate(
+      bigNode,
+      [],
+      [fn.avg('u').as('mean'), fn.sum('u').as('total')].map((c) => c.node),
+    );
+    expect(await run(averaged, bigInputs)).toEqual([
+      { mean: '12297829382473034411.3333', total: 36893488147419103234n },
+    ]);
+  });
 });
