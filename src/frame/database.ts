@@ -6,13 +6,20 @@ import { Table as ArrowTable, type RecordBatch, type Table } from 'apache-arrow'
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
-import type { Field, ScanOptions } from '../plan/nodes.ts';
-import { Plans } from '../plan/nodes.ts';
+import type { PushedQuery } from '../optimizer/split.ts';
+import { type Field, Plans, planLeaves, type ScanOptions } from '../plan/nodes.ts';
 import { readArrow } from '../reader/read.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
+import {
+  describePartitionedQuery,
+  type PartitionedQuery,
+  partitionableScan,
+  planPartitionedQuery,
+  readPartitioned,
+} from './partitioned-read.ts';
 import { FrameRuntime, type LocalExecutor, type Source } from './runtime.ts';
 import { sqlToPlan } from './sql-parser.ts';
 
@@ -35,6 +42,8 @@ export class Database implements Source {
   readonly label: string;
   readonly runtime: FrameRuntime;
   private catalog: Catalog = new Map();
+  /** How each pushed query was last read, for explain. */
+  private readonly reads = new Map<string, PartitionedQuery | { reason: string }>();
   private closed = false;
 
   constructor(
@@ -42,7 +51,7 @@ export class Database implements Source {
     readonly dialect: ReturnType<typeof dialectNamed>,
     private readonly session: DbSession,
     private readonly defaults: { pushdown: boolean; decimalAs?: 'decimal' | 'float64' },
-    local: LocalExecutor,
+    private readonly local: LocalExecutor,
   ) {
     connections += 1;
     this.id = `db${connections}`;
@@ -90,6 +99,28 @@ export class Database implements Source {
     return queryFields(this.session, sql);
   }
 
+  /** A pushed query, read in parallel over the table's partitions when it can be split. */
+  async *readPushed(query: PushedQuery, options: { signal?: AbortSignal } = {}): AsyncIterable<RecordBatch> {
+    const partitioned = partitionableScan(query)
+      ? await planPartitionedQuery(query, this.endpoint)
+      : { reason: 'partitioning is off or the query reads more than one table' };
+    this.reads.set(readKey(query), partitioned);
+    if ('reason' in partitioned) {
+      yield* this.readArrow(query.compiled.sql, query.compiled.params, options);
+      return;
+    }
+    yield* readPartitioned(partitioned, this.local, { ...options, decimalAs: this.defaults.decimalAs });
+  }
+
+  /** How the last run of this query was read (partitions are discovered when a read starts). */
+  describeRead(query: PushedQuery): string | undefined {
+    const read = this.reads.get(readKey(query));
+    if (!partitionableScan(query)) return undefined;
+    if (!read) return '  read: partitions are discovered when the read starts (run it, then explain again)';
+    if ('reason' in read) return `  read in one piece: ${read.reason}`;
+    return describePartitionedQuery(read);
+  }
+
   /** One statement read straight into Arrow batches (no row objects), streamed as decoded. */
   readArrow(
     sql: string,
@@ -108,6 +139,17 @@ export class Database implements Source {
     await this.session.close();
   }
 }
+
+/** A pushed query and the read options of its tables: the same SQL may be read two ways. */
+const readKey = (query: PushedQuery) =>
+  JSON.stringify(
+    [
+      query.compiled.sql,
+      query.compiled.params,
+      planLeaves(query.subtree).map((leaf) => ('options' in leaf ? leaf.options : null)),
+    ],
+    (_k, v) => (typeof v === 'bigint' ? `${v}n` : v),
+  );
 
 function assembleTable(batches: RecordBatch[], _fields: readonly Field[]): Table {
   return new ArrowTable(batches);

@@ -6,6 +6,7 @@
 import type { RecordBatch, Table } from 'apache-arrow';
 import { PlanError } from '../errors.ts';
 import { type Optimized, optimize } from '../optimizer/optimize.ts';
+import type { PushedQuery } from '../optimizer/split.ts';
 import { type Field, type PlanNode, Plans, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
@@ -28,6 +29,10 @@ export interface Source {
     params: readonly unknown[],
     options: { signal?: AbortSignal },
   ): AsyncIterable<RecordBatch>;
+  /** Runs a pushed query, split over partitions when its table allows; defaults to `readArrow`. */
+  readPushed?(query: PushedQuery, options: { signal?: AbortSignal }): AsyncIterable<RecordBatch>;
+  /** How a pushed query was (or will be) read, for explain. */
+  describeRead?(query: PushedQuery): string | undefined;
 }
 
 /** Residual execution, supplied by src/local (kept behind a function so the core stays small). */
@@ -111,6 +116,13 @@ export class FrameRuntime {
     return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
   }
 
+  private read(query: PushedQuery, options: { signal?: AbortSignal }): AsyncIterable<RecordBatch> {
+    const source = this.source(query.source);
+    return source.readPushed
+      ? source.readPushed(query, options)
+      : source.readArrow(query.compiled.sql, query.compiled.params, options);
+  }
+
   explain(plan: PlanNode): string {
     return renderExplain(this.planSync(plan), (id) => this.source(id));
   }
@@ -121,11 +133,7 @@ export class FrameRuntime {
     await Promise.all(
       split.queries.map(async (query) => {
         const batches: RecordBatch[] = [];
-        for await (const batch of this.source(query.source).readArrow(
-          query.compiled.sql,
-          query.compiled.params,
-          options,
-        )) {
+        for await (const batch of this.read(query, options)) {
           batches.push(batch);
         }
         inputs.set(query.id, this.tables(batches, query.compiled.fields));
@@ -139,7 +147,7 @@ export class FrameRuntime {
     const { split } = await this.plan(plan);
     if (split.residual.kind === 'values') {
       const query = split.queries[0]!;
-      yield* this.source(query.source).readArrow(query.compiled.sql, query.compiled.params, options);
+      yield* this.read(query, options);
       return;
     }
     const table = await this.toArrow(plan, options);
@@ -169,6 +177,8 @@ export function renderExplain(optimized: Optimized, source: (id: string) => Sour
     lines.push(
       `  params: ${JSON.stringify(query.compiled.params, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
     );
+    const read = where.describeRead?.(query);
+    if (read) lines.push(read);
   }
   lines.push('', '== Local steps ==');
   if (split.residual.kind === 'values') {

@@ -9,7 +9,16 @@
  * - a plain LIMIT is applied per partition and again on the merged rows.
  * Anything else (joins, windows, DISTINCT, unions) is read in one piece.
  */
-import { type AggregateExpr, type Expr, Exprs, exprName, mapExpr, someExpr, unalias } from '../plan/expr.ts';
+import {
+  type AggregateExpr,
+  type Expr,
+  Exprs,
+  exprName,
+  mapExpr,
+  referencedColumns,
+  someExpr,
+  unalias,
+} from '../plan/expr.ts';
 import { type PlanNode, Plans, planLeaves } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 
@@ -43,7 +52,13 @@ export function splitForPartitions(node: PlanNode): PartitionSplit | Unsplittabl
   let sort: (PlanNode & { kind: 'sort' }) | undefined;
   let top: PlanNode = node;
   let outerProject: (PlanNode & { kind: 'project' }) | undefined;
-  if (top.kind === 'project' && isPlainColumns(top)) {
+  // A column pick above ORDER BY / LIMIT moves to the merge; above row-wise steps it stays in
+  // every partition, so a plain read is still a plain concatenation.
+  if (
+    top.kind === 'project' &&
+    isPlainColumns(top) &&
+    (top.input.kind === 'limit' || top.input.kind === 'sort')
+  ) {
     outerProject = top;
     top = top.input;
   }
@@ -63,6 +78,13 @@ export function splitForPartitions(node: PlanNode): PartitionSplit | Unsplittabl
     return result;
   };
   const values = (fieldsOf: PlanNode) => Plans.values(PARTITIONS_ID, fieldsOfPlan(fieldsOf));
+  // MariaDB sorts ENUM and SET by their list position, which a merge of the rows cannot see.
+  const scanFields = (leaves[0] as { fields: readonly { name: string; sqlType?: string }[] }).fields;
+  const listTyped = (name: string) =>
+    /^(enum|set)\(/.test(scanFields.find((f) => f.name === name)?.sqlType ?? '');
+  if (sort?.keys.some((key) => [...referencedColumns(key.expr)].some(listTyped))) {
+    return { reason: 'ORDER BY an ENUM or SET column is merged only by the database' };
+  }
 
   if (isRowWise(top)) {
     // Each partition may stop after offset + limit rows (sorted first, if there is an order).

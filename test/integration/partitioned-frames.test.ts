@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadTpch } from '../../bench/data/load.ts';
+import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { createShardedTable } from '../../src/db/sharding.ts';
+import type { Database } from '../../src/frame/database.ts';
+import { col, connect, fn, type LazyFrame } from '../../src/index.ts';
+
+const stack = inject('stack');
+const DATABASE = 'sluice_parts_it';
+let single: Database;
+let head: Database;
+
+const urlOf = (endpoint: { user: string; host: string; port: number }, database: string) =>
+  `mysql://${endpoint.user}@${endpoint.host}:${endpoint.port}/${database}`;
+
+beforeAll(async () => {
+  // lineitem in 4 native partitions on the single server.
+  await loadTpch(stack.single, { lineitem: 20_000, seed: 3, database: DATABASE, partitions: 4 });
+  single = await connect({ url: urlOf(stack.single, DATABASE), dialect: 'mariadb' });
+
+  // A Spider table over the two leaves, written through the head.
+  const { head: headEndpoint } = stack.cluster;
+  await createShardedTable(
+    stack.cluster,
+    'readings',
+    [
+      { name: 'id', type: 'BIGINT NOT NULL' },
+      { name: 'sensor', type: 'VARCHAR(16)' },
+      { name: 'value', type: 'DOUBLE' },
+    ],
+    'id',
+    { primaryKey: ['id'], ifExists: 'replace' },
+  );
+  await withSession(headEndpoint, async (session) => {
+    const rows: unknown[][] = [];
+    for (let id = 1; id <= 5000; id++) rows.push([id, `s${id % 7}`, (id % 101) / 4]);
+    await session.query('INSERT INTO readings (id, sensor, value) VALUES ?', [rows]);
+  });
+  head = await connect({ url: urlOf(headEndpoint, headEndpoint.database), dialect: 'mariadb' });
+});
+
+afterAll(async () => {
+  await single?.close();
+  await head?.close();
+  await withSession(stack.single, (s) => s.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DATABASE)}`), {
+    withoutDatabase: true,
+  });
+});
+
+async function same(partitioned: LazyFrame, whole: LazyFrame): Promise<string> {
+  const got = await partitioned.collect();
+  const want = await whole.collect();
+  const norm = (rows: Record<string, unknown>[]) =>
+    rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [
+          k,
+          v === null ? null : Number.isNaN(Number(v)) ? v : Number(Number(v).toPrecision(10)),
+        ]),
+      ),
+    );
+  expect(norm(got)).toEqual(norm(want));
+  return partitioned.explain();
+}
+
+describe('frames read in parallel over partitions', () => {
+  const q1 = (db: Database, partitioning: 'auto' | 'none') =>
+    db
+      .table('lineitem', { partitioning })
+      .filter(col('l_shipdate').le('1998-09-02'))
+      .groupBy('l_returnflag', 'l_linestatus')
+      .agg(
+        fn.sum('l_quantity').as('sum_qty'),
+        fn.avg('l_discount').as('avg_disc'),
+        fn.stddev('l_extendedprice').as('sd_price'),
+        fn.min('l_shipdate').as('first'),
+        fn.count().as('n'),
+      )
+      .orderBy('l_returnflag', 'l_linestatus');
+
+  it('native partitions: partial aggregates per partition, merged', async () => {
+    const explain = await same(q1(single, 'auto'), q1(single, 'none'));
+    expect(explain).toContain('read in 4 partitions (native: table has 4 native partitions)');
+    expect(explain).toContain('partial aggregates per partition, final aggregate');
+    expect(explain).toMatch(/p0 on .*FROM `sluice_parts_it`\.`lineitem` PARTITION \(`p0`\)/);
+  });
+
+  it('native partitions: a top-N per partition and a plain filtered read', async () => {
+    const top = (p: 'auto' | 'none') =>
+      single
+        .table('lineitem', { partitioning: p })
+        .select('l_orderkey', 'l_linenumber', 'l_extendedprice')
+        .orderBy(col('l_extendedprice').desc(), 'l_orderkey', 'l_linenumber')
+        .limit(7);
+    expect(await same(top('auto'), top('none'))).toContain('k-way merge of sorted partitions, top 7');
+    const filtered = (p: 'auto' | 'none') =>
+      single
+        .table('lineitem', { partitioning: p })
+        .filter(col('l_quantity').gt(45))
+        .select('l_orderkey', 'l_quantity');
+    const rows = await filtered('auto').collect();
+    expect(rows.length).toBe((await filtered('none').collect()).length);
+    expect(filtered('auto').explain()).toContain('concatenation');
+  });
+
+  it('key ranges on a column split a table that has no partitions', async () => {
+    const q = (p: { column: string; count: number } | 'none') =>
+      single
+        .table('orders', { partitioning: p })
+        .groupBy('o_orderstatus')
+        .agg(fn.count().as('n'), fn.max('o_totalprice').as('top'))
+        .orderBy('o_orderstatus');
+    const explain = await same(q({ column: 'o_orderkey', count: 4 }), q('none'));
+    expect(explain).toContain('read in 4 partitions (key-range');
+  });
+
+  it('COUNT(DISTINCT) is read in one piece, and explain says why', async () => {
+    const q = (p: 'auto' | 'none') =>
+      single.table('lineitem', { partitioning: p }).agg(fn.countDistinct('l_orderkey').as('orders'));
+    expect(await same(q('auto'), q('none'))).toContain(
+      'read in one piece: COUNT(DISTINCT) cannot be merged from partitions',
+    );
+  });
+
+  it('a Spider table is read on its leaves, in parallel', async () => {
+    const q = (p: 'auto' | 'none') =>
+      head
+        .table('readings', { partitioning: p })
+        .groupBy('sensor')
+        .agg(fn.count().as('n'), fn.avg('value').as('avg'))
+        .orderBy('sensor');
+    const explain = await same(q('auto'), q('none'));
+    expect(explain).toContain('(spider: Spider table with 2 partition(s)');
+    for (const leaf of stack.cluster.leaves) expect(explain).toContain(`on ${leaf.host}:${leaf.port}:`);
+    const total = await head.table('readings', { partitioning: 'auto' }).count();
+    expect(total).toBe(5000);
+  });
+});
