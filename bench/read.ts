@@ -354,6 +354,12 @@ async function child(payload: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
 }
 
+/** The largest of the values that are numbers (NaN when none is). */
+function maxOf(values: readonly number[]): number {
+  const numbers = values.filter((value) => !Number.isNaN(value));
+  return numbers.length === 0 ? Number.NaN : Math.round(Math.max(...numbers));
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
@@ -467,9 +473,9 @@ async function main(): Promise<void> {
       textMBPerSecond: Number((textBytes / 2 ** 20 / seconds).toFixed(1)),
       serverCpuSeconds: Number(median(list.map((m) => m.serverCpuSeconds)).toFixed(2)),
       clientCpuSeconds: Number(median(list.map((m) => m.clientCpuSeconds)).toFixed(2)),
-      peakRssMb: Math.round(
-        Math.max(...list.map((m) => m.peakRssMb).filter((v) => !Number.isNaN(v)), Number.NaN),
-      ),
+      peakRssMb: maxOf(list.map((m) => m.peakRssMb)),
+      peakRssMbRuns: list.map((m) => (Number.isNaN(m.peakRssMb) ? null : Math.round(m.peakRssMb))),
+      serverCpuSecondsRuns: list.map((m) => Number(m.serverCpuSeconds.toFixed(2))),
     };
   });
   const get = (name: string) => rowsOut.find((row) => row.name === name)?.seconds;

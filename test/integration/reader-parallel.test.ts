@@ -3,7 +3,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
-import { SluiceError } from '../../src/errors.ts';
+import { DatabaseError, SluiceError } from '../../src/errors.ts';
 import { limitBatches } from '../../src/reader/merge.ts';
 import {
   closeReaderPool,
@@ -94,6 +94,18 @@ describe('a failing partition', () => {
       ),
     );
     await expectNothingRunning();
+  });
+
+  it('fails a single-connection read with the database error', async () => {
+    const read = async () => {
+      for await (const _ of readArrow(single, 'SELECT * FROM rpp_missing WHERE id > ?', [1])) {
+        // consume
+      }
+    };
+    const error = await read().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).errno).toBe(1146);
+    expect((error as Error).message).toMatch(/^query failed on .*: Table 'sluice.rpp_missing' doesn't exist$/);
   });
 
   it('fails when a partition breaks after it has delivered rows', async () => {
