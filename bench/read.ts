@@ -45,7 +45,7 @@ interface Endpoints {
 /** One measurement, run in a child process. */
 interface Variant {
   readonly name: string;
-  readonly kind: 'mysql2-query' | 'mysql2-stream' | 'sluice-thread' | 'sluice';
+  readonly kind: 'mysql2-query' | 'mysql2-stream' | 'mysql2-stream-defaults' | 'sluice-thread' | 'sluice';
   /** sluice: how to split the table. */
   readonly plan?: {
     readonly endpoint: 'single' | 'head';
@@ -326,6 +326,9 @@ async function child(payload: string): Promise<void> {
     case 'mysql2-stream':
       rows = await forEachRowObject(single, sql, [], () => undefined);
       break;
+    case 'mysql2-stream-defaults':
+      rows = await forEachRowObject(single, sql, [], () => undefined, { driverDefaults: true });
+      break;
     case 'sluice-thread':
       for await (const batch of readArrow(single, sql)) {
         rows += batch.numRows;
@@ -352,6 +355,16 @@ async function child(payload: string): Promise<void> {
     ...(arrowBytes ? { arrowBytes } : {}),
   };
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
+}
+
+function ratio(numerator: number | undefined, denominator: number | undefined): number | null {
+  return numerator && denominator ? Number((numerator / denominator).toFixed(2)) : null;
+}
+
+/** The largest of the values that are numbers (NaN when none is). */
+function maxOf(values: readonly number[]): number {
+  const numbers = values.filter((value) => !Number.isNaN(value));
+  return numbers.length === 0 ? Number.NaN : Math.round(Math.max(...numbers));
 }
 
 function median(values: readonly number[]): number {
@@ -397,6 +410,11 @@ async function main(): Promise<void> {
       ? []
       : [{ name: 'mysql2 query(), row objects', kind: 'mysql2-query', servers: ['single'] } as const]),
     { name: 'mysql2 row stream, row objects', kind: 'mysql2-stream', servers: ['single'] },
+    {
+      name: 'mysql2 row stream, row objects, driver defaults (Date objects)',
+      kind: 'mysql2-stream-defaults',
+      servers: ['single'],
+    },
     { name: 'sluice, 1 partition, calling thread', kind: 'sluice-thread', servers: ['single'] },
     ...partitions.map(
       (count): Variant => ({
@@ -467,9 +485,9 @@ async function main(): Promise<void> {
       textMBPerSecond: Number((textBytes / 2 ** 20 / seconds).toFixed(1)),
       serverCpuSeconds: Number(median(list.map((m) => m.serverCpuSeconds)).toFixed(2)),
       clientCpuSeconds: Number(median(list.map((m) => m.clientCpuSeconds)).toFixed(2)),
-      peakRssMb: Math.round(
-        Math.max(...list.map((m) => m.peakRssMb).filter((v) => !Number.isNaN(v)), Number.NaN),
-      ),
+      peakRssMb: maxOf(list.map((m) => m.peakRssMb)),
+      peakRssMbRuns: list.map((m) => (Number.isNaN(m.peakRssMb) ? null : Math.round(m.peakRssMb))),
+      serverCpuSecondsRuns: list.map((m) => Number(m.serverCpuSeconds.toFixed(2))),
     };
   });
   const get = (name: string) => rowsOut.find((row) => row.name === name)?.seconds;
@@ -488,15 +506,17 @@ async function main(): Promise<void> {
     runs,
     resultTextMB: Number((textBytes / 2 ** 20).toFixed(1)),
     ratios: {
-      onePartitionOverFloor: floor && one ? Number((one / floor).toFixed(2)) : null,
-      mysql2QueryOverOnePartition:
-        one && get('mysql2 query(), row objects')
-          ? Number((get('mysql2 query(), row objects')! / one).toFixed(2))
-          : null,
-      mysql2StreamOverOnePartition:
-        one && get('mysql2 row stream, row objects')
-          ? Number((get('mysql2 row stream, row objects')! / one).toFixed(2))
-          : null,
+      onePartitionOverFloor: ratio(one, floor),
+      mysql2QueryOverOnePartition: ratio(get('mysql2 query(), row objects'), one),
+      mysql2StreamOverOnePartition: ratio(get('mysql2 row stream, row objects'), one),
+      mysql2StreamDefaultsOverOnePartition: ratio(
+        get('mysql2 row stream, row objects, driver defaults (Date objects)'),
+        one,
+      ),
+      mysql2StreamOverTwoPartitions: ratio(
+        get('mysql2 row stream, row objects'),
+        get('sluice, 2 native partitions'),
+      ),
     },
     results: rowsOut,
   };
@@ -504,6 +524,14 @@ async function main(): Promise<void> {
   writeFileSync(`${values.out}.md`, markdown(summary));
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
+
+const RATIO_NAMES: Record<string, string> = {
+  onePartitionOverFloor: 'sluice, 1 partition / floor (target: at most 1.3)',
+  mysql2QueryOverOnePartition: 'mysql2 query() / sluice, 1 partition (target: at least 1.5)',
+  mysql2StreamOverOnePartition: 'mysql2 row stream / sluice, 1 partition',
+  mysql2StreamDefaultsOverOnePartition: 'mysql2 row stream with driver defaults / sluice, 1 partition',
+  mysql2StreamOverTwoPartitions: 'mysql2 row stream / sluice, 2 native partitions',
+};
 
 function markdown(summary: {
   command: string;
@@ -543,7 +571,11 @@ function markdown(summary: {
         `| ${row.name === 'floor' ? 'floor: `mariadb --quick` > /dev/null' : row.name} | ${row.seconds} | ${row.rowsPerSecond.toLocaleString('en')} | ${row.textMBPerSecond} | ${row.serverCpuSeconds} | ${Number.isNaN(row.clientCpuSeconds) ? '' : row.clientCpuSeconds} | ${Number.isNaN(row.peakRssMb) ? '' : row.peakRssMb} | ${row.runs.join(', ')} |`,
     ),
     '',
-    `Ratios: sluice one partition / floor = ${summary.ratios.onePartitionOverFloor}; mysql2 query() / sluice one partition = ${summary.ratios.mysql2QueryOverOnePartition}; mysql2 row stream / sluice one partition = ${summary.ratios.mysql2StreamOverOnePartition}.`,
+    'Ratios (time of the first / time of the second):',
+    '',
+    ...Object.entries(summary.ratios).map(
+      ([name, value]) => `- ${RATIO_NAMES[name] ?? name}: ${value ?? 'not measured'}`,
+    ),
     '',
   ];
   return lines.join('\n');

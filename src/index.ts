@@ -19,5 +19,36 @@ export { Column, col, fn, lit, SortOrder, WindowFunctionCall } from './frame/col
 export { connect } from './frame/connect.ts';
 export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';
 export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
+export { arrowSchema, type ColumnMeta, type TypeOptions } from './reader/arrow-types.ts';
+export {
+  concatBatches,
+  limitBatches,
+  type MergeOptions,
+  mergeSorted,
+  type SortKey,
+} from './reader/merge.ts';
+export {
+  closeReaderPool,
+  type ParallelReadOptions,
+  type ParallelReadStats,
+  PartitionError,
+  type ReadTask,
+  readParallel,
+  readParallelSorted,
+  readPartitionStreams,
+} from './reader/parallel.ts';
+export {
+  describePartitionPlan,
+  type KeyRange,
+  type KeyRangePartitioning,
+  type Partitioning,
+  type PartitionPlan,
+  type PartitionScan,
+  type PlanPartitionsOptions,
+  planPartitions,
+  scanSql,
+} from './reader/partitions.ts';
+export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
+export { decimalToString } from './reader/values.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';

@@ -1,26 +1,53 @@
 /**
- * Reads one partition on a worker thread: runs the partition's SQL on this worker's own
- * connection to the partition's server, decodes the rows into Arrow buffers, and posts each
- * batch to the main thread with its buffers transferred (not copied). It posts a batch only
- * while it holds a credit; without one it pauses the socket, so the server waits rather than
- * memory growing. A `cancel` message kills the statement on the server.
+ * Reads partitions on a reader thread: runs each partition's SQL on this thread's own connection
+ * to the partition's server, decodes the rows into Arrow buffers, and posts each batch to the
+ * main thread with its buffers transferred (not copied). A partition posts a batch only while it
+ * holds a credit; without one it pauses its socket, so the server waits rather than memory
+ * growing. A `cancel` message kills the statement on the server.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { DbEndpoint } from '../src/db/endpoint.ts';
 import { killQuery, openRawConnection, type RawConnection } from '../src/db/raw-query.ts';
-import type { TypeOptions } from '../src/reader/column-plan.ts';
 import { decodeQuery } from '../src/reader/decode-query.ts';
-import { type DecodedBatch, type DecoderOptions, transferList } from '../src/reader/decoder.ts';
-import type { FromWorker, PartitionOutcome, ToWorker, WireError } from '../src/reader/protocol.ts';
+import { type DecodedBatch, transferList } from '../src/reader/decoder.ts';
+import type {
+  FromWorker,
+  PartitionOutcome,
+  PartitionTaskData,
+  SessionToMain,
+  SessionToWorker,
+  ToWorker,
+  WireError,
+} from '../src/reader/protocol.ts';
 
-export interface PartitionTask {
-  readonly label: string;
-  readonly endpoint: DbEndpoint;
-  readonly sql: string;
-  readonly params: readonly unknown[];
-  readonly options: TypeOptions &
-    DecoderOptions & { readonly credits: number; readonly netWriteTimeoutSeconds?: number };
-  readonly port: MessagePort;
+type PartitionTask = PartitionTaskData;
+
+/**
+ * The piscina task: a session that reads the partitions the main thread sends over `port`, any
+ * number at once, until told to close (see src/reader/scheduler.ts).
+ */
+export default function session({ port }: { port: MessagePort }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let running = 0;
+    let closing = false;
+    const finish = () => {
+      port.close();
+      resolve();
+    };
+    port.on('message', (message: SessionToWorker) => {
+      if (message.type === 'read') {
+        running++;
+        void readPartition(message.task).finally(() => {
+          running--;
+          port.postMessage({ type: 'finished', id: message.id } satisfies SessionToMain);
+          if (closing && running === 0) finish();
+        });
+      } else if (message.type === 'close') {
+        closing = true;
+        if (running === 0) finish();
+      }
+    });
+  });
 }
 
 /** Idle connections of this worker, per server, reused by the next task on the same server. */
@@ -93,7 +120,7 @@ function wireError(error: unknown): WireError {
   };
 }
 
-export default async function readPartition(task: PartitionTask): Promise<PartitionOutcome> {
+async function readPartition(task: PartitionTask): Promise<PartitionOutcome> {
   const outcome = await read(task);
   task.port.postMessage({ type: 'done', outcome } satisfies FromWorker);
   task.port.close();

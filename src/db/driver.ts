@@ -1,6 +1,7 @@
 /**
- * The only module that imports mysql2. Everything else talks to a database through the small
- * `DbSession` shape below, so the driver can be swapped or wrapped in one place.
+ * With `raw-query.ts` (result rows as raw bytes for the Arrow reader), the only module that
+ * imports mysql2. Everything else talks to a database through the small `DbSession` shape below,
+ * so the driver can be swapped or wrapped in one place.
  */
 import { once } from 'node:events';
 import { Readable } from 'node:stream';

@@ -293,13 +293,15 @@ export async function killQuery(endpoint: DbEndpoint, threadId: number): Promise
 
 /**
  * mysql2's own row objects, streamed: the baseline the Arrow reader is measured against
- * (`bench/read.ts`). Same connection settings as `DbSession` (dates and big numbers as strings).
+ * (`bench/read.ts`). Same connection settings as `DbSession` (dates and big numbers as strings),
+ * or mysql2's defaults.
  */
 export async function forEachRowObject(
   endpoint: DbEndpoint,
   sql: string,
   params: readonly unknown[],
   onRow: (row: Record<string, unknown>) => void,
+  options: { readonly driverDefaults?: boolean } = {},
 ): Promise<number> {
   const connection = mysql.createConnection({
     host: endpoint.host,
@@ -308,9 +310,8 @@ export async function forEachRowObject(
     password: endpoint.password,
     database: endpoint.database,
     charset: 'utf8mb4_general_ci',
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
+    // mysql2's defaults make Date objects of dates and numbers of BIGINTs; DbSession's make strings.
+    ...(options.driverDefaults ? {} : { dateStrings: true, supportBigNumbers: true, bigNumberStrings: true }),
   });
   connection.on('error', () => undefined);
   try {

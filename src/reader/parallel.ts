@@ -5,20 +5,18 @@
  * (credits), so a slow consumer pauses the sockets instead of filling memory.
  */
 
-import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { Piscina } from 'piscina';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { SluiceError } from '../errors.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';
 import type { DecoderOptions } from './decoder.ts';
 import { type MergeOptions, mergeSorted, type SortKey } from './merge.ts';
-import type { FromWorker, PartitionOutcome, ToWorker, WireError } from './protocol.ts';
+import type { FromWorker, PartitionOutcome, PartitionTaskData, ToWorker, WireError } from './protocol.ts';
 import { HandOff } from './queue.ts';
 import { abortError } from './read.ts';
-import { workerBundle } from './worker-bundle.ts';
+import { ReaderScheduler, readerThreads } from './scheduler.ts';
 
 /** One partition's statement: the SQL compiled for that partition, and where to run it. */
 export interface ReadTask {
@@ -29,7 +27,7 @@ export interface ReadTask {
 }
 
 export interface ParallelReadOptions extends TypeOptions, Pick<DecoderOptions, 'batchRows' | 'batchBytes'> {
-  /** Partitions read at once (default: the number of tasks, up to the pool's threads). */
+  /** Partitions read at once (default: twice the reader threads, at least 4). */
   readonly parallelism?: number;
   /** Decoded batches waiting for the consumer, across all partitions (default 2 per partition, 8 at most, 1 at least per partition). */
   readonly maxBatchesInFlight?: number;
@@ -50,34 +48,19 @@ export interface ParallelReadStats {
   retries: number;
 }
 
-/** Threads in the shared pool; a read uses at most `parallelism` of them. */
-export const MAX_READER_THREADS = Math.max(8, os.availableParallelism() * 2);
+let scheduler: ReaderScheduler | undefined;
 
-let sharedPool: Promise<Piscina> | undefined;
-
-function pool(): Promise<Piscina> {
-  sharedPool ??= workerBundle('workers/read-partition.ts').then(
-    (filename) =>
-      new Piscina({
-        filename,
-        maxThreads: MAX_READER_THREADS,
-        minThreads: 0,
-        idleTimeout: 30_000,
-        // A worker waits on its event loop, not in Atomics.wait, so idle connections can close.
-        atomics: 'disabled',
-      }),
-  );
-  sharedPool.catch(() => {
-    sharedPool = undefined;
-  });
-  return sharedPool;
+/** The shared reader threads, started on first use. */
+function readers(): ReaderScheduler {
+  scheduler ??= new ReaderScheduler();
+  return scheduler;
 }
 
-/** Stops the worker threads (they also stop by themselves after 30 s idle). */
+/** Stops the reader threads (they also stop by themselves after 30 s idle). */
 export async function closeReaderPool(): Promise<void> {
-  const current = sharedPool;
-  sharedPool = undefined;
-  await (await current?.catch(() => undefined))?.destroy();
+  const current = scheduler;
+  scheduler = undefined;
+  await current?.close();
 }
 
 /** An error from one partition, naming it, with the database's error as the cause. */
@@ -141,7 +124,7 @@ class ParallelRead {
   private readonly running = new Set<Promise<void>>();
   private readonly parallelism: number;
   private readonly retries: number;
-  private readonly taskOptions: Record<string, unknown>;
+  private readonly taskOptions: PartitionTaskData['options'];
   private readonly onAbort = () => this.fail(abortError(this.options.signal));
 
   constructor(
@@ -154,22 +137,13 @@ class ParallelRead {
       throw new SluiceError('CONFIG_INVALID', 'a parallel read needs at least one task');
     this.runs = tasks.map((task) => new TaskRun(task));
     if (perPartition) {
-      // A merge needs the head of every partition at once, so every partition must run at once.
-      if (tasks.length > MAX_READER_THREADS) {
-        throw new SluiceError(
-          'CONFIG_INVALID',
-          `a sorted merge reads all ${tasks.length} partitions at once, but the pool has ${MAX_READER_THREADS} threads`,
-        );
-      }
       for (const run of this.runs) run.queue = new HandOff<Delivery>(Number.POSITIVE_INFINITY);
     }
     this.waiting = [...this.runs];
+    // A merge needs the head of every partition at once, so every partition runs at once.
     this.parallelism = perPartition
       ? tasks.length
-      : Math.max(
-          1,
-          Math.min(tasks.length, MAX_READER_THREADS, Math.floor(options.parallelism ?? tasks.length)),
-        );
+      : Math.max(1, Math.min(tasks.length, Math.floor(options.parallelism ?? defaultParallelism())));
     // Default: two batches per partition, but no more than 8 in all unless each partition needs one.
     const inFlight = Math.max(
       1,
@@ -291,16 +265,18 @@ class ParallelRead {
         options: this.taskOptions,
         port: channel.port2,
       };
-      return await (await pool()).run(task, { transferList: [channel.port2] }).then(
-        // The task's result may arrive before the port's last messages: wait for 'done'.
-        () => done,
-        (error: unknown): PartitionOutcome => ({
-          // The worker itself failed (it could not load, or it crashed): not retriable.
-          rows: 0,
-          cancelled: false,
-          error: { message: `worker failed: ${(error as Error).message}`, retriable: false },
-        }),
-      );
+      return await readers()
+        .submit(task)
+        .then(
+          // The session reports the partition finished on another port: wait for the partition's 'done'.
+          () => done,
+          (error: unknown): PartitionOutcome => ({
+            // The worker itself failed (it could not load, or it crashed): not retriable.
+            rows: 0,
+            cancelled: false,
+            error: { message: `worker failed: ${(error as Error).message}`, retriable: false },
+          }),
+        );
     } finally {
       channel.port1.close();
       run.port = undefined;
@@ -321,6 +297,10 @@ class ParallelRead {
       );
     }
   }
+}
+
+function defaultParallelism(): number {
+  return Math.max(4, 2 * readerThreads());
 }
 
 /**

@@ -2,8 +2,10 @@
  * Messages between the parallel reader (main thread) and a partition worker, over the
  * MessagePort each task gets. Batches travel with their ArrayBuffers transferred.
  */
-import type { ColumnMeta } from './column-plan.ts';
-import type { DecodedBatch } from './decoder.ts';
+import type { MessagePort } from 'node:worker_threads';
+import type { DbEndpoint } from '../db/endpoint.ts';
+import type { ColumnMeta, TypeOptions } from './column-plan.ts';
+import type { DecodedBatch, DecoderOptions } from './decoder.ts';
 
 export type FromWorker =
   /** The connection is open and the statement is about to be sent. */
@@ -37,3 +39,23 @@ export interface PartitionOutcome {
   readonly cancelled: boolean;
   readonly error?: WireError;
 }
+
+/** One partition read, as the main thread hands it to a reader thread. */
+export interface PartitionTaskData {
+  readonly label: string;
+  readonly endpoint: DbEndpoint;
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly options: TypeOptions &
+    DecoderOptions & { readonly credits: number; readonly netWriteTimeoutSeconds?: number };
+  /** The partition's own channel: batches and credits travel here (transferred to the thread). */
+  readonly port: MessagePort;
+}
+
+/** The session channel of a reader thread (one piscina task that runs many partitions). */
+export type SessionToWorker =
+  | { readonly type: 'read'; readonly id: number; readonly task: PartitionTaskData }
+  /** No more partitions: return once the running ones are done. */
+  | { readonly type: 'close' };
+
+export type SessionToMain = { readonly type: 'finished'; readonly id: number };

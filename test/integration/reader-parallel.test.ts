@@ -3,7 +3,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
-import { SluiceError } from '../../src/errors.ts';
+import { DatabaseError, SluiceError } from '../../src/errors.ts';
 import { limitBatches } from '../../src/reader/merge.ts';
 import {
   closeReaderPool,
@@ -96,6 +96,20 @@ describe('a failing partition', () => {
     await expectNothingRunning();
   });
 
+  it('fails a single-connection read with the database error', async () => {
+    const read = async () => {
+      for await (const _ of readArrow(single, 'SELECT * FROM rpp_missing WHERE id > ?', [1])) {
+        // consume
+      }
+    };
+    const error = await read().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).errno).toBe(1146);
+    expect((error as Error).message).toMatch(
+      /^query failed on .*: Table 'sluice.rpp_missing' doesn't exist$/,
+    );
+  });
+
   it('fails when a partition breaks after it has delivered rows', async () => {
     // The scalar subquery returns two rows only for id 40000: the statement fails mid-stream.
     const tasks: ReadTask[] = [
@@ -126,13 +140,14 @@ describe('stopping a read', () => {
       ...servers.map((endpoint, index) => ({
         label: `long${index}`,
         endpoint,
-        sql: 'SELECT SLEEP(30) AS s',
+        // Runs for 30 s on every server, with the same columns as the stream.
+        sql: "SELECT 1 AS id, 'x' AS payload, 1 AS id2 FROM (SELECT SLEEP(30) AS s) AS t",
         params: [],
       })),
       { label: 'stream', endpoint: single, sql: LONG_QUERY, params: [] },
     ];
     let batches = 0;
-    for await (const batch of readParallel(tasks, { batchRows: 500 })) {
+    for await (const batch of readParallel(tasks, { batchRows: 500, parallelism: tasks.length })) {
       expect(batch.numRows).toBeGreaterThan(0);
       if (++batches === 3) break;
     }
@@ -179,6 +194,25 @@ describe('stopping a read', () => {
     }
     expect(rows).toBe(2500);
     await expectNothingRunning();
+  });
+});
+
+describe('scheduling', () => {
+  it('reads more partitions at once than there are reader threads', async () => {
+    const plan = await planPartitions(single, 'rpp_items', { partitioning: { column: 'id', count: 12 } });
+    expect(plan.scans).toHaveLength(12);
+    const tasks = plan.scans.map((scan) => ({
+      label: scan.label,
+      endpoint: scan.endpoint,
+      ...scanSql(scan, '`id`'),
+    }));
+    const stats = newStats();
+    const ids = new Set<number>();
+    for await (const batch of readParallel(tasks, { parallelism: 12, batchRows: 1000, stats })) {
+      for (const id of batch.getChild('id')!) ids.add(id as number);
+    }
+    expect(ids.size).toBe(ROWS);
+    expect(stats.rows).toBe(ROWS);
   });
 });
 
