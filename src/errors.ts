@@ -10,7 +10,12 @@ export type ErrorCode =
   | 'COMPONENT_FAILED'
   | 'COMPONENT_TIMEOUT'
   | 'DB_ERROR'
-  | 'IDENTIFIER_INVALID';
+  | 'IDENTIFIER_INVALID'
+  | 'ROWS_REJECTED'
+  | 'PIPELINE_NOT_FOUND'
+  | 'PIPELINE_STOPPED'
+  | 'OFFSET_CONFLICT'
+  | 'TRANSFORM_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;
@@ -63,8 +68,12 @@ export class DatabaseError extends SluiceError {
   readonly sqlState: string | undefined;
 
   constructor(message: string, cause: unknown) {
-    const driverError = cause as { errno?: number; sqlState?: string; code?: string } | undefined;
-    super('DB_ERROR', message, { cause, retriable: isTransientDriverError(driverError?.code) });
+    const driverError = cause as
+      | { errno?: number; sqlState?: string; code?: string; fatal?: boolean }
+      | undefined;
+    // A fatal driver error means the connection is gone: a new connection may well succeed.
+    const retriable = isTransientDriverError(driverError?.code) || driverError?.fatal === true;
+    super('DB_ERROR', message, { cause, retriable });
     this.errno = driverError?.errno;
     this.sqlState = driverError?.sqlState;
   }
