@@ -3,7 +3,7 @@
  * everywhere, so a table's count and checksum can be compared with what was produced.
  */
 import { crc32 } from 'node:zlib';
-import { type Kafka, logLevel, Kafka as KafkaClient } from 'kafkajs';
+import { type Kafka, Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { Random } from './random.ts';
 
 export interface EventRow {
@@ -135,5 +135,8 @@ export async function produceEvents(kafka: Kafka, options: ProduceOptions): Prom
 
 /** The spec's JSON column mapping for the events table. */
 export function eventFormat(): { kind: 'json'; columns: { column: string; path: string }[] } {
-  return { kind: 'json', columns: EVENT_COLUMNS.map((column) => ({ column: column.name, path: column.path })) };
+  return {
+    kind: 'json',
+    columns: EVENT_COLUMNS.map((column) => ({ column: column.name, path: column.path })),
+  };
 }

@@ -73,6 +73,13 @@ export class PartitionWriter {
   /** False until the consumer's position has been checked against the stored offsets. */
   private verified = false;
   private seekedTo: number | undefined;
+  private positionUnknown = false;
+  /**
+   * Work on this partition's connections runs one at a time: kafkajs may hand over a stale batch
+   * of the same partition after a seek while the previous one is still being written, and two
+   * transactions interleaved on one connection would commit each other.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly context: WriterContext,
@@ -86,14 +93,26 @@ export class PartitionWriter {
 
   /** After a (re)assignment the consumer's position is unknown until the next batch shows it. */
   resetPosition(): void {
-    this.verified = false;
-    this.seekedTo = undefined;
-    this.watermarks = undefined;
+    this.positionUnknown = true;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.positionUnknown) {
+        this.positionUnknown = false;
+        this.verified = false;
+        this.seekedTo = undefined;
+        this.watermarks = undefined;
+      }
+      return work();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** The offset this partition resumes at: the lowest watermark of its write servers. */
   async storedOffset(): Promise<number> {
-    return this.withRetries(async () => Math.min(...(await this.currentWatermarks())));
+    return this.exclusive(() => this.withRetries(async () => Math.min(...(await this.currentWatermarks()))));
   }
 
   /** Marks that the consumer was moved to `offset`, so the next batch may start there. */
@@ -102,10 +121,15 @@ export class PartitionWriter {
   }
 
   async write(records: readonly SourceRecord[], heartbeat: () => Promise<void>): Promise<WriteOutcome> {
-    return this.withRetries(() => this.writeOnce(records, heartbeat));
+    return this.exclusive(() => this.withRetries(() => this.writeOnce(records, heartbeat)));
   }
 
   async close(): Promise<void> {
+    await this.queue;
+    await this.closeSessions();
+  }
+
+  private async closeSessions(): Promise<void> {
     const sessions = [...(this.sessions ?? []), ...(this.stateSession ? [this.stateSession] : [])];
     this.sessions = undefined;
     this.stateSession = undefined;
@@ -119,11 +143,13 @@ export class PartitionWriter {
       } catch (error) {
         const conflict = error instanceof SluiceError && error.code === 'OFFSET_CONFLICT';
         const retriable = conflict || (error instanceof SluiceError && error.retriable);
+        if (process.env.SLUICE_DEBUG_WARNINGS)
+          console.error('RETRY', this.topic, this.partition, attempt, (error as Error).message);
         if (!retriable || attempt >= MAX_ATTEMPTS) throw error;
         // Whatever the database holds now is the truth: read the watermarks again before retrying.
         this.watermarks = undefined;
         if (!conflict) {
-          await this.close();
+          await this.closeSessions();
           const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt);
           await sleep(backoff / 2 + Math.random() * (backoff / 2));
         }

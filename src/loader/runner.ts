@@ -210,6 +210,7 @@ export class PipelineRunner {
 
   /** After every join: seek each assigned partition to the offset the database holds. */
   private async onAssignment(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
+    if (process.env.SLUICE_DEBUG_WARNINGS) console.error('JOIN', JSON.stringify(assignment));
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const { writer, metrics } = this.writerFor(topic, partition);
