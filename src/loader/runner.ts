@@ -167,8 +167,8 @@ export class PipelineRunner {
       maxBytesPerPartition: batch.maxBytes,
       maxBytes: Math.max(batch.maxBytes * 4, 64 * 1024 * 1024),
       maxWaitTimeInMs: batch.maxIntervalMs,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: source.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(source.sessionTimeoutMs / 3)),
       allowAutoTopicCreation: false,
       // A crash kafkajs would restart by itself is left to it; anything else ends up in onCrash.
       retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 5000 },

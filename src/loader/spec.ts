@@ -27,6 +27,12 @@ export interface SourceSpec {
   readonly startFrom: 'earliest' | 'latest' | ExplicitOffsets;
   /** Kafka consumer group; offsets committed there are for lag tools only. */
   readonly groupId: string;
+  /**
+   * How long the group waits for a silent member before giving its partitions to others. A
+   * process that was killed holds its partitions this long; the broker bounds it from below
+   * (group.min.session.timeout.ms).
+   */
+  readonly sessionTimeoutMs: number;
 }
 
 export interface JsonColumn {
@@ -122,6 +128,7 @@ const schema = {
           ],
         },
         groupId: { type: 'string', minLength: 1 },
+        sessionTimeoutMs: { type: 'integer', minimum: 1000, maximum: 300_000, default: 30_000 },
       },
     },
     format: {
