@@ -107,6 +107,8 @@ export interface ProduceOptions {
   readonly payload?: (id: number) => string;
   /** Messages per request; big requests keep the producer cheap. */
   readonly batchSize?: number;
+  /** Pause between requests, to spread the events over time. */
+  readonly pauseMs?: number;
   /** Called with each id's send time (ms since epoch), for latency measurements. */
   readonly onSent?: (ids: readonly number[], at: number) => void;
 }
@@ -127,6 +129,7 @@ export async function produceEvents(kafka: Kafka, options: ProduceOptions): Prom
       }));
       await producer.send({ topic: options.topic, messages, acks: -1 });
       options.onSent?.(ids, Date.now());
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   } finally {
     await producer.disconnect();

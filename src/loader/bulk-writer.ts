@@ -133,8 +133,6 @@ async function loadFast(
       return { written: affectedRows, duplicates: rows.length - affectedRows, rejected: [] };
     return { written: rows.length, duplicates: 0, rejected: [] };
   }
-  if (process.env.SLUICE_DEBUG_WARNINGS)
-    console.error(table, warnings, await session.query('SHOW WARNINGS LIMIT 5'));
   if (mode === 'ignore' && warnings <= 65535) {
     const shown = await session.query<{ Code: number }>('SHOW WARNINGS');
     if (shown.length === warnings && shown.every((warning) => Number(warning.Code) === DUPLICATE_KEY)) {

@@ -143,8 +143,6 @@ export class PartitionWriter {
       } catch (error) {
         const conflict = error instanceof SluiceError && error.code === 'OFFSET_CONFLICT';
         const retriable = conflict || (error instanceof SluiceError && error.retriable);
-        if (process.env.SLUICE_DEBUG_WARNINGS)
-          console.error('RETRY', this.topic, this.partition, attempt, (error as Error).message);
         if (!retriable || attempt >= MAX_ATTEMPTS) throw error;
         // Whatever the database holds now is the truth: read the watermarks again before retrying.
         this.watermarks = undefined;

@@ -118,6 +118,7 @@ export class PipelineRunner {
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
   private stopping: Promise<void> | undefined;
   private paused = false;
+  private assigned = new Set<string>();
   readonly owner = `${os.hostname()}:${process.pid}`;
   /** Resolves when the runner has stopped; rejects when it stopped on an error. */
   readonly done: Promise<void>;
@@ -210,14 +211,18 @@ export class PipelineRunner {
 
   /** After every join: seek each assigned partition to the offset the database holds. */
   private async onAssignment(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
-    if (process.env.SLUICE_DEBUG_WARNINGS) console.error('JOIN', JSON.stringify(assignment));
+    this.assigned = new Set(
+      Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}\u0000${p}`)),
+    );
     for (const [topic, partitions] of Object.entries(assignment)) {
+      const latest = await this.latestOffsets(topic);
       for (const partition of partitions) {
         const { writer, metrics } = this.writerFor(topic, partition);
         writer.resetPosition();
         try {
           const offset = await writer.storedOffset();
           metrics.offset = offset;
+          metrics.latest = latest.get(partition) ?? metrics.latest;
           if (consumer !== this.consumer) return;
           consumer.seek({ topic, partition, offset: String(offset) });
           writer.seeked(offset);
@@ -226,6 +231,16 @@ export class PipelineRunner {
           metrics.lastError = describeError(error);
         }
       }
+    }
+    if (this.options.untilCaughtUp && this.caughtUp()) void this.stop();
+  }
+
+  private async latestOffsets(topic: string): Promise<Map<number, number>> {
+    try {
+      const offsets = await (await this.connectedAdmin()).fetchTopicOffsets(topic);
+      return new Map(offsets.map((entry) => [entry.partition, Number(entry.high)]));
+    } catch {
+      return new Map();
     }
   }
 
@@ -269,11 +284,13 @@ export class PipelineRunner {
     if (this.options.untilCaughtUp && this.caughtUp()) void this.stop();
   }
 
+  /** Every assigned partition has loaded up to the latest offset Kafka reported for it. */
   private caughtUp(): boolean {
-    if (this.metrics.size === 0) return false;
-    return [...this.metrics.values()].every(
-      (metrics) => metrics.latest !== null && metrics.offset !== null && metrics.offset >= metrics.latest,
-    );
+    if (this.assigned.size === 0) return false;
+    return [...this.assigned].every((key) => {
+      const metrics = this.metrics.get(key);
+      return metrics?.latest != null && metrics.offset !== null && metrics.offset >= metrics.latest;
+    });
   }
 
   /** kafkajs gave up on this consumer: start a new one, unless the runner is stopping. */
