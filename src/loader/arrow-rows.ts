@@ -2,14 +2,14 @@
  * Arrow columns to the row values the bulk writer sends: dates and timestamps as the server's
  * text form (UTC), decimals as exact text, 64-bit integers as bigint, everything else as is.
  */
-import { DataType, type Table, type Vector } from 'apache-arrow';
+import { DataType, type Table } from 'apache-arrow';
 import type { TsvValue } from '../db/tsv.ts';
 
 type Convert = (value: unknown) => TsvValue;
 
 export function arrowRows(table: Table): TsvValue[][] {
   const columns = Array.from({ length: table.numCols }, (_, index) => table.getChildAt(index)!);
-  const converters = columns.map((column) => converterFor(column));
+  const converters = columns.map((column) => converterFor(column.type));
   const rows: TsvValue[][] = new Array(table.numRows);
   for (let row = 0; row < table.numRows; row++) {
     const values: TsvValue[] = new Array(columns.length);
@@ -22,8 +22,9 @@ export function arrowRows(table: Table): TsvValue[][] {
   return rows;
 }
 
-function converterFor(column: Vector): Convert {
-  const type = column.type;
+function converterFor(type: DataType): Convert {
+  // Dictionary-encoded columns (how Arrow builds string columns by default) read as their values.
+  if (DataType.isDictionary(type)) return converterFor(type.dictionary);
   if (DataType.isDate(type)) return (value) => dateText(value).slice(0, 10);
   if (DataType.isTimestamp(type)) return (value) => dateText(value);
   if (DataType.isDecimal(type)) return (value) => decimalText(value, (type as { scale: number }).scale);

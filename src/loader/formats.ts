@@ -64,7 +64,8 @@ export function parseJsonPath(path: string): PathStep[] {
     if (!match) throw new RecordError('parse', `JSON path '${path}' is not valid near '${rest}'`);
     if (match[1] !== undefined) steps.push(match[1]);
     else if (match[2] !== undefined) steps.push(Number(match[2]));
-    else steps.push(JSON.parse(`"${match[3] ?? (match[4] ?? '').replace(/"/g, '\\"')}"`) as string);
+    else if (match[3] !== undefined) steps.push(JSON.parse(`"${match[3]}"`) as string);
+    else steps.push(JSON.parse(`"${match[4]!.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string);
     rest = rest.slice(match[0].length);
   }
   return steps;

@@ -216,14 +216,31 @@ export class PartitionWriter {
   /** Writes records that every participating server has not seen yet (`segmentsAtWatermarks`). */
   private async writeSegment(records: readonly SourceRecord[]): Promise<BatchReport> {
     const started = performance.now();
-    const { spec, decoder, transformer, router } = this.context;
+    const { decoder, transformer } = this.context;
+    const { state } = await this.openSessions();
+    const processed = await processRecords(this.topic, this.partition, records, decoder, transformer);
+    const errors = processed.failures.map((failure) => this.errorRecord(records, failure));
+    try {
+      return await this.commitSegment(records, processed, errors, started);
+    } catch (error) {
+      // A stop by the error policy keeps the bad records (outside the rolled-back transaction).
+      if (error instanceof PolicyStop) await insertErrors(state, this.pipeline, error.records);
+      throw error;
+    }
+  }
+
+  private async commitSegment(
+    records: readonly SourceRecord[],
+    processed: ProcessedBatch,
+    errors: readonly ErrorRecord[],
+    started: number,
+  ): Promise<BatchReport> {
+    const { spec, router } = this.context;
     const { sessions, state } = await this.openSessions();
     const watermarks = this.watermarks!;
     const first = records[0]!.offset;
     const next = records[records.length - 1]!.offset + 1;
-    const processed = await processRecords(this.topic, this.partition, records, decoder, transformer);
-    const errors = processed.failures.map((failure) => this.errorRecord(records, failure));
-    this.checkErrorPolicy(errors.length, records.length);
+    this.checkErrorPolicy(errors, records.length);
 
     const participants = sessions.map((_, index) => index).filter((index) => watermarks[index]! <= first);
     const rowsByServer = splitRows(processed, router, sessions.length);
@@ -252,7 +269,7 @@ export class PartitionWriter {
               payload: rowText(rows[rejection.index]!),
             }),
           );
-          this.checkErrorPolicy(errors.length + rejected.length, records.length);
+          this.checkErrorPolicy([...errors, ...rejected], records.length);
           const counts = {
             rowsLoaded: written.written,
             duplicates: written.duplicates,
@@ -311,14 +328,14 @@ export class PartitionWriter {
     return report;
   }
 
-  private checkErrorPolicy(failures: number, records: number): void {
+  private checkErrorPolicy(failures: readonly ErrorRecord[], records: number): void {
     const { policy, maxPerBatch } = this.context.spec.errors;
-    if (failures === 0) return;
-    if (policy === 'stop' || (maxPerBatch > 0 && failures > maxPerBatch)) {
-      throw new SluiceError(
-        'PIPELINE_STOPPED',
-        `${this.topic}[${this.partition}]: ${failures} of ${records} record(s) in a batch failed ` +
+    if (failures.length === 0) return;
+    if (policy === 'stop' || (maxPerBatch > 0 && failures.length > maxPerBatch)) {
+      throw new PolicyStop(
+        `${this.topic}[${this.partition}]: ${failures.length} of ${records} record(s) in a batch failed ` +
           `(error policy ${policy}${maxPerBatch > 0 ? `, at most ${maxPerBatch} per batch` : ''}); see the errors table`,
+        failures,
       );
     }
   }
@@ -345,6 +362,16 @@ export class PartitionWriter {
     records: readonly SourceRecord[],
   ): Promise<ProcessedBatch> {
     return processRecords(topic, partition, records, context.decoder, context.transformer);
+  }
+}
+
+/** The error policy stopped the pipeline; the bad records travel along so they can be kept. */
+class PolicyStop extends SluiceError {
+  constructor(
+    message: string,
+    readonly records: readonly ErrorRecord[],
+  ) {
+    super('PIPELINE_STOPPED', message);
   }
 }
 

@@ -169,6 +169,9 @@ export class PipelineRunner {
       maxBytes: Math.max(batch.maxBytes * 4, 64 * 1024 * 1024),
       maxWaitTimeInMs: batch.maxIntervalMs,
       sessionTimeout: source.sessionTimeoutMs,
+      // A member that dies while the group rebalances is waited for this long (not the session
+      // timeout): keep it short, so a restarted process does not wait a minute for a dead one.
+      rebalanceTimeout: source.sessionTimeoutMs * 2,
       heartbeatInterval: Math.min(3000, Math.floor(source.sessionTimeoutMs / 3)),
       allowAutoTopicCreation: false,
       // A crash kafkajs would restart by itself is left to it; anything else ends up in onCrash.
@@ -212,7 +215,9 @@ export class PipelineRunner {
   /** After every join: seek each assigned partition to the offset the database holds. */
   private async onAssignment(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
     this.assigned = new Set(
-      Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}\u0000${p}`)),
+      Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map((p) => `${topic}\u0000${p}`),
+      ),
     );
     for (const [topic, partitions] of Object.entries(assignment)) {
       const latest = await this.latestOffsets(topic);
@@ -246,7 +251,8 @@ export class PipelineRunner {
 
   private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    // Unresolved, a batch fetched just before a pause is fetched again after the resume.
+    if (!isRunning() || isStale() || batch.messages.length === 0 || this.paused) return;
     const { writer, metrics } = this.writerFor(batch.topic, batch.partition);
     metrics.state = 'loading';
     metrics.latest = Number(batch.highWatermark);
@@ -258,7 +264,9 @@ export class PipelineRunner {
     }));
     let outcome: Awaited<ReturnType<PartitionWriter['write']>>;
     try {
-      outcome = await writer.write(records, heartbeat);
+      // A failed heartbeat means the group is rebalancing: kafkajs finds out again on its next
+      // request and rejoins; the batch goes on, guarded by the offsets in the database.
+      outcome = await writer.write(records, () => heartbeat().catch(() => undefined));
     } catch (error) {
       metrics.state = 'error';
       metrics.lastError = describeError(error);

@@ -59,7 +59,10 @@ describe(`${EVENTS} JSON events over ${PARTITIONS} partitions`, () => {
 
   it('land in a Spider table exactly once, each row on the leaf that owns its key', async () => {
     const name = uniqueName('eo_spider');
-    tables.push({ endpoint: stack.cluster.head, name }, ...stack.cluster.leaves.map((endpoint) => ({ endpoint, name })));
+    tables.push(
+      { endpoint: stack.cluster.head, name },
+      ...stack.cluster.leaves.map((endpoint) => ({ endpoint, name })),
+    );
     const columns = EVENT_COLUMNS.map((column) => ({ name: column.name, type: column.type }));
     await createShardedTable(stack.cluster, name, columns, 'id', { primaryKey: ['id'] });
     await createPipeline(
@@ -73,10 +76,22 @@ describe(`${EVENTS} JSON events over ${PARTITIONS} partitions`, () => {
     expect(await tableChecksum(stack.cluster.head, name)).toEqual(expected);
     // HASH(id) over two leaves: even ids on the first, odd on the second, each exactly once.
     const [first, second] = await Promise.all(stack.cluster.leaves.map((leaf) => tableChecksum(leaf, name)));
-    expect(first).toEqual(eventsChecksum(SEED, range(1, EVENTS).filter((id) => id % 2 === 0)));
-    expect(second).toEqual(eventsChecksum(SEED, range(1, EVENTS).filter((id) => id % 2 === 1)));
+    expect(first).toEqual(
+      eventsChecksum(
+        SEED,
+        range(1, EVENTS).filter((id) => id % 2 === 0),
+      ),
+    );
+    expect(second).toEqual(
+      eventsChecksum(
+        SEED,
+        range(1, EVENTS).filter((id) => id % 2 === 1),
+      ),
+    );
     const status = await pipelineStatus(stack.cluster.head, name);
-    expect(status.partitions.map((partition) => partition.offset)).toEqual(Array(PARTITIONS).fill(EVENTS / PARTITIONS));
+    expect(status.partitions.map((partition) => partition.offset)).toEqual(
+      Array(PARTITIONS).fill(EVENTS / PARTITIONS),
+    );
     expect(status.partitions.reduce((sum, partition) => sum + partition.rowsLoaded, 0)).toBe(EVENTS);
   });
 });

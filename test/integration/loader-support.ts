@@ -35,7 +35,10 @@ export function eventSpec(
   };
 }
 
-export async function tableChecksum(endpoint: DbEndpoint, table: string): Promise<{ count: number; checksum: bigint }> {
+export async function tableChecksum(
+  endpoint: DbEndpoint,
+  table: string,
+): Promise<{ count: number; checksum: bigint }> {
   const [row] = await withSession(endpoint, (session) =>
     session.query<{ n: string; checksum: string }>(eventsChecksumSql(table)),
   );
@@ -43,7 +46,11 @@ export async function tableChecksum(endpoint: DbEndpoint, table: string): Promis
 }
 
 /** Polls `probe` until it returns true; fails after `timeoutMs` with `what`. */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
