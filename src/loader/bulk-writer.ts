@@ -19,6 +19,7 @@ import type { DbEndpoint } from '../db/endpoint.ts';
 import { type TsvValue, tsvLine } from '../db/tsv.ts';
 import { ConfigError, DatabaseError, SluiceError } from '../errors.ts';
 import { arrowRows } from './arrow-rows.ts';
+import { writeStaged } from './staged-writer.ts';
 
 export const WRITE_MODES = ['append', 'ignore', 'replace', 'upsert'] as const;
 /**
@@ -36,6 +37,10 @@ export interface BulkWriteOptions {
   readonly updateColumns?: readonly string[];
   /** A bad row: `collect` returns it in `rejected` and writes the rest; `fail` throws (default). */
   readonly badRows?: 'fail' | 'collect';
+  /** Target column ← SQL expression over the row's columns (written through a staging table). */
+  readonly set?: Readonly<Record<string, string>>;
+  /** SQL condition over the row's columns; rows for which it is not true are skipped (`filtered`). */
+  readonly where?: string;
 }
 
 export interface RowRejection {
@@ -51,10 +56,12 @@ export interface BulkWriteResult {
   /** Rows skipped because their key existed (mode ignore). */
   readonly duplicates: number;
   readonly rejected: readonly RowRejection[];
+  /** Rows the `where` condition skipped. */
+  readonly filtered?: number;
 }
 
 /** Server errors that belong to one row's values, not to the statement or the connection. */
-const ROW_ERRORS = new Set([
+export const ROW_ERRORS: ReadonlySet<number> = new Set([
   1048, // column cannot be null
   1062, // duplicate entry
   1264, // out of range
@@ -95,7 +102,15 @@ export async function writeBatch(
   if (columns.length === 0) throw new ConfigError(`writing to '${table}' needs at least one column`);
   if (rows.length === 0) return { written: 0, duplicates: 0, rejected: [] };
   let result: BulkWriteResult | undefined;
-  if (mode !== 'upsert') {
+  if (options.set !== undefined || options.where !== undefined) {
+    result = await writeStaged(session, table, columns, rows, {
+      mode,
+      set: options.set,
+      where: options.where,
+      updateColumns: options.updateColumns,
+      rowErrors: ROW_ERRORS,
+    });
+  } else if (mode !== 'upsert') {
     await session.query('SAVEPOINT sluice_bulk');
     result = await loadFast(session, table, columns, rows, mode);
     if (result === undefined) await session.query('ROLLBACK TO SAVEPOINT sluice_bulk');

@@ -87,6 +87,12 @@ export async function writerContext(
         discoverRouter(head, spec.target.table, columns, endpoints.writers.length),
       )
     : undefined;
+  if (router && spec.target.set && router.shardKey in spec.target.set) {
+    throw new ConfigError(
+      `target.set computes the shard key '${router.shardKey}'; rows are routed to leaves by the decoded value, ` +
+        'so the shard key must come from the record as it is',
+    );
+  }
   return {
     spec,
     columns,

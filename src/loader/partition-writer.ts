@@ -258,6 +258,8 @@ export class PartitionWriter {
           const written = await writeBatch(session, spec.target.table, this.context.columns, rows, {
             mode: spec.target.mode,
             updateColumns: spec.target.updateColumns,
+            set: spec.target.set,
+            where: spec.target.where,
             badRows: 'collect',
           });
           const rejected = written.rejected.map((rejection, seq) =>
@@ -274,7 +276,7 @@ export class PartitionWriter {
             rowsLoaded: written.written,
             duplicates: written.duplicates,
             failed: ownFailures + rejected.length,
-            filtered: server === accounting ? processed.filtered : 0,
+            filtered: (server === accounting ? processed.filtered : 0) + (written.filtered ?? 0),
           };
           // The guard comes last in the transaction but before COMMIT: if another writer moved
           // the offset meanwhile, everything above rolls back.

@@ -80,6 +80,10 @@ export interface TargetSpec {
   readonly mode: WriteMode;
   /** upsert: the columns updated on a duplicate key (default: every loaded column). */
   readonly updateColumns?: readonly string[];
+  /** Target column ← SQL expression over the decoded fields (SingleStore's SET). */
+  readonly set?: Readonly<Record<string, string>>;
+  /** SQL condition over the decoded fields; rows where it is not true are filtered out. */
+  readonly where?: string;
   /** Cluster: rows to the leaf owning their shard key (exactly once per leaf), or through the head. */
   readonly via: 'leaves' | 'head';
 }
@@ -99,6 +103,8 @@ export interface ErrorPolicySpec {
 }
 
 const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_$]{0,63}$';
+/** SET and WHERE are SQL from the pipeline's author; statement separators and comments are refused. */
+const UNSAFE_SQL = /;|--|\/\*|#/;
 
 const schema = {
   type: 'object',
@@ -244,6 +250,12 @@ const schema = {
         table: { type: 'string', pattern: IDENTIFIER },
         mode: { enum: [...WRITE_MODES], default: 'append' },
         updateColumns: { type: 'array', minItems: 1, items: { type: 'string', pattern: IDENTIFIER } },
+        set: {
+          type: 'object',
+          propertyNames: { pattern: IDENTIFIER },
+          additionalProperties: { type: 'string', minLength: 1 },
+        },
+        where: { type: 'string', minLength: 1 },
         via: { enum: ['leaves', 'head'], default: 'leaves' },
       },
     },
@@ -294,8 +306,17 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
   }
   const columns = formatColumns(spec.format as FormatSpec);
   if (new Set(columns).size !== columns.length) problems.push('/format: a column is named twice');
+  const set = (target.set as Record<string, string> | undefined) ?? {};
+  const written = [...columns, ...Object.keys(set)];
   for (const column of (target.updateColumns as string[] | undefined) ?? []) {
-    if (!columns.includes(column)) problems.push(`/target/updateColumns: '${column}' is not a loaded column`);
+    if (!written.includes(column)) problems.push(`/target/updateColumns: '${column}' is not a loaded column`);
+  }
+  for (const [column, expression] of Object.entries(set)) {
+    if (UNSAFE_SQL.test(expression))
+      problems.push(`/target/set/${column}: one SQL expression, without ';' or comments`);
+  }
+  if (typeof target.where === 'string' && UNSAFE_SQL.test(target.where)) {
+    problems.push(`/target/where: one SQL condition, without ';' or comments`);
   }
   if (target.updateColumns && target.mode !== 'upsert') {
     problems.push('/target/updateColumns: only used with mode upsert');

@@ -216,6 +216,42 @@ describe('write modes through a pipeline', () => {
   }
 });
 
+describe('SET expressions and a WHERE filter', () => {
+  it('compute columns in the database, filter rows, and still keep each bad row with its offset', async () => {
+    const name = await table(
+      'id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(8) NOT NULL, total INT NULL',
+    );
+    const topic = await topicWith([
+      [
+        '{"id":1,"qty":5,"name":"ada"}',
+        '{"id":2,"qty":0,"name":"filtered"}',
+        '{"id":3,"qty":3,"name":"a name too long"}',
+        '{"id":4,"qty":1,"name":"emmy"}',
+      ],
+    ]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      format: itemsFormat,
+      target: {
+        url: urlOf(stack.single),
+        table: name,
+        set: { name: 'UPPER(name)', total: 'qty * 2' },
+        where: 'qty > 0',
+      },
+    });
+    expect(await rows(name)).toEqual([
+      { id: 1, qty: 5, name: 'ADA', total: 10 },
+      { id: 4, qty: 1, name: 'EMMY', total: 2 },
+    ]);
+    const errors = await pipelineErrors(stack.single, name);
+    expect(errors.map((error) => [error.offset, error.stage])).toEqual([[2, 'load']]);
+    expect(errors[0]!.error).toMatch(/Data too long for column 'name'/);
+    const status = await pipelineStatus(stack.single, name);
+    expect(status.partitions[0]).toMatchObject({ offset: 4, rowsLoaded: 2, failed: 1, filtered: 1 });
+  });
+});
+
 describe('transforms in a pipeline', () => {
   it('a JS module on worker threads: outputs, filtered and failed records all accounted for', async () => {
     const name = await table('id INT NOT NULL PRIMARY KEY, source VARCHAR(64) NULL');

@@ -90,6 +90,29 @@ describe('pipeline spec', () => {
     );
   });
 
+  it('takes SET expressions and a WHERE filter, but never a second statement or a comment', () => {
+    const spec = parsePipelineSpec({
+      ...minimal,
+      target: {
+        ...minimal.target,
+        mode: 'upsert',
+        set: { total: 'qty * 2' },
+        where: 'qty > 0',
+        updateColumns: ['total'],
+      },
+    });
+    expect(spec.target.set).toEqual({ total: 'qty * 2' });
+    const message = problems({
+      ...minimal,
+      target: { ...minimal.target, set: { a: '1; DROP TABLE t' }, where: 'x -- y' },
+    });
+    expect(message).toContain('/target/set/a: one SQL expression');
+    expect(message).toContain('/target/where: one SQL condition');
+    expect(problems({ ...minimal, target: { ...minimal.target, set: { 'b c': '1' } } })).toContain(
+      '/target/set',
+    );
+  });
+
   it('checks the fields of each format and transform kind', () => {
     expect(problems({ ...minimal, format: { kind: 'raw' } })).toContain(
       "must have required property 'column'",
