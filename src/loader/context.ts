@@ -8,7 +8,7 @@ import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
 import { createDecoder } from './formats.ts';
-import type { WriterContext } from './partition-writer.ts';
+import { Slots, type WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
 import { formatColumns, type PipelineSpec } from './spec.ts';
 import { ensureOffsetsTable, ensureStateTables } from './state.ts';
@@ -94,6 +94,7 @@ export async function writerContext(
     );
   }
   return {
+    writeSlots: new Slots(spec.batch.parallelWrites),
     spec,
     columns,
     decoder: createDecoder(spec.format),

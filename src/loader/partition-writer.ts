@@ -47,6 +47,33 @@ export interface WriterContext {
   readonly router: LeafRouter | undefined;
   /** Where a partition without stored offsets starts. */
   readonly startOffset: (topic: string, partition: number) => Promise<number>;
+  /** Bounds how many partitions write at once; the others decode meanwhile. */
+  readonly writeSlots?: Slots;
+}
+
+/**
+ * A counting semaphore. Many concurrent LOAD DATA streams into one table are slower than a few
+ * on a small machine (they contend for the same pages and cores), so writers take a slot.
+ */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.free = count;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 export interface BatchReport extends BatchCounts {
@@ -59,7 +86,9 @@ export interface BatchReport extends BatchCounts {
 export type WriteOutcome =
   | { readonly kind: 'written'; readonly nextOffset: number; readonly batches: readonly BatchReport[] }
   /** The records do not start where the database says this partition stands: seek there first. */
-  | { readonly kind: 'seek'; readonly offset: number };
+  | { readonly kind: 'seek'; readonly offset: number }
+  /** Fetched before the consumer was last moved: the records come again from the new position. */
+  | { readonly kind: 'dropped' };
 
 /** A retriable failure gets this many tries, with jittered exponential backoff between them. */
 const MAX_ATTEMPTS = 12;
@@ -74,6 +103,8 @@ export class PartitionWriter {
   private verified = false;
   private seekedTo: number | undefined;
   private positionUnknown = false;
+  /** Changes whenever the consumer's position for this partition changes (assignment, seek). */
+  generation = 0;
   /**
    * Work on this partition's connections runs one at a time: kafkajs may hand over a stale batch
    * of the same partition after a seek while the previous one is still being written, and two
@@ -94,6 +125,7 @@ export class PartitionWriter {
   /** After a (re)assignment the consumer's position is unknown until the next batch shows it. */
   resetPosition(): void {
     this.positionUnknown = true;
+    this.generation++;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -117,11 +149,27 @@ export class PartitionWriter {
 
   /** Marks that the consumer was moved to `offset`, so the next batch may start there. */
   seeked(offset: number): void {
-    this.seekedTo = offset;
+    this.generation++;
+    const generation = this.generation;
+    // In order with the writes: batches queued before the seek see the old generation and are dropped.
+    void this.exclusive(async () => {
+      if (this.generation === generation) this.seekedTo = offset;
+    });
   }
 
-  async write(records: readonly SourceRecord[], heartbeat: () => Promise<void>): Promise<WriteOutcome> {
-    return this.exclusive(() => this.withRetries(() => this.writeOnce(records, heartbeat)));
+  /**
+   * Writes a batch fetched at `generation` (default: now). A batch from before the consumer's
+   * last move is dropped, since its records come again from the new position.
+   */
+  async write(
+    records: readonly SourceRecord[],
+    heartbeat: () => Promise<void>,
+    generation = this.generation,
+  ): Promise<WriteOutcome> {
+    return this.exclusive(async () => {
+      if (generation !== this.generation) return { kind: 'dropped' } as const;
+      return this.withRetries(() => this.writeOnce(records, heartbeat));
+    });
   }
 
   async close(): Promise<void> {
@@ -221,7 +269,8 @@ export class PartitionWriter {
     const processed = await processRecords(this.topic, this.partition, records, decoder, transformer);
     const errors = processed.failures.map((failure) => this.errorRecord(records, failure));
     try {
-      return await this.commitSegment(records, processed, errors, started);
+      const commit = () => this.commitSegment(records, processed, errors, started);
+      return await (this.context.writeSlots ? this.context.writeSlots.run(commit) : commit());
     } catch (error) {
       // A stop by the error policy keeps the bad records (outside the rolled-back transaction).
       if (error instanceof PolicyStop) await insertErrors(state, this.pipeline, error.records);

@@ -56,6 +56,8 @@ export interface RunnerStatus {
 export interface RunnerOptions {
   /** How often the desired state is read and a heartbeat written (ms). */
   readonly pollMs?: number;
+  /** Called when the group has given this process its partitions (before they are positioned). */
+  readonly onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
   /** Called with each committed batch. */
   readonly onBatch?: (topic: string, partition: number, report: BatchReport) => void;
   readonly log?: (line: string) => void;
@@ -64,9 +66,14 @@ export interface RunnerOptions {
 }
 
 const RATE_WINDOW_MS = 10_000;
+/** Batches of one partition waiting for its writer before the partition's fetching pauses. */
+const MAX_QUEUED = 2;
+const FETCH_BYTES_PER_PARTITION = 2 * 1024 * 1024;
 
 class PartitionMetrics {
   state: PartitionState = 'assigned';
+  /** Batches handed to the writer and not yet written. */
+  queued = 0;
   offset: number | null = null;
   latest: number | null = null;
   records = 0;
@@ -165,8 +172,9 @@ export class PipelineRunner {
     const { source, batch } = this.spec;
     const consumer = this.kafka.consumer({
       groupId: source.groupId,
-      maxBytesPerPartition: batch.maxBytes,
-      maxBytes: Math.max(batch.maxBytes * 4, 64 * 1024 * 1024),
+      // Fetches smaller than a batch: decoding the next fetch overlaps writing this one.
+      maxBytesPerPartition: Math.min(batch.maxBytes, FETCH_BYTES_PER_PARTITION),
+      maxBytes: 64 * 1024 * 1024,
       maxWaitTimeInMs: batch.maxIntervalMs,
       sessionTimeout: source.sessionTimeoutMs,
       // A member that dies while the group rebalances is waited for this long (not the session
@@ -214,6 +222,7 @@ export class PipelineRunner {
 
   /** After every join: seek each assigned partition to the offset the database holds. */
   private async onAssignment(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
+    this.options.onAssigned?.(assignment);
     this.assigned = new Set(
       Object.entries(assignment).flatMap(([topic, partitions]) =>
         partitions.map((p) => `${topic}\u0000${p}`),
@@ -249,12 +258,19 @@ export class PipelineRunner {
     }
   }
 
+  /**
+   * Hands the batch to its partition's writer and returns at once, so kafkajs fetches and decodes
+   * the next batches while this one is written (the writer runs one batch at a time per
+   * partition). A partition with MAX_QUEUED batches waiting is paused until its writer catches
+   * up. Nothing here decides what is loaded: the writer checks every batch against the offsets
+   * in the database, and drops batches fetched before its last seek.
+   */
   private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch, isRunning, isStale, resolveOffset } = payload;
     // Unresolved, a batch fetched just before a pause is fetched again after the resume.
     if (!isRunning() || isStale() || batch.messages.length === 0 || this.paused) return;
-    const { writer, metrics } = this.writerFor(batch.topic, batch.partition);
-    metrics.state = 'loading';
+    const { topic, partition } = batch;
+    const { writer, metrics } = this.writerFor(topic, partition);
     metrics.latest = Number(batch.highWatermark);
     const records: SourceRecord[] = batch.messages.map((message) => ({
       offset: Number(message.offset),
@@ -262,34 +278,46 @@ export class PipelineRunner {
       value: message.value,
       timestamp: message.timestamp,
     }));
-    let outcome: Awaited<ReturnType<PartitionWriter['write']>>;
-    try {
-      // A failed heartbeat means the group is rebalancing: kafkajs finds out again on its next
-      // request and rejoins; the batch goes on, guarded by the offsets in the database.
-      outcome = await writer.write(records, () => heartbeat().catch(() => undefined));
-    } catch (error) {
-      metrics.state = 'error';
-      metrics.lastError = describeError(error);
-      void this.fail(error);
-      return;
-    }
-    if (outcome.kind === 'seek') {
-      consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(outcome.offset) });
-      writer.seeked(outcome.offset);
-      return;
-    }
-    for (const report of outcome.batches) {
-      metrics.record(report);
-      this.options.onBatch?.(batch.topic, batch.partition, report);
-    }
-    metrics.offset = outcome.nextOffset;
-    metrics.state = this.paused ? 'paused' : 'idle';
+    const generation = writer.generation;
+    metrics.queued++;
+    if (metrics.queued >= MAX_QUEUED) consumer.pause([{ topic, partitions: [partition] }]);
     resolveOffset(batch.lastOffset());
-    // For lag tools only; the database's offset is the one that counts.
-    consumer
-      .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(outcome.nextOffset) }])
-      .catch(() => undefined);
-    if (this.options.untilCaughtUp && this.caughtUp()) void this.stop();
+    // kafkajs's own heartbeats go on in its fetch loop, which this handler no longer blocks.
+    void writer
+      .write(records, async () => undefined, generation)
+      .then(
+        (outcome) => {
+          metrics.queued--;
+          if (metrics.queued < MAX_QUEUED && !this.paused && consumer === this.consumer) {
+            consumer.resume([{ topic, partitions: [partition] }]);
+          }
+          if (outcome.kind === 'seek') {
+            if (consumer !== this.consumer) return;
+            consumer.seek({ topic, partition, offset: String(outcome.offset) });
+            writer.seeked(outcome.offset);
+            return;
+          }
+          if (outcome.kind === 'dropped') return;
+          for (const report of outcome.batches) {
+            metrics.record(report);
+            this.options.onBatch?.(topic, partition, report);
+          }
+          metrics.offset = outcome.nextOffset;
+          metrics.state = this.paused ? 'paused' : metrics.queued > 0 ? 'loading' : 'idle';
+          // For lag tools only; the database's offset is the one that counts.
+          consumer
+            .commitOffsets([{ topic, partition, offset: String(outcome.nextOffset) }])
+            .catch(() => undefined);
+          if (this.options.untilCaughtUp && this.caughtUp()) void this.stop();
+        },
+        (error: unknown) => {
+          metrics.queued--;
+          metrics.state = 'error';
+          metrics.lastError = describeError(error);
+          void this.fail(error);
+        },
+      );
+    metrics.state = 'loading';
   }
 
   /** Every assigned partition has loaded up to the latest offset Kafka reported for it. */

@@ -93,6 +93,8 @@ export interface BatchSpec {
   readonly maxBytes: number;
   /** How long the broker may hold a fetch to fill it. */
   readonly maxIntervalMs: number;
+  /** Partitions writing to the database at the same time (the others decode meanwhile). */
+  readonly parallelWrites: number;
 }
 
 export interface ErrorPolicySpec {
@@ -267,6 +269,7 @@ const schema = {
         maxRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 20_000 },
         maxBytes: { type: 'integer', minimum: 1024, default: 16 * 1024 * 1024 },
         maxIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
+        parallelWrites: { type: 'integer', minimum: 1, maximum: 256, default: 2 },
       },
     },
     errors: {

@@ -31,7 +31,12 @@ describe('pipeline spec', () => {
     });
     expect(spec.target.mode).toBe('append');
     expect(spec.target.via).toBe('leaves');
-    expect(spec.batch).toEqual({ maxRows: 20_000, maxBytes: 16 * 1024 * 1024, maxIntervalMs: 200 });
+    expect(spec.batch).toEqual({
+      maxRows: 20_000,
+      maxBytes: 16 * 1024 * 1024,
+      maxIntervalMs: 200,
+      parallelWrites: 2,
+    });
     expect(spec.errors).toEqual({ policy: 'skip', maxPerBatch: 0 });
     expect(Object.isFrozen(spec.source.brokers)).toBe(true);
     // The caller's object is not changed.
