@@ -96,7 +96,7 @@ describe('exactly once under failure', () => {
       seed: SEED,
       ids: range(1, EVENTS),
       batchSize: 2000,
-      pauseMs: 450,
+      pauseMs: 300,
     });
     const random = new Random(42);
     const loadedAtKill: number[] = [];
@@ -112,7 +112,7 @@ describe('exactly once under failure', () => {
       await waitUntil(`a restarted process loading (${stderr()})`, async () => {
         return (await tableChecksum(stack.cluster.head, name)).count > before;
       });
-      await sleep(random.int(0, 1500));
+      await sleep(random.int(0, 1000));
       child.kill('SIGKILL');
       const [code, signal] = await exited;
       expect(signal, `the pipeline process ended by itself (code ${code}): ${stderr()}`).toBe('SIGKILL');
