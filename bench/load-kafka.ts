@@ -183,6 +183,7 @@ function leafRows(options: Options, leaf: number, leaves: number): Buffer[] {
 
 interface PipelineRun {
   readonly rowsPerSecond: number;
+  readonly consumeOnly: number;
   readonly writeWindowRowsPerSecond: number;
   readonly wallSeconds: number;
   readonly batches: number;
@@ -257,6 +258,11 @@ async function pipelineRun(
       `${wallSeconds.toFixed(2)} s wall with the group join)`,
   );
 
+  // For scale: the same records consumed by kafkajs alone (no decoding, no writes), from a fresh
+  // group, measured like the pipeline (from assignment to the last record).
+  const consumeOnly = await consumeOnlyRate(kafka, topic, options.events);
+  log(`  kafkajs consuming alone: ${Math.round(consumeOnly)} records/s`);
+
   // Phase 2: steady production; latency from send call to commit.
   const sent: { partition: number; offset: number; at: number }[] = [];
   const producer = kafka.producer();
@@ -306,6 +312,7 @@ async function pipelineRun(
   );
   return {
     rowsPerSecond,
+    consumeOnly,
     writeWindowRowsPerSecond,
     wallSeconds,
     batches,
@@ -313,6 +320,32 @@ async function pipelineRun(
     latencyP99Ms: p99,
     latencyEvents: latencies.length,
   };
+}
+
+async function consumeOnlyRate(kafka: Kafka, topic: string, events: number): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `${topic}-consume-only`,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let assignedAt = 0;
+  let seen = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    assignedAt = performance.now();
+  });
+  const seconds = await new Promise<number>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= events) resolve((performance.now() - assignedAt) / 1000);
+      },
+    });
+  });
+  await consumer.disconnect();
+  return events / seconds;
 }
 
 function median(values: readonly number[]): number {
@@ -388,6 +421,7 @@ async function main(): Promise<void> {
         floorParallel: perWriter,
         pipelineRowsPerSecond: pipeline.rowsPerSecond,
         pipelineFromFirstBatchRowsPerSecond: pipeline.writeWindowRowsPerSecond,
+        kafkajsConsumeOnly: pipeline.consumeOnly,
         pipelineWallSeconds: pipeline.wallSeconds,
         pipelineBatches: pipeline.batches,
         ratioToBestFloor: pipeline.rowsPerSecond / Math.max(oneWriter, perWriter),
