@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { type DbSession, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { describeError, SluiceError } from '../errors.ts';
+import { ConfigError, describeError, SluiceError } from '../errors.ts';
 import {
   kafkaClient,
   prepareTables,
@@ -44,6 +44,19 @@ export interface CreateOptions {
 export async function createPipeline(input: unknown, options: CreateOptions = {}): Promise<PipelineSpec> {
   const spec = absolutePaths(parsePipelineSpec(input), options.baseDir ?? process.cwd());
   const endpoints = targetEndpoints(spec);
+  for (const endpoint of endpoints.writers) {
+    const found = await withSession(endpoint, (session) =>
+      session.query(
+        'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+        [spec.target.table],
+      ),
+    );
+    if (found.length === 0) {
+      throw new ConfigError(
+        `target table '${spec.target.table}' does not exist in ${endpoint.database} on ${endpoint.host}:${endpoint.port}`,
+      );
+    }
+  }
   await prepareTables(endpoints);
   // Fails early, with the reason, when the table cannot be routed to the leaves.
   const context = await writerContext(spec, async () => 0);

@@ -147,14 +147,21 @@ export class PipelineRunner {
   }
 
   async start(): Promise<void> {
-    const endpoints = targetEndpoints(this.spec);
-    await prepareTables(endpoints);
-    this.stateSession = await openSession(endpoints.state);
-    this.context = await writerContext(
-      this.spec,
-      startOffsetResolver(this.spec, () => this.connectedAdmin()),
-    );
-    await this.startConsumer();
+    try {
+      const endpoints = targetEndpoints(this.spec);
+      await prepareTables(endpoints);
+      this.stateSession = await openSession(endpoints.state);
+      this.context = await writerContext(
+        this.spec,
+        startOffsetResolver(this.spec, () => this.connectedAdmin()),
+      );
+      await this.startConsumer();
+    } catch (error) {
+      // Nothing may stay open when the pipeline cannot start (a missing topic, a server down).
+      this.lastError = describeError(error);
+      await this.shutdown('error');
+      throw error;
+    }
     this.state = 'running';
     await this.heartbeat();
     this.poller = setInterval(() => void this.heartbeat(), this.options.pollMs ?? 1000);

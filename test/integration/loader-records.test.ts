@@ -216,6 +216,29 @@ describe('write modes through a pipeline', () => {
   }
 });
 
+describe('creating a pipeline', () => {
+  it('names a missing target table and a missing topic', async () => {
+    const topic = await topicWith([['{}']]);
+    const spec = {
+      name: uniqueName('missing'),
+      source: { brokers: stack.brokers, topics: [topic] },
+      format: itemsFormat,
+      target: { url: urlOf(stack.single), table: 'no_such_table' },
+    };
+    await expect(createPipeline(spec)).rejects.toThrow(
+      /target table 'no_such_table' does not exist in sluice on/,
+    );
+    const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+    await expect(
+      createPipeline({
+        ...spec,
+        target: { url: urlOf(stack.single), table: name },
+        source: { ...spec.source, topics: ['no-such-topic'] },
+      }),
+    ).rejects.toThrow(/topic/i);
+  });
+});
+
 describe('SET expressions and a WHERE filter', () => {
   it('compute columns in the database, filter rows, and still keep each bad row with its offset', async () => {
     const name = await table(
