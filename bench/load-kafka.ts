@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
- *     [--latency-events 20000] [--latency-rate 5000] [--seed 1]
+ *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
@@ -54,6 +54,8 @@ interface Options {
   brokers: string[];
   latencyEvents: number;
   latencyRate: number;
+  /** Extra `batch` settings for the pipeline spec (JSON), e.g. {"maxIntervalMs":20}. */
+  batch: Record<string, unknown>;
 }
 
 const COLUMNS = EVENT_COLUMNS.map((column) => column.name);
@@ -221,6 +223,7 @@ async function pipelineRun(
     source: { brokers: options.brokers, topics: [topic], sessionTimeoutMs: 6000 },
     format: eventFormat(),
     target: { ...target, table: name },
+    batch: options.batch,
   });
 
   // Phase 1: everything is in the topic; load it all.
@@ -374,6 +377,7 @@ async function main(): Promise<void> {
       brokers: { type: 'string' },
       'latency-events': { type: 'string', default: '20000' },
       'latency-rate': { type: 'string', default: '5000' },
+      batch: { type: 'string', default: '{}' },
     },
   });
   if (values.target !== 'single' && values.target !== 'cluster')
@@ -396,6 +400,7 @@ async function main(): Promise<void> {
     brokers: (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
     latencyEvents: integer('latency-events', values['latency-events'], 100),
     latencyRate: integer('latency-rate', values['latency-rate'], 100),
+    batch: JSON.parse(values.batch) as Record<string, unknown>,
   };
   if (options.target === 'cluster' && !options.cluster)
     throw new UsageError('--target cluster needs --cluster head,leaf1,…');
