@@ -240,9 +240,10 @@ export interface BatchCounts {
 
 /**
  * The guard of exactly-once: moves the offset from `expected` to `next` and adds the counts,
- * only if the stored offset still is `expected`. Run first in the batch's transaction, it also
- * locks the row, so a second writer of the same partition (a consumer that lost the partition in
- * a rebalance and does not know it yet) waits, then finds the offset moved and rolls back.
+ * only if the stored offset still is `expected`. Run in the batch's transaction just before
+ * COMMIT: a second writer of the same partition (a consumer that lost the partition in a
+ * rebalance and does not know it yet) waits on the row's lock, then finds the offset moved, and
+ * its whole transaction, rows included, rolls back.
  */
 export async function advanceOffset(
   session: DbSession,
