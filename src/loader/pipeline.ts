@@ -65,6 +65,14 @@ export async function createPipeline(input: unknown, options: CreateOptions = {}
   const admin = kafka.admin();
   await admin.connect();
   try {
+    // Asked about a missing topic, kafkajs retries for half a minute; a list answers at once.
+    const known = new Set(await admin.listTopics());
+    const missing = spec.source.topics.filter((topic) => !known.has(topic));
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `topic(s) ${missing.map((topic) => `'${topic}'`).join(', ')} do not exist on ${spec.source.brokers.join(', ')}`,
+      );
+    }
     const start = startOffsetResolver(spec, async () => admin);
     const partitions: { topic: string; partition: number; offset: number }[] = [];
     for (const topic of spec.source.topics) {

@@ -147,6 +147,8 @@ export class PipelineRunner {
   }
 
   async start(): Promise<void> {
+    const started = performance.now();
+    const since = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
     try {
       const endpoints = targetEndpoints(this.spec);
       await prepareTables(endpoints);
@@ -155,7 +157,10 @@ export class PipelineRunner {
         this.spec,
         startOffsetResolver(this.spec, () => this.connectedAdmin()),
       );
+      this.log(`tables and writers ready (${since()}); joining consumer group ${this.spec.source.groupId}`);
+      // kafkajs's run() returns once the group has been joined.
       await this.startConsumer();
+      this.log(`consuming (${since()})`);
     } catch (error) {
       // Nothing may stay open when the pipeline cannot start (a missing topic, a server down).
       this.lastError = describeError(error);
@@ -230,6 +235,8 @@ export class PipelineRunner {
   /** After every join: seek each assigned partition to the offset the database holds. */
   private async onAssignment(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
     this.options.onAssigned?.(assignment);
+    const count = Object.values(assignment).reduce((sum, partitions) => sum + partitions.length, 0);
+    this.log(`assigned ${count} partition(s)`);
     this.assigned = new Set(
       Object.entries(assignment).flatMap(([topic, partitions]) =>
         partitions.map((p) => `${topic}\u0000${p}`),

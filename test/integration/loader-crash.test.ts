@@ -65,6 +65,22 @@ function dropLater(endpoints: readonly DbEndpoint[], table: string): void {
   });
 }
 
+/** What the servers are doing, for a failure message. */
+async function activity(servers: readonly DbEndpoint[]): Promise<string> {
+  const lines: string[] = [];
+  for (const server of servers) {
+    const rows = await withSession(server, (session) =>
+      session.query<{ ID: string; COMMAND: string; TIME: string; STATE: string; INFO: string | null }>(
+        "SELECT ID, COMMAND, TIME, STATE, LEFT(INFO, 80) AS INFO FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep' AND ID <> CONNECTION_ID()",
+      ),
+    ).catch((error: unknown) => [{ ID: '-', COMMAND: String(error), TIME: '', STATE: '', INFO: null }]);
+    lines.push(
+      `${server.port}: ${rows.map((row) => `${row.ID} ${row.COMMAND} ${row.TIME}s ${row.STATE} ${row.INFO ?? ''}`).join(' | ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function startChild(
   name: string,
   state: DbEndpoint,
@@ -109,9 +125,13 @@ describe('exactly once under failure', () => {
       const { child, stderr } = startChild(name, stack.cluster.head);
       const exited = once(child, 'close');
       // Kill at a random moment once this process is loading (it has committed a batch).
-      await waitUntil(`a restarted process loading (${stderr()})`, async () => {
-        return (await tableChecksum(stack.cluster.head, name)).count > before;
-      });
+      await waitUntil(
+        'a restarted process loading',
+        async () => (await tableChecksum(stack.cluster.head, name)).count > before,
+        60_000,
+        async () =>
+          `its output: ${stderr()}\nservers: ${await activity([stack.cluster.head, ...stack.cluster.leaves])}`,
+      );
       await sleep(random.int(0, 1000));
       child.kill('SIGKILL');
       const [code, signal] = await exited;

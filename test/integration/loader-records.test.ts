@@ -235,7 +235,7 @@ describe('creating a pipeline', () => {
         target: { url: urlOf(stack.single), table: name },
         source: { ...spec.source, topics: ['no-such-topic'] },
       }),
-    ).rejects.toThrow(/topic/i);
+    ).rejects.toThrow(/topic\(s\) 'no-such-topic' do not exist on/);
   });
 });
 
