@@ -50,10 +50,13 @@ export async function waitUntil(
   what: string,
   probe: () => Promise<boolean>,
   timeoutMs = 60_000,
+  explain?: () => Promise<string>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${explain ? `; ${await explain()}` : ''}`);
+    }
     await sleep(100);
   }
 }
