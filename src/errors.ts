@@ -14,7 +14,12 @@ export type ErrorCode =
   | 'PLAN_INVALID'
   | 'TABLE_NOT_FOUND'
   | 'READ_ABORTED'
-  | 'PARTITION_FAILED';
+  | 'PARTITION_FAILED'
+  | 'ROWS_REJECTED'
+  | 'PIPELINE_NOT_FOUND'
+  | 'PIPELINE_STOPPED'
+  | 'OFFSET_CONFLICT'
+  | 'TRANSFORM_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;
@@ -80,8 +85,12 @@ export class DatabaseError extends SluiceError {
   readonly sqlState: string | undefined;
 
   constructor(message: string, cause: unknown) {
-    const driverError = cause as { errno?: number; sqlState?: string; code?: string } | undefined;
-    super('DB_ERROR', message, { cause, retriable: isTransientDriverError(driverError?.code) });
+    const driverError = cause as
+      | { errno?: number; sqlState?: string; code?: string; fatal?: boolean }
+      | undefined;
+    // A fatal driver error means the connection is gone: a new connection may well succeed.
+    const retriable = isTransientDriverError(driverError?.code) || driverError?.fatal === true;
+    super('DB_ERROR', message, { cause, retriable });
     this.errno = driverError?.errno;
     this.sqlState = driverError?.sqlState;
   }

@@ -19,6 +19,27 @@ export { Column, col, fn, lit, SortOrder, WindowFunctionCall } from './frame/col
 export { connect } from './frame/connect.ts';
 export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';
 export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
+export {
+  type BulkWriteOptions,
+  type BulkWriteResult,
+  type LoadOptions,
+  load,
+  WRITE_MODES,
+  type WriteMode,
+  writeBatch,
+} from './loader/bulk-writer.ts';
+export {
+  createPipeline,
+  dropPipeline,
+  getPipeline,
+  pipelineErrors,
+  pipelineStatus,
+  setPipelineState,
+  startPipeline,
+  testPipeline,
+} from './loader/pipeline.ts';
+export { PipelineRunner, type RunnerStatus } from './loader/runner.ts';
+export { type PipelineSpec, parsePipelineSpec } from './loader/spec.ts';
 export { arrowSchema, type ColumnMeta, type TypeOptions } from './reader/arrow-types.ts';
 export {
   concatBatches,

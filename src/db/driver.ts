@@ -24,7 +24,36 @@ export interface DbSession {
   loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number>;
   /** The column names a statement returns (run it with LIMIT 0 to get them without rows). */
   fields(sql: string, params?: readonly unknown[]): Promise<string[]>;
+  /**
+   * `loadInfile` with the duplicate-key handling of LOAD DATA (`REPLACE` / `IGNORE`) and the
+   * server's answer in full: rows it took and how many warnings it raised. With LOCAL, the server
+   * turns bad values and duplicate keys into warnings instead of errors, so a caller that must
+   * not lose rows checks `warnings`.
+   */
+  loadData(request: LoadDataRequest): Promise<LoadDataResult>;
+  /**
+   * Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws (the error
+   * is rethrown). Transactions do not nest.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** The server's id for this connection (`CONNECTION_ID()`), e.g. for `KILL`. */
+  readonly threadId: number;
   close(): Promise<void>;
+}
+
+export interface LoadDataRequest {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly source: LoadSource;
+  /** What the server does with a row whose key exists: LOCAL's default skips it with a warning. */
+  readonly duplicates?: 'default' | 'ignore' | 'replace';
+}
+
+export interface LoadDataResult {
+  /** Rows the server reports as affected (with `replace`, a replaced row counts twice). */
+  readonly affectedRows: number;
+  /** Warnings the statement raised (truncated or invalid values, skipped duplicates). */
+  readonly warnings: number;
 }
 
 /** TSV text for `loadInfile`, in chunks of any size (strings are sent as UTF-8). */
@@ -54,7 +83,10 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
   } catch (cause) {
     throw new DatabaseError(`cannot connect to ${endpoint.host}:${endpoint.port} as ${endpoint.user}`, cause);
   }
-  return {
+  // A connection the server drops while idle reports it as an 'error' event; without a listener
+  // that event would end the process. The next query on it fails with a retriable error instead.
+  connection.on('error', () => undefined);
+  const session: DbSession = {
     async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       try {
         const [rows] = await connection.query(sql, params as unknown[]);
@@ -74,7 +106,10 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
       }
     },
     async loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number> {
-      const sql = loadDataSql(table, columns);
+      return (await session.loadData({ table, columns, source })).affectedRows;
+    },
+    async loadData({ table, columns, source, duplicates }: LoadDataRequest): Promise<LoadDataResult> {
+      const sql = loadDataSql(table, columns, duplicates);
       // The socket mysql2 writes the file packets to: reading from the source waits while it is full.
       const socket = (connection as unknown as { connection: { stream?: QueuedSocket } }).connection.stream;
       let requested = false;
@@ -88,7 +123,11 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
             return sourceStream(source, socket);
           },
         });
-        return Number((result as { affectedRows?: number }).affectedRows ?? 0);
+        const header = result as { affectedRows?: number; warningStatus?: number };
+        return {
+          affectedRows: Number(header.affectedRows ?? 0),
+          warnings: Number(header.warningStatus ?? 0),
+        };
       } catch (cause) {
         const message = (cause as Error).message;
         const hint = requested ? '' : ' (is local_infile enabled on the server?)';
@@ -98,10 +137,25 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
         );
       }
     },
+    async transaction<T>(work: () => Promise<T>): Promise<T> {
+      await session.query('START TRANSACTION');
+      let result: T;
+      try {
+        result = await work();
+      } catch (error) {
+        // A lost connection rolls back on the server by itself; the rollback here may fail too.
+        await connection.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      await session.query('COMMIT');
+      return result;
+    },
+    threadId: connection.threadId,
     async close(): Promise<void> {
       await connection.end().catch(() => connection.destroy());
     },
   };
+  return session;
 }
 
 type QueuedSocket = NodeJS.WritableStream & { readonly writableLength?: number };
@@ -114,10 +168,15 @@ const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 const MAX_PACKET_BYTES = 1024 * 1024;
 
 /** The LOAD DATA statement for the default TSV escaping, identifiers quoted. */
-export function loadDataSql(table: string, columns: readonly string[]): string {
+export function loadDataSql(
+  table: string,
+  columns: readonly string[],
+  duplicates: LoadDataRequest['duplicates'] = 'default',
+): string {
   const columnList = columns.map((column) => quoteIdentifier(column)).join(', ');
+  const handling = duplicates === 'ignore' ? 'IGNORE ' : duplicates === 'replace' ? 'REPLACE ' : '';
   return (
-    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} INTO TABLE ${quoteIdentifier(table)} ` +
+    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} ${handling}INTO TABLE ${quoteIdentifier(table)} ` +
     `CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
     `(${columnList})`
   );

@@ -112,6 +112,9 @@ export function kafkaServerProperties(spec: KafkaBrokerSpec): string {
     'transaction.state.log.min.isr=1',
     // One broker: waiting for more group members to arrive only slows every consumer start.
     'group.initial.rebalance.delay.ms=0',
+    // Lets a pipeline ask for a short session, so a restarted process is not kept waiting long
+    // for the partitions a killed one held (the default floor is 6 s).
+    'group.min.session.timeout.ms=1000',
     '',
   ].join('\n');
 }

@@ -1,0 +1,169 @@
+/**
+ * Record payloads to rows: JSON (column ← path, a missing path takes the column's default),
+ * CSV/TSV (csv-parse; `\N` is NULL), raw (the whole payload in one column). A payload that
+ * cannot be decoded throws a RecordError naming what was wrong; the pipeline keeps the record.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { TsvValue } from '../db/tsv.ts';
+import type { FormatSpec, JsonColumn } from './spec.ts';
+
+export type Payload = string | Buffer | Readonly<Record<string, unknown>>;
+
+export interface Decoder {
+  readonly columns: readonly string[];
+  /** The rows in one payload (CSV payloads may hold several lines). Throws RecordError. */
+  decode(payload: Payload): TsvValue[][];
+}
+
+/** A record that cannot become a row; `stage` says where it failed. */
+export class RecordError extends Error {
+  constructor(
+    readonly stage: 'parse' | 'transform' | 'load',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RecordError';
+  }
+}
+
+export function createDecoder(format: FormatSpec): Decoder {
+  switch (format.kind) {
+    case 'json':
+      return jsonDecoder(format.columns);
+    case 'csv':
+      return csvDecoder(format.columns, format.delimiter, format.quote, format.header);
+    case 'raw':
+      return {
+        columns: [format.column],
+        decode: (payload) => [
+          [
+            typeof payload === 'object' && !Buffer.isBuffer(payload)
+              ? JSON.stringify(payload)
+              : text(payload),
+          ],
+        ],
+      };
+  }
+}
+
+function text(payload: string | Buffer): string {
+  return typeof payload === 'string' ? payload : payload.toString('utf8');
+}
+
+type PathStep = string | number;
+
+/** `a.b[0].c`, `$.a.b`, `$["odd key"]`; `$` alone is the whole record. */
+export function parseJsonPath(path: string): PathStep[] {
+  const steps: PathStep[] = [];
+  let rest = path.trim();
+  if (rest.startsWith('$')) rest = rest.slice(1);
+  const step =
+    /^(?:\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\])/;
+  while (rest.length > 0) {
+    const match = step.exec(rest);
+    if (!match) throw new RecordError('parse', `JSON path '${path}' is not valid near '${rest}'`);
+    if (match[1] !== undefined) steps.push(match[1]);
+    else if (match[2] !== undefined) steps.push(Number(match[2]));
+    else if (match[3] !== undefined) steps.push(JSON.parse(`"${match[3]}"`) as string);
+    else steps.push(JSON.parse(`"${match[4]!.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string);
+    rest = rest.slice(match[0].length);
+  }
+  return steps;
+}
+
+const MISSING = Symbol('missing');
+
+function jsonDecoder(columns: readonly JsonColumn[]): Decoder {
+  const paths = columns.map((column) => parseJsonPath(column.path));
+  return {
+    columns: columns.map((column) => column.column),
+    decode(payload) {
+      let document: unknown;
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+        try {
+          document = JSON.parse(text(payload));
+        } catch (error) {
+          throw new RecordError('parse', `malformed JSON: ${(error as Error).message}`);
+        }
+      } else {
+        document = payload;
+      }
+      const row: TsvValue[] = new Array(columns.length);
+      for (let index = 0; index < columns.length; index++) {
+        const steps = paths[index]!;
+        if (steps.length === 0) {
+          row[index] = JSON.stringify(document);
+          continue;
+        }
+        const value = follow(document, steps);
+        row[index] = value === MISSING ? (columns[index]!.default ?? null) : columnValue(value);
+      }
+      return [row];
+    },
+  };
+}
+
+function follow(document: unknown, steps: readonly PathStep[]): unknown {
+  let current: unknown = document;
+  for (const step of steps) {
+    if (current === null || typeof current !== 'object') return MISSING;
+    if (typeof step === 'number') {
+      if (!Array.isArray(current) || step >= current.length) return MISSING;
+      current = current[step];
+    } else {
+      if (Array.isArray(current) || !Object.hasOwn(current, step)) return MISSING;
+      current = (current as Record<string, unknown>)[step];
+    }
+  }
+  return current;
+}
+
+/** Scalars as they are; objects and arrays as JSON text (for JSON or text columns). */
+function columnValue(value: unknown): TsvValue {
+  if (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean'
+  ) {
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+function csvDecoder(columns: readonly string[], delimiter: string, quote: string, header: boolean): Decoder {
+  return {
+    columns,
+    decode(payload) {
+      if (typeof payload === 'object' && !Buffer.isBuffer(payload)) {
+        throw new RecordError('parse', 'a CSV pipeline got an object; the transform must return text');
+      }
+      let records: string[][];
+      try {
+        records = parseCsv(text(payload), { delimiter, quote, relax_quotes: false, skip_empty_lines: true });
+      } catch (error) {
+        throw new RecordError('parse', `malformed CSV: ${(error as Error).message}`);
+      }
+      let order = columns.map((_, index) => index);
+      if (header) {
+        const names = records.shift() ?? [];
+        order = columns.map((column) => names.indexOf(column));
+        const missing = columns.filter((_, index) => order[index] === -1);
+        if (missing.length > 0)
+          throw new RecordError('parse', `CSV header lacks column(s) ${missing.join(', ')}`);
+      }
+      return records.map((fields, line) => {
+        if (!header && fields.length !== columns.length) {
+          throw new RecordError(
+            'parse',
+            `CSV line ${line + 1} has ${fields.length} field(s); expected ${columns.length} (${columns.join(', ')})`,
+          );
+        }
+        return order.map((position) => {
+          const field = fields[position];
+          return field === undefined || field === '\\N' ? null : field;
+        });
+      });
+    },
+  };
+}

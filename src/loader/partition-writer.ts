@@ -1,0 +1,492 @@
+/**
+ * One writer per Kafka partition. It turns the partition's records into rows and commits each
+ * batch in ONE transaction per server together with the guarded move of that server's offset
+ * (see state.ts `advanceOffset`), so after any crash every record is in the table once.
+ *
+ * One server: one transaction holds the rows, the offset move, the batch's bad records and its
+ * stats. Spider cluster, direct to the leaves: every leaf keeps its own offset watermark for the
+ * partition, moved in the same leaf transaction as the rows routed to that leaf. Leaves commit
+ * independently, so after a crash they may stand at different offsets; the partition resumes at
+ * the lowest, and a replayed batch is cut at every leaf's watermark so that each leaf only takes
+ * records past its own. Bad records go to the head's errors table before any leaf commits,
+ * keyed by (topic, partition, offset, seq) so a replay cannot add them twice.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DbSession, openSession } from '../db/driver.ts';
+import type { DbEndpoint } from '../db/endpoint.ts';
+import type { TsvValue } from '../db/tsv.ts';
+import { SluiceError } from '../errors.ts';
+import { type RowValues, writeBatch } from './bulk-writer.ts';
+import type { Decoder } from './formats.ts';
+import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
+import type { SourceRecord } from './record.ts';
+import type { LeafRouter } from './routing.ts';
+import type { PipelineSpec } from './spec.ts';
+import {
+  advanceOffset,
+  type BatchCounts,
+  type ErrorRecord,
+  initOffset,
+  insertBatch,
+  insertErrors,
+  readOffset,
+} from './state.ts';
+import type { Transformer } from './transforms.ts';
+
+/** What every writer of a pipeline shares. */
+export interface WriterContext {
+  readonly spec: PipelineSpec;
+  readonly columns: readonly string[];
+  readonly decoder: Decoder;
+  readonly transformer: Transformer | undefined;
+  /** Where sluice_pipelines / _batches / _errors live (the single server or the head). */
+  readonly stateEndpoint: DbEndpoint;
+  /** Servers that take rows and hold offsets: the single server, the head, or every leaf. */
+  readonly writeEndpoints: readonly DbEndpoint[];
+  /** Set when rows go straight to leaves. */
+  readonly router: LeafRouter | undefined;
+  /** Where a partition without stored offsets starts. */
+  readonly startOffset: (topic: string, partition: number) => Promise<number>;
+  /** Bounds how many partitions write at once; the others decode meanwhile. */
+  readonly writeSlots?: Slots;
+}
+
+/**
+ * A counting semaphore. Many concurrent LOAD DATA streams into one table are slower than a few
+ * on a small machine (they contend for the same pages and cores), so writers take a slot.
+ */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.free = count;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+export interface BatchReport extends BatchCounts {
+  readonly records: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly nextOffset: number;
+}
+
+export type WriteOutcome =
+  | { readonly kind: 'written'; readonly nextOffset: number; readonly batches: readonly BatchReport[] }
+  /** The records do not start where the database says this partition stands: seek there first. */
+  | { readonly kind: 'seek'; readonly offset: number }
+  /** Fetched before the consumer was last moved: the records come again from the new position. */
+  | { readonly kind: 'dropped' };
+
+/** A retriable failure gets this many tries, with jittered exponential backoff between them. */
+const MAX_ATTEMPTS = 12;
+const MAX_BACKOFF_MS = 5000;
+
+export class PartitionWriter {
+  private sessions: DbSession[] | undefined;
+  private stateSession: DbSession | undefined;
+  /** The next offset each write server expects for this partition, as last read or written. */
+  private watermarks: number[] | undefined;
+  /** False until the consumer's position has been checked against the stored offsets. */
+  private verified = false;
+  private seekedTo: number | undefined;
+  private positionUnknown = false;
+  /** Changes whenever the consumer's position for this partition changes (assignment, seek). */
+  generation = 0;
+  /**
+   * Work on this partition's connections runs one at a time: kafkajs may hand over a stale batch
+   * of the same partition after a seek while the previous one is still being written, and two
+   * transactions interleaved on one connection would commit each other.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly context: WriterContext,
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  private get pipeline(): string {
+    return this.context.spec.name;
+  }
+
+  /** After a (re)assignment the consumer's position is unknown until the next batch shows it. */
+  resetPosition(): void {
+    this.positionUnknown = true;
+    this.generation++;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.positionUnknown) {
+        this.positionUnknown = false;
+        this.verified = false;
+        this.seekedTo = undefined;
+        this.watermarks = undefined;
+      }
+      return work();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The offset this partition resumes at: the lowest watermark of its write servers. */
+  async storedOffset(): Promise<number> {
+    return this.exclusive(() => this.withRetries(async () => Math.min(...(await this.currentWatermarks()))));
+  }
+
+  /** Marks that the consumer was moved to `offset`, so the next batch may start there. */
+  seeked(offset: number): void {
+    this.generation++;
+    const generation = this.generation;
+    // In order with the writes: batches queued before the seek see the old generation and are dropped.
+    void this.exclusive(async () => {
+      if (this.generation === generation) this.seekedTo = offset;
+    });
+  }
+
+  /**
+   * Writes a batch fetched at `generation` (default: now). A batch from before the consumer's
+   * last move is dropped, since its records come again from the new position.
+   */
+  async write(
+    records: readonly SourceRecord[],
+    heartbeat: () => Promise<void>,
+    generation = this.generation,
+  ): Promise<WriteOutcome> {
+    return this.exclusive(async () => {
+      if (generation !== this.generation) return { kind: 'dropped' } as const;
+      return this.withRetries(() => this.writeOnce(records, heartbeat));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.closeSessions();
+  }
+
+  private async closeSessions(): Promise<void> {
+    const sessions = [...(this.sessions ?? []), ...(this.stateSession ? [this.stateSession] : [])];
+    this.sessions = undefined;
+    this.stateSession = undefined;
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+  }
+
+  private async withRetries<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        const conflict = error instanceof SluiceError && error.code === 'OFFSET_CONFLICT';
+        const retriable = conflict || (error instanceof SluiceError && error.retriable);
+        if (!retriable || attempt >= MAX_ATTEMPTS) throw error;
+        // Whatever the database holds now is the truth: read the watermarks again before retrying.
+        this.watermarks = undefined;
+        if (!conflict) {
+          await this.closeSessions();
+          const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt);
+          await sleep(backoff / 2 + Math.random() * (backoff / 2));
+        }
+      }
+    }
+  }
+
+  private async openSessions(): Promise<{ sessions: DbSession[]; state: DbSession }> {
+    if (!this.sessions) {
+      this.sessions = await Promise.all(this.context.writeEndpoints.map((endpoint) => openSession(endpoint)));
+    }
+    if (!this.stateSession) {
+      // One server: the state tables share the writer's connection, so errors and stats are in its transaction.
+      this.stateSession = this.context.router
+        ? await openSession(this.context.stateEndpoint)
+        : this.sessions[0]!;
+    }
+    return { sessions: this.sessions, state: this.stateSession };
+  }
+
+  private async currentWatermarks(): Promise<number[]> {
+    if (this.watermarks) return this.watermarks;
+    const { sessions } = await this.openSessions();
+    const stored = await Promise.all(
+      sessions.map((session) => readOffset(session, this.pipeline, this.topic, this.partition)),
+    );
+    if (stored.some((offset) => offset === undefined)) {
+      const start = await this.context.startOffset(this.topic, this.partition);
+      await Promise.all(
+        sessions.map((session, index) =>
+          stored[index] === undefined
+            ? initOffset(session, this.pipeline, this.topic, this.partition, start)
+            : null,
+        ),
+      );
+      return this.currentWatermarks();
+    }
+    this.watermarks = stored as number[];
+    return this.watermarks;
+  }
+
+  private async writeOnce(
+    records: readonly SourceRecord[],
+    heartbeat: () => Promise<void>,
+  ): Promise<WriteOutcome> {
+    const watermarks = await this.currentWatermarks();
+    const low = Math.min(...watermarks);
+    const pending = records.filter((record) => record.offset >= low);
+    if (pending.length === 0) return { kind: 'written', nextOffset: Math.max(...watermarks), batches: [] };
+    if (pending[0]!.offset > low && !this.verified && this.seekedTo !== low) {
+      return { kind: 'seek', offset: low };
+    }
+    // From here a gap between the stored offset and the first record is real (compaction,
+    // transaction markers, retention): the offset moves across it.
+    this.verified = true;
+    const batches: BatchReport[] = [];
+    for (const chunk of chunks(pending, this.context.spec.batch.maxRows, this.context.spec.batch.maxBytes)) {
+      for (const segment of segmentsAtWatermarks(chunk, this.watermarks!)) {
+        batches.push(await this.writeSegment(segment));
+      }
+      await heartbeat();
+    }
+    return { kind: 'written', nextOffset: Math.max(...this.watermarks!), batches };
+  }
+
+  /** Writes records that every participating server has not seen yet (`segmentsAtWatermarks`). */
+  private async writeSegment(records: readonly SourceRecord[]): Promise<BatchReport> {
+    const started = performance.now();
+    const { decoder, transformer } = this.context;
+    const { state } = await this.openSessions();
+    const processed = await processRecords(this.topic, this.partition, records, decoder, transformer);
+    const errors = processed.failures.map((failure) => this.errorRecord(records, failure));
+    try {
+      const commit = () => this.commitSegment(records, processed, errors, started);
+      return await (this.context.writeSlots ? this.context.writeSlots.run(commit) : commit());
+    } catch (error) {
+      // A stop by the error policy keeps the bad records (outside the rolled-back transaction).
+      if (error instanceof PolicyStop) await insertErrors(state, this.pipeline, error.records);
+      throw error;
+    }
+  }
+
+  private async commitSegment(
+    records: readonly SourceRecord[],
+    processed: ProcessedBatch,
+    errors: readonly ErrorRecord[],
+    started: number,
+  ): Promise<BatchReport> {
+    const { spec, router } = this.context;
+    const { sessions, state } = await this.openSessions();
+    const watermarks = this.watermarks!;
+    const first = records[0]!.offset;
+    const next = records[records.length - 1]!.offset + 1;
+    this.checkErrorPolicy(errors, records.length);
+
+    const participants = sessions.map((_, index) => index).filter((index) => watermarks[index]! <= first);
+    const rowsByServer = splitRows(processed, router, sessions.length);
+    // The accounting server counts records that produced no row; each server counts its own rows.
+    const accounting = 0;
+    let totals = { rowsLoaded: 0, duplicates: 0, failed: 0, filtered: 0 };
+    if (router && errors.length > 0) await insertErrors(state, this.pipeline, errors);
+
+    const results = await Promise.all(
+      participants.map(async (server) => {
+        const session = sessions[server]!;
+        const { rows, rowRecord } = rowsByServer[server]!;
+        return session.transaction(async () => {
+          const ownFailures = server === accounting ? processed.failures.length : 0;
+          const written = await writeBatch(session, spec.target.table, this.context.columns, rows, {
+            mode: spec.target.mode,
+            updateColumns: spec.target.updateColumns,
+            set: spec.target.set,
+            where: spec.target.where,
+            badRows: 'collect',
+          });
+          const rejected = written.rejected.map((rejection, seq) =>
+            this.errorRecord(records, {
+              record: rowRecord[rejection.index]!,
+              seq: 1000 + seq,
+              stage: 'load',
+              error: rejection.error,
+              payload: rowText(rows[rejection.index]!),
+            }),
+          );
+          this.checkErrorPolicy([...errors, ...rejected], records.length);
+          const counts = {
+            rowsLoaded: written.written,
+            duplicates: written.duplicates,
+            failed: ownFailures + rejected.length,
+            filtered: (server === accounting ? processed.filtered : 0) + (written.filtered ?? 0),
+          };
+          // The guard comes last in the transaction but before COMMIT: if another writer moved
+          // the offset meanwhile, everything above rolls back.
+          const moved = await advanceOffset(
+            session,
+            this.pipeline,
+            this.topic,
+            this.partition,
+            watermarks[server]!,
+            next,
+            counts,
+          );
+          if (!moved) {
+            throw new SluiceError(
+              'OFFSET_CONFLICT',
+              `${this.topic}[${this.partition}]: the stored offset is no longer ${watermarks[server]}; another writer moved it`,
+            );
+          }
+          if (router) {
+            if (rejected.length > 0) await insertErrors(state, this.pipeline, rejected);
+          } else {
+            await insertErrors(session, this.pipeline, [...errors, ...rejected]);
+          }
+          return { server, counts };
+        });
+      }),
+    );
+    for (const { server, counts } of results) {
+      watermarks[server] = next;
+      totals = {
+        rowsLoaded: totals.rowsLoaded + counts.rowsLoaded,
+        duplicates: totals.duplicates + counts.duplicates,
+        failed: totals.failed + counts.failed,
+        filtered: totals.filtered + counts.filtered,
+      };
+    }
+    const report: BatchReport = {
+      ...totals,
+      records: records.length,
+      bytes: records.reduce((sum, record) => sum + (record.value?.length ?? 0), 0),
+      durationMs: performance.now() - started,
+      nextOffset: next,
+    };
+    // Stats only: a lost row here loses a line of history, never data.
+    await insertBatch(state, this.pipeline, {
+      ...report,
+      topic: this.topic,
+      partition: this.partition,
+      firstOffset: first,
+    }).catch(() => undefined);
+    return report;
+  }
+
+  private checkErrorPolicy(failures: readonly ErrorRecord[], records: number): void {
+    const { policy, maxPerBatch } = this.context.spec.errors;
+    if (failures.length === 0) return;
+    if (policy === 'stop' || (maxPerBatch > 0 && failures.length > maxPerBatch)) {
+      throw new PolicyStop(
+        `${this.topic}[${this.partition}]: ${failures.length} of ${records} record(s) in a batch failed ` +
+          `(error policy ${policy}${maxPerBatch > 0 ? `, at most ${maxPerBatch} per batch` : ''}); see the errors table`,
+        failures,
+      );
+    }
+  }
+
+  private errorRecord(records: readonly SourceRecord[], failure: Failure): ErrorRecord {
+    const record = records[failure.record]!;
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      offset: record.offset,
+      seq: failure.seq,
+      stage: failure.stage,
+      error: failure.error,
+      key: record.key,
+      payload: failure.payload ?? record.value,
+    };
+  }
+
+  /** For `test`: the rows a batch would load, without writing. */
+  static async dryRun(
+    context: WriterContext,
+    topic: string,
+    partition: number,
+    records: readonly SourceRecord[],
+  ): Promise<ProcessedBatch> {
+    return processRecords(topic, partition, records, context.decoder, context.transformer);
+  }
+}
+
+/** The error policy stopped the pipeline; the bad records travel along so they can be kept. */
+class PolicyStop extends SluiceError {
+  constructor(
+    message: string,
+    readonly records: readonly ErrorRecord[],
+  ) {
+    super('PIPELINE_STOPPED', message);
+  }
+}
+
+interface ServerRows {
+  readonly rows: RowValues[];
+  readonly rowRecord: number[];
+}
+
+function splitRows(batch: ProcessedBatch, router: LeafRouter | undefined, servers: number): ServerRows[] {
+  if (!router) return [{ rows: batch.rows, rowRecord: batch.rowRecord }];
+  const split = Array.from({ length: servers }, () => ({
+    rows: [] as RowValues[],
+    rowRecord: [] as number[],
+  }));
+  batch.rows.forEach((row, index) => {
+    const target = split[router.leafOf(row)]!;
+    target.rows.push(row);
+    target.rowRecord.push(batch.rowRecord[index]!);
+  });
+  return split;
+}
+
+/** Batches of at most maxRows records and about maxBytes of payload. */
+export function* chunks(
+  records: readonly SourceRecord[],
+  maxRows: number,
+  maxBytes: number,
+): Generator<readonly SourceRecord[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let index = 0; index < records.length; index++) {
+    bytes += records[index]!.value?.length ?? 0;
+    if (index + 1 - start >= maxRows || bytes >= maxBytes) {
+      yield records.slice(start, index + 1);
+      start = index + 1;
+      bytes = 0;
+    }
+  }
+  if (start < records.length) yield records.slice(start);
+}
+
+/**
+ * Cuts a batch at every watermark inside it, so each piece is either wholly new or wholly old to
+ * each server: a server takes a piece only when its watermark is at or before the piece's start.
+ */
+export function segmentsAtWatermarks(
+  records: readonly SourceRecord[],
+  watermarks: readonly number[],
+): (readonly SourceRecord[])[] {
+  const cuts = [...new Set(watermarks)].sort((a, b) => a - b);
+  const segments: (readonly SourceRecord[])[] = [];
+  let start = 0;
+  for (let index = 1; index < records.length; index++) {
+    const offset = records[index]!.offset;
+    const previous = records[index - 1]!.offset;
+    if (cuts.some((cut) => cut > previous && cut <= offset)) {
+      segments.push(records.slice(start, index));
+      start = index;
+    }
+  }
+  segments.push(records.slice(start));
+  return segments;
+}
+
+function rowText(row: readonly TsvValue[]): string {
+  return JSON.stringify(row, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+}

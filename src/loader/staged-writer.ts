@@ -1,0 +1,114 @@
+/**
+ * Writes with SET expressions and a WHERE filter (SingleStore's `LOAD DATA … SET … WHERE`),
+ * which LOAD DATA on MariaDB cannot do. The rows go first into a temporary staging table of the
+ * session (text columns named after the input fields, plus the row's position), then one
+ * `INSERT … SELECT <set expressions> FROM stage WHERE <filter>` moves them, in the caller's
+ * transaction. A statement that fails is halved by row position until each bad row stands alone,
+ * as in the direct path. Expressions are SQL from the pipeline's author (like the DDL of a
+ * SingleStore pipeline) and refer to input fields by name; no record value is ever in SQL text.
+ */
+import { type DbSession, quoteIdentifier } from '../db/driver.ts';
+import { ConfigError, DatabaseError } from '../errors.ts';
+import type { BulkWriteResult, RowRejection, RowValues, WriteMode } from './bulk-writer.ts';
+import { tsvChunks } from './bulk-writer.ts';
+
+export interface StagedOptions {
+  readonly mode: WriteMode;
+  /** Input fields written as they are (default: all of them). */
+  readonly columns?: readonly string[];
+  /** Target column ← SQL expression over the input fields. */
+  readonly set?: Readonly<Record<string, string>>;
+  /** Rows for which this SQL condition is not true are filtered out. */
+  readonly where?: string;
+  readonly updateColumns?: readonly string[];
+  readonly rowErrors: ReadonlySet<number>;
+}
+
+const STAGE = 'sluice_stage';
+const ROW = 'sluice_row';
+const DUPLICATE_KEY = 1062;
+const UNSAFE_SQL = /;|--|\/\*|#/;
+
+/** SQL text from a spec: one expression, no statement separators or comments. */
+export function checkExpression(what: string, sql: string): void {
+  if (sql.trim() === '' || UNSAFE_SQL.test(sql)) {
+    throw new ConfigError(`${what} '${sql}' must be one SQL expression, without ';' or comments`);
+  }
+}
+
+export async function writeStaged(
+  session: DbSession,
+  table: string,
+  fields: readonly string[],
+  rows: readonly RowValues[],
+  options: StagedOptions,
+): Promise<BulkWriteResult & { readonly filtered: number }> {
+  const direct = options.columns ?? fields.filter((field) => !(options.set && field in options.set));
+  const set = Object.entries(options.set ?? {});
+  for (const [column, expression] of set) checkExpression(`target.set.${column}`, expression);
+  if (options.where) checkExpression('target.where', options.where);
+  const targetColumns = [...direct, ...set.map(([column]) => column)];
+  const selected = [
+    ...direct.map((field) => quoteIdentifier(field)),
+    ...set.map(([, expression]) => `(${expression})`),
+  ];
+  const filter = options.where ? `(${options.where})` : 'TRUE';
+
+  // Temporary tables neither commit nor are seen by other sessions; the caller's transaction holds.
+  await session.query(`DROP TEMPORARY TABLE IF EXISTS ${STAGE}`);
+  await session.query(
+    `CREATE TEMPORARY TABLE ${STAGE} (${fields.map((field) => `${quoteIdentifier(field)} LONGTEXT NULL`).join(', ')}, ` +
+      `${ROW} INT NOT NULL, PRIMARY KEY (${ROW})) ENGINE=InnoDB`,
+  );
+  try {
+    const numbered = rows.map((row, index) => [...row, index]);
+    await session.loadData({ table: STAGE, columns: [...fields, ROW], source: tsvChunks(numbered) });
+    const [match] = await session.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${STAGE} WHERE ${filter}`);
+    const kept = Number(match!.n);
+
+    const verb = options.mode === 'replace' ? 'REPLACE' : 'INSERT';
+    let sql =
+      `${verb} INTO ${quoteIdentifier(table)} (${targetColumns.map(quoteIdentifier).join(', ')}) ` +
+      `SELECT ${selected.join(', ')} FROM ${STAGE} WHERE ${filter} AND ${ROW} >= ? AND ${ROW} < ?`;
+    if (options.mode === 'upsert') {
+      const updates = (options.updateColumns ?? targetColumns).map(
+        (column) => `${quoteIdentifier(column)} = VALUES(${quoteIdentifier(column)})`,
+      );
+      sql += ` ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
+    }
+    const rejected: RowRejection[] = [];
+    let duplicates = 0;
+    const attempt = async (start: number, end: number): Promise<void> => {
+      try {
+        await session.query(sql, [start, end]);
+      } catch (error) {
+        const errno = (error as DatabaseError).errno;
+        if (!(error instanceof DatabaseError) || errno === undefined || !options.rowErrors.has(errno))
+          throw error;
+        if (end - start > 1) {
+          const middle = start + Math.ceil((end - start) / 2);
+          await attempt(start, middle);
+          await attempt(middle, end);
+        } else if (options.mode === 'ignore' && errno === DUPLICATE_KEY) {
+          duplicates++;
+        } else {
+          rejected.push({
+            index: start,
+            error: (error.cause as Error | undefined)?.message ?? error.message,
+            errno,
+          });
+        }
+      }
+    };
+    for (let start = 0; start < rows.length; start += 5000)
+      await attempt(start, Math.min(rows.length, start + 5000));
+    return {
+      written: kept - duplicates - rejected.length,
+      duplicates,
+      rejected,
+      filtered: rows.length - kept,
+    };
+  } finally {
+    await session.query(`DROP TEMPORARY TABLE IF EXISTS ${STAGE}`).catch(() => undefined);
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * Bad records are kept, good ones load; write modes; transforms through a whole pipeline; the
+ * bulk writer's Arrow entry point.
+ */
+import path from 'node:path';
+import { tableFromArrays } from 'apache-arrow';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createTopic, kafkaFor } from '../../bench/data/events.ts';
+import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { load } from '../../src/loader/bulk-writer.ts';
+import { createPipeline, pipelineErrors, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
+import { uniqueName, urlOf } from './loader-support.ts';
+
+const stack = inject('stack');
+const kafka = kafkaFor(stack.brokers);
+const fixtures = path.resolve(import.meta.dirname, '..', 'fixtures', 'transforms');
+const tables: string[] = [];
+const topics: string[] = [];
+
+afterAll(async () => {
+  await withSession(stack.single, async (session) => {
+    for (const table of tables) await session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+async function table(ddlBody: string): Promise<string> {
+  const name = uniqueName('rec');
+  tables.push(name);
+  await withSession(stack.single, (session) =>
+    session.query(`CREATE TABLE ${quoteIdentifier(name)} (${ddlBody}) ENGINE=InnoDB`),
+  );
+  return name;
+}
+
+/** A topic whose partition p holds `perPartition[p]`, in order. */
+async function topicWith(perPartition: readonly (readonly string[])[]): Promise<string> {
+  const topic = uniqueName('records');
+  topics.push(topic);
+  await createTopic(kafka, topic, perPartition.length);
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: perPartition.flatMap((values, partition) =>
+      values.map((value, index) => ({ key: `k${partition}-${index}`, value, partition })),
+    ),
+  });
+  await producer.disconnect();
+  return topic;
+}
+
+async function rows(name: string, order = 'id'): Promise<Record<string, unknown>[]> {
+  return withSession(stack.single, (session) =>
+    session.query(`SELECT * FROM ${quoteIdentifier(name)} ORDER BY ${quoteIdentifier(order)}`),
+  );
+}
+
+async function runToEnd(spec: Record<string, unknown>): Promise<void> {
+  await createPipeline(spec, { baseDir: fixtures });
+  const runner = await startPipeline(stack.single, spec.name as string, { untilCaughtUp: true });
+  await runner.done;
+}
+
+const itemsFormat = {
+  kind: 'json',
+  columns: [
+    { column: 'id', path: '$.id' },
+    { column: 'qty', path: '$.qty' },
+    { column: 'name', path: '$.name', default: 'unnamed' },
+  ],
+};
+
+describe('bad records', () => {
+  it('go to the errors table with topic, partition, offset and error, while every good record loads', async () => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+    await withSession(stack.single, (session) =>
+      session.query(`INSERT INTO ${quoteIdentifier(name)} VALUES (900, 1, 'already here')`),
+    );
+    const partition0 = [
+      '{"id":1,"qty":10,"name":"one"}',
+      '{"id":2,"qty":20', // offset 1: malformed JSON
+      '{"id":3,"qty":"lots","name":"three"}', // offset 2: a string in an INT column
+      '{"id":4,"qty":40}',
+    ];
+    const partition1 = [
+      '{"id":5,"qty":50,"name":"five"}',
+      '{"id":5,"qty":51,"name":"five again"}', // offset 1: duplicate key in the same batch
+      '{"id":900,"qty":9,"name":"clash"}', // offset 2: duplicate of a row already in the table
+      '{"id":6,"qty":60,"name":"a name far too long for the column"}', // offset 3: too long
+      '{"id":7,"qty":70,"name":"seven"}',
+    ];
+    const topic = await topicWith([partition0, partition1]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      format: itemsFormat,
+      target: { url: urlOf(stack.single), table: name },
+    });
+
+    expect(await rows(name)).toEqual([
+      { id: 1, qty: 10, name: 'one' },
+      { id: 4, qty: 40, name: 'unnamed' },
+      { id: 5, qty: 50, name: 'five' },
+      { id: 7, qty: 70, name: 'seven' },
+      { id: 900, qty: 1, name: 'already here' },
+    ]);
+    const errors = await pipelineErrors(stack.single, name);
+    expect(errors.map((error) => [error.partition, error.offset, error.stage])).toEqual([
+      [0, 1, 'parse'],
+      [0, 2, 'load'],
+      [1, 1, 'load'],
+      [1, 2, 'load'],
+      [1, 3, 'load'],
+    ]);
+    expect(errors[0]!.error).toMatch(/malformed JSON/);
+    expect(errors[0]!.payload).toBe(partition0[1]);
+    expect(errors[0]!.key).toBe('k0-1');
+    expect(errors[1]!.error).toMatch(/Incorrect integer value: 'lots'/);
+    expect(errors[2]!.error).toMatch(/Duplicate entry '5'/);
+    expect(errors[3]!.error).toMatch(/Duplicate entry '900'/);
+    expect(errors[4]!.error).toMatch(/Data too long for column 'name'/);
+    expect(errors.every((error) => error.topic === topic)).toBe(true);
+
+    // Nothing is dropped silently: loaded + failed = consumed, per partition.
+    const status = await pipelineStatus(stack.single, name);
+    expect(
+      status.partitions.map((p) => [p.offset, p.rowsLoaded, p.failed, p.duplicates, p.filtered]),
+    ).toEqual([
+      [4, 2, 2, 0, 0],
+      [5, 2, 3, 0, 0],
+    ]);
+  });
+
+  it('stop the pipeline under the stop policy, with the batch not loaded and the records kept', async () => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+    const topic = await topicWith([['{"id":1,"qty":1}', 'not json', '{"id":2,"qty":2}']]);
+    await createPipeline({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      format: itemsFormat,
+      target: { url: urlOf(stack.single), table: name },
+      errors: { policy: 'stop' },
+    });
+    const runner = await startPipeline(stack.single, name);
+    await expect(runner.done).rejects.toThrow(/1 of 3 record\(s\) in a batch failed/);
+    expect(await rows(name)).toEqual([]);
+    expect((await pipelineErrors(stack.single, name)).map((error) => error.offset)).toEqual([1]);
+    const status = await pipelineStatus(stack.single, name);
+    expect(status.state).toBe('error');
+    expect(status.lastError).toMatch(/error policy stop/);
+    expect(status.partitions[0]!.offset).toBe(0);
+  });
+});
+
+describe('write modes through a pipeline', () => {
+  const versions = [
+    '{"id":1,"qty":1,"name":"first"}',
+    '{"id":2,"qty":2,"name":"first"}',
+    '{"id":1,"qty":10,"name":"second"}',
+    '{"id":1,"qty":100}',
+  ];
+
+  for (const [mode, expected, duplicates] of [
+    [
+      'ignore',
+      [
+        { id: 1, qty: 1, name: 'first' },
+        { id: 2, qty: 2, name: 'first' },
+      ],
+      2,
+    ],
+    [
+      'replace',
+      [
+        { id: 1, qty: 100, name: 'unnamed' },
+        { id: 2, qty: 2, name: 'first' },
+      ],
+      0,
+    ],
+    // Only qty is updated on a duplicate; the name stays the first one.
+    [
+      'upsert',
+      [
+        { id: 1, qty: 100, name: 'first' },
+        { id: 2, qty: 2, name: 'first' },
+      ],
+      0,
+    ],
+  ] as const) {
+    it(`${mode}: a duplicate key is ${mode === 'ignore' ? 'skipped' : mode === 'replace' ? 'replaced' : 'updated'}`, async () => {
+      const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+      const topic = await topicWith([versions]);
+      await runToEnd({
+        name,
+        source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+        format: itemsFormat,
+        target: {
+          url: urlOf(stack.single),
+          table: name,
+          mode,
+          ...(mode === 'upsert' ? { updateColumns: ['qty'] } : {}),
+        },
+        // One record per batch, so each version arrives after the one before it is committed.
+        batch: { maxRows: 1 },
+      });
+      expect(await rows(name)).toEqual(expected);
+      const status = await pipelineStatus(stack.single, name);
+      expect(status.partitions[0]!.duplicates).toBe(duplicates);
+      expect(await pipelineErrors(stack.single, name)).toEqual([]);
+    });
+  }
+});
+
+describe('creating a pipeline', () => {
+  it('names a missing target table and a missing topic', async () => {
+    const topic = await topicWith([['{}']]);
+    const spec = {
+      name: uniqueName('missing'),
+      source: { brokers: stack.brokers, topics: [topic] },
+      format: itemsFormat,
+      target: { url: urlOf(stack.single), table: 'no_such_table' },
+    };
+    await expect(createPipeline(spec)).rejects.toThrow(
+      /target table 'no_such_table' does not exist in sluice on/,
+    );
+    const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+    await expect(
+      createPipeline({
+        ...spec,
+        target: { url: urlOf(stack.single), table: name },
+        source: { ...spec.source, topics: ['no-such-topic'] },
+      }),
+    ).rejects.toThrow(/topic\(s\) 'no-such-topic' do not exist on/);
+  });
+});
+
+describe('SET expressions and a WHERE filter', () => {
+  it('compute columns in the database, filter rows, and still keep each bad row with its offset', async () => {
+    const name = await table(
+      'id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(8) NOT NULL, total INT NULL',
+    );
+    const topic = await topicWith([
+      [
+        '{"id":1,"qty":5,"name":"ada"}',
+        '{"id":2,"qty":0,"name":"filtered"}',
+        '{"id":3,"qty":3,"name":"a name too long"}',
+        '{"id":4,"qty":1,"name":"emmy"}',
+      ],
+    ]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      format: itemsFormat,
+      target: {
+        url: urlOf(stack.single),
+        table: name,
+        set: { name: 'UPPER(name)', total: 'qty * 2' },
+        where: 'qty > 0',
+      },
+    });
+    expect(await rows(name)).toEqual([
+      { id: 1, qty: 5, name: 'ADA', total: 10 },
+      { id: 4, qty: 1, name: 'EMMY', total: 2 },
+    ]);
+    const errors = await pipelineErrors(stack.single, name);
+    expect(errors.map((error) => [error.offset, error.stage])).toEqual([[2, 'load']]);
+    expect(errors[0]!.error).toMatch(/Data too long for column 'name'/);
+    const status = await pipelineStatus(stack.single, name);
+    expect(status.partitions[0]).toMatchObject({ offset: 4, rowsLoaded: 2, failed: 1, filtered: 1 });
+  });
+});
+
+describe('transforms in a pipeline', () => {
+  it('a JS module on worker threads: outputs, filtered and failed records all accounted for', async () => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, source VARCHAR(64) NULL');
+    const topic = await topicWith([['{"id":1}', '{"skip":true}', '{"boom":true}', '{"items":[7,8]}']]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      transform: { kind: 'js', module: 'enrich.mjs' },
+      format: {
+        kind: 'json',
+        columns: [
+          { column: 'id', path: '$.id' },
+          { column: 'source', path: '$.source' },
+        ],
+      },
+      target: { url: urlOf(stack.single), table: name },
+    });
+    expect(await rows(name)).toEqual([
+      { id: 1, source: `${topic}/0` },
+      { id: 7, source: topic },
+      { id: 8, source: topic },
+    ]);
+    const errors = await pipelineErrors(stack.single, name);
+    expect(errors.map((error) => [error.offset, error.stage, error.error])).toEqual([
+      [2, 'transform', 'boom at offset 2'],
+    ]);
+    const status = await pipelineStatus(stack.single, name);
+    expect(status.partitions[0]).toMatchObject({ offset: 4, rowsLoaded: 3, failed: 1, filtered: 1 });
+  });
+
+  it('an external program fed SingleStore-framed records, its CSV lines loaded', async () => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NOT NULL');
+    const topic = await topicWith([
+      ['{"id":1,"name":"ada"}', '{"id":2,"name":"grace"}'],
+      ['{"id":3,"name":"emmy"}'],
+    ]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      transform: { kind: 'program', command: './frames_to_csv.py' },
+      format: { kind: 'csv', columns: ['id', 'name'] },
+      target: { url: urlOf(stack.single), table: name },
+    });
+    expect(await rows(name)).toEqual([
+      { id: 1, name: 'ADA' },
+      { id: 2, name: 'GRACE' },
+      { id: 3, name: 'EMMY' },
+    ]);
+  });
+});
+
+describe('the bulk writer on Arrow tables', () => {
+  it('loads every mode, and all or nothing when a row is bad', async () => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NULL');
+    const first = tableFromArrays({
+      id: Int32Array.from([1, 2, 3]),
+      qty: Int32Array.from([1, 2, 3]),
+      name: ['a', null, 'c'],
+    });
+    expect(await load(stack.single, first, name)).toEqual({ written: 3, duplicates: 0, rejected: [] });
+
+    const second = tableFromArrays({
+      id: Int32Array.from([3, 4]),
+      qty: Int32Array.from([30, 40]),
+      name: ['C', 'd'],
+    });
+    await expect(load(stack.single, second, name)).rejects.toThrow(/Duplicate entry '3'/);
+    expect(await rows(name)).toHaveLength(3);
+    expect(await load(stack.single, second, name, { mode: 'ignore' })).toEqual({
+      written: 1,
+      duplicates: 1,
+      rejected: [],
+    });
+    expect(await load(stack.single, second, name, { mode: 'replace' })).toMatchObject({ rejected: [] });
+    expect(await load(stack.single, second, name, { mode: 'upsert', updateColumns: ['qty'] })).toMatchObject({
+      rejected: [],
+    });
+    expect(await rows(name)).toEqual([
+      { id: 1, qty: 1, name: 'a' },
+      { id: 2, qty: 2, name: null },
+      { id: 3, qty: 30, name: 'C' },
+      { id: 4, qty: 40, name: 'd' },
+    ]);
+
+    const bad = tableFromArrays({
+      id: Int32Array.from([5, 6]),
+      qty: Int32Array.from([5, 6]),
+      name: ['ok', 'x'.repeat(30)],
+    });
+    await expect(load(stack.single, bad, name)).rejects.toThrow(/row 1: Data too long/);
+    const collected = await load(stack.single, bad, name, { badRows: 'collect' });
+    expect(collected.written).toBe(1);
+    expect(collected.rejected).toEqual([
+      { index: 1, error: expect.stringMatching(/Data too long/), errno: 1406 },
+    ]);
+    expect((await rows(name)).map((row) => row.id)).toEqual([1, 2, 3, 4, 5]);
+  });
+});

@@ -1,0 +1,62 @@
+/** Shared pieces of the loader's integration tests (not a test file itself). */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventFormat, eventsChecksumSql } from '../../bench/data/events.ts';
+import { withSession } from '../../src/db/driver.ts';
+import type { DbEndpoint } from '../../src/db/endpoint.ts';
+
+export function urlOf(endpoint: DbEndpoint): string {
+  const password = endpoint.password ? `:${encodeURIComponent(endpoint.password)}` : '';
+  return `mysql://${encodeURIComponent(endpoint.user)}${password}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+
+/** A unique name usable as topic, table and pipeline name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export interface Target {
+  readonly url?: string;
+  readonly cluster?: { readonly head: string; readonly leaves: readonly string[] };
+}
+
+export function eventSpec(
+  name: string,
+  brokers: readonly string[],
+  topic: string,
+  target: Target,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name,
+    source: { brokers: [...brokers], topics: [topic], sessionTimeoutMs: 2000 },
+    format: eventFormat(),
+    target: { ...target, table: name },
+    ...extra,
+  };
+}
+
+export async function tableChecksum(
+  endpoint: DbEndpoint,
+  table: string,
+): Promise<{ count: number; checksum: bigint }> {
+  const [row] = await withSession(endpoint, (session) =>
+    session.query<{ n: string; checksum: string }>(eventsChecksumSql(table)),
+  );
+  return { count: Number(row!.n), checksum: BigInt(row!.checksum) };
+}
+
+/** Polls `probe` until it returns true; fails after `timeoutMs` with `what`. */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 60_000,
+  explain?: () => Promise<string>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${explain ? `; ${await explain()}` : ''}`);
+    }
+    await sleep(100);
+  }
+}
