@@ -340,7 +340,9 @@ export async function* readParallel(
 /**
  * One stream per task, all partitions running at once: the input of a k-way merge
  * (`mergeSorted`), where each partition's rows arrive in their own order. Ending one stream
- * cancels that partition; a failing partition fails every stream.
+ * cancels that partition; a failing partition fails every stream. The partitions start at once,
+ * so every stream must be read to its end or closed with `return()` (as `mergeSorted` does):
+ * a stream left alone holds its partition's statement open on the server.
  */
 export function readPartitionStreams(
   tasks: readonly ReadTask[],
