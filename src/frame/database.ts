@@ -6,6 +6,7 @@ import { Table as ArrowTable, type RecordBatch, type Table } from 'apache-arrow'
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
+import { type BulkWriteResult, type LoadOptions, load } from '../loader/bulk-writer.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import { type Field, Plans, planLeaves, type ScanOptions } from '../plan/nodes.ts';
 import { readArrow } from '../reader/read.ts';
@@ -119,6 +120,14 @@ export class Database implements Source {
     if (!read) return '  read: partitions are discovered when the read starts (run it, then explain again)';
     if ('reason' in read) return `  read in one piece: ${read.reason}`;
     return describePartitionedQuery(read);
+  }
+
+  /**
+   * Bulk-loads an Arrow table into `table` (LOAD DATA LOCAL INFILE, or multi-row INSERT where the
+   * mode needs it) in one transaction: the loader's bulk writer.
+   */
+  load(data: Table, table: string, options: LoadOptions = {}): Promise<BulkWriteResult> {
+    return load(this.endpoint, data, table, options);
   }
 
   /** One statement read straight into Arrow batches (no row objects), streamed as decoded. */

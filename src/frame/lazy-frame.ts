@@ -22,6 +22,14 @@ import { Column, type ColumnLike, col, type SortSpec, toExpr, toSortKey } from '
 import type { FrameRuntime } from './runtime.ts';
 
 export type ColumnSpec = string | Column;
+/** A connection that can bulk-load an Arrow table (a `Database` from connect()). */
+export interface LoadTarget {
+  load(
+    data: Table,
+    table: string,
+    options?: { mode?: 'append' | 'ignore' | 'replace' | 'upsert' },
+  ): Promise<unknown>;
+}
 export type Row = Record<string, unknown>;
 
 /** The name a computed column gets when the program gives none (as Spark shows it). */
@@ -250,6 +258,24 @@ export class LazyFrame {
 
   collect(): Promise<Row[]> {
     return this.runtime.collect(this.plan);
+  }
+
+  /**
+   * Computes the frame and bulk-loads it into `table` with the loader's bulk writer, in one
+   * transaction. `mode`: append (default), ignore, replace or upsert. The table is on the frame's
+   * own connection unless `into` names another one (required when the frame reads from several).
+   */
+  async writeTo(
+    table: string,
+    options: { mode?: 'append' | 'ignore' | 'replace' | 'upsert'; into?: LoadTarget } = {},
+  ): Promise<unknown> {
+    const target = options.into ?? this.runtime.soleSource();
+    if (!target || typeof (target as LoadTarget).load !== 'function') {
+      throw new PlanError(
+        'writeTo: this frame reads from several connections; say which one with { into: db }',
+      );
+    }
+    return (target as LoadTarget).load(await this.toArrow(), table, { mode: options.mode });
   }
 
   async count(): Promise<number> {

@@ -45,6 +45,11 @@ export class FrameRuntime {
     private readonly tables: (batches: RecordBatch[], fields: readonly Field[]) => Table,
   ) {}
 
+  /** The one connection a frame reads from, if it reads from exactly one. */
+  soleSource(): Source | undefined {
+    return this.sources.size === 1 ? [...this.sources.values()][0] : undefined;
+  }
+
   merge(other: FrameRuntime): FrameRuntime {
     if (other === this) return this;
     return new FrameRuntime(new Map([...this.sources, ...other.sources]), this.local, this.tables);

@@ -110,3 +110,30 @@ describe('frames on a real MariaDB', () => {
     expect(rows.map((r) => Number(r.n)).reduce((a, b) => a + b, 0)).toBe(300);
   });
 });
+
+describe('writing frames and Arrow tables with the bulk writer', () => {
+  it('db.load and df.writeTo write rows in one transaction, with modes', async () => {
+    await withSession({ ...stack.single, database: DATABASE }, (s) =>
+      s.query('CREATE TABLE totals (region VARCHAR(10) PRIMARY KEY, n BIGINT, total DECIMAL(12,2))'),
+    );
+    await db.refresh();
+    const totals = db.table('sales').groupBy('region').agg(fn.count().as('n'), fn.sum('amount').as('total'));
+    await totals.writeTo('totals');
+    const written = await db.table('totals').orderBy('region').collect();
+    const expected = await totals.orderBy('region').collect();
+    expect(written).toEqual(expected);
+
+    // replace mode overwrites rows by key; append of the same keys would be rejected.
+    const doubled = totals.select('region', col('n').times(2).as('n'), 'total');
+    await doubled.writeTo('totals', { mode: 'replace' });
+    const after = await db.table('totals').orderBy('region').collect();
+    expect(after.map((r) => Number(r.n))).toEqual(expected.map((r) => Number(r.n) * 2));
+
+    const arrow = await db.table('sales').filter(col('id').le(3)).select('region', 'id', 'amount').toArrow();
+    await withSession({ ...stack.single, database: DATABASE }, (s) =>
+      s.query('CREATE TABLE copy3 (region VARCHAR(10), id INT, amount DECIMAL(10,2))'),
+    );
+    await db.load(arrow, 'copy3');
+    expect(await db.table('copy3').count()).toBe(3);
+  });
+});
