@@ -66,6 +66,7 @@ export interface RunnerOptions {
 }
 
 const RATE_WINDOW_MS = 10_000;
+const TRACE = process.env.SLUICE_TRACE_LOADER === '1';
 /** Batches of one partition waiting for its writer before the partition's fetching pauses. */
 const MAX_QUEUED = 2;
 const FETCH_BYTES_PER_PARTITION = 2 * 1024 * 1024;
@@ -140,6 +141,11 @@ export class PipelineRunner {
     });
     // Callers that only use stop() must not see an unhandled rejection.
     this.done.catch(() => undefined);
+  }
+
+  /** Step-by-step trace of batches and their outcomes, with SLUICE_TRACE_LOADER=1. */
+  private trace(line: string): void {
+    if (TRACE) this.options.log?.(`[${this.spec.name}] ${line}`);
   }
 
   private log(line: string): void {
@@ -254,6 +260,7 @@ export class PipelineRunner {
           if (consumer !== this.consumer) return;
           consumer.seek({ topic, partition, offset: String(offset) });
           writer.seeked(offset);
+          this.trace(`assignment: ${topic}[${partition}] seek ${offset}`);
         } catch (error) {
           // The first batch checks the position again; a failure here only costs that check.
           metrics.lastError = describeError(error);
@@ -293,6 +300,9 @@ export class PipelineRunner {
       timestamp: message.timestamp,
     }));
     const generation = writer.generation;
+    this.trace(
+      `batch ${topic}[${partition}] ${records[0]!.offset}..${records[records.length - 1]!.offset} gen ${generation} queued ${metrics.queued}`,
+    );
     metrics.queued++;
     if (metrics.queued >= MAX_QUEUED) consumer.pause([{ topic, partitions: [partition] }]);
     resolveOffset(batch.lastOffset());
@@ -346,6 +356,14 @@ export class PipelineRunner {
   /** kafkajs gave up on this consumer: start a new one, unless the runner is stopping. */
   private async onCrash(error: Error): Promise<void> {
     if (this.stopping) return;
+    // The broker refused something no retry changes (a session timeout out of its range, no
+    // rights on the group): starting again would loop forever.
+    const refused =
+      error.name === 'KafkaJSProtocolError' && (error as { retriable?: boolean }).retriable === false;
+    if (refused) {
+      await this.fail(error);
+      return;
+    }
     this.log(`consumer crashed (${error.message}); starting a new one`);
     const old = this.consumer;
     this.consumer = undefined;
