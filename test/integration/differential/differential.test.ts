@@ -21,6 +21,9 @@ const FULLY_PUSHED = 'none: the database computes the whole result';
 
 let db: Database;
 let other: Database;
+/** The same tables with native partitions (PARTITION BY KEY, 3 partitions). */
+let native: Database;
+const NATIVE_DATABASE = `${DIFF_DATABASE}_native`;
 let reference: DbSession;
 let localAvailable = false;
 const referenceRows = new Map<string, Promise<Record<string, unknown>[]>>();
@@ -29,18 +32,19 @@ const referenceRows = new Map<string, Promise<Record<string, unknown>[]>>();
  * With `partitioned`, every table is read in 3 key ranges of its primary key on worker threads
  * (partial aggregates, top-N merges), the way issue 4's parallel reads work.
  */
-function frames(pushdown: boolean, partitioned = false): Frames {
+function frames(pushdown: boolean, partitioned: boolean | 'auto' = false, main: Database = db): Frames {
   const tables = (source: Database) =>
     Object.fromEntries(
       DIFF_TABLES.map((table) => [
         table.name,
         source.table(table.name, {
           pushdown,
-          partitioning: partitioned ? { column: table.primaryKey, count: 3 } : 'none',
+          partitioning:
+            partitioned === 'auto' ? 'auto' : partitioned ? { column: table.primaryKey, count: 3 } : 'none',
         }),
       ]),
     ) as unknown as Frames['other'];
-  return { ...tables(db), sql: (text) => db.sql(text, { pushdown }), other: tables(other) };
+  return { ...tables(main), sql: (text) => main.sql(text, { pushdown }), other: tables(other) };
 }
 
 beforeAll(async () => {
@@ -49,16 +53,42 @@ beforeAll(async () => {
   db = await connect({ url, dialect: 'mariadb' });
   other = await connect({ url, dialect: 'mariadb' });
   reference = await openSession({ ...stack.single, database: DIFF_DATABASE });
+  await withSession(
+    stack.single,
+    async (session) => {
+      const nativeDb = quoteIdentifier(NATIVE_DATABASE);
+      await session.query(`DROP DATABASE IF EXISTS ${nativeDb}`);
+      await session.query(`CREATE DATABASE ${nativeDb} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+      for (const table of DIFF_TABLES) {
+        const source = `${quoteIdentifier(DIFF_DATABASE)}.${quoteIdentifier(table.name)}`;
+        const target = `${nativeDb}.${quoteIdentifier(table.name)}`;
+        await session.query(`CREATE TABLE ${target} LIKE ${source}`);
+        await session.query(
+          `ALTER TABLE ${target} PARTITION BY KEY (${quoteIdentifier(table.primaryKey)}) PARTITIONS 3`,
+        );
+        await session.query(`INSERT INTO ${target} SELECT * FROM ${source}`);
+      }
+    },
+    { withoutDatabase: true },
+  );
+  native = await connect({
+    url: `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${NATIVE_DATABASE}`,
+    dialect: 'mariadb',
+  });
   localAvailable = await localExecutionAvailable(db, 'dims', 'dim_id');
 });
 
 afterAll(async () => {
   await db?.close();
   await other?.close();
+  await native?.close();
   await reference?.close();
   await withSession(
     stack.single,
-    (session) => session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DIFF_DATABASE)}`),
+    async (session) => {
+      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DIFF_DATABASE)}`);
+      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(NATIVE_DATABASE)}`);
+    },
     { withoutDatabase: true },
   );
 });
@@ -140,6 +170,20 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
           !/JOIN|UNION|EXISTS/.test(explain)
         ) {
           expect(explain).toMatch(/read in 3 partitions \(key-range|read in one piece: /);
+        }
+      });
+
+      it('pushdown on, read over 3 native partitions in parallel', async (ctx) => {
+        if (program.local && !localAvailable) ctx.skip();
+        const frame = program.frame(frames(true, 'auto', native));
+        await check(program, frame, 'on, native partitions');
+        if (program.knownIssue) return;
+        const explain = frame.explain();
+        if (
+          / FROM `\w+`( WHERE| GROUP| ORDER| LIMIT|$)/m.test(explain) &&
+          !/JOIN|UNION|EXISTS/.test(explain)
+        ) {
+          expect(explain).toMatch(/read in 3 partitions \(native|read in one piece: /);
         }
       });
 
