@@ -6,5 +6,5 @@ import { type ConnectOptions, connectWith, type Database } from './database.ts';
  * Steps that cannot run in the database (and everything, with `pushdown: false`) run locally on Arrow.
  */
 export function connect(options: ConnectOptions | string): Promise<Database> {
-  return connectWith(options, (plan, inputs) => executeLocal(plan, inputs));
+  return connectWith(options, executeLocal);
 }

@@ -2,7 +2,7 @@
  * `connect()`: one MySQL-wire database as a source of frames. It reads the catalog once so frames
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
-import { Table as ArrowTable, type RecordBatch, type Table } from 'apache-arrow';
+import type { RecordBatch, Table } from 'apache-arrow';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
@@ -57,7 +57,7 @@ export class Database implements Source {
     connections += 1;
     this.id = `db${connections}`;
     this.label = endpointUrl(endpoint);
-    this.runtime = new FrameRuntime(new Map([[this.id, this]]), local, assembleTable);
+    this.runtime = new FrameRuntime(new Map([[this.id, this]]), local);
   }
 
   /** A frame over a table of this database. */
@@ -102,9 +102,7 @@ export class Database implements Source {
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
   async *readPushed(query: PushedQuery, options: { signal?: AbortSignal } = {}): AsyncIterable<RecordBatch> {
-    const partitioned = partitionableScan(query)
-      ? await planPartitionedQuery(query, this.endpoint)
-      : { reason: 'partitioning is off or the query reads more than one table' };
+    const partitioned = await planPartitionedQuery(query, this.endpoint);
     this.reads.set(readKey(query), partitioned);
     if ('reason' in partitioned) {
       yield* this.readArrow(query.compiled.sql, query.compiled.params, options);
@@ -159,10 +157,6 @@ const readKey = (query: PushedQuery) =>
     ],
     (_k, v) => (typeof v === 'bigint' ? `${v}n` : v),
   );
-
-function assembleTable(batches: RecordBatch[], _fields: readonly Field[]): Table {
-  return new ArrowTable(batches);
-}
 
 export async function connectWith(options: ConnectOptions | string, local: LocalExecutor): Promise<Database> {
   const resolved = typeof options === 'string' ? { url: options } : options;

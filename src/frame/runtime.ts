@@ -3,7 +3,7 @@
  * runs the residual steps locally, and renders explain(). A frame's runtime knows every
  * connection its plan reads from; joining frames of two connections merges their runtimes.
  */
-import type { RecordBatch, Table } from 'apache-arrow';
+import { type RecordBatch, Table } from 'apache-arrow';
 import { PlanError } from '../errors.ts';
 import { type Optimized, optimize } from '../optimizer/optimize.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
@@ -42,7 +42,6 @@ export class FrameRuntime {
   constructor(
     private readonly sources: ReadonlyMap<string, Source>,
     private readonly local: LocalExecutor,
-    private readonly tables: (batches: RecordBatch[], fields: readonly Field[]) => Table,
   ) {}
 
   /** The one connection a frame reads from, if it reads from exactly one. */
@@ -52,7 +51,7 @@ export class FrameRuntime {
 
   merge(other: FrameRuntime): FrameRuntime {
     if (other === this) return this;
-    return new FrameRuntime(new Map([...this.sources, ...other.sources]), this.local, this.tables);
+    return new FrameRuntime(new Map([...this.sources, ...other.sources]), this.local);
   }
 
   private source(id: string): Source {
@@ -141,7 +140,7 @@ export class FrameRuntime {
         for await (const batch of this.read(query, options)) {
           batches.push(batch);
         }
-        inputs.set(query.id, this.tables(batches, query.compiled.fields));
+        inputs.set(query.id, new Table(batches));
       }),
     );
     if (split.residual.kind === 'values') return inputs.get(split.residual.id)!;

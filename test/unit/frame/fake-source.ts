@@ -1,4 +1,3 @@
-import { Table } from 'apache-arrow';
 import { LazyFrame } from '../../../src/frame/lazy-frame.ts';
 import { FrameRuntime, type Source } from '../../../src/frame/runtime.ts';
 import { type Field, Plans } from '../../../src/plan/nodes.ts';
@@ -26,13 +25,9 @@ export function fakeDatabase(
       throw new Error('the fake source cannot run queries');
     },
   };
-  const runtime = new FrameRuntime(
-    new Map([[id, source]]),
-    async () => {
-      throw new Error('no local execution in plan tests');
-    },
-    (batches) => new Table(batches),
-  );
+  const runtime = new FrameRuntime(new Map([[id, source]]), async () => {
+    throw new Error('no local execution in plan tests');
+  });
   return {
     table: (name, opts = {}) =>
       new LazyFrame(
