@@ -56,8 +56,8 @@ export interface LoadDataResult {
   readonly warnings: number;
 }
 
-/** TSV text for `loadInfile`, in chunks of any size (strings are sent as UTF-8). */
-export type LoadSource = AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
+/** TSV text for `loadInfile`, in chunks of any size (strings are sent as UTF-8, bytes as they are). */
+export type LoadSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
 
 export interface SessionOptions {
   /** Connect without selecting a schema (to create it, for instance). */
@@ -190,8 +190,8 @@ export function loadDataSql(
 function sourceStream(source: LoadSource, socket: QueuedSocket | undefined): Readable {
   const iterator =
     Symbol.asyncIterator in source
-      ? (source as AsyncIterable<string | Buffer>)[Symbol.asyncIterator]()
-      : (source as Iterable<string | Buffer>)[Symbol.iterator]();
+      ? (source as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]()
+      : (source as Iterable<string | Uint8Array>)[Symbol.iterator]();
   return new Readable({
     read() {
       void (async () => {
@@ -204,7 +204,11 @@ function sourceStream(source: LoadSource, socket: QueuedSocket | undefined): Rea
               this.push(null);
               return;
             }
-            chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+            const value = next.value;
+            chunk =
+              typeof value === 'string'
+                ? Buffer.from(value, 'utf8')
+                : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
             // An empty push would neither send anything nor ask for more: skip empty chunks.
           } while (chunk.length === 0);
           for (let start = 0; start < chunk.length; start += MAX_PACKET_BYTES) {

@@ -31,6 +31,34 @@ export type WriteMode = (typeof WRITE_MODES)[number];
 
 export type RowValues = readonly TsvValue[];
 
+/**
+ * Rows already written as LOAD DATA text (by a decode worker), the values themselves on demand:
+ * the fast path sends the text as it is, and only the exact path (bad rows, upsert, SET/WHERE)
+ * asks for the values.
+ */
+export interface EncodedRows {
+  readonly count: number;
+  /** `tsvLine` of every row, in order, in chunks. */
+  readonly tsv: readonly Uint8Array[];
+  /** The same rows as values, in the same order. */
+  values(): Promise<readonly RowValues[]>;
+}
+
+/** What the bulk writer takes: rows as values, or rows already encoded as LOAD DATA text. */
+export type BulkRows = readonly RowValues[] | EncodedRows;
+
+export function isEncoded(rows: BulkRows): rows is EncodedRows {
+  return !Array.isArray(rows);
+}
+
+export function rowCount(rows: BulkRows): number {
+  return isEncoded(rows) ? rows.count : rows.length;
+}
+
+export async function rowValues(rows: BulkRows): Promise<readonly RowValues[]> {
+  return isEncoded(rows) ? rows.values() : rows;
+}
+
 export interface BulkWriteOptions {
   readonly mode?: WriteMode;
   /** upsert: the columns set from the new row on a duplicate key (default: every column written). */
@@ -92,7 +120,7 @@ export async function writeBatch(
   session: DbSession,
   table: string,
   columns: readonly string[],
-  rows: readonly RowValues[],
+  rows: BulkRows,
   options: BulkWriteOptions = {},
 ): Promise<BulkWriteResult> {
   const mode = options.mode ?? 'append';
@@ -100,10 +128,10 @@ export async function writeBatch(
     throw new ConfigError(`write mode '${mode}' is not one of ${WRITE_MODES.join(', ')}`);
   }
   if (columns.length === 0) throw new ConfigError(`writing to '${table}' needs at least one column`);
-  if (rows.length === 0) return { written: 0, duplicates: 0, rejected: [] };
+  if (rowCount(rows) === 0) return { written: 0, duplicates: 0, rejected: [] };
   let result: BulkWriteResult | undefined;
   if (options.set !== undefined || options.where !== undefined) {
-    result = await writeStaged(session, table, columns, rows, {
+    result = await writeStaged(session, table, columns, await rowValues(rows), {
       mode,
       set: options.set,
       where: options.where,
@@ -115,7 +143,14 @@ export async function writeBatch(
     result = await loadFast(session, table, columns, rows, mode);
     if (result === undefined) await session.query('ROLLBACK TO SAVEPOINT sluice_bulk');
   }
-  result ??= await insertExact(session, table, columns, rows, mode, options.updateColumns ?? columns);
+  result ??= await insertExact(
+    session,
+    table,
+    columns,
+    await rowValues(rows),
+    mode,
+    options.updateColumns ?? columns,
+  );
   if (result.rejected.length > 0 && (options.badRows ?? 'fail') === 'fail') {
     const first = result.rejected[0]!;
     throw new SluiceError(
@@ -131,27 +166,27 @@ async function loadFast(
   session: DbSession,
   table: string,
   columns: readonly string[],
-  rows: readonly RowValues[],
+  rows: BulkRows,
   mode: Exclude<WriteMode, 'upsert'>,
 ): Promise<BulkWriteResult | undefined> {
+  const count = rowCount(rows);
   // Room for one warning per row, so "every warning is a skipped duplicate" can be checked.
   if (mode === 'ignore') await session.query('SET SESSION max_error_count = 65535');
   const duplicates = mode === 'append' ? 'default' : mode;
   const { affectedRows, warnings } = await session.loadData({
     table,
     columns,
-    source: tsvChunks(rows),
+    source: isEncoded(rows) ? rows.tsv : tsvChunks(rows),
     duplicates,
   });
   if (warnings === 0) {
-    if (mode === 'ignore')
-      return { written: affectedRows, duplicates: rows.length - affectedRows, rejected: [] };
-    return { written: rows.length, duplicates: 0, rejected: [] };
+    if (mode === 'ignore') return { written: affectedRows, duplicates: count - affectedRows, rejected: [] };
+    return { written: count, duplicates: 0, rejected: [] };
   }
   if (mode === 'ignore' && warnings <= 65535) {
     const shown = await session.query<{ Code: number }>('SHOW WARNINGS');
     if (shown.length === warnings && shown.every((warning) => Number(warning.Code) === DUPLICATE_KEY)) {
-      return { written: affectedRows, duplicates: rows.length - affectedRows, rejected: [] };
+      return { written: affectedRows, duplicates: count - affectedRows, rejected: [] };
     }
   }
   return undefined;

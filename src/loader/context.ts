@@ -7,6 +7,7 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
+import { BatchDecoder, defaultDecodeThreads } from './batch-decoder.ts';
 import { createDecoder } from './formats.ts';
 import { Slots, type WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
@@ -93,12 +94,22 @@ export async function writerContext(
         'so the shard key must come from the record as it is',
     );
   }
+  const decoder = createDecoder(spec.format);
+  const transformer = spec.transform ? createTransformer(spec.transform, baseDir) : undefined;
   return {
     writeSlots: new Slots(spec.batch.parallelWrites),
     spec,
     columns,
-    decoder: createDecoder(spec.format),
-    transformer: spec.transform ? createTransformer(spec.transform, baseDir) : undefined,
+    decoder,
+    transformer,
+    batches: new BatchDecoder({
+      format: spec.format,
+      decoder,
+      transformer,
+      router,
+      servers: endpoints.writers.length,
+      threads: spec.batch.decodeThreads ?? defaultDecodeThreads(),
+    }),
     stateEndpoint: endpoints.state,
     writeEndpoints: endpoints.writers,
     router,

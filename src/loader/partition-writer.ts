@@ -16,11 +16,12 @@ import { type DbSession, openSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import type { TsvValue } from '../db/tsv.ts';
 import { SluiceError } from '../errors.ts';
-import { type RowValues, writeBatch } from './bulk-writer.ts';
+import type { BatchDecoder, DecodedBatch } from './batch-decoder.ts';
+import { isEncoded, writeBatch } from './bulk-writer.ts';
 import type { Decoder } from './formats.ts';
+import type { LeafRouter } from './hash-router.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
 import type { SourceRecord } from './record.ts';
-import type { LeafRouter } from './routing.ts';
 import type { PipelineSpec } from './spec.ts';
 import {
   advanceOffset,
@@ -39,6 +40,8 @@ export interface WriterContext {
   readonly columns: readonly string[];
   readonly decoder: Decoder;
   readonly transformer: Transformer | undefined;
+  /** Records to rows per write server, on worker threads where that pays. */
+  readonly batches: BatchDecoder;
   /** Where sluice_pipelines / _batches / _errors live (the single server or the head). */
   readonly stateEndpoint: DbEndpoint;
   /** Servers that take rows and hold offsets: the single server, the head, or every leaf. */
@@ -145,6 +148,14 @@ export class PartitionWriter {
   /** The offset this partition resumes at: the lowest watermark of its write servers. */
   async storedOffset(): Promise<number> {
     return this.exclusive(() => this.withRetries(async () => Math.min(...(await this.currentWatermarks()))));
+  }
+
+  /**
+   * True once a batch fetched since the last assignment has been checked against the stored
+   * offsets (and written from there): the consumer's position is then known to be right.
+   */
+  get positionVerified(): boolean {
+    return !this.positionUnknown && this.verified;
   }
 
   /** Marks that the consumer was moved to `offset`, so the next batch may start there. */
@@ -264,9 +275,8 @@ export class PartitionWriter {
   /** Writes records that every participating server has not seen yet (`segmentsAtWatermarks`). */
   private async writeSegment(records: readonly SourceRecord[]): Promise<BatchReport> {
     const started = performance.now();
-    const { decoder, transformer } = this.context;
     const { state } = await this.openSessions();
-    const processed = await processRecords(this.topic, this.partition, records, decoder, transformer);
+    const processed = await this.context.batches.decode(this.topic, this.partition, records);
     const errors = processed.failures.map((failure) => this.errorRecord(records, failure));
     try {
       const commit = () => this.commitSegment(records, processed, errors, started);
@@ -280,7 +290,7 @@ export class PartitionWriter {
 
   private async commitSegment(
     records: readonly SourceRecord[],
-    processed: ProcessedBatch,
+    processed: DecodedBatch,
     errors: readonly ErrorRecord[],
     started: number,
   ): Promise<BatchReport> {
@@ -292,7 +302,6 @@ export class PartitionWriter {
     this.checkErrorPolicy(errors, records.length);
 
     const participants = sessions.map((_, index) => index).filter((index) => watermarks[index]! <= first);
-    const rowsByServer = splitRows(processed, router, sessions.length);
     // The accounting server counts records that produced no row; each server counts its own rows.
     const accounting = 0;
     let totals = { rowsLoaded: 0, duplicates: 0, failed: 0, filtered: 0 };
@@ -301,7 +310,7 @@ export class PartitionWriter {
     const results = await Promise.all(
       participants.map(async (server) => {
         const session = sessions[server]!;
-        const { rows, rowRecord } = rowsByServer[server]!;
+        const { rows, rowRecord } = processed.servers[server]!;
         return session.transaction(async () => {
           const ownFailures = server === accounting ? processed.failures.length : 0;
           const written = await writeBatch(session, spec.target.table, this.context.columns, rows, {
@@ -311,13 +320,15 @@ export class PartitionWriter {
             where: spec.target.where,
             badRows: 'collect',
           });
+          // Rejections come from the exact path, which has the values (decoded again if need be).
+          const values = written.rejected.length > 0 && isEncoded(rows) ? await rows.values() : rows;
           const rejected = written.rejected.map((rejection, seq) =>
             this.errorRecord(records, {
               record: rowRecord[rejection.index]!,
               seq: 1000 + seq,
               stage: 'load',
               error: rejection.error,
-              payload: rowText(rows[rejection.index]!),
+              payload: rowText((values as readonly (readonly TsvValue[])[])[rejection.index]!),
             }),
           );
           this.checkErrorPolicy([...errors, ...rejected], records.length);
@@ -424,25 +435,6 @@ class PolicyStop extends SluiceError {
   ) {
     super('PIPELINE_STOPPED', message);
   }
-}
-
-interface ServerRows {
-  readonly rows: RowValues[];
-  readonly rowRecord: number[];
-}
-
-function splitRows(batch: ProcessedBatch, router: LeafRouter | undefined, servers: number): ServerRows[] {
-  if (!router) return [{ rows: batch.rows, rowRecord: batch.rowRecord }];
-  const split = Array.from({ length: servers }, () => ({
-    rows: [] as RowValues[],
-    rowRecord: [] as number[],
-  }));
-  batch.rows.forEach((row, index) => {
-    const target = split[router.leafOf(row)]!;
-    target.rows.push(row);
-    target.rowRecord.push(batch.rowRecord[index]!);
-  });
-  return split;
 }
 
 /** Batches of at most maxRows records and about maxBytes of payload. */

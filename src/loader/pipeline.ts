@@ -61,6 +61,7 @@ export async function createPipeline(input: unknown, options: CreateOptions = {}
   // Fails early, with the reason, when the table cannot be routed to the leaves.
   const context = await writerContext(spec, async () => 0);
   await context.transformer?.close();
+  await context.batches.close();
   const kafka = kafkaClient(spec);
   const admin = kafka.admin();
   await admin.connect();
@@ -247,6 +248,7 @@ export async function testPipeline(
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
     await context.transformer?.close();
+    await context.batches.close();
   }
 }
 

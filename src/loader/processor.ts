@@ -5,6 +5,7 @@
  */
 import type { TsvValue } from '../db/tsv.ts';
 import { type Decoder, type Payload, RecordError } from './formats.ts';
+import type { LeafRouter } from './hash-router.ts';
 import type { SourceRecord, TransformResult } from './record.ts';
 import type { Transformer } from './transforms.ts';
 
@@ -109,4 +110,29 @@ function decodeInto(
       ...(shown === undefined ? {} : { payload: shown }),
     });
   }
+}
+
+/** A batch's rows for one write server, and for each row the index of its record. */
+export interface ServerRowValues {
+  readonly rows: TsvValue[][];
+  readonly rowRecord: number[];
+}
+
+/** The rows of a batch by write server: all to the one server, or each to the leaf owning its key. */
+export function splitRows(
+  batch: ProcessedBatch,
+  router: LeafRouter | undefined,
+  servers: number,
+): ServerRowValues[] {
+  if (!router) return [{ rows: batch.rows, rowRecord: batch.rowRecord }];
+  const split = Array.from({ length: servers }, () => ({
+    rows: [] as TsvValue[][],
+    rowRecord: [] as number[],
+  }));
+  batch.rows.forEach((row, index) => {
+    const target = split[router.leafOf(row)]!;
+    target.rows.push(row);
+    target.rowRecord.push(batch.rowRecord[index]!);
+  });
+  return split;
 }

@@ -7,16 +7,10 @@
  */
 import type { DbSession } from '../db/driver.ts';
 import { leafServerName } from '../db/sharding.ts';
-import type { TsvValue } from '../db/tsv.ts';
 import { ConfigError } from '../errors.ts';
+import { hashRouter, type LeafRouter } from './hash-router.ts';
 
-export interface LeafRouter {
-  /** Position of the shard key among the loaded columns. */
-  readonly keyIndex: number;
-  readonly shardKey: string;
-  /** The leaf (index into the cluster's leaves) that owns a row. */
-  leafOf(row: readonly TsvValue[]): number;
-}
+export { hashRouter, type LeafRouter } from './hash-router.ts';
 
 type PartitionRow = {
   PARTITION_ORDINAL_POSITION: string | number;
@@ -66,34 +60,4 @@ export async function discoverRouter(
     return leaf;
   });
   return hashRouter(shardKey, keyIndex, leafOfPartition);
-}
-
-/** HASH(key) over N partitions: partition |key mod N|; NULL is partition 0. */
-export function hashRouter(
-  shardKey: string,
-  keyIndex: number,
-  leafOfPartition: readonly number[],
-): LeafRouter {
-  const count = leafOfPartition.length;
-  const bigCount = BigInt(count);
-  return {
-    keyIndex,
-    shardKey,
-    leafOf(row) {
-      const key = row[keyIndex];
-      let partition = 0;
-      if (typeof key === 'number' && Number.isSafeInteger(key)) {
-        partition = Math.abs(key % count);
-      } else if (typeof key === 'bigint') {
-        const rest = key % bigCount;
-        partition = Number(rest < 0n ? -rest : rest);
-      } else if (typeof key === 'string' && /^\s*-?\d+\s*$/.test(key)) {
-        const rest = BigInt(key.trim()) % bigCount;
-        partition = Number(rest < 0n ? -rest : rest);
-      }
-      // Anything else (not an integer) cannot be stored in the key column anyway: the leaf rejects
-      // it and the record is kept as an error.
-      return leafOfPartition[partition]!;
-    },
-  };
 }

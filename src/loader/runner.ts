@@ -248,26 +248,48 @@ export class PipelineRunner {
         partitions.map((p) => `${topic}\u0000${p}`),
       ),
     );
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      const latest = await this.latestOffsets(topic);
-      for (const partition of partitions) {
-        const { writer, metrics } = this.writerFor(topic, partition);
-        writer.resetPosition();
-        try {
-          const offset = await writer.storedOffset();
-          metrics.offset = offset;
-          metrics.latest = latest.get(partition) ?? metrics.latest;
-          if (consumer !== this.consumer) return;
-          consumer.seek({ topic, partition, offset: String(offset) });
-          writer.seeked(offset);
-          this.trace(`assignment: ${topic}[${partition}] seek ${offset}`);
-        } catch (error) {
-          // The first batch checks the position again; a failure here only costs that check.
-          metrics.lastError = describeError(error);
-        }
-      }
-    }
+    // Before anything else: batches of the new assignment must be checked against the database.
+    for (const [topic, partitions] of Object.entries(assignment))
+      for (const partition of partitions) this.writerFor(topic, partition).writer.resetPosition();
+    // Partitions are positioned concurrently: each waits for its own writer's queue only.
+    await Promise.all(
+      Object.entries(assignment).map(async ([topic, partitions]) => {
+        const latest = await this.latestOffsets(topic);
+        await Promise.all(partitions.map((partition) => this.position(consumer, topic, partition, latest)));
+      }),
+    );
     if (this.options.untilCaughtUp && this.caughtUp()) void this.stop();
+  }
+
+  /**
+   * Seeks one assigned partition to the offset the database holds. When a batch fetched after
+   * the assignment was written before the stored offset could be read, the writer has already
+   * checked the consumer's position against the database, and a seek would only throw away the
+   * batches fetched since.
+   */
+  private async position(
+    consumer: Consumer,
+    topic: string,
+    partition: number,
+    latest: ReadonlyMap<number, number>,
+  ): Promise<void> {
+    const { writer, metrics } = this.writerFor(topic, partition);
+    try {
+      const offset = await writer.storedOffset();
+      metrics.offset = offset;
+      metrics.latest = latest.get(partition) ?? metrics.latest;
+      if (consumer !== this.consumer) return;
+      if (writer.positionVerified) {
+        this.trace(`assignment: ${topic}[${partition}] already verified at ${offset}; no seek`);
+        return;
+      }
+      consumer.seek({ topic, partition, offset: String(offset) });
+      writer.seeked(offset);
+      this.trace(`assignment: ${topic}[${partition}] seek ${offset}`);
+    } catch (error) {
+      // The first batch checks the position again; a failure here only costs that check.
+      metrics.lastError = describeError(error);
+    }
   }
 
   private async latestOffsets(topic: string): Promise<Map<number, number>> {
@@ -447,6 +469,7 @@ export class PipelineRunner {
       await this.admin?.disconnect().catch(() => undefined);
       await Promise.all([...this.writers.values()].map((writer) => writer.close()));
       await this.context?.transformer?.close().catch(() => undefined);
+      await this.context?.batches.close().catch(() => undefined);
       this.state = final;
       if (this.stateSession) {
         await reportState(this.stateSession, this.spec.name, final, null, this.lastError).catch(

@@ -95,6 +95,11 @@ export interface BatchSpec {
   readonly maxIntervalMs: number;
   /** Partitions writing to the database at the same time (the others decode meanwhile). */
   readonly parallelWrites: number;
+  /**
+   * Worker threads that decode records and build LOAD DATA text; 0 decodes on the main thread.
+   * Default: one per core but one (kafkajs's), 1 to 4.
+   */
+  readonly decodeThreads?: number;
 }
 
 export interface ErrorPolicySpec {
@@ -270,6 +275,7 @@ const schema = {
         maxBytes: { type: 'integer', minimum: 1024, default: 16 * 1024 * 1024 },
         maxIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
         parallelWrites: { type: 'integer', minimum: 1, maximum: 256, default: 2 },
+        decodeThreads: { type: 'integer', minimum: 0, maximum: 64 },
       },
     },
     errors: {

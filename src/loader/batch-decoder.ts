@@ -1,0 +1,168 @@
+/**
+ * A batch's records to the rows each write server takes.
+ *
+ * kafkajs fetches and decodes record batches on the main thread, and that thread was the
+ * pipeline's bottleneck while it also parsed JSON and built LOAD DATA text (bench/results/
+ * kafka-load.md). So, without a transform, batches of at least MIN_WORKER_RECORDS records are
+ * decoded on worker threads (workers/decode-batch.ts), which send back the rows as ready LOAD
+ * DATA text. The values themselves are only needed when the exact path runs (a bad row, upsert,
+ * SET/WHERE); they are then decoded again here, by the same code, in the same order.
+ *
+ * With a transform, and for small batches (where a thread hand-off costs more than it saves),
+ * everything runs on the main thread as before.
+ */
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import type { DecodeAnswer, DecodeTask, RoutingData } from '../../workers/decode-batch.ts';
+import { workerBundle } from '../reader/worker-bundle.ts';
+import type { BulkRows, EncodedRows } from './bulk-writer.ts';
+import type { Decoder } from './formats.ts';
+import type { LeafRouter } from './hash-router.ts';
+import { type Failure, processRecords, type ServerRowValues, splitRows } from './processor.ts';
+import type { SourceRecord } from './record.ts';
+import type { FormatSpec } from './spec.ts';
+import type { Transformer } from './transforms.ts';
+
+/** One write server's rows of a batch, and for each row the index of the record it came from. */
+export interface ServerRows {
+  readonly rows: BulkRows;
+  readonly rowRecord: ArrayLike<number>;
+}
+
+export interface DecodedBatch {
+  readonly failures: readonly Failure[];
+  /** Records a transform filtered out (no rows, no failure). */
+  readonly filtered: number;
+  /** Per write server (one, or one per leaf when rows are routed). */
+  readonly servers: readonly ServerRows[];
+}
+
+export interface BatchDecoderOptions {
+  readonly format: FormatSpec;
+  readonly decoder: Decoder;
+  readonly transformer: Transformer | undefined;
+  readonly router: LeafRouter | undefined;
+  /** Write servers the rows are split over. */
+  readonly servers: number;
+  /** Worker threads for decoding; 0 decodes on the main thread. */
+  readonly threads: number;
+}
+
+/** Below this many records a batch is decoded on the main thread: a hand-off costs ~0.1-1 ms. */
+export const MIN_WORKER_RECORDS = 512;
+
+/** Decode threads by default: every core but the one kafkajs runs on, at least one, at most 4. */
+export function defaultDecodeThreads(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
+
+export class BatchDecoder {
+  private pool: Promise<Piscina> | undefined;
+
+  constructor(private readonly options: BatchDecoderOptions) {}
+
+  async decode(topic: string, partition: number, records: readonly SourceRecord[]): Promise<DecodedBatch> {
+    const { transformer, threads } = this.options;
+    if (transformer || threads === 0 || records.length < MIN_WORKER_RECORDS) {
+      return this.decodeHere(topic, partition, records);
+    }
+    return this.decodeOnWorker(topic, partition, records);
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).destroy();
+  }
+
+  private async valuesHere(
+    topic: string,
+    partition: number,
+    records: readonly SourceRecord[],
+  ): Promise<{ failures: Failure[]; filtered: number; servers: ServerRowValues[] }> {
+    const { decoder, transformer, router, servers } = this.options;
+    const processed = await processRecords(topic, partition, records, decoder, transformer);
+    return {
+      failures: processed.failures,
+      filtered: processed.filtered,
+      servers: splitRows(processed, router, servers),
+    };
+  }
+
+  private async decodeHere(
+    topic: string,
+    partition: number,
+    records: readonly SourceRecord[],
+  ): Promise<DecodedBatch> {
+    return this.valuesHere(topic, partition, records);
+  }
+
+  private workers(): Promise<Piscina> {
+    this.pool ??= workerBundle('workers/decode-batch.ts').then(
+      (filename) =>
+        new Piscina({
+          filename,
+          minThreads: this.options.threads,
+          maxThreads: this.options.threads,
+          idleTimeout: 60_000,
+        }),
+    );
+    return this.pool;
+  }
+
+  private async decodeOnWorker(
+    topic: string,
+    partition: number,
+    records: readonly SourceRecord[],
+  ): Promise<DecodedBatch> {
+    const { format, router, servers } = this.options;
+    const lengths = new Int32Array(records.length);
+    let total = 0;
+    for (let index = 0; index < records.length; index++) {
+      const value = records[index]!.value;
+      lengths[index] = value === null ? -1 : value.length;
+      total += value?.length ?? 0;
+    }
+    // The values are views into kafkajs's fetch buffers: copied once into one buffer to transfer.
+    const payloads = new Uint8Array(total);
+    let position = 0;
+    for (const record of records) {
+      if (record.value === null) continue;
+      payloads.set(record.value, position);
+      position += record.value.length;
+    }
+    const routing: RoutingData | undefined = router && {
+      shardKey: router.shardKey,
+      keyIndex: router.keyIndex,
+      leafOfPartition: router.leafOfPartition,
+    };
+    const task: DecodeTask = { format, routing, servers, payloads, lengths };
+    let answer: DecodeAnswer;
+    try {
+      const pool = await this.workers();
+      answer = (await pool.run(task, { transferList: [payloads.buffer, lengths.buffer] })) as DecodeAnswer;
+    } catch {
+      // A thread that died (out of memory, a bundle that cannot load) must not stop the load: the
+      // same code runs here, and whatever it throws is the real error.
+      return this.decodeHere(topic, partition, records);
+    }
+    // The values, decoded here only if the exact path asks for them; once for all servers.
+    let values: Promise<ServerRowValues[]> | undefined;
+    const valuesOf = async (server: number) => {
+      values ??= this.valuesHere(topic, partition, records).then((batch) => batch.servers);
+      return (await values)[server]!.rows;
+    };
+    return {
+      failures: answer.failures,
+      filtered: answer.filtered,
+      servers: answer.servers.map((encoded, server) => ({
+        rowRecord: encoded.rowRecord,
+        rows: {
+          count: encoded.count,
+          tsv: encoded.tsv,
+          values: () => valuesOf(server),
+        } satisfies EncodedRows,
+      })),
+    };
+  }
+}
