@@ -136,6 +136,68 @@ describe('bad records', () => {
     ]);
   });
 
+  it('are kept the same way from batches decoded on worker threads as from the main thread', async () => {
+    // 1,500 records per partition come in one fetch, above the size decoded on worker threads.
+    const bad = (p: number) =>
+      new Map<number, string>([
+        [17, `{"id":${p * 10_000 + 17},"qty":`], // malformed JSON
+        [250, `{"id":${p * 10_000 + 250},"qty":"many"}`], // a string in an INT column
+        [251, `{"id":${p * 10_000 + 3},"qty":1}`], // duplicate of record 3 in the same batch
+        [1400, `{"id":${p * 10_000 + 1400},"qty":1,"name":"a name far too long for the column"}`],
+      ]);
+    const partition = (p: number) =>
+      Array.from(
+        { length: 1500 },
+        (_, index) =>
+          bad(p).get(index) ?? JSON.stringify({ id: p * 10_000 + index, qty: index, name: `n\t${index}` }),
+      );
+    const topic = await topicWith([partition(0), partition(1)]);
+    const outcomes = [];
+    for (const decodeThreads of [2, 0]) {
+      const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+      await runToEnd({
+        name,
+        source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+        format: itemsFormat,
+        target: { url: urlOf(stack.single), table: name },
+        batch: { decodeThreads },
+      });
+      const errors = await pipelineErrors(stack.single, name);
+      const status = await pipelineStatus(stack.single, name);
+      outcomes.push({
+        rows: await rows(name),
+        errors: errors.map((error) => [
+          error.partition,
+          error.offset,
+          error.stage,
+          error.error.replaceAll(name, 'TABLE'),
+          error.payload,
+        ]),
+        counts: status.partitions.map((p) => [p.offset, p.rowsLoaded, p.failed]),
+      });
+    }
+    const [threads, here] = outcomes;
+    expect(threads!.rows).toHaveLength(2 * (1500 - 4));
+    expect(threads!.rows.find((row) => row.id === 10_005)).toEqual({ id: 10_005, qty: 5, name: 'n\t5' });
+    expect(threads!.errors.map(([p, offset, stage]) => [p, offset, stage])).toEqual([
+      [0, 17, 'parse'],
+      [0, 250, 'load'],
+      [0, 251, 'load'],
+      [0, 1400, 'load'],
+      [1, 17, 'parse'],
+      [1, 250, 'load'],
+      [1, 251, 'load'],
+      [1, 1400, 'load'],
+    ]);
+    expect(threads!.errors[1]![3]).toMatch(/Incorrect integer value: 'many'/);
+    expect(threads!.errors[2]![3]).toMatch(/Duplicate entry '3'/);
+    expect(threads!.counts).toEqual([
+      [1500, 1496, 4],
+      [1500, 1496, 4],
+    ]);
+    expect(threads).toEqual(here);
+  });
+
   it('stop the pipeline under the stop policy, with the batch not loaded and the records kept', async () => {
     const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
     const topic = await topicWith([['{"id":1,"qty":1}', 'not json', '{"id":2,"qty":2}']]);
