@@ -4,15 +4,24 @@
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
  *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
+ *     [--compare-main-thread]
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
  *     LOCAL INFILE of them into an empty table: one writer with every row, and one writer per
  *     Kafka partition in parallel (cluster: through the head, and one writer per leaf);
- *  2. sustained load: the events are in the topic first; a pipeline (exactly once) loads them
- *     all; rows/s is measured from the start of its first batch to the end of its last;
- *  3. latency: with the pipeline caught up, events are produced at a steady rate; for each the
+ *  2. the events are produced into a fresh topic; with --compare-main-thread a pipeline that
+ *     decodes on the main thread loads them first (the design before decode threads); on a
+ *     cluster, a pipeline through the Spider head loads them too;
+ *  3. kafkajs alone consumes them (no decoding, no writes), for its CPU cost per record;
+ *  4. sustained load: a pipeline (exactly once, default settings) loads them all; rows/s from the
+ *     moment the group hands over the partitions to the last commit;
+ *  5. latency: with the pipeline caught up, events are produced at a steady rate; for each the
  *     time from the producer's send call to the commit of the batch that holds it.
+ * CPU time is measured for this process, the database servers and the broker (from /proc), so
+ * each run also gives a CPU-bound ceiling: the machine's cores divided by what kafkajs and the
+ * broker spend per record plus what the database spends per row in the floor, i.e. the best any
+ * pipeline built on kafkajs could do here if decoding cost nothing.
  * Progress goes to stderr, the JSON summary to stdout (medians over the runs, and every run).
  */
 
@@ -29,6 +38,7 @@ import { createShardedTable } from '../src/db/sharding.ts';
 import { tsvLine } from '../src/db/tsv.ts';
 import { describeError, UsageError } from '../src/errors.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
+import { cpuSeconds, listeningPid, ownCpuSeconds, serverPid } from './data/cpu.ts';
 import {
   createTopic,
   EVENT_COLUMNS,
@@ -56,6 +66,36 @@ interface Options {
   latencyRate: number;
   /** Extra `batch` settings for the pipeline spec (JSON), e.g. {"maxIntervalMs":20}. */
   batch: Record<string, unknown>;
+  /** Also load with decoding on the main thread (decodeThreads 0), the design before worker decoding. */
+  compareMainThread: boolean;
+  /** Local processes whose CPU time is measured: the database servers written to, the broker. */
+  pids: { servers: number[]; broker: number | undefined };
+}
+
+/** CPU seconds used by sluice (this process), the database servers and the broker. */
+interface CpuSample {
+  readonly sluice: number;
+  readonly servers: number;
+  readonly broker: number;
+}
+
+function sampleCpu(options: Options): CpuSample {
+  const { servers, broker } = options.pids;
+  return {
+    sluice: ownCpuSeconds(),
+    servers: servers.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    broker: broker === undefined ? Number.NaN : cpuSeconds(broker),
+  };
+}
+
+/** CPU microseconds per row between two samples, by process. */
+function cpuPerRow(before: CpuSample, after: CpuSample, rows: number) {
+  const perRow = (seconds: number) => (seconds / rows) * 1e6;
+  return {
+    sluice: perRow(after.sluice - before.sluice),
+    server: perRow(after.servers - before.servers),
+    broker: perRow(after.broker - before.broker),
+  };
 }
 
 const COLUMNS = EVENT_COLUMNS.map((column) => column.name);
@@ -122,14 +162,15 @@ async function verify(options: Options, name: string, ids: readonly number[]): P
   }
 }
 
-/** LOAD DATA of the files into a fresh table; returns rows/s. */
+/** LOAD DATA of the files into a fresh table: rows/s, and the servers' CPU µs per row. */
 async function floor(
   options: Options,
   files: readonly string[],
   name: string,
   how: 'one' | 'each',
-): Promise<number> {
+): Promise<{ rowsPerSecond: number; serverCpuPerRow: number }> {
   await freshTable(options, name);
+  const cpuBefore = sampleCpu(options);
   const started = performance.now();
   if (options.target === 'single') {
     if (how === 'one') {
@@ -157,8 +198,9 @@ async function floor(
     );
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPerRow(cpuBefore, sampleCpu(options), options.events);
   await verify(options, name, range(1, options.events));
-  return options.events / seconds;
+  return { rowsPerSecond: options.events / seconds, serverCpuPerRow: cpu.server };
 }
 
 /** A leaf's rows as TSV chunks (cluster floor): generated ahead into memory, so only the load is timed. */
@@ -183,25 +225,28 @@ function leafRows(options: Options, leaf: number, leaves: number): Buffer[] {
   return chunks;
 }
 
-interface PipelineRun {
+interface Sustained {
+  /** From the moment the group hands over the partitions (fetching starts) to the last commit. */
   readonly rowsPerSecond: number;
-  readonly consumeOnly: number;
-  readonly writeWindowRowsPerSecond: number;
+  /** From the start of the first batch's write to the last commit. */
+  readonly fromFirstBatchRowsPerSecond: number;
   readonly wallSeconds: number;
   readonly batches: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
-  readonly latencyEvents: number;
+  /** CPU µs per row from assignment to the last commit. */
+  readonly cpu: { readonly sluice: number; readonly server: number; readonly broker: number };
 }
 
-async function pipelineRun(
-  options: Options,
-  kafka: Kafka,
-  name: string,
-  via: 'leaves' | 'head' | undefined,
-): Promise<PipelineRun> {
-  await freshTable(options, name);
-  const topic = name;
+interface LoadingPipeline {
+  readonly runner: Awaited<ReturnType<typeof startPipeline>>;
+  readonly sustained: Sustained;
+  /** Per partition, every commit: the next offset and when (ms since the epoch). */
+  readonly commits: Map<number, { offset: number; at: number }[]>;
+  /** Resolves once `count` records have been committed in all. */
+  readonly committed: (count: number) => Promise<void>;
+}
+
+/** A topic with the run's events, produced before any pipeline starts. */
+async function producedTopic(options: Options, kafka: Kafka, topic: string): Promise<void> {
   await createTopic(kafka, topic, options.partitions);
   log(`  producing ${options.events} events to ${topic}`);
   await produceEvents(kafka, {
@@ -210,6 +255,20 @@ async function pipelineRun(
     seed: options.seed,
     ids: range(1, options.events),
   });
+}
+
+/**
+ * A pipeline into a fresh table that loads every event already in the topic; it keeps running
+ * (caught up) until the caller stops it.
+ */
+async function loadAll(
+  options: Options,
+  topic: string,
+  name: string,
+  via: 'leaves' | 'head' | undefined,
+  batch: Record<string, unknown>,
+): Promise<LoadingPipeline> {
+  await freshTable(options, name);
   const target =
     options.target === 'single'
       ? { url: urlOf(options.single) }
@@ -217,24 +276,24 @@ async function pipelineRun(
           cluster: { head: urlOf(options.cluster!.head), leaves: options.cluster!.leaves.map(urlOf) },
           via: via ?? 'leaves',
         };
-  const state = options.target === 'single' ? options.single : options.cluster!.head;
+  const state = stateServer(options);
   await createPipeline({
     name,
     source: { brokers: options.brokers, topics: [topic], sessionTimeoutMs: 6000 },
     format: eventFormat(),
     target: { ...target, table: name },
-    batch: options.batch,
+    batch: { ...options.batch, ...batch },
   });
-
-  // Phase 1: everything is in the topic; load it all.
   let firstStart = Number.POSITIVE_INFINITY;
   let assignedAt = Number.POSITIVE_INFINITY;
+  let cpuAtAssignment: CpuSample | undefined;
   let lastEnd = 0;
   let batches = 0;
   const commits = new Map<number, { offset: number; at: number }[]>();
   const started = performance.now();
   const runner = await startPipeline(state, name, {
     onAssigned: () => {
+      if (assignedAt === Number.POSITIVE_INFINITY) cpuAtAssignment = sampleCpu(options);
       assignedAt = Math.min(assignedAt, performance.now());
     },
     onBatch: (_topic, partition, report) => {
@@ -248,25 +307,48 @@ async function pipelineRun(
     },
   });
   const total = () => [...commits.values()].reduce((sum, list) => sum + list[list.length - 1]!.offset, 0);
-  while (total() < options.events) await new Promise((resolve) => setTimeout(resolve, 20));
+  const committed = async (count: number) => {
+    while (total() < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+  await committed(options.events);
+  const cpuAtEnd = sampleCpu(options);
   const wallSeconds = (performance.now() - started) / 1000;
-  // From the moment the group hands over the partitions (fetching starts) to the last commit:
-  // fetch, decode, transform and write all count; joining the group does not.
-  const rowsPerSecond = options.events / ((lastEnd - assignedAt) / 1000);
-  const writeWindowRowsPerSecond = options.events / ((lastEnd - firstStart) / 1000);
+  const sustained: Sustained = {
+    // Fetch, decode, transform and write all count; joining the group does not.
+    rowsPerSecond: options.events / ((lastEnd - assignedAt) / 1000),
+    fromFirstBatchRowsPerSecond: options.events / ((lastEnd - firstStart) / 1000),
+    wallSeconds,
+    batches,
+    cpu: cpuPerRow(cpuAtAssignment!, cpuAtEnd, options.events),
+  };
   await verify(options, name, range(1, options.events));
   log(
-    `  sustained: ${Math.round(rowsPerSecond)} rows/s from assignment to last commit ` +
-      `(${Math.round(writeWindowRowsPerSecond)} rows/s from the first batch; ${batches} batches; ` +
-      `${wallSeconds.toFixed(2)} s wall with the group join)`,
+    `  sustained: ${Math.round(sustained.rowsPerSecond)} rows/s from assignment to last commit ` +
+      `(${Math.round(sustained.fromFirstBatchRowsPerSecond)} rows/s from the first batch; ${batches} batches; ` +
+      `${wallSeconds.toFixed(2)} s wall with the group join); CPU µs/row: sluice ${sustained.cpu.sluice.toFixed(2)}, ` +
+      `database ${sustained.cpu.server.toFixed(2)}, broker ${sustained.cpu.broker.toFixed(2)}`,
   );
+  return { runner, sustained, commits, committed };
+}
 
-  // For scale: the same records consumed by kafkajs alone (no decoding, no writes), from a fresh
-  // group, measured like the pipeline (from assignment to the last record).
-  const consumeOnly = await consumeOnlyRate(kafka, topic, options.events);
-  log(`  kafkajs consuming alone: ${Math.round(consumeOnly)} records/s`);
+function stateServer(options: Options): DbEndpoint {
+  return options.target === 'single' ? options.single : options.cluster!.head;
+}
 
-  // Phase 2: steady production; latency from send call to commit.
+async function dropLoad(options: Options, name: string, pipeline: LoadingPipeline): Promise<void> {
+  await pipeline.runner.stop();
+  await dropPipeline(stateServer(options), name);
+  await dropTable(options, name);
+}
+
+/** With the pipeline caught up: events produced at a steady rate, each timed from send to commit. */
+async function latency(
+  options: Options,
+  kafka: Kafka,
+  topic: string,
+  name: string,
+  pipeline: LoadingPipeline,
+): Promise<{ p50: number; p99: number; events: number }> {
   const sent: { partition: number; offset: number; at: number }[] = [];
   const producer = kafka.producer();
   await producer.connect();
@@ -294,38 +376,31 @@ async function pipelineRun(
   }
   await producer.disconnect();
   const end = options.events + options.latencyEvents;
-  while (total() < end) await new Promise((resolve) => setTimeout(resolve, 20));
-  await runner.stop();
+  await pipeline.committed(end);
   const latencies = sent.map((event) => {
-    const commit = commits.get(event.partition)!.find((entry) => entry.offset > event.offset)!;
+    const commit = pipeline.commits.get(event.partition)!.find((entry) => entry.offset > event.offset)!;
     return commit.at - event.at;
   });
   latencies.sort((a, b) => a - b);
   await verify(options, name, range(1, end));
-  await dropPipeline(state, name);
-  await dropTable(options, name);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
   const p50 = latencies[Math.floor(latencies.length * 0.5)]!;
   const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
   log(
     `  latency (send → committed) over ${latencies.length} events at ${options.latencyRate}/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
   );
-  return {
-    rowsPerSecond,
-    consumeOnly,
-    writeWindowRowsPerSecond,
-    wallSeconds,
-    batches,
-    latencyP50Ms: p50,
-    latencyP99Ms: p99,
-    latencyEvents: latencies.length,
-  };
+  return { p50, p99, events: latencies.length };
 }
 
-async function consumeOnlyRate(kafka: Kafka, topic: string, events: number): Promise<number> {
+/**
+ * The same records consumed by kafkajs alone (no decoding, no writes), from a fresh group,
+ * measured like the pipeline (from assignment to the last record): records/s and CPU µs per
+ * record of this process and of the broker.
+ */
+async function consumeOnly(
+  options: Options,
+  kafka: Kafka,
+  topic: string,
+): Promise<{ recordsPerSecond: number; cpu: { sluice: number; broker: number } }> {
   const consumer = kafka.consumer({
     groupId: `${topic}-consume-only`,
     maxBytesPerPartition: 2 * 1024 * 1024,
@@ -333,9 +408,11 @@ async function consumeOnlyRate(kafka: Kafka, topic: string, events: number): Pro
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let assignedAt = 0;
+  let cpuBefore: CpuSample | undefined;
   let seen = 0;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     assignedAt = performance.now();
+    cpuBefore = sampleCpu(options);
   });
   const seconds = await new Promise<number>((resolve) => {
     void consumer.run({
@@ -343,12 +420,20 @@ async function consumeOnlyRate(kafka: Kafka, topic: string, events: number): Pro
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length;
-        if (seen >= events) resolve((performance.now() - assignedAt) / 1000);
+        if (seen >= options.events) resolve((performance.now() - assignedAt) / 1000);
       },
     });
   });
+  const cpu = cpuPerRow(cpuBefore!, sampleCpu(options), options.events);
   await consumer.disconnect();
-  return events / seconds;
+  return { recordsPerSecond: options.events / seconds, cpu: { sluice: cpu.sluice, broker: cpu.broker } };
+}
+
+async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
 }
 
 function median(values: readonly number[]): number {
@@ -378,6 +463,7 @@ async function main(): Promise<void> {
       'latency-events': { type: 'string', default: '20000' },
       'latency-rate': { type: 'string', default: '5000' },
       batch: { type: 'string', default: '{}' },
+      'compare-main-thread': { type: 'boolean', default: false },
     },
   });
   if (values.target !== 'single' && values.target !== 'cluster')
@@ -401,9 +487,19 @@ async function main(): Promise<void> {
     latencyEvents: integer('latency-events', values['latency-events'], 100),
     latencyRate: integer('latency-rate', values['latency-rate'], 100),
     batch: JSON.parse(values.batch) as Record<string, unknown>,
+    compareMainThread: values['compare-main-thread'],
+    pids: { servers: [], broker: undefined },
   };
   if (options.target === 'cluster' && !options.cluster)
     throw new UsageError('--target cluster needs --cluster head,leaf1,…');
+  // CPU is measured for the servers that take rows and for the broker, when they run here.
+  const writeServers =
+    options.target === 'single' ? [options.single] : [options.cluster!.head, ...options.cluster!.leaves];
+  options.pids.servers = await Promise.all(writeServers.map((server) => serverPid(server))).catch(() => []);
+  const brokerPort = Number(options.brokers[0]!.split(':').pop());
+  options.pids.broker = options.brokers.length === 1 ? listeningPid(brokerPort) : undefined;
+  if (options.pids.servers.length === 0 || options.pids.broker === undefined)
+    log('note: some servers are not local processes; their CPU time is not measured');
   const kafka = kafkaFor(options.brokers);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-kafka-bench-'));
   const runs: Record<string, number>[] = [];
@@ -413,33 +509,75 @@ async function main(): Promise<void> {
     for (let run = 1; run <= options.runs; run++) {
       const tag = `bench_kafka_${Date.now().toString(36)}`;
       log(`run ${run}/${options.runs}`);
-      const oneWriter = await floor(options, files, `${tag}_floor1`, 'one');
+      const one = await floor(options, files, `${tag}_floor1`, 'one');
       await dropTable(options, `${tag}_floor1`);
-      const perWriter = await floor(options, files, `${tag}_floorn`, 'each');
+      const each = await floor(options, files, `${tag}_floorn`, 'each');
       await dropTable(options, `${tag}_floorn`);
       log(
-        `  floor: one writer ${Math.round(oneWriter)} rows/s, ${options.target === 'single' ? 'one per partition' : 'one per leaf'} ${Math.round(perWriter)} rows/s`,
+        `  floor: one writer ${Math.round(one.rowsPerSecond)} rows/s (database CPU ${one.serverCpuPerRow.toFixed(2)} µs/row), ` +
+          `${options.target === 'single' ? 'one per partition' : 'one per leaf'} ${Math.round(each.rowsPerSecond)} rows/s`,
       );
-      const pipeline = await pipelineRun(options, kafka, `${tag}_pipe`, undefined);
+      const topic = `${tag}_topic`;
+      await producedTopic(options, kafka, topic);
       const result: Record<string, number> = {
-        floorOneWriter: oneWriter,
-        floorParallel: perWriter,
-        pipelineRowsPerSecond: pipeline.rowsPerSecond,
-        pipelineFromFirstBatchRowsPerSecond: pipeline.writeWindowRowsPerSecond,
-        kafkajsConsumeOnly: pipeline.consumeOnly,
-        pipelineWallSeconds: pipeline.wallSeconds,
-        pipelineBatches: pipeline.batches,
-        ratioToBestFloor: pipeline.rowsPerSecond / Math.max(oneWriter, perWriter),
-        latencyP50Ms: pipeline.latencyP50Ms,
-        latencyP99Ms: pipeline.latencyP99Ms,
+        floorOneWriter: one.rowsPerSecond,
+        floorParallel: each.rowsPerSecond,
+        floorServerCpuUsPerRow: one.serverCpuPerRow,
       };
+      if (options.compareMainThread) {
+        log('  decoding on the main thread (decodeThreads 0)');
+        const name = `${tag}_main`;
+        const main = await loadAll(options, topic, name, undefined, { decodeThreads: 0 });
+        await dropLoad(options, name, main);
+        result.mainThreadRowsPerSecond = main.sustained.rowsPerSecond;
+        result.mainThreadSluiceCpuUsPerRow = main.sustained.cpu.sluice;
+      }
       if (options.target === 'cluster') {
         log('  the same load through the Spider head');
-        const head = await pipelineRun(options, kafka, `${tag}_head`, 'head');
-        result.viaHeadRowsPerSecond = head.rowsPerSecond;
-        result.viaHeadLatencyP50Ms = head.latencyP50Ms;
-        result.viaHeadLatencyP99Ms = head.latencyP99Ms;
+        const headName = `${tag}_head`;
+        const head = await loadAll(options, topic, headName, 'head', {});
+        await dropLoad(options, headName, head);
+        result.viaHeadRowsPerSecond = head.sustained.rowsPerSecond;
       }
+      log('  kafkajs consuming alone');
+      const alone = await consumeOnly(options, kafka, topic);
+      log(
+        `  kafkajs consuming alone: ${Math.round(alone.recordsPerSecond)} records/s; CPU µs/record: ` +
+          `kafkajs ${alone.cpu.sluice.toFixed(2)}, broker ${alone.cpu.broker.toFixed(2)}`,
+      );
+      // No pipeline on this machine can use less CPU per row than kafkajs fetching the records
+      // plus the database taking them (the floor), even if decoding cost nothing.
+      const ceiling =
+        (os.availableParallelism() / (alone.cpu.sluice + alone.cpu.broker + one.serverCpuPerRow)) * 1e6;
+      const name = `${tag}_pipe`;
+      const pipeline = await loadAll(options, topic, name, undefined, {});
+      const lag = await latency(options, kafka, topic, name, pipeline);
+      await dropLoad(options, name, pipeline);
+      const best = Math.max(one.rowsPerSecond, each.rowsPerSecond);
+      Object.assign(result, {
+        kafkajsConsumeOnly: alone.recordsPerSecond,
+        kafkajsCpuUsPerRecord: alone.cpu.sluice,
+        brokerCpuUsPerRecordConsumeOnly: alone.cpu.broker,
+        cpuBoundCeiling: ceiling,
+        pipelineRowsPerSecond: pipeline.sustained.rowsPerSecond,
+        pipelineFromFirstBatchRowsPerSecond: pipeline.sustained.fromFirstBatchRowsPerSecond,
+        pipelineWallSeconds: pipeline.sustained.wallSeconds,
+        pipelineBatches: pipeline.sustained.batches,
+        pipelineSluiceCpuUsPerRow: pipeline.sustained.cpu.sluice,
+        pipelineServerCpuUsPerRow: pipeline.sustained.cpu.server,
+        pipelineBrokerCpuUsPerRow: pipeline.sustained.cpu.broker,
+        ratioToBestFloor: pipeline.sustained.rowsPerSecond / best,
+        ratioToCeiling: pipeline.sustained.rowsPerSecond / ceiling,
+        ceilingToBestFloor: ceiling / best,
+        latencyP50Ms: lag.p50,
+        latencyP99Ms: lag.p99,
+      });
+      log(
+        `  pipeline ${Math.round(pipeline.sustained.rowsPerSecond)} rows/s = ${(100 * result.ratioToBestFloor!).toFixed(0)} % of the floor; ` +
+          `CPU-bound ceiling ${Math.round(ceiling)} rows/s (${(100 * result.ceilingToBestFloor!).toFixed(0)} % of the floor); ` +
+          `pipeline at ${(100 * result.ratioToCeiling!).toFixed(0)} % of the ceiling`,
+      );
+      await deleteTopic(kafka, topic);
       runs.push(result);
     }
   } finally {

@@ -28,8 +28,10 @@ await createPipeline({
   target: { url, table: name },
   batch: JSON.parse(process.env.BATCH ?? '{}'),
 });
-import fs from 'node:fs';
+
 import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+
 const pids = {
   mariadbd: fs.readFileSync('/tmp/loader-stack/single/mariadbd.pid', 'utf8').trim(),
   kafka: execSync('pgrep -f kafka.Kafka').toString().trim().split('\n')[0]!,

@@ -16,7 +16,7 @@
  *     [--partitions 1,2,4,8] [--only floor,sluice-1] [--skip-materialized] [--out bench/results/read]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ import { closeReaderPool, type ReadTask, readParallel } from '../src/reader/para
 import { type PartitionPlan, planPartitions, scanSql } from '../src/reader/partitions.ts';
 import { readArrow } from '../src/reader/read.ts';
 import { stackStatus } from '../src/stack/stack.ts';
+import { cpuSeconds, serverPid } from './data/cpu.ts';
 import { loadTpch } from './data/load.ts';
 import { TPCH_SCHEMA, tpchColumns, tpchRows } from './data/tpch.ts';
 
@@ -87,23 +88,6 @@ async function endpointsFrom(values: { home?: string; url?: string; cluster?: st
   const { single, cluster } = report.endpoints;
   if (!single) throw new UsageError('the stack has no single server; start one or pass --url');
   return { single, head: cluster?.head, leaves: cluster?.leaves ?? [] };
-}
-
-/** The pid of a local MariaDB server, from its pid file. */
-async function serverPid(endpoint: DbEndpoint): Promise<number> {
-  const [row] = await withSession(endpoint, (session) =>
-    session.query<{ f: string }>('SELECT @@pid_file AS f'),
-  );
-  return Number(readFileSync(row!.f, 'utf8').trim());
-}
-
-let clockTicks: number | undefined;
-
-/** CPU seconds a process has used (user + system), from /proc/<pid>/stat (fields 14 and 15). */
-function cpuSeconds(pid: number): number {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 async function tableRows(session: DbSession, schema: string, table: string): Promise<number> {
