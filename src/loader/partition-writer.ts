@@ -30,6 +30,7 @@ import {
   initOffset,
   insertBatch,
   insertErrors,
+  pruneBatches,
   readOffset,
 } from './state.ts';
 import type { Transformer } from './transforms.ts';
@@ -114,6 +115,8 @@ export class PartitionWriter {
    * transactions interleaved on one connection would commit each other.
    */
   private queue: Promise<unknown> = Promise.resolve();
+  /** First offsets of the batches this writer committed, oldest first (see keepHistory). */
+  private readonly recentBatches: number[] = [];
 
   constructor(
     private readonly context: WriterContext,
@@ -387,7 +390,24 @@ export class PartitionWriter {
       partition: this.partition,
       firstOffset: first,
     }).catch(() => undefined);
+    await this.keepHistory(state, first);
     return report;
+  }
+
+  /**
+   * Keeps the last `batch.history` batches of this partition in sluice_batches (like SingleStore's
+   * pipelines_batches_metadata_to_keep), so the table does not grow with every batch forever.
+   * The first offsets of recent batches are remembered here; after a restart the older rows go
+   * once `history` new batches have been written.
+   */
+  private async keepHistory(state: DbSession, firstOffset: number): Promise<void> {
+    const keep = this.context.spec.batch.history;
+    this.recentBatches.push(firstOffset);
+    if (this.recentBatches.length <= keep) return;
+    this.recentBatches.splice(0, this.recentBatches.length - keep);
+    await pruneBatches(state, this.pipeline, this.topic, this.partition, this.recentBatches[0]!).catch(
+      () => undefined,
+    );
   }
 
   private checkErrorPolicy(failures: readonly ErrorRecord[], records: number): void {

@@ -100,6 +100,8 @@ export interface BatchSpec {
    * Default: one per core but one (kafkajs's), 1 to 4.
    */
   readonly decodeThreads?: number;
+  /** Batches per partition kept in sluice_batches for status and inspection; older ones go. */
+  readonly history: number;
 }
 
 export interface ErrorPolicySpec {
@@ -276,6 +278,7 @@ const schema = {
         maxIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
         parallelWrites: { type: 'integer', minimum: 1, maximum: 256, default: 2 },
         decodeThreads: { type: 'integer', minimum: 0, maximum: 64 },
+        history: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1000 },
       },
     },
     errors: {

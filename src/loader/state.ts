@@ -322,6 +322,23 @@ export interface BatchRecord extends BatchCounts {
   readonly durationMs: number;
 }
 
+/**
+ * Forgets the history of a partition's batches before `firstOffset` (the table is for status and
+ * inspection; offsets and counts live in sluice_offsets, so nothing that matters is lost).
+ */
+export async function pruneBatches(
+  session: DbSession,
+  pipeline: string,
+  topic: string,
+  partition: number,
+  firstOffset: number,
+): Promise<void> {
+  await session.query(
+    'DELETE FROM sluice_batches WHERE pipeline = ? AND topic = ? AND kpartition = ? AND first_offset < ?',
+    [pipeline, topic, partition, firstOffset],
+  );
+}
+
 export async function insertBatch(session: DbSession, pipeline: string, batch: BatchRecord): Promise<void> {
   await session.query(
     'INSERT INTO sluice_batches (pipeline, topic, kpartition, first_offset, next_offset, records, rows_loaded, ' +

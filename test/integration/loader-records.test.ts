@@ -219,6 +219,30 @@ describe('bad records', () => {
   });
 });
 
+describe('batch history', () => {
+  it('keeps the last `batch.history` batches per partition, while the counts keep everything', async () => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');
+    const values = Array.from({ length: 20 }, (_, id) => JSON.stringify({ id, qty: id }));
+    const topic = await topicWith([values]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      format: itemsFormat,
+      target: { url: urlOf(stack.single), table: name },
+      batch: { maxRows: 2, history: 3 },
+    });
+    const kept = await withSession(stack.single, (session) =>
+      session.query<{ first_offset: string }>(
+        'SELECT first_offset FROM sluice_batches WHERE pipeline = ? ORDER BY first_offset',
+        [name],
+      ),
+    );
+    expect(kept.map((row) => Number(row.first_offset))).toEqual([14, 16, 18]);
+    const status = await pipelineStatus(stack.single, name);
+    expect(status.partitions.map((p) => [p.offset, p.rowsLoaded])).toEqual([[20, 20]]);
+  });
+});
+
 describe('write modes through a pipeline', () => {
   const versions = [
     '{"id":1,"qty":1,"name":"first"}',
