@@ -69,6 +69,15 @@ export class BatchDecoder {
     return this.decodeOnWorker(topic, partition, records);
   }
 
+  /**
+   * Starts the decode threads ahead of the first batch (bundling the worker and loading it in
+   * each thread takes a few hundred ms), when batches will be decoded on them.
+   */
+  async warm(): Promise<void> {
+    if (this.options.transformer || this.options.threads === 0) return;
+    await this.workers();
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;

@@ -170,6 +170,7 @@ export class PipelineRunner {
         this.spec,
         startOffsetResolver(this.spec, () => this.connectedAdmin()),
       );
+      await this.context.batches.warm();
       this.log(`tables and writers ready (${since()}); joining consumer group ${this.spec.source.groupId}`);
       // kafkajs's run() returns once the group has been joined.
       await this.startConsumer();
