@@ -84,7 +84,8 @@ export class BatchDecoder {
     if (pool) await (await pool).destroy();
   }
 
-  private async valuesHere(
+  /** On this thread, rows as values: with a transform, for small batches, or as a fallback. */
+  private async decodeHere(
     topic: string,
     partition: number,
     records: readonly SourceRecord[],
@@ -96,14 +97,6 @@ export class BatchDecoder {
       filtered: processed.filtered,
       servers: splitRows(processed, router, servers),
     };
-  }
-
-  private async decodeHere(
-    topic: string,
-    partition: number,
-    records: readonly SourceRecord[],
-  ): Promise<DecodedBatch> {
-    return this.valuesHere(topic, partition, records);
   }
 
   private workers(): Promise<Piscina> {
@@ -158,7 +151,7 @@ export class BatchDecoder {
     // The values, decoded here only if the exact path asks for them; once for all servers.
     let values: Promise<ServerRowValues[]> | undefined;
     const valuesOf = async (server: number) => {
-      values ??= this.valuesHere(topic, partition, records).then((batch) => batch.servers);
+      values ??= this.decodeHere(topic, partition, records).then((batch) => batch.servers);
       return (await values)[server]!.rows;
     };
     return {

@@ -324,14 +324,14 @@ export class PartitionWriter {
             badRows: 'collect',
           });
           // Rejections come from the exact path, which has the values (decoded again if need be).
-          const values = written.rejected.length > 0 && isEncoded(rows) ? await rows.values() : rows;
+          const values = !isEncoded(rows) ? rows : written.rejected.length > 0 ? await rows.values() : [];
           const rejected = written.rejected.map((rejection, seq) =>
             this.errorRecord(records, {
               record: rowRecord[rejection.index]!,
               seq: 1000 + seq,
               stage: 'load',
               error: rejection.error,
-              payload: rowText((values as readonly (readonly TsvValue[])[])[rejection.index]!),
+              payload: rowText(values[rejection.index]!),
             }),
           );
           this.checkErrorPolicy([...errors, ...rejected], records.length);
