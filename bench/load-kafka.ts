@@ -556,14 +556,16 @@ async function main(): Promise<void> {
       await dropTable(options, `${tag}_floorn`);
       log(
         `  floor: one writer ${Math.round(one.rowsPerSecond)} rows/s (database CPU ${one.serverCpuPerRow.toFixed(2)} µs/row), ` +
-          `${options.target === 'single' ? 'one per partition' : 'one per leaf'} ${Math.round(each.rowsPerSecond)} rows/s`,
+          `${options.target === 'single' ? 'one per partition' : 'one per leaf'} ${Math.round(each.rowsPerSecond)} rows/s ` +
+          `(${each.serverCpuPerRow.toFixed(2)} µs/row)`,
       );
       const topic = `${tag}_topic`;
       await producedTopic(options, kafka, topic);
       const result: Record<string, number> = {
         floorOneWriter: one.rowsPerSecond,
         floorParallel: each.rowsPerSecond,
-        floorServerCpuUsPerRow: one.serverCpuPerRow,
+        floorOneWriterServerCpuUsPerRow: one.serverCpuPerRow,
+        floorParallelServerCpuUsPerRow: each.serverCpuPerRow,
       };
       if (options.compareMainThread) {
         log('  decoding on the main thread (decodeThreads 0)');
@@ -590,7 +592,9 @@ async function main(): Promise<void> {
       // plus the database taking them (the floor), even if decoding cost nothing; with the
       // decoding (JSON.parse, the column mapping, the LOAD DATA text) it needs at least that too.
       const decodeCpu = decodeCpuPerRow(options);
-      const perRowFloor = alone.cpu.sluice + alone.cpu.broker + one.serverCpuPerRow;
+      // The database's cheapest way in (one writer or several) is the optimistic bound.
+      const serverCpu = Math.min(one.serverCpuPerRow, each.serverCpuPerRow);
+      const perRowFloor = alone.cpu.sluice + alone.cpu.broker + serverCpu;
       const ceiling = (os.availableParallelism() / perRowFloor) * 1e6;
       const ceilingWithDecoding = (os.availableParallelism() / (perRowFloor + decodeCpu)) * 1e6;
       log(
