@@ -36,7 +36,10 @@ describe('pipeline spec', () => {
       maxBytes: 16 * 1024 * 1024,
       maxIntervalMs: 200,
       parallelWrites: 2,
+      history: 1000,
     });
+    // Decode threads are chosen by the machine at start, not stored with the spec.
+    expect(spec.batch).not.toHaveProperty('decodeThreads');
     expect(spec.errors).toEqual({ policy: 'skip', maxPerBatch: 0 });
     expect(Object.isFrozen(spec.source.brokers)).toBe(true);
     // The caller's object is not changed.
