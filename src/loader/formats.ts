@@ -4,6 +4,12 @@
  * cannot be decoded throws a RecordError naming what was wrong; the pipeline keeps the record.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
+import {
+  isSafeNumber,
+  LosslessNumber,
+  parse as parseLossless,
+  stringify as stringifyLossless,
+} from 'lossless-json';
 import type { TsvValue } from '../db/tsv.ts';
 import type { FormatSpec, JsonColumn } from './spec.ts';
 
@@ -80,11 +86,7 @@ function jsonDecoder(columns: readonly JsonColumn[]): Decoder {
     decode(payload) {
       let document: unknown;
       if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
-        try {
-          document = JSON.parse(text(payload));
-        } catch (error) {
-          throw new RecordError('parse', `malformed JSON: ${(error as Error).message}`);
-        }
+        document = parseJson(text(payload));
       } else {
         document = payload;
       }
@@ -92,7 +94,7 @@ function jsonDecoder(columns: readonly JsonColumn[]): Decoder {
       for (let index = 0; index < columns.length; index++) {
         const steps = paths[index]!;
         if (steps.length === 0) {
-          row[index] = JSON.stringify(document);
+          row[index] = stringifyJson(document);
           continue;
         }
         const value = follow(document, steps);
@@ -101,6 +103,46 @@ function jsonDecoder(columns: readonly JsonColumn[]): Decoder {
       return [row];
     },
   };
+}
+
+/** A number token with 16 or more digits: one that JSON.parse might round. */
+const LONG_NUMBER = /(?:\d\.?){16,}/;
+
+/**
+ * JSON text to a document. JSON.parse turns every number into a double, so 12345678901234567890
+ * would load as 12345678901234567000; a payload with a long number is parsed by lossless-json
+ * instead, which keeps each number a double cannot hold exactly as its text (a LosslessNumber).
+ * A payload lossless-json refuses (it also refuses repeated keys) goes to JSON.parse, which has
+ * the last word and words the error.
+ */
+function parseJson(source: string): unknown {
+  if (LONG_NUMBER.test(source)) {
+    try {
+      return parseLossless(source, null, exactNumber);
+    } catch {
+      // JSON.parse below decides.
+    }
+  }
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    throw new RecordError('parse', `malformed JSON: ${(error as Error).message}`);
+  }
+}
+
+function exactNumber(digits: string): number | LosslessNumber {
+  return isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits);
+}
+
+/** JSON text of a value; numbers kept exact by parseJson are written as they came. */
+function stringifyJson(value: unknown): string {
+  return hasLosslessNumber(value) ? (stringifyLossless(value) ?? 'null') : JSON.stringify(value);
+}
+
+function hasLosslessNumber(value: unknown): boolean {
+  if (value instanceof LosslessNumber) return true;
+  if (value === null || typeof value !== 'object') return false;
+  return Object.values(value).some(hasLosslessNumber);
 }
 
 function follow(document: unknown, steps: readonly PathStep[]): unknown {
@@ -118,7 +160,10 @@ function follow(document: unknown, steps: readonly PathStep[]): unknown {
   return current;
 }
 
-/** Scalars as they are; objects and arrays as JSON text (for JSON or text columns). */
+/**
+ * Scalars as they are, a number kept exact as its digits; objects and arrays as JSON text (for
+ * JSON or text columns).
+ */
 function columnValue(value: unknown): TsvValue {
   if (
     value === null ||
@@ -128,7 +173,8 @@ function columnValue(value: unknown): TsvValue {
   ) {
     return value;
   }
-  return JSON.stringify(value);
+  if (value instanceof LosslessNumber) return value.toString();
+  return stringifyJson(value);
 }
 
 function csvDecoder(columns: readonly string[], delimiter: string, quote: string, header: boolean): Decoder {

@@ -219,6 +219,35 @@ describe('bad records', () => {
   });
 });
 
+describe('numbers', () => {
+  it('beyond what a double holds load exactly', async () => {
+    const name = await table(
+      'id BIGINT UNSIGNED NOT NULL PRIMARY KEY, qty DECIMAL(30,12) NOT NULL, name VARCHAR(20)',
+    );
+    const topic = await topicWith([
+      [
+        '{"id":18446744073709551615,"qty":123456789012345678.123456789012}',
+        '{"id":9007199254740993,"qty":0.5}',
+      ],
+    ]);
+    await runToEnd({
+      name,
+      source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+      format: itemsFormat,
+      target: { url: urlOf(stack.single), table: name },
+    });
+    const loaded = await withSession(stack.single, (session) =>
+      session.query<{ id: string; qty: string }>(
+        `SELECT CAST(id AS CHAR) AS id, CAST(qty AS CHAR) AS qty FROM ${quoteIdentifier(name)} AS t ORDER BY t.id`,
+      ),
+    );
+    expect(loaded).toEqual([
+      { id: '9007199254740993', qty: '0.500000000000' },
+      { id: '18446744073709551615', qty: '123456789012345678.123456789012' },
+    ]);
+  });
+});
+
 describe('batch history', () => {
   it('keeps the last `batch.history` batches per partition, while the counts keep everything', async () => {
     const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NOT NULL');

@@ -43,6 +43,29 @@ describe('the JSON format', () => {
     ]);
   });
 
+  it('keeps numbers a double cannot hold exactly as their digits, and the others as numbers', () => {
+    const text =
+      '{"id":12345678901234567890,"user":{"name":"n"},"tags":[1.0000000000000001],' +
+      '"meta":{"big":-9007199254740993,"small":0.5},"flag":123456789.123456789}';
+    expect(json.decode(text)).toEqual([
+      [
+        '12345678901234567890',
+        'n',
+        '1.0000000000000001',
+        '{"big":-9007199254740993,"small":0.5}',
+        '123456789.123456789',
+        text,
+      ],
+    ]);
+    // 16 digits that a double holds, and long digit runs inside strings, stay as before.
+    expect(
+      json.decode('{"id":1234567890123456,"user":{"name":"12345678901234567890"}}')[0]!.slice(0, 2),
+    ).toEqual([1234567890123456, '12345678901234567890']);
+    // A repeated key: JSON.parse's rule (the last one wins), as without long numbers.
+    expect(json.decode('{"id":1,"id":98765432109876543210}')[0]![0]).toBe(98765432109876543000);
+    expect(() => json.decode('{"id":98765432109876543210,')).toThrow(/malformed JSON/);
+  });
+
   it('takes objects a transform returned without parsing them again', () => {
     expect(json.decode({ id: 1, user: { name: 'a' } })).toEqual([
       [1, 'a', null, null, null, '{"id":1,"user":{"name":"a"}}'],
