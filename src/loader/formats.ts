@@ -84,21 +84,21 @@ function jsonDecoder(columns: readonly JsonColumn[]): Decoder {
   return {
     columns: columns.map((column) => column.column),
     decode(payload) {
-      let document: unknown;
-      if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
-        document = parseJson(text(payload));
-      } else {
-        document = payload;
-      }
+      const isText = typeof payload === 'string' || Buffer.isBuffer(payload);
+      const { document, lossless } = isText
+        ? parseJson(text(payload))
+        : { document: payload, lossless: false };
+      // Only a document lossless-json parsed holds LosslessNumbers, which JSON.stringify cannot write.
+      const stringify = lossless ? (value: unknown) => stringifyLossless(value) ?? 'null' : JSON.stringify;
       const row: TsvValue[] = new Array(columns.length);
       for (let index = 0; index < columns.length; index++) {
         const steps = paths[index]!;
         if (steps.length === 0) {
-          row[index] = stringifyJson(document);
+          row[index] = stringify(document);
           continue;
         }
         const value = follow(document, steps);
-        row[index] = value === MISSING ? (columns[index]!.default ?? null) : columnValue(value);
+        row[index] = value === MISSING ? (columns[index]!.default ?? null) : columnValue(value, stringify);
       }
       return [row];
     },
@@ -119,16 +119,16 @@ const LONG_NUMBER = /[0-9.]{16}/;
  * A payload lossless-json refuses (it also refuses repeated keys) goes to JSON.parse, which has
  * the last word and words the error.
  */
-function parseJson(source: string): unknown {
+function parseJson(source: string): { document: unknown; lossless: boolean } {
   if (LONG_NUMBER.test(source)) {
     try {
-      return parseLossless(source, null, exactNumber);
+      return { document: parseLossless(source, null, exactNumber), lossless: true };
     } catch {
       // JSON.parse below decides.
     }
   }
   try {
-    return JSON.parse(source);
+    return { document: JSON.parse(source), lossless: false };
   } catch (error) {
     throw new RecordError('parse', `malformed JSON: ${(error as Error).message}`);
   }
@@ -136,17 +136,6 @@ function parseJson(source: string): unknown {
 
 function exactNumber(digits: string): number | LosslessNumber {
   return isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits);
-}
-
-/** JSON text of a value; numbers kept exact by parseJson are written as they came. */
-function stringifyJson(value: unknown): string {
-  return hasLosslessNumber(value) ? (stringifyLossless(value) ?? 'null') : JSON.stringify(value);
-}
-
-function hasLosslessNumber(value: unknown): boolean {
-  if (value instanceof LosslessNumber) return true;
-  if (value === null || typeof value !== 'object') return false;
-  return Object.values(value).some(hasLosslessNumber);
 }
 
 function follow(document: unknown, steps: readonly PathStep[]): unknown {
@@ -168,7 +157,7 @@ function follow(document: unknown, steps: readonly PathStep[]): unknown {
  * Scalars as they are, a number kept exact as its digits; objects and arrays as JSON text (for
  * JSON or text columns).
  */
-function columnValue(value: unknown): TsvValue {
+function columnValue(value: unknown, stringify: (value: unknown) => string): TsvValue {
   if (
     value === null ||
     typeof value === 'string' ||
@@ -178,7 +167,7 @@ function columnValue(value: unknown): TsvValue {
     return value;
   }
   if (value instanceof LosslessNumber) return value.toString();
-  return stringifyJson(value);
+  return stringify(value);
 }
 
 function csvDecoder(columns: readonly string[], delimiter: string, quote: string, header: boolean): Decoder {
