@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../errors.ts';
-import type { DbEndpoint } from './endpoint.ts';
+import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -69,16 +69,12 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
   let connection: mysql.Connection;
   try {
     connection = await mysql.createConnection({
-      host: endpoint.host,
-      port: endpoint.port,
-      user: endpoint.user,
-      password: endpoint.password,
+      ...connectionTarget(endpoint),
       database: options.withoutDatabase ? undefined : endpoint.database,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       supportBigNumbers: true,
       bigNumberStrings: true,
       dateStrings: true,
-      charset: 'utf8mb4_general_ci',
     });
   } catch (cause) {
     throw new DatabaseError(`cannot connect to ${endpoint.host}:${endpoint.port} as ${endpoint.user}`, cause);

@@ -47,3 +47,19 @@ export function endpointUrl(endpoint: DbEndpoint): string {
   const user = encodeURIComponent(endpoint.user);
   return `mysql://${user}@${endpoint.host}:${endpoint.port}/${encodeURIComponent(endpoint.database)}`;
 }
+
+/**
+ * Where and as whom every sluice connection logs in, in the driver's option names; the two
+ * modules that open connections (driver.ts, raw-query.ts) add their own result settings.
+ */
+export function connectionTarget(endpoint: DbEndpoint) {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    database: endpoint.database,
+    // utf8mb4, so every character (4-byte UTF-8 too) goes both ways unchanged.
+    charset: 'utf8mb4_general_ci',
+  };
+}

@@ -11,7 +11,7 @@
 import mysql from 'mysql2';
 import { DatabaseError } from '../errors.ts';
 import type { ColumnMeta } from '../reader/column-plan.ts';
-import type { DbEndpoint } from './endpoint.ts';
+import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
 /** Receives one result set: its columns once, then every row's payload. */
 export interface RawRowHandler {
@@ -106,13 +106,8 @@ export async function openRawConnection(
   options: RawConnectionOptions = {},
 ): Promise<RawConnection> {
   const connection = mysql.createConnection({
-    host: endpoint.host,
-    port: endpoint.port,
-    user: endpoint.user,
-    password: endpoint.password,
-    database: endpoint.database,
+    ...connectionTarget(endpoint),
     connectTimeout: options.connectTimeoutMs ?? 10_000,
-    charset: 'utf8mb4_general_ci',
     // Date parameters are formatted in UTC, matching the session time zone set below.
     timezone: 'Z',
     dateStrings: true,
@@ -304,12 +299,7 @@ export async function forEachRowObject(
   options: { readonly driverDefaults?: boolean } = {},
 ): Promise<number> {
   const connection = mysql.createConnection({
-    host: endpoint.host,
-    port: endpoint.port,
-    user: endpoint.user,
-    password: endpoint.password,
-    database: endpoint.database,
-    charset: 'utf8mb4_general_ci',
+    ...connectionTarget(endpoint),
     // mysql2's defaults make Date objects of dates and numbers of BIGINTs; DbSession's make strings.
     ...(options.driverDefaults ? {} : { dateStrings: true, supportBigNumbers: true, bigNumberStrings: true }),
   });

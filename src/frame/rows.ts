@@ -5,6 +5,7 @@
  * is a Uint8Array.
  */
 import { type DataType, type Table, TimeUnit, Type, type Vector } from 'apache-arrow';
+import { decimalToString } from '../reader/values.ts';
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
@@ -26,21 +27,6 @@ const safeInteger = (value: bigint): number | bigint =>
   value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
     ? Number(value)
     : value;
-
-/** Decimal128 stored as 4 little-endian 32-bit words, two's complement. */
-export function decimalToString(words: Uint32Array, scale: number): string {
-  let value = 0n;
-  for (let i = words.length - 1; i >= 0; i--) value = (value << 32n) | BigInt(words[i]!);
-  const bits = BigInt(words.length * 32);
-  if (value >> (bits - 1n)) value -= 1n << bits;
-  const negative = value < 0n;
-  let digits = (negative ? -value : value).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  }
-  return negative ? `-${digits}` : digits;
-}
 
 /** A stored time or timestamp value in its Arrow unit (s, ms, µs, ns) as microseconds. */
 function toMicros(value: bigint | number, unit: TimeUnit): bigint {

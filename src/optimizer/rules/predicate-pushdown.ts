@@ -50,6 +50,25 @@ function substitute(expr: Expr, definitions: ReadonlyMap<string, Expr>): Expr | 
   return ok ? result : undefined;
 }
 
+/**
+ * Conjuncts that can be written over a node's input (its output names replaced by the
+ * expressions that define them), rewritten so; the others stay above the node.
+ */
+function splitByDefinitions(
+  parts: readonly Expr[],
+  outputs: readonly Expr[],
+): { down: Expr[]; stay: Expr[] } {
+  const definitions = new Map(outputs.map((expr) => [exprName(expr)!, unalias(expr)]));
+  const down: Expr[] = [];
+  const stay: Expr[] = [];
+  for (const part of parts) {
+    const rewritten = substitute(part, definitions);
+    if (rewritten) down.push(rewritten);
+    else stay.push(part);
+  }
+  return { down, stay };
+}
+
 function pushFilter(filter: FilterNode): PlanNode {
   const input = filter.input;
   const parts = conjuncts(filter.predicate);
@@ -61,26 +80,12 @@ function pushFilter(filter: FilterNode): PlanNode {
     case 'jsFilter':
       return { ...input, input: filterOver(input.input, parts) } as PlanNode;
     case 'project': {
-      const definitions = new Map(input.exprs.map((expr) => [exprName(expr)!, unalias(expr)]));
-      const down: Expr[] = [];
-      const stay: Expr[] = [];
-      for (const part of parts) {
-        const rewritten = substitute(part, definitions);
-        if (rewritten) down.push(rewritten);
-        else stay.push(part);
-      }
+      const { down, stay } = splitByDefinitions(parts, input.exprs);
       if (down.length === 0) return filter;
       return keepAbove(Plans.project(filterOver(input.input, down), input.exprs), stay);
     }
     case 'aggregate': {
-      const definitions = new Map(input.groupBy.map((expr) => [exprName(expr)!, unalias(expr)]));
-      const down: Expr[] = [];
-      const stay: Expr[] = [];
-      for (const part of parts) {
-        const rewritten = substitute(part, definitions);
-        if (rewritten) down.push(rewritten);
-        else stay.push(part);
-      }
+      const { down, stay } = splitByDefinitions(parts, input.groupBy);
       if (down.length === 0) return filter;
       return keepAbove(Plans.aggregate(filterOver(input.input, down), input.groupBy, input.aggregates), stay);
     }
