@@ -23,6 +23,7 @@ export {
   createPipeline,
   dropPipeline,
   getPipeline,
+  listPipelines,
   pipelineErrors,
   pipelineStatus,
   setPipelineState,
