@@ -12,8 +12,17 @@
  * ambiguous column, an unknown table alias, a select list that names one column twice.
  */
 import { ConfigError, PlanError } from '../errors.ts';
-import { conjunction, conjuncts, samePlan } from '../optimizer/rules/predicate-pushdown.ts';
-import { containsAggregate, containsWindow, type Expr, Exprs, mapExpr, unalias } from '../plan/expr.ts';
+import { samePlan } from '../plan/equal.ts';
+import {
+  conjunction,
+  conjuncts,
+  containsAggregate,
+  containsWindow,
+  type Expr,
+  Exprs,
+  mapExpr,
+  unalias,
+} from '../plan/expr.ts';
 import { type Field, type PlanNode, Plans, type ScanOptions } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import { defaultName } from './lazy-frame.ts';
