@@ -8,6 +8,7 @@ import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
 import { BatchDecoder, defaultDecodeThreads } from './batch-decoder.ts';
+import { registerCodecs } from './codecs.ts';
 import { createDecoder } from './formats.ts';
 import { Slots, type WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
@@ -38,6 +39,7 @@ export function targetEndpoints(spec: PipelineSpec): TargetEndpoints {
 }
 
 export function kafkaClient(spec: PipelineSpec, clientId = `sluice-${spec.name}`): Kafka {
+  registerCodecs();
   return new Kafka({
     clientId,
     brokers: [...spec.source.brokers],
