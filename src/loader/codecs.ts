@@ -17,7 +17,7 @@
  */
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs, { CompressionTypes } from 'kafkajs';
 import { SluiceError } from '../errors.ts';
 
 export type CodecName = 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -28,6 +28,8 @@ export interface Codec {
 }
 
 const require = createRequire(import.meta.url);
+// Node's ESM loader does not see this one among kafkajs's CommonJS named exports.
+const { CompressionCodecs } = kafkajs;
 
 interface SnappyJs {
   compress(input: Uint8Array): Uint8Array;
