@@ -476,6 +476,7 @@ export class PipelineRunner {
       await Promise.all([...this.writers.values()].map((writer) => writer.close()));
       await this.context?.transformer?.close().catch(() => undefined);
       await this.context?.batches.close().catch(() => undefined);
+      await this.context?.deadLetters?.close();
       this.state = final;
       if (this.stateSession) {
         await reportState(this.stateSession, this.spec.name, final, null, this.lastError).catch(
