@@ -19,9 +19,9 @@ import {
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
+import { fromUnscaled, MAX_DOUBLE_FRAC } from './decimal.ts';
 import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from './temporal.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
-import { fromUnscaled, MAX_DOUBLE_FRAC } from './decimal.ts';
 import { normalizeInt } from './values.ts';
 
 const utf8 = new TextDecoder();

@@ -96,7 +96,8 @@ export function fromUnscaledNumber(unscaled: number, frac: number): DecimalValue
 export function unscaledText(unscaled: bigint, frac: number): string {
   const negative = unscaled < 0n;
   const digits = (negative ? -unscaled : unscaled).toString().padStart(frac + 1, '0');
-  const text = frac === 0 ? digits : `${digits.slice(0, digits.length - frac)}.${digits.slice(digits.length - frac)}`;
+  const text =
+    frac === 0 ? digits : `${digits.slice(0, digits.length - frac)}.${digits.slice(digits.length - frac)}`;
   return negative ? `-${text}` : text;
 }
 
@@ -178,7 +179,14 @@ export function decimalArithmetic(
           const ux = Math.round(x * fa) * ma;
           const uy = Math.round(y * fb) * mb * sign;
           const r = ux + uy;
-          if (ux < limit && ux > -limit && uy < limit && uy > -limit && r < SAFE_UNSCALED && r > -SAFE_UNSCALED) {
+          if (
+            ux < limit &&
+            ux > -limit &&
+            uy < limit &&
+            uy > -limit &&
+            r < SAFE_UNSCALED &&
+            r > -SAFE_UNSCALED
+          ) {
             return frac === 0 ? r : r / POW10[frac]!;
           }
         }
@@ -207,7 +215,8 @@ export function decimalArithmetic(
             const product = q * denominator;
             if (product < limit && product > -limit) {
               const remainder = numerator - product;
-              if (remainder !== 0 && remainder < 0 !== numerator < 0) q += numerator < 0 === denominator < 0 ? -1 : 1;
+              if (remainder !== 0 && remainder < 0 !== numerator < 0)
+                q += numerator < 0 === denominator < 0 ? -1 : 1;
               if (q < SAFE_UNSCALED && q > -SAFE_UNSCALED) return frac === 0 ? q : q / POW10[frac]!;
             }
           }
@@ -238,10 +247,7 @@ function exactOperation(
       return (x, y) => {
         if (y === 0n) return null;
         const shift = frac - fracA + fracB;
-        return fromUnscaled(
-          shift >= 0 ? (x * pow10n(shift)) / y : x / (y * pow10n(-shift)),
-          frac,
-        );
+        return fromUnscaled(shift >= 0 ? (x * pow10n(shift)) / y : x / (y * pow10n(-shift)), frac);
       };
     case '%':
       // The sign of the dividend, as C's fmod and the server's do_div_mod.

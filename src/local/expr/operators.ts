@@ -6,7 +6,13 @@
 import type { ArithmeticOp, ComparisonOp } from '../../plan/expr.ts';
 import type { Collation } from '../collation.ts';
 import { commonKeys, comparisonKeys, type Key } from '../compare.ts';
-import { DIV_PRECISION_INCREMENT, type DecimalValue, decimalArithmetic, divisionFrac, MAX_SCALE } from '../decimal.ts';
+import {
+  type DecimalValue,
+  DIV_PRECISION_INCREMENT,
+  decimalArithmetic,
+  divisionFrac,
+  MAX_SCALE,
+} from '../decimal.ts';
 import { computed, fracOf, type SqlType, scaleOf, T, type Value } from '../types.ts';
 import { normalizeInt, toNumber, truth } from '../values.ts';
 import { arithmeticKind, type Compiled, constant, derived } from './compiled.ts';
@@ -26,7 +32,10 @@ export function arithmeticType(op: ArithmeticOp, left: SqlType, right: SqlType):
   const fracA = fracOf(left);
   const fracB = fracOf(right);
   if (op === '/') {
-    return T.decimal(Math.min(scaleOf(left) + DIV_PRECISION_INCREMENT, MAX_SCALE), divisionFrac(fracA, fracB));
+    return T.decimal(
+      Math.min(scaleOf(left) + DIV_PRECISION_INCREMENT, MAX_SCALE),
+      divisionFrac(fracA, fracB),
+    );
   }
   if (a === 'int' && b === 'int') return T.int;
   if (op === '*') return T.decimal(Math.min(scaleOf(left) + scaleOf(right), MAX_SCALE), fracA + fracB);

@@ -8,10 +8,9 @@ import type { AggregateFunction } from '../../plan/expr.ts';
 import type { Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
 import { groupKey, keysOf, orderKey } from '../compare.ts';
-import { groupRows } from '../relational.ts';
 import {
-  DIV_PRECISION_INCREMENT,
   type DecimalValue,
+  DIV_PRECISION_INCREMENT,
   decimalArithmetic,
   divisionFrac,
   fromUnscaled,
@@ -22,6 +21,7 @@ import {
   SAFE_UNSCALED,
   unscaledBig,
 } from '../decimal.ts';
+import { groupRows } from '../relational.ts';
 import { fracOf, isExactNumeric, type SqlType, scaleOf, T, type Value } from '../types.ts';
 import { normalizeInt, toNumber } from '../values.ts';
 
@@ -53,7 +53,10 @@ export function aggregateType(fn: AggregateFunction, arg: SqlType | undefined): 
     case 'avg':
       // The sum divided by the count, as the server's my_decimal_div does it.
       if (arg && isExactNumeric(arg))
-        return T.decimal(Math.min(scaleOf(arg) + DIV_PRECISION_INCREMENT, MAX_SCALE), divisionFrac(fracOf(arg), 0));
+        return T.decimal(
+          Math.min(scaleOf(arg) + DIV_PRECISION_INCREMENT, MAX_SCALE),
+          divisionFrac(fracOf(arg), 0),
+        );
       return arg?.kind === 'null' ? T.null : T.double;
     case 'stddev':
     case 'variance':
@@ -137,7 +140,11 @@ const FLUSH = 2 ** 52;
  * into a per-group double while that stays below 2^52, and moves into a per-group bigint before
  * it could lose a unit. The result does not depend on the order of the rows.
  */
-function decimalSums(values: Values, frac: number, grouping: Grouping): { sums: Value[]; counts: Float64Array } {
+function decimalSums(
+  values: Values,
+  frac: number,
+  grouping: Grouping,
+): { sums: Value[]; counts: Float64Array } {
   const { ids } = grouping;
   const total = new Float64Array(grouping.count);
   const seen = new Float64Array(grouping.count);
