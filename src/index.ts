@@ -20,15 +20,6 @@ export { connect } from './frame/connect.ts';
 export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';
 export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
 export {
-  type BulkWriteOptions,
-  type BulkWriteResult,
-  type LoadOptions,
-  load,
-  WRITE_MODES,
-  type WriteMode,
-  writeBatch,
-} from './loader/bulk-writer.ts';
-export {
   createPipeline,
   dropPipeline,
   getPipeline,
@@ -73,3 +64,10 @@ export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
 export { decimalToString } from './reader/values.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
+export {
+  type BulkWriteOptions,
+  type LoadOptions,
+  load,
+  writeBatch,
+} from './writer/bulk-writer.ts';
+export { type BulkWriteResult, WRITE_MODES, type WriteMode } from './writer/rows.ts';
