@@ -18,7 +18,7 @@ import {
 import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } from '../plan/nodes.ts';
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
-import { Column, type ColumnLike, col, type SortSpec, toExpr, toSortKey } from './column.ts';
+import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
 import type { FrameRuntime } from './runtime.ts';
 
 export type ColumnSpec = string | Column;
@@ -151,7 +151,17 @@ export class LazyFrame {
         'filter() cannot contain aggregates or window functions; compute them first with agg()/withColumn()',
       );
     }
-    return this.next(Plans.filter(this.plan, unalias(condition.node)));
+    return this.withSubqueries([condition.node]).next(Plans.filter(this.plan, unalias(condition.node)));
+  }
+
+  /** This frame able to reach the connections of the subqueries in `exprs`. */
+  private withSubqueries(exprs: readonly Expr[]): LazyFrame {
+    const runtimes = exprs.flatMap(runtimesOf);
+    if (runtimes.length === 0) return this;
+    return new LazyFrame(
+      this.plan,
+      runtimes.reduce((all, runtime) => all.merge(runtime), this.runtime),
+    );
   }
 
   where(condition: Column | ((row: Row) => boolean)): LazyFrame {
@@ -291,7 +301,7 @@ export class LazyFrame {
    */
   private projectWithWindows(exprs: readonly Expr[]): LazyFrame {
     if (!exprs.some((expr) => someExpr(expr, (n) => n.kind === 'window'))) {
-      return this.next(Plans.project(this.plan, exprs));
+      return this.withSubqueries(exprs).next(Plans.project(this.plan, exprs));
     }
     const windows: Expr[] = [];
     const rewritten = exprs.map((expr) => {
@@ -307,7 +317,7 @@ export class LazyFrame {
         return Exprs.column(name);
       });
     });
-    return this.next(Plans.project(Plans.window(this.plan, windows), rewritten));
+    return this.withSubqueries(exprs).next(Plans.project(Plans.window(this.plan, windows), rewritten));
   }
 }
 
