@@ -21,15 +21,6 @@ export type { ConnectOptions, Database, TableOptions } from './frame/database.ts
 export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
 export { cellText, type FormatTableOptions, formatTable, showTable } from './frame/show.ts';
 export {
-  type BulkWriteOptions,
-  type BulkWriteResult,
-  type LoadOptions,
-  load,
-  WRITE_MODES,
-  type WriteMode,
-  writeBatch,
-} from './loader/bulk-writer.ts';
-export {
   createPipeline,
   dropPipeline,
   getPipeline,
@@ -75,3 +66,10 @@ export { planSqlRead, type ReadSqlOptions, readSql, type SqlReadPlan, streamSql 
 export { decimalToString } from './reader/values.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
+export {
+  type BulkWriteOptions,
+  type LoadOptions,
+  load,
+  writeBatch,
+} from './writer/bulk-writer.ts';
+export { type BulkWriteResult, WRITE_MODES, type WriteMode } from './writer/rows.ts';

@@ -5,7 +5,8 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.ts';
-import { WRITE_MODES, type WriteMode } from './bulk-writer.ts';
+import { hasUnsafeSql } from '../writer/author-sql.ts';
+import { WRITE_MODES, type WriteMode } from '../writer/rows.ts';
 
 export interface PipelineSpec {
   readonly name: string;
@@ -112,8 +113,6 @@ export interface ErrorPolicySpec {
 }
 
 const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_$]{0,63}$';
-/** SET and WHERE are SQL from the pipeline's author; statement separators and comments are refused. */
-const UNSAFE_SQL = /;|--|\/\*|#/;
 
 const schema = {
   type: 'object',
@@ -324,10 +323,10 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
     if (!written.includes(column)) problems.push(`/target/updateColumns: '${column}' is not a loaded column`);
   }
   for (const [column, expression] of Object.entries(set)) {
-    if (UNSAFE_SQL.test(expression))
+    if (hasUnsafeSql(expression))
       problems.push(`/target/set/${column}: one SQL expression, without ';' or comments`);
   }
-  if (typeof target.where === 'string' && UNSAFE_SQL.test(target.where)) {
+  if (typeof target.where === 'string' && hasUnsafeSql(target.where)) {
     problems.push(`/target/where: one SQL condition, without ';' or comments`);
   }
   if (target.updateColumns && target.mode !== 'upsert') {

@@ -12,8 +12,9 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { arrowRows } from '../../../src/loader/arrow-rows.ts';
-import { insertSql, tsvChunks } from '../../../src/loader/bulk-writer.ts';
+import { arrowRows } from '../../../src/writer/arrow-rows.ts';
+import { insertSql } from '../../../src/writer/bulk-writer.ts';
+import { tsvChunks } from '../../../src/writer/rows.ts';
 
 describe('the bulk writer', () => {
   it('builds one INSERT per mode, identifiers quoted, rows as one expanded parameter', () => {
