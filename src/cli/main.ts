@@ -4,6 +4,7 @@ import { describeError, UsageError } from '../errors.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
+import { runLoadCommand } from './load.ts';
 import { runPipelineCommand } from './pipeline.ts';
 import { runExplainCommand, runQueryCommand } from './query.ts';
 
@@ -17,6 +18,7 @@ commands:
   pipeline ...              Kafka → database pipelines (sluice pipeline --help)
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
+  load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -49,6 +51,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   pipeline: runPipelineCommand,
   query: runQueryCommand,
   explain: runExplainCommand,
+  load: runLoadCommand,
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
