@@ -21,6 +21,7 @@ import { outputFields } from '../plan/schema.ts';
 import { didYouMean } from '../suggest.ts';
 import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
 import type { FrameRuntime } from './runtime.ts';
+import { formatTable } from './show.ts';
 
 export type ColumnSpec = string | Column;
 /** A connection that can bulk-load an Arrow table (a `Database` from connect()). */
@@ -259,6 +260,25 @@ export class LazyFrame {
   /** The logical plan, the SQL each database runs (with its parameters), and the local steps. */
   explain(): string {
     return this.runtime.explain(this.plan);
+  }
+
+  /** explain() printed to stdout. */
+  printExplain(): void {
+    process.stdout.write(`${this.explain()}\n`);
+  }
+
+  /** The first `n` rows as an Arrow table (the query runs with LIMIT n). */
+  head(n = 5): Promise<Table> {
+    return this.limit(n).toArrow();
+  }
+
+  /**
+   * Prints the first `n` rows as an aligned table, values as the database shows them (exact
+   * DECIMAL and BIGINT, dates as 'YYYY-MM-DD').
+   */
+  async show(n = 20): Promise<void> {
+    const table = await this.limit(n + 1).toArrow();
+    process.stdout.write(`${formatTable(table, { maxRows: n, truncated: true })}\n`);
   }
 
   toArrow(): Promise<Table> {
