@@ -23,7 +23,11 @@ export async function readCatalog(session: DbSession): Promise<Catalog> {
 }
 
 /** The fields of a query's result, from a run that returns no rows. */
-export async function queryFields(session: DbSession, sql: string): Promise<readonly Field[]> {
-  const fields = await session.fields(`SELECT * FROM (${sql}) AS sluice_probe LIMIT 0`);
+export async function queryFields(
+  session: DbSession,
+  sql: string,
+  limit: (statement: string) => string = (statement) => statement,
+): Promise<readonly Field[]> {
+  const fields = await session.fields(limit(`SELECT * FROM (${sql}) AS sluice_probe LIMIT 0`));
   return fields.map((name) => Object.freeze({ name }));
 }
