@@ -19,6 +19,7 @@ import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } fr
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import { Column, type ColumnLike, col, type SortSpec, toExpr, toSortKey } from './column.ts';
+import { LocalData } from './local-data.ts';
 import type { FrameRuntime } from './runtime.ts';
 
 export type ColumnSpec = string | Column;
@@ -241,6 +242,23 @@ export class LazyFrame {
   mapBatches(fn: MapBatchesFn, label?: string): LazyFrame {
     if (typeof fn !== 'function') throw new ConfigError('mapBatches() takes a function');
     return this.next(Plans.mapBatches(this.plan, fn, label ?? (fn.name || 'js function')));
+  }
+
+  /**
+   * This frame's rows kept as Arrow in memory: computed once, by the first action on this frame or
+   * on any frame built on it, then reused, so later verbs run locally on the cached columns (as
+   * Spark's `cache()`). Select only the columns later passes need first: the cache holds what the
+   * frame outputs. `explain()` of a frame built on it shows the cache and how it was computed.
+   */
+  cache(): LazyFrame {
+    const plan = this.plan;
+    const runtime = this.runtime;
+    const data = new LocalData(
+      'cache',
+      () => runtime.toArrow(plan),
+      () => runtime.explain(plan),
+    );
+    return new LazyFrame(Plans.values(data.id, outputFields(plan), 'cache'), runtime.withLocal(data));
   }
 
   /** The logical plan, the SQL each database runs (with its parameters), and the local steps. */
