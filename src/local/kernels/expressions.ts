@@ -90,9 +90,109 @@ function operand(expr: Expr, batch: Batch): Operand | undefined {
       for (let i = 0; i < inner.length; i++) out[i] = isValidAt(inner.valid, i) ? 1 - whenNull : whenNull;
       return { kind: 'int', type: T.int, values: out, valid: undefined, length: inner.length };
     }
+    case 'call':
+      if (expr.name === 'least' || expr.name === 'greatest') {
+        const args = expr.args.map((arg) => operand(arg, batch));
+        return extreme(expr.name === 'greatest', args, batch.length);
+      }
+      if (expr.name === 'sqrt' && expr.args.length === 1) {
+        const inner = operand(expr.args[0]!, batch);
+        return inner && !isScalar(inner) ? squareRoot(inner) : undefined;
+      }
+      return undefined;
+    case 'case':
+      return caseWhen(expr, batch);
     default:
       return undefined;
   }
+}
+
+/** LEAST / GREATEST of INT and DOUBLE operands: NULL when any is; the first of equal values wins. */
+function extreme(
+  greatest: boolean,
+  args: (Operand | undefined)[],
+  length: number,
+): NumericVector | undefined {
+  if (args.some((arg) => arg === undefined || arg.kind === 'decimal')) return undefined;
+  const operands = args as Operand[];
+  if (operands.every(isScalar)) return undefined;
+  const double = operands.some((arg) => arg.kind === 'double');
+  const out = new Float64Array(length);
+  const readers = operands.map(reader);
+  const first = readers[0]!;
+  for (let i = 0; i < length; i++) out[i] = first(i);
+  for (let k = 1; k < readers.length; k++) {
+    const read = readers[k]!;
+    if (greatest)
+      for (let i = 0; i < length; i++) {
+        const x = read(i);
+        if (x > out[i]!) out[i] = x;
+      }
+    else
+      for (let i = 0; i < length; i++) {
+        const x = read(i);
+        if (x < out[i]!) out[i] = x;
+      }
+  }
+  let valid: Uint8Array | undefined;
+  for (const arg of operands) if (!isScalar(arg)) valid = andValidity(valid, arg.valid);
+  return { kind: double ? 'double' : 'int', type: double ? T.double : T.int, values: out, valid, length };
+}
+
+/** SQRT: NULL for a negative argument, as the row path gives it. */
+function squareRoot(inner: NumericVector): NumericVector {
+  const { length } = inner;
+  const out = new Float64Array(length);
+  let valid = inner.valid;
+  for (let i = 0; i < length; i++) {
+    const x = inner.values[i]!;
+    if (x >= 0) out[i] = Math.sqrt(x);
+    else if (isValidAt(valid, i)) {
+      if (valid === inner.valid) valid = valid ? Uint8Array.from(valid) : allValid(length);
+      clearBit(valid!, i);
+    }
+  }
+  return { kind: 'double', type: T.double, values: out, valid, length };
+}
+
+/** CASE WHEN p THEN v ... [ELSE v] END with numeric results all INT or all DOUBLE (no conversion). */
+function caseWhen(expr: Extract<Expr, { kind: 'case' }>, batch: Batch): NumericVector | undefined {
+  const length = batch.length;
+  const branches: { when: Operand; result: Operand }[] = [];
+  for (const branch of expr.branches) {
+    const when = operand(branch.when, batch);
+    const result = operand(branch.result, batch);
+    if (!when || !result || isScalar(when) || result.kind === 'decimal') return undefined;
+    branches.push({ when, result });
+  }
+  const otherwise = expr.otherwise ? operand(expr.otherwise, batch) : undefined;
+  if (expr.otherwise && (!otherwise || otherwise.kind === 'decimal')) return undefined;
+  const results = [...branches.map((b) => b.result), ...(otherwise ? [otherwise] : [])];
+  const kind = results[0]!.kind;
+  if (results.some((result) => result.kind !== kind)) return undefined;
+  const out = new Float64Array(length);
+  const valid = allValid(length);
+  const decided = new Uint8Array(length);
+  for (const { when, result } of branches) {
+    const w = when as NumericVector;
+    const read = reader(result);
+    const resultValid = isScalar(result) ? undefined : result.valid;
+    for (let i = 0; i < length; i++) {
+      if (decided[i] === 1 || w.values[i] === 0 || !isValidAt(w.valid, i)) continue;
+      decided[i] = 1;
+      out[i] = read(i);
+      if (!isValidAt(resultValid, i)) clearBit(valid, i);
+    }
+  }
+  const read = otherwise ? reader(otherwise) : undefined;
+  const otherwiseValid = otherwise && !isScalar(otherwise) ? otherwise.valid : undefined;
+  for (let i = 0; i < length; i++) {
+    if (decided[i] === 1) continue;
+    if (read && isValidAt(otherwiseValid, i)) out[i] = read(i);
+    else clearBit(valid, i);
+  }
+  const type = kind === 'double' ? T.double : T.int;
+  return { kind: kind as 'int' | 'double', type, values: out, valid, length };
 }
 
 /** The operand as a value reader for row i (scalars broadcast). */

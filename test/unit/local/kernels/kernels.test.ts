@@ -86,6 +86,15 @@ const EXPRESSIONS: Record<string, Column> = {
     .or(col('y').gt(lit(1))),
   'not (x < y)': col('x').lt(col('y')).not(),
   'x is null': col('x').isNull(),
+  'least(x, y, x * 2)': fn.least(col('x'), col('y'), col('x').times(lit(2))),
+  'greatest(i, j)': fn.greatest('i', 'j'),
+  'least(i, x) mixes INT and DOUBLE': fn.least('i', 'x'),
+  'sqrt(x) is NULL below zero': fn.sqrt(col('x')),
+  'case when x < y then 1 when y is null then 2 end': fn
+    .when(col('x').lt(col('y')), 1)
+    .when(col('y').isNull(), 2),
+  'case ... else column': fn.when(col('i').gt(lit(2)), col('j')).otherwise(col('i')),
+  'case over doubles': fn.when(col('x').ge(lit(1)), col('y')).otherwise(lit(0.5).times(col('x'))),
   'y is not null': col('y').isNotNull(),
   '(x - 1) * (x - 1) + (y + 2) * (y + 2)': col('x')
     .minus(lit(1))
