@@ -52,6 +52,8 @@ export interface Reading {
   readonly seq: number;
   /** Epoch seconds. */
   readonly ts: number;
+  /** The drill's shift day (minute / 1440): the unit of daily features. */
+  readonly day: number;
   readonly rpm: number | null;
   readonly torque: number | null;
   readonly vibration: number | null;
@@ -177,6 +179,7 @@ export function readingAt(seed: number, drillId: number, seq: number, scale: Dri
     drill_id: drillId,
     seq,
     ts: START_EPOCH + seq * READING_SECONDS,
+    day: Math.floor(seq / 1440),
     rpm: values[0]!,
     torque: values[1]!,
     vibration: values[2]!,
@@ -213,6 +216,7 @@ export const READING_COLUMNS = [
   { name: 'drill_id', type: 'INT NOT NULL', path: '$.drill' },
   { name: 'seq', type: 'INT NOT NULL', path: '$.seq' },
   { name: 'ts', type: 'BIGINT NOT NULL', path: '$.ts' },
+  { name: 'day', type: 'INT NOT NULL', path: '$.day' },
   ...SENSORS.map((sensor) => ({ name: sensor, type: 'DOUBLE NULL', path: `$.s.${sensor}` })),
 ] as const;
 
@@ -228,6 +232,7 @@ export function readingJson(reading: Reading): string {
     drill: reading.drill_id,
     seq: reading.seq,
     ts: reading.ts,
+    day: reading.day,
     s: {
       rpm: reading.rpm,
       torque: reading.torque,
