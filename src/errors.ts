@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'QUERY_CANCELLED'
   | 'TOO_MANY_QUERIES'
   | 'SOURCE_NOT_FOUND'
-  | 'NOT_ACCEPTABLE';
+  | 'NOT_ACCEPTABLE'
+  | 'CHECK_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolveStackConfig, type StackOptions } from '../config.ts';
 import { describeError, UsageError } from '../errors.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
+import { runBenchCommand } from './bench-ml.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
 import { runLoadCommand } from './load.ts';
@@ -20,6 +21,7 @@ commands:
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -55,6 +57,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   query: runQueryCommand,
   explain: runExplainCommand,
   load: runLoadCommand,
+  bench: runBenchCommand,
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
