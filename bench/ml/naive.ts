@@ -103,7 +103,7 @@ function finish(accs: Map<string, Acc>): Record<string, number> {
 }
 
 async function w1(run: NaiveRun): Promise<PassAnswer> {
-  const rows = await query(run, `SELECT drill_id, day, ${FEATURES.join(', ')} FROM readings`);
+  const rows = await query(run, `SELECT drill_id, day, ${FEATURES.join(', ')} FROM drill_readings`);
   const perDrill = new Map<string, Acc>();
   const perDay = new Map<string, Acc>();
   const fleet = newAcc();
@@ -160,7 +160,7 @@ function frameStats(values: (number | null)[], end: number): [number | null, num
 async function windowRows(run: NaiveRun): Promise<WindowRow[]> {
   const rows = await query(
     run,
-    'SELECT drill_id, seq, ts, vibration, temperature FROM readings ORDER BY drill_id, seq',
+    'SELECT drill_id, seq, ts, vibration, temperature FROM drill_readings ORDER BY drill_id, seq',
   );
   const out: WindowRow[] = [];
   let start = 0;
@@ -208,7 +208,7 @@ async function standardized(run: NaiveRun, where = ''): Promise<Row[]> {
   const complete = FEATURES.map((f) => `${f} IS NOT NULL`).join(' AND ');
   const rows = await query(
     run,
-    `SELECT drill_id, seq, ${FEATURES.join(', ')} FROM readings WHERE ${complete}${where}`,
+    `SELECT drill_id, seq, ${FEATURES.join(', ')} FROM drill_readings WHERE ${complete}${where}`,
   );
   const stats = run.stats!;
   return rows.map((r) => {
@@ -266,7 +266,7 @@ async function w3(run: NaiveRun, ctx: PassContext): Promise<PassAnswer> {
 
 async function w4(run: NaiveRun, ctx: PassContext): Promise<PassAnswer> {
   const rows = await windowRows(run);
-  const failures = await query(run, 'SELECT drill_id, failed_at FROM failures');
+  const failures = await query(run, 'SELECT drill_id, failed_at FROM drill_failures');
   const byDrill = new Map<number, number[]>();
   for (const f of failures) byDrill.set(f.drill_id!, [...(byDrill.get(f.drill_id!) ?? []), f.failed_at!]);
   const labels = rows.map((r) =>
@@ -293,7 +293,7 @@ async function w5(run: NaiveRun, ctx: PassContext): Promise<PassAnswer> {
   const scores = rows.map((r) => [r.drill_id!, r.seq!, Math.sqrt(nearest(r, run.centroids!)[1])] as const);
   for (let i = 0; i < scores.length; i += 2000) {
     await run.connection.query(
-      'INSERT INTO scores (drill_id, seq, score) VALUES ? ON DUPLICATE KEY UPDATE score = VALUES(score)',
+      'INSERT INTO drill_scores (drill_id, seq, score) VALUES ? ON DUPLICATE KEY UPDATE score = VALUES(score)',
       [scores.slice(i, i + 2000)],
     );
   }

@@ -71,7 +71,7 @@ function statsProgram(readings: LazyFrame, keys: string[]): LazyFrame {
 
 /** W1: per-drill and per-drill-day statistics, and the fleet's means and deviations (for W3). */
 async function w1(run: FrameRun): Promise<PassAnswer> {
-  const readings = run.db.table('readings');
+  const readings = run.db.table('drill_readings');
   const perDrill = statsProgram(readings, ['drill_id']);
   const perDay = statsProgram(readings, ['drill_id', 'day']);
   const fleet = readings.agg(
@@ -86,14 +86,20 @@ async function w1(run: FrameRun): Promise<PassAnswer> {
 }
 
 function windowProgram(readings: LazyFrame): LazyFrame {
+  // One select: every window in one step (one window pass in SQL, one local window step).
   const rolling = { partitionBy: 'drill_id', orderBy: 'seq', rows: ROLLING };
-  return readings
-    .select('drill_id', 'seq', 'ts', 'vibration', 'temperature')
-    .withColumn('vib_lag', fn.lag('vibration', LAG_WINDOW).over({ partitionBy: 'drill_id', orderBy: 'seq' }))
-    .withColumn('vib_mean', fn.avg('vibration').over(rolling))
-    .withColumn('vib_sd', fn.stddev('vibration').over(rolling))
-    .withColumn('temp_mean', fn.avg('temperature').over(rolling))
-    .withColumn('temp_sd', fn.stddev('temperature').over(rolling));
+  return readings.select(
+    'drill_id',
+    'seq',
+    'ts',
+    'vibration',
+    'temperature',
+    fn.lag('vibration', LAG_WINDOW).over({ partitionBy: 'drill_id', orderBy: 'seq' }).as('vib_lag'),
+    fn.avg('vibration').over(rolling).as('vib_mean'),
+    fn.stddev('vibration').over(rolling).as('vib_sd'),
+    fn.avg('temperature').over(rolling).as('temp_mean'),
+    fn.stddev('temperature').over(rolling).as('temp_sd'),
+  );
 }
 
 const windowChecksum = (frame: LazyFrame) =>
@@ -104,7 +110,7 @@ const windowChecksum = (frame: LazyFrame) =>
 
 /** W2: lag and rolling means / deviations over ROWS frames per drill. */
 async function w2(run: FrameRun): Promise<PassAnswer> {
-  const windowed = cached(run, windowProgram(run.db.table('readings')));
+  const windowed = cached(run, windowProgram(run.db.table('drill_readings')));
   run.state.windowed = windowed;
   const check = windowChecksum(windowed);
   run.explains.W2 = check.explain();
@@ -118,7 +124,7 @@ function standardizedProgram(run: FrameRun, stats: FeatureStats): LazyFrame {
   const base = cached(
     run,
     run.db
-      .table('readings')
+      .table('drill_readings')
       .filter(notNull)
       .select('drill_id', 'seq', ...FEATURES),
   );
@@ -153,9 +159,9 @@ async function w3(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
 
 /** W4: "fails within the next 24 h" joined onto the W2 features, extracted to an Arrow IPC file. */
 async function w4(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
-  const features = run.state.windowed ?? windowProgram(run.db.table('readings'));
+  const features = run.state.windowed ?? windowProgram(run.db.table('drill_readings'));
   const failures = run.db
-    .table('failures')
+    .table('drill_failures')
     .groupBy('drill_id')
     .agg(fn.min('failed_at').as('f1'), fn.max('failed_at').as('f2'));
   const within = (f: string) =>
@@ -189,7 +195,7 @@ async function w5(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
     ),
   );
   run.explains.W5 = scored.explain();
-  await scored.writeTo('scores', { mode: 'upsert' });
+  await scored.writeTo('drill_scores', { mode: 'upsert' });
   const [sum] = await scored.agg(fn.count().as('n'), fn.sum('score').as('total')).collect();
   const top = await scored
     .groupBy('drill_id')

@@ -200,14 +200,6 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
       'bench ml: --install-baselines: the Python baselines (spark-jdbc, connectorx-polars) have no programs in this harness yet; nothing installed\n',
     );
   }
-  const needed = new Set<string>();
-  const need = (pass: string) => {
-    for (const dep of NEEDS[pass]!) need(dep);
-    needed.add(pass);
-  };
-  for (const pass of selected) need(pass);
-  const order = PASSES.filter((pass) => needed.has(pass));
-
   const progress = new Progress();
   const say = (line: string) => progress.done(line);
   const config = resolveStackConfig({
@@ -223,27 +215,78 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
     target === 'cluster'
       ? { cluster: cluster!, brokers: kafka.brokers }
       : { single: single!, brokers: kafka.brokers };
+  const result = await benchMl(
+    {
+      scale: scaleFactor,
+      modes,
+      passes: selected,
+      runs,
+      iterations,
+      k,
+      seed,
+      outDir: String(v.out),
+      reload: Boolean(v.reload),
+      command: `sluice bench ml ${argv.join(' ')}`.trim(),
+    },
+    telemetry,
+    progress,
+  );
+  return result.disagreements.length > 0 ? 1 : 0;
+}
+
+export interface BenchSettings {
+  readonly scale: number;
+  readonly modes: readonly Mode[];
+  readonly passes: readonly string[];
+  readonly runs: number;
+  readonly iterations: number;
+  readonly k: number;
+  readonly seed: number;
+  readonly outDir: string;
+  readonly reload?: boolean;
+  readonly command: string;
+}
+
+/** Runs the benchmark against running servers and a broker; writes and returns the result. */
+export async function benchMl(
+  settings: BenchSettings,
+  telemetry: TelemetryTarget,
+  progress: { line(text: string): void; done(text: string): void } = new Progress(),
+): Promise<BenchResult> {
+  const { scale: scaleFactor, modes, runs, iterations, k, seed } = settings;
+  const selected = settings.passes;
+  const target = telemetry.cluster ? 'cluster' : 'single';
+  const say = (line: string) => progress.done(line);
+  const needed = new Set<string>();
+  const need = (pass: string) => {
+    for (const dep of NEEDS[pass]!) need(dep);
+    needed.add(pass);
+  };
+  for (const pass of selected) need(pass);
+  const order = PASSES.filter((pass) => needed.has(pass));
   const head = readEndpoint(telemetry);
-  const servers = target === 'cluster' ? [cluster!.head, ...cluster!.leaves] : [single!];
+  const servers = telemetry.cluster
+    ? [telemetry.cluster.head, ...telemetry.cluster.leaves]
+    : [telemetry.single!];
   const pids = await Promise.all(servers.map(serverPid));
   const url = `mysql://${encodeURIComponent(head.user)}${head.password ? `:${encodeURIComponent(head.password)}` : ''}@${head.host}:${head.port}/${encodeURIComponent(head.database)}`;
 
   const load = await loadTelemetry(telemetry, {
     seed,
     scale: scaleFactor,
-    force: Boolean(v.reload),
+    force: settings.reload,
     progress: say,
   });
   await createScoresTable(telemetry);
   const scale = drillScale(scaleFactor);
-  const outDir = path.resolve(String(v.out));
+  const outDir = path.resolve(settings.outDir);
   await mkdir(outDir, { recursive: true });
 
   const result: BenchResult = {
     system: 'sluice',
     date: new Date().toISOString(),
     machine: machine(),
-    command: `sluice bench ml ${argv.join(' ')}`.trim(),
+    command: settings.command,
     target,
     scale: scaleFactor,
     readings: load.readings,
@@ -266,7 +309,7 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
   });
   // Warm-up (untimed): the reader's worker threads start and the servers' caches fill.
   const warm = await openFrameRun(url, 'sluice');
-  await warm.db.table('readings').toArrow();
+  await warm.db.table('drill_readings').toArrow();
   await warm.db.close();
   const measures = new Map<string, PassMeasure[]>();
   const reference = new Map<string, { mode: Mode; answer: PassAnswer }>();
@@ -363,9 +406,7 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
   await writeFile(`${base}.svg`, renderSvg(result, selected));
   say(`\n${renderMarkdown(result, selected)}`);
   say(`results: ${base}.json, ${base}.md, ${base}.svg`);
-  if (result.disagreements.length > 0) {
+  if (result.disagreements.length > 0)
     say(`FAILED: ${result.disagreements.length} disagreement(s) between modes`);
-    return 1;
-  }
-  return 0;
+  return result;
 }

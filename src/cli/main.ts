@@ -13,7 +13,7 @@ import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 const USAGE = `usage: sluice <command> [options]
 
 commands:
-  demo                      bring the local stack up and run the smoke job on every part of it
+  demo [--scale S]          the predictive-maintenance job end to end on the local stack
   stack up                  start the local stack (idempotent); prints the endpoints
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
@@ -47,6 +47,7 @@ const OPTIONS = {
   'kafka-port': { type: 'string' },
   purge: { type: 'boolean' },
   json: { type: 'boolean' },
+  scale: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -128,7 +129,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'demo':
-      return runDemo(config, progress);
+      return runDemo(config, progress, values.scale === undefined ? {} : { scale: Number(values.scale) });
     default:
       throw unknownCommand(command, USAGE);
   }

@@ -61,7 +61,9 @@ async function datasetMatches(target: TelemetryTarget, seed: number, scale: Dril
     const row = marker[0];
     if (!row || Number(row.seed) !== seed || Number(row.drills) !== scale.drills) return false;
     if (Number(row.per_drill) !== scale.readingsPerDrill) return false;
-    const [sum] = await session.query<{ n: string; key_sum: string }>(READINGS_CHECKSUM_SQL('readings'));
+    const [sum] = await session.query<{ n: string; key_sum: string }>(
+      READINGS_CHECKSUM_SQL('drill_readings'),
+    );
     return Number(sum!.n) === expected.count && Number(sum!.key_sum) === expected.keySum;
   });
 }
@@ -91,7 +93,7 @@ async function freshTable(
 export async function createScoresTable(target: TelemetryTarget): Promise<void> {
   await freshTable(
     target,
-    'scores',
+    'drill_scores',
     [
       { name: 'drill_id', type: 'INT NOT NULL' },
       { name: 'seq', type: 'INT NOT NULL' },
@@ -124,8 +126,8 @@ export async function loadTelemetry(
   }
   const head = readEndpoint(target);
   await freshTable(target, 'drills', DRILL_COLUMNS, ['drill_id']);
-  await freshTable(target, 'failures', FAILURE_COLUMNS, ['drill_id', 'failed_at']);
-  await freshTable(target, 'readings', READING_COLUMNS, ['drill_id', 'seq']);
+  await freshTable(target, 'drill_failures', FAILURE_COLUMNS, ['drill_id', 'failed_at']);
+  await freshTable(target, 'drill_readings', READING_COLUMNS, ['drill_id', 'seq']);
   await withSession(head, (session) => session.query('DROP TABLE IF EXISTS ml_dataset'));
   await load(
     head,
@@ -144,7 +146,7 @@ export async function loadTelemetry(
       failed_at: Float64Array.from(events.map((f) => f.failed_at)),
       kind: events.map((f) => f.kind),
     }),
-    'failures',
+    'drill_failures',
   );
 
   const topic = `drill-readings-${seed}-${count}-${Date.now()}`;
@@ -194,13 +196,13 @@ export async function loadTelemetry(
       ? {
           cluster: { head: url(target.cluster.head), leaves: target.cluster.leaves.map(url) },
           via: 'leaves',
-          table: 'readings',
+          table: 'drill_readings',
         }
-      : { url: url(target.single!), table: 'readings' },
+      : { url: url(target.single!), table: 'drill_readings' },
   };
   await createPipeline(spec);
   progress(
-    `telemetry: pipeline ${name} loading ${topic} into readings (${target.cluster ? `Spider, one writer per leaf` : 'single server'}, exactly once)`,
+    `telemetry: pipeline ${name} loading ${topic} into drill_readings (${target.cluster ? `Spider, one writer per leaf` : 'single server'}, exactly once)`,
   );
   const pipelineStarted = performance.now();
   let committed = 0;
@@ -226,7 +228,7 @@ export async function loadTelemetry(
   await dropPipeline(head, name);
   const expected = readingsChecksum(scale);
   const [sum] = await withSession(head, (session) =>
-    session.query<{ n: string; key_sum: string }>(READINGS_CHECKSUM_SQL('readings')),
+    session.query<{ n: string; key_sum: string }>(READINGS_CHECKSUM_SQL('drill_readings')),
   );
   if (Number(sum!.n) !== expected.count || Number(sum!.key_sum) !== expected.keySum) {
     throw new SluiceError(
