@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../errors.ts';
+import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
 export type Row = Record<string, unknown>;
@@ -172,7 +173,7 @@ export function loadDataSql(
   const columnList = columns.map((column) => quoteIdentifier(column)).join(', ');
   const handling = duplicates === 'ignore' ? 'IGNORE ' : duplicates === 'replace' ? 'REPLACE ' : '';
   return (
-    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} ${handling}INTO TABLE ${quoteIdentifier(table)} ` +
+    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} ${handling}INTO TABLE ${quoteTableName(table)} ` +
     `CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
     `(${columnList})`
   );
@@ -236,11 +237,6 @@ export async function withSession<T>(
   } finally {
     await session.close();
   }
-}
-
-/** Quotes an identifier with backticks (dialect escaping, for DDL where parameters cannot go). */
-export function quoteIdentifier(name: string): string {
-  return mysql.escapeId(name);
 }
 
 /** Escapes a literal for DDL, where parameters are not accepted (e.g. CREATE SERVER OPTIONS). */

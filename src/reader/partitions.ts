@@ -13,9 +13,10 @@
  * - `single`: one scan, with the reason nothing else applied.
  */
 import os from 'node:os';
-import { type DbSession, quoteIdentifier, withSession } from '../db/driver.ts';
+import { type DbSession, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
+import { quoteIdentifier } from '../sql/identifiers.ts';
 import {
   createResultTableSql,
   dropResultTableSql,

@@ -5,8 +5,8 @@
  * Only the SQL and the plan are built here; no SingleStore server runs in this project's tests.
  */
 import { randomBytes } from 'node:crypto';
-import { quoteIdentifier } from '../db/driver.ts';
 import { SluiceError } from '../errors.ts';
+import { quoteIdentifier } from '../sql/identifiers.ts';
 
 /** A statement with its `?` parameters. */
 export interface SqlWithParams {
