@@ -3,6 +3,7 @@ import type { StackConfig } from '../config.ts';
 import { withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { type ClusterEndpoints, createShardedTable } from '../db/sharding.ts';
+import { SluiceError } from '../errors.ts';
 import { elapsed } from '../stack/processes.ts';
 import type { Progress } from '../stack/progress.ts';
 import { stackUp } from '../stack/stack.ts';
@@ -128,7 +129,7 @@ async function demoKafka(brokers: readonly string[], progress: Progress): Promis
     const partitions = new Set<number>();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`kafka: consumed ${seen.size} of ${MESSAGES} in 60s`)),
+        () => reject(new SluiceError('CHECK_FAILED', `kafka: consumed ${seen.size} of ${MESSAGES} in 60s`)),
         60_000,
       );
       consumer
@@ -156,5 +157,5 @@ async function demoKafka(brokers: readonly string[], progress: Progress): Promis
 }
 
 function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(message);
+  if (!condition) throw new SluiceError('CHECK_FAILED', message);
 }

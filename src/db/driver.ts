@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { DatabaseError } from '../errors.ts';
+import { DatabaseError, SluiceError } from '../errors.ts';
 import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
@@ -115,7 +115,9 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
           sql,
           infileStreamFactory: (name: string) => {
             // The server asks back for the file the statement names; nothing else may be read.
-            if (name !== INFILE_NAME) throw new Error(`server asked for unexpected local file '${name}'`);
+            if (name !== INFILE_NAME) {
+              throw new SluiceError('WIRE_INVALID', `server asked for unexpected local file '${name}'`);
+            }
             requested = true;
             return sourceStream(source, socket);
           },

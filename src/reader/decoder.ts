@@ -5,6 +5,8 @@
  * every buffer is a fresh ArrayBuffer (never Node's Buffer pool) so a batch can be transferred to
  * another thread without copying.
  */
+
+import { SluiceError } from '../errors.ts';
 import { daysFromCivil } from '../values/civil-date.ts';
 import { type ColumnPlan, Kind } from './column-plan.ts';
 
@@ -360,7 +362,8 @@ export class TextRowDecoder {
         pos += 9;
       }
       const valueEnd = pos + len;
-      if (valueEnd > end) throw new Error(`row packet ends inside column ${c} (${b.plan.name})`);
+      if (valueEnd > end)
+        throw new SluiceError('WIRE_INVALID', `row packet ends inside column ${c} (${b.plan.name})`);
       // The most common kinds first, inline; the rest in decodeOther.
       const kind = b.kind;
       if (kind === Kind.Utf8 || kind === Kind.Binary) {
@@ -593,7 +596,11 @@ function writeLongDecimal(
   negative: boolean,
   missing: number,
 ): void {
-  if (missing < 0) throw new Error(`decimal '${ascii(buf, start, end)}' has more digits than its scale`);
+  if (missing < 0)
+    throw new SluiceError(
+      'WIRE_INVALID',
+      `decimal '${ascii(buf, start, end)}' has more digits than its scale`,
+    );
   const limbs = new Uint32Array(words * 2);
   const multiply = (factor: number, add: number) => {
     let carry = add;

@@ -4,6 +4,7 @@
  * a useful size. Flat columns only (everything the reader produces).
  */
 import { type Data, DataType, type RecordBatch, type Schema } from 'apache-arrow';
+import { SluiceError } from '../errors.ts';
 import { toRecordBatch } from './batch.ts';
 import type { DecodedColumn } from './decoder.ts';
 
@@ -43,7 +44,10 @@ function layoutOf(type: DataType): Layout {
   ) {
     return Layout.Fixed;
   }
-  throw new Error(`gathering rows of ${type} columns is not supported (flat columns only)`);
+  throw new SluiceError(
+    'TYPE_UNSUPPORTED',
+    `gathering rows of ${type} columns is not supported (flat columns only)`,
+  );
 }
 
 function isValid(data: Data, index: number): boolean {
