@@ -18,7 +18,7 @@ import { SluiceError } from '../errors.ts';
 import { withRetries } from '../runtime/retry.ts';
 import { writeBatch } from '../writer/bulk-writer.ts';
 import { isEncoded } from '../writer/rows.ts';
-import type { BatchDecoder, DecodedBatch } from './batch-decoder.ts';
+import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
@@ -289,7 +289,7 @@ export class PartitionWriter {
 
   private async commitSegment(
     records: readonly SourceRecord[],
-    processed: DecodedBatch,
+    processed: RoutedBatch,
     errors: readonly ErrorRecord[],
     started: number,
   ): Promise<BatchReport> {

@@ -5,9 +5,9 @@
  */
 import { type Data, DataType, makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
 import { SluiceError } from '../errors.ts';
-import type { DecodedBatch } from './decoder.ts';
+import type { BatchBuffers } from './batch-buffers.ts';
 
-export function toRecordBatch(schema: Schema, batch: DecodedBatch): RecordBatch {
+export function toRecordBatch(schema: Schema, batch: BatchBuffers): RecordBatch {
   if (batch.columns.length !== schema.fields.length) {
     throw new SluiceError(
       'INTERNAL',

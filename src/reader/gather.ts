@@ -6,7 +6,7 @@
 import { type Data, DataType, type RecordBatch, type Schema } from 'apache-arrow';
 import { SluiceError } from '../errors.ts';
 import { toRecordBatch } from './batch.ts';
-import type { DecodedColumn } from './decoder.ts';
+import type { ColumnBuffers } from './batch-buffers.ts';
 
 type AnyTypedArray =
   | Int8Array
@@ -155,7 +155,7 @@ class ColumnGatherer {
     }
   }
 
-  finish(rows: number): DecodedColumn {
+  finish(rows: number): ColumnBuffers {
     let validity: Uint8Array | undefined;
     if (this.nullCount > 0) {
       const bytes = (rows + 7) >> 3;
