@@ -51,16 +51,15 @@ export {
   readPartitionStreams,
 } from './reader/parallel.ts';
 export {
-  describePartitionPlan,
   type KeyRange,
   type KeyRangePartitioning,
   type Partitioning,
   type PartitionPlan,
   type PartitionScan,
   type PlanPartitionsOptions,
-  planPartitions,
   scanSql,
-} from './reader/partitions.ts';
+} from './reader/partitioning/scan.ts';
+export { describePartitionPlan, planPartitions } from './reader/partitions.ts';
 export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
