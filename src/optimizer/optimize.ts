@@ -5,12 +5,22 @@ import type { PlanNode } from '../plan/nodes.ts';
 import { type OptimizerContext, type Rule, runRules, type TraceStep } from './rule.ts';
 import { constantFolding } from './rules/constant-folding.ts';
 import { limitPushdown } from './rules/limit-pushdown.ts';
+import { orFactoring } from './rules/or-factoring.ts';
 import { predicatePushdown } from './rules/predicate-pushdown.ts';
 import { projectionPruning } from './rules/projection-pruning.ts';
 import { type SplitPlan, splitPlan } from './split.ts';
 
-/** In order: fold constants first so predicates are simple, prune last so it sees final shapes. */
-export const RULES: readonly Rule[] = [constantFolding, predicatePushdown, limitPushdown, projectionPruning];
+/**
+ * In order: fold constants first so predicates are simple, factor ORs so shared conjuncts can
+ * move, prune last so it sees final shapes.
+ */
+export const RULES: readonly Rule[] = [
+  constantFolding,
+  orFactoring,
+  predicatePushdown,
+  limitPushdown,
+  projectionPruning,
+];
 
 export interface Optimized {
   readonly logical: PlanNode;
