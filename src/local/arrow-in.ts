@@ -18,9 +18,10 @@ import {
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
+import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from '../values/civil-date.ts';
+import { wordsToBigInt } from '../values/decimal.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
 import { fromUnscaled, MAX_DOUBLE_FRAC } from './decimal.ts';
-import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from './temporal.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 import { normalizeInt } from './values.ts';
 
@@ -132,9 +133,7 @@ function readDecimals(scale: number, bitWidth: number): ChunkReader {
       } else if (doubles && allOnes && w1 >= 0xfffc0000) {
         unscaled = -((~w1 >>> 0) * 4294967296 + (~w0 >>> 0) + 1);
       } else {
-        let big = 0n;
-        for (let k = stride - 1; k >= 0; k--) big = (big << 32n) | BigInt(words[base + k]!);
-        big = BigInt.asIntN(bitWidth, big);
+        const big = wordsToBigInt(words, base, stride);
         // Beyond a double's digits the value stays exact: a bigint when it is an integer (a SUM
         // of BIGINT UNSIGNED), else its decimal text.
         out[at + i] = fromUnscaled(big, scale);

@@ -28,9 +28,11 @@ import {
   Utf8,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
+import { daysFromCivil } from '../values/civil-date.ts';
+import { bigIntToWords } from '../values/decimal.ts';
 import type { Batch, LocalColumn, Values } from './batch.ts';
 import { type DecimalValue, roundToScale, unscaledBig } from './decimal.ts';
-import { daysFromCivil, epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
+import { epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
 import { fracOf, type SqlType, typeFromSqlName, type Value } from './types.ts';
 import { toText } from './values.ts';
 
@@ -299,11 +301,7 @@ function decimalData(type: DataType, values: Values, columnType: SqlType): Data 
       typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string'
         ? unscaledBig(value, scale)
         : unscaledBig(toText(value, columnType) ?? '0', scale);
-    let rest = BigInt.asUintN(bitWidth, unscaled);
-    for (let k = 0; k < stride; k++) {
-      words[base + k] = Number(rest & 0xffffffffn);
-      rest >>= 32n;
-    }
+    bigIntToWords(unscaled, words, base, stride);
   }
   return makeData({
     type,

@@ -8,13 +8,16 @@ import { limitPushdown } from './rules/limit-pushdown.ts';
 import { orFactoring } from './rules/or-factoring.ts';
 import { predicatePushdown } from './rules/predicate-pushdown.ts';
 import { projectionPruning } from './rules/projection-pruning.ts';
+import { subqueryRewrite } from './rules/subqueries.ts';
 import { type SplitPlan, splitPlan } from './split.ts';
 
 /**
- * In order: fold constants first so predicates are simple, factor ORs so shared conjuncts can
- * move, prune last so it sees final shapes.
+ * In order: subqueries become joins before any rule could move an expression across their
+ * scope; fold constants so predicates are simple; factor ORs so shared conjuncts can move;
+ * prune last so it sees final shapes.
  */
 export const RULES: readonly Rule[] = [
+  subqueryRewrite,
   constantFolding,
   orFactoring,
   predicatePushdown,

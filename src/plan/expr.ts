@@ -2,6 +2,7 @@
  * Expression nodes: plain, frozen data with a `kind`. Nothing here knows SQL or Arrow; the
  * compiler, the optimizer and local execution each read these nodes their own way.
  */
+import type { PlanNode } from './nodes.ts';
 
 export type LiteralValue = null | boolean | number | bigint | string | Date;
 
@@ -148,7 +149,36 @@ export interface AliasExpr {
   readonly name: string;
 }
 
+/**
+ * A subquery in an expression: `EXISTS (plan)`, `operand IN (plan)` (one output column) or a
+ * scalar `(plan)` (one column, at most one row). `correlated` lists the outer columns the plan
+ * reads (names it uses but does not produce); they count as this expression's column references.
+ * The optimizer's first rule rewrites every subquery into joins (src/optimizer/rules/subqueries.ts).
+ */
+export interface SubqueryExpr {
+  readonly kind: 'subquery';
+  readonly mode: SubqueryMode;
+  readonly plan: PlanNode;
+  /** The value tested by IN; undefined for EXISTS and scalar subqueries. */
+  readonly operand: Expr | undefined;
+  /** NOT EXISTS, NOT IN. */
+  readonly negated: boolean;
+  readonly correlated: readonly string[];
+}
+export type SubqueryMode = 'exists' | 'in' | 'scalar';
+
+/**
+ * Inside a subquery's plan: a column of the enclosing query's row (Spark's OuterReference). It
+ * is not a column of the plan it sits in, so it never counts as one of that plan's references.
+ */
+export interface OuterColumnExpr {
+  readonly kind: 'outer';
+  readonly name: string;
+}
+
 export type Expr =
+  | SubqueryExpr
+  | OuterColumnExpr
   | ColumnExpr
   | LiteralExpr
   | BinaryExpr
@@ -225,6 +255,22 @@ export const Exprs = {
   sortKey: (expr: Expr, descending = false, nullsFirst = !descending): SortKey =>
     Object.freeze({ expr, descending, nullsFirst }),
   alias: (expr: Expr, name: string): AliasExpr => Object.freeze({ kind: 'alias', expr, name }),
+  outer: (name: string): OuterColumnExpr => Object.freeze({ kind: 'outer', name }),
+  subquery: (
+    mode: SubqueryMode,
+    plan: PlanNode,
+    correlated: readonly string[],
+    operand?: Expr,
+    negated = false,
+  ): SubqueryExpr =>
+    Object.freeze({
+      kind: 'subquery',
+      mode,
+      plan,
+      operand,
+      negated,
+      correlated: Object.freeze([...correlated]),
+    }),
 };
 
 /** The name a projected expression gets: its alias, its column name, or undefined. */
@@ -244,6 +290,7 @@ export function childExprs(expr: Expr): readonly Expr[] {
   switch (expr.kind) {
     case 'column':
     case 'literal':
+    case 'outer':
       return [];
     case 'binary':
       return [expr.left, expr.right];
@@ -271,6 +318,11 @@ export function childExprs(expr: Expr): readonly Expr[] {
       return [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)];
     case 'alias':
       return [expr.expr];
+    case 'subquery':
+      return [
+        ...(expr.operand ? [expr.operand] : []),
+        ...expr.correlated.map((name): ColumnExpr => ({ kind: 'column', name })),
+      ];
   }
 }
 
@@ -297,6 +349,7 @@ export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): 
   switch (expr.kind) {
     case 'column':
     case 'literal':
+    case 'outer':
       return expr;
     case 'binary':
       return Exprs.binary(expr.op, m(expr.left), m(expr.right));
@@ -333,6 +386,11 @@ export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): 
       );
     case 'alias':
       return Exprs.alias(m(expr.expr), expr.name);
+    case 'subquery':
+      // The plan inside is its own scope: only the IN operand is an expression of this one.
+      return expr.operand
+        ? Exprs.subquery(expr.mode, expr.plan, expr.correlated, m(expr.operand), expr.negated)
+        : expr;
   }
 }
 

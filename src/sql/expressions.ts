@@ -117,6 +117,12 @@ const RENDER: Renderers = {
     return `${AGGREGATE_SQL[expr.fn]}(${compileExpr(expr.arg, ctx)})`;
   },
   window: (expr, ctx) => compileWindow(expr, ctx),
+  subquery: () => {
+    throw new NotPushable('a subquery the optimizer did not rewrite into a join');
+  },
+  outer: () => {
+    throw new NotPushable('an outer column of a subquery the optimizer did not rewrite');
+  },
   alias: (expr, ctx) => `${compileExpr(expr.expr, ctx)} AS ${ctx.dialect.quoteIdentifier(expr.name)}`,
 };
 

@@ -5,8 +5,9 @@
  * (CAST(x AS SIGNED) <> 0).
  */
 import type { CastType } from '../../plan/expr.ts';
+import { formatDate } from '../../values/civil-date.ts';
 import { type DecimalValue, fromUnscaled, rescale, unscaledBig } from '../decimal.ts';
-import { formatDate, formatDateTime, parseDateTime } from '../temporal.ts';
+import { formatDateTime, parseDateTime } from '../temporal.ts';
 import { fracOf, type SqlType, scaleOf, T, type Value } from '../types.ts';
 import { formatDecimal, toDouble, toSigned, toText } from '../values.ts';
 import { type Compiled, derived } from './compiled.ts';

@@ -150,6 +150,14 @@ const COMPILERS: Compilers = {
     throw new PlanError(`${scope.where}: the window function ${expr.fn}() can only be used in a window step`);
   },
   alias: (expr, scope) => compileExpr(expr.expr, scope),
+  subquery: () => {
+    throw new PlanError(
+      'a subquery reached local execution; the optimizer rewrites subqueries into joins first',
+    );
+  },
+  outer: (expr) => {
+    throw new PlanError(`the outer column '${expr.name}' of a subquery reached local execution`);
+  },
 };
 
 export function compileExpr(expr: Expr, scope: Scope): Compiled {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collationKey, foldCharacters } from '../../../src/local/collation.ts';
-import {
-  addMonths,
-  canonicalDateTime,
-  civilFromDays,
-  daysFromCivil,
-  formatEpochMicros,
-  parseDateTime,
-} from '../../../src/local/temporal.ts';
+import { addMonths, canonicalDateTime, parseDateTime } from '../../../src/local/temporal.ts';
 import { T } from '../../../src/local/types.ts';
 import {
   formatDecimal,
@@ -19,6 +12,7 @@ import {
   roundDouble,
   toText,
 } from '../../../src/local/values.ts';
+import { civilFromDays, daysFromCivil, formatEpochMicros } from '../../../src/values/civil-date.ts';
 
 describe('numbers as MariaDB rounds and prints them', () => {
   it('rounds decimals half away from zero, ignoring binary noise', () => {
