@@ -23,6 +23,7 @@ export {
   createPipeline,
   dropPipeline,
   getPipeline,
+  listPipelines,
   pipelineErrors,
   pipelineStatus,
   setPipelineState,
@@ -61,9 +62,9 @@ export {
   scanSql,
 } from './reader/partitions.ts';
 export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
-export { decimalToString } from './reader/values.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
+export { decimalToString } from './values/decimal.ts';
 export {
   type BulkWriteOptions,
   type LoadOptions,

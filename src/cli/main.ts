@@ -5,6 +5,7 @@ import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
 import { runPipelineCommand } from './pipeline.ts';
+import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 
 const USAGE = `usage: sluice <command> [options]
 
@@ -24,6 +25,7 @@ options:
   --kafka-port N|auto       Kafka client port; the controller takes the next (default 19092)
   --json                    machine-readable output on stdout (progress goes to stderr)
   -h, --help                this text
+  -V, --version             the version of sluice
 
 environment: SLUICE_DB_URL, SLUICE_CLUSTER_URLS (head first, then leaves) and
 SLUICE_KAFKA_BROKERS point sluice at running services; it then starts nothing for them.
@@ -39,6 +41,7 @@ const OPTIONS = {
   purge: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
@@ -59,9 +62,13 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
+    throw argumentError(error, OPTIONS);
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
     return positionals.length === 0 && !values.help ? 2 : 0;
@@ -106,6 +113,6 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     case 'demo':
       return runDemo(config, progress);
     default:
-      throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
+      throw unknownCommand(command, USAGE);
   }
 }

@@ -261,6 +261,20 @@ export function lit(value: LiteralValue): Column {
   return new Column(Exprs.literal(value));
 }
 
+/**
+ * A DECIMAL literal from its text, with the scale it is written with: `lit.decimal('100.00')`
+ * is the DECIMAL(5,2) that `100.00` is in SQL (a JS number cannot keep its trailing zeros).
+ */
+lit.decimal = (text: string): Column => {
+  const node = Exprs.decimal(text);
+  if (!node) {
+    throw new ConfigError(
+      `lit.decimal() needs a decimal number's text of at most 65 digits, 38 after the point; got ${JSON.stringify(text)}`,
+    );
+  }
+  return new Column(node);
+};
+
 const asColumn = (value: string | ColumnLike): Expr =>
   typeof value === 'string' ? col(value).node : toExpr(value);
 

@@ -39,7 +39,7 @@ export type TableOptions = Partial<ScanOptions>;
 
 let connections = 0;
 
-export class Database implements Source {
+export class Database implements Source, AsyncDisposable {
   readonly id: string;
   readonly label: string;
   readonly runtime: FrameRuntime;
@@ -98,7 +98,7 @@ export class Database implements Source {
   }
 
   queryFields(sql: string): Promise<readonly Field[]> {
-    return queryFields(this.session, sql);
+    return queryFields(this.session, sql, this.catalog);
   }
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
@@ -141,10 +141,19 @@ export class Database implements Source {
     });
   }
 
+  /**
+   * Closes the connection. Optional for a script: an idle connection does not keep the process
+   * alive, and the reader threads stop when idle.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.session.close();
+  }
+
+  /** `await using db = await connect(url)` closes the connection at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -18,6 +18,7 @@ import {
 import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } from '../plan/nodes.ts';
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
+import { didYouMean } from '../suggest.ts';
 import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
 import type { FrameRuntime } from './runtime.ts';
 
@@ -112,7 +113,7 @@ export class LazyFrame {
     const columns = this.knownColumns('withColumnRenamed');
     if (!columns.includes(existing)) {
       throw new PlanError(
-        `withColumnRenamed: no column '${existing}'; available columns: ${columns.join(', ')}`,
+        `withColumnRenamed: no column '${existing}'${didYouMean(existing, columns)}; available columns: ${columns.join(', ')}`,
       );
     }
     return this.next(
@@ -127,7 +128,9 @@ export class LazyFrame {
     const columns = this.knownColumns('drop');
     for (const name of names) {
       if (!columns.includes(name))
-        throw new PlanError(`drop: no column '${name}'; available columns: ${columns.join(', ')}`);
+        throw new PlanError(
+          `drop: no column '${name}'${didYouMean(name, columns)}; available columns: ${columns.join(', ')}`,
+        );
     }
     const kept = columns.filter((c) => !names.includes(c));
     if (kept.length === 0) throw new PlanError('drop() would leave no columns');

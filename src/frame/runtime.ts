@@ -11,6 +11,7 @@ import { type Field, type PlanNode, Plans, transformUp } from '../plan/nodes.ts'
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import type { Dialect } from '../sql/dialect.ts';
+import { didYouMean, userTables } from '../suggest.ts';
 import { arrowToRows } from './rows.ts';
 
 /** One connection as the runtime needs it (implemented by `Database`). */
@@ -79,9 +80,9 @@ export class FrameRuntime {
 
   private missingTableError(missing: { source: Source; table: string }[]): PlanError {
     const { source, table } = missing[0]!;
-    const known = source.tableNames();
+    const known = userTables(source.tableNames());
     return new PlanError(
-      `no table '${table}' in ${source.label}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      `no table '${table}' in ${source.label}${didYouMean(table, known)}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
       { table, available: known },
       'TABLE_NOT_FOUND',
     );

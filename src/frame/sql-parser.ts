@@ -12,9 +12,11 @@
  * ambiguous column, an unknown table alias, a select list that names one column twice.
  */
 import { ConfigError, PlanError } from '../errors.ts';
-import { conjunction, conjuncts, samePlan } from '../optimizer/rules/predicate-pushdown.ts';
 import { rewriteSubqueries, SubqueryNotRewritten } from '../optimizer/rules/subqueries.ts';
+import { samePlan } from '../plan/equal.ts';
 import {
+  conjunction,
+  conjuncts,
   containsAggregate,
   containsWindow,
   type Expr,

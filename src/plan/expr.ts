@@ -42,6 +42,11 @@ export interface ColumnExpr {
 export interface LiteralExpr {
   readonly kind: 'literal';
   readonly value: LiteralValue;
+  /**
+   * A DECIMAL literal: `value` is its text ('100.00'), whose digits after the point are its scale,
+   * as `100.00` written in SQL is a DECIMAL(5,2). A JS number cannot say how it was written.
+   */
+  readonly decimal?: true;
 }
 export interface BinaryExpr {
   readonly kind: 'binary';
@@ -192,10 +197,24 @@ export type Expr =
 
 export type ExprKind = Expr['kind'];
 
+const DECIMAL_LITERAL = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/;
+
 /** Node factories: the only way nodes are made, so every node is frozen. */
 export const Exprs = {
   column: (name: string): ColumnExpr => Object.freeze({ kind: 'column', name }),
   literal: (value: LiteralValue): LiteralExpr => Object.freeze({ kind: 'literal', value }),
+  /** A DECIMAL literal from its text ('100.00', '-.5'); undefined when the text is not one. */
+  decimal: (text: string): LiteralExpr | undefined => {
+    const match = DECIMAL_LITERAL.exec(text);
+    if (!match || (match[2] ?? '') + (match[3] ?? '') === '') return undefined;
+    const whole = match[2]!.replace(/^0+(?=\d)/, '') || '0';
+    const fraction = match[3] ?? '';
+    // DECIMAL holds 65 digits, 38 after the point; beyond, the server reads a DOUBLE.
+    if (whole.replace(/^0$/, '').length + fraction.length > 65 || fraction.length > 38) return undefined;
+    const sign = match[1] === '-' && /[1-9]/.test(whole + fraction) ? '-' : '';
+    const value = fraction === '' ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+    return Object.freeze({ kind: 'literal', value, decimal: true });
+  },
   binary: (op: BinaryOp, left: Expr, right: Expr): BinaryExpr =>
     Object.freeze({ kind: 'binary', op, left, right }),
   not: (operand: Expr): NotExpr => Object.freeze({ kind: 'not', operand }),

@@ -19,7 +19,7 @@ export function renderExpr(expr: Expr): string {
     case 'column':
       return expr.name;
     case 'literal':
-      return literal(expr.value);
+      return expr.decimal ? String(expr.value) : literal(expr.value);
     case 'binary':
       return `(${renderExpr(expr.left)} ${expr.op.toUpperCase()} ${renderExpr(expr.right)})`;
     case 'not':

@@ -4,6 +4,7 @@
  */
 import { DataType, type Table } from 'apache-arrow';
 import type { TsvValue } from '../db/tsv.ts';
+import { unscaledToText } from '../values/decimal.ts';
 
 type Convert = (value: unknown) => TsvValue;
 
@@ -27,7 +28,8 @@ function converterFor(type: DataType): Convert {
   if (DataType.isDictionary(type)) return converterFor(type.dictionary);
   if (DataType.isDate(type)) return (value) => dateText(value).slice(0, 10);
   if (DataType.isTimestamp(type)) return (value) => dateText(value);
-  if (DataType.isDecimal(type)) return (value) => decimalText(value, (type as { scale: number }).scale);
+  if (DataType.isDecimal(type))
+    return (value) => unscaledToText(BigInt(String(value)), (type as { scale: number }).scale);
   if (DataType.isBinary(type) || DataType.isFixedSizeBinary(type)) {
     return (value) => Buffer.from(value as Uint8Array).toString('latin1');
   }
@@ -43,13 +45,4 @@ function converterFor(type: DataType): Convert {
 function dateText(value: unknown): string {
   const date = value instanceof Date ? value : new Date(Number(value));
   return date.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/** Arrow decimals come back as their unscaled integer (in 32-bit words); print them at `scale`. */
-function decimalText(value: unknown, scale: number): string {
-  const unscaled = BigInt(String(value));
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const text = scale > 0 ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
-  return negative ? `-${text}` : text;
 }

@@ -126,7 +126,11 @@ export function toExpr(node: Ast, scope: ExprScope): Expr {
     case 'column_ref':
       return columnRef(node, scope);
     case 'number':
-      return Exprs.literal(numberValue(node.value));
+      // `100.00` is a DECIMAL(5,2): its scale is part of its type.
+      return (
+        (typeof node.value === 'string' && node.value.includes('.') && Exprs.decimal(node.value)) ||
+        Exprs.literal(numberValue(node.value))
+      );
     case 'bigint': {
       const value = BigInt(String(node.value));
       const small = value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER);
@@ -220,6 +224,10 @@ function unary(node: Ast, scope: ExprScope): Expr {
     return subquery(node.expr, scope, 'exists', undefined, true);
   const operand = toExpr(node.expr, scope);
   if (operator === '-') {
+    if (operand.kind === 'literal' && operand.decimal) {
+      const text = String(operand.value);
+      return Exprs.decimal(text.startsWith('-') ? text.slice(1) : `-${text}`) ?? Exprs.negate(operand);
+    }
     if (operand.kind === 'literal' && typeof operand.value === 'number') return Exprs.literal(-operand.value);
     if (operand.kind === 'literal' && typeof operand.value === 'bigint') return Exprs.literal(-operand.value);
     return Exprs.negate(operand);

@@ -13,6 +13,7 @@ import { type Expr, Exprs, referencedColumns } from '../../plan/expr.ts';
 import { type Field, type PlanNode, Plans, type ScanOptions } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import { containsSubquery } from '../../plan/subquery.ts';
+import { didYouMean } from '../../suggest.ts';
 import { type Ast, isSubquery, notTranslated } from './ast.ts';
 
 /** One column of the FROM clause. */
@@ -63,18 +64,24 @@ export class Scope {
   resolve(table: string | undefined, name: string): Binding {
     if (table !== undefined) {
       if (!this.aliases.includes(table)) {
-        throw new PlanError(`no table or alias '${table}' in FROM; tables: ${this.aliases.join(', ')}`, {
-          table,
-          available: this.aliases,
-        });
+        throw new PlanError(
+          `no table or alias '${table}' in FROM${didYouMean(table, this.aliases)}; tables: ${this.aliases.join(', ')}`,
+          {
+            table,
+            available: this.aliases,
+          },
+        );
       }
       const found = this.bindings.find((binding) => binding.alias === table && same(binding.column, name));
       if (!found) {
         const available = this.bindings.filter((b) => b.alias === table).map((b) => b.column);
-        throw new PlanError(`no column '${name}' in ${table}; available columns: ${available.join(', ')}`, {
-          column: name,
-          available,
-        });
+        throw new PlanError(
+          `no column '${name}' in ${table}${didYouMean(name, available)}; available columns: ${available.join(', ')}`,
+          {
+            column: name,
+            available,
+          },
+        );
       }
       return found;
     }
@@ -89,7 +96,11 @@ export class Scope {
       );
     }
     const available = this.bindings.map((b) => `${b.alias}.${b.column}`);
-    throw new PlanError(`no column '${name}'; available columns: ${available.join(', ')}`, {
+    const suggestion = didYouMean(
+      name,
+      this.bindings.map((b) => b.column),
+    );
+    throw new PlanError(`no column '${name}'${suggestion}; available columns: ${available.join(', ')}`, {
       column: name,
       available,
     });
@@ -98,7 +109,9 @@ export class Scope {
   /** The columns `alias.*` lists: all of that table's own columns, in its order. */
   starOf(alias: string): Binding[] {
     if (!this.aliases.includes(alias)) {
-      throw new PlanError(`no table or alias '${alias}' in FROM; tables: ${this.aliases.join(', ')}`);
+      throw new PlanError(
+        `no table or alias '${alias}' in FROM${didYouMean(alias, this.aliases)}; tables: ${this.aliases.join(', ')}`,
+      );
     }
     return this.bindings.filter((binding) => binding.alias === alias);
   }
