@@ -67,8 +67,8 @@ const GOLDEN: [string, string, string, unknown[]][] = [
   [
     'SELECT id, TRUE AS yes, FALSE AS no, NULL AS nothing, 1.5 AS half, 12345678901234567890 AS big FROM t',
     'Project [id, true AS yes, false AS no, NULL AS nothing, 1.5 AS half, 12345678901234567890 AS big]\n  Scan t source=db1',
-    'SELECT `id`, ? AS `yes`, ? AS `no`, NULL AS `nothing`, ? AS `half`, ? AS `big` FROM `t`',
-    [true, false, 1.5, 12345678901234567890n],
+    'SELECT `id`, ? AS `yes`, ? AS `no`, NULL AS `nothing`, CAST(? AS DECIMAL(2, 1)) AS `half`, ? AS `big` FROM `t`',
+    [true, false, '1.5', 12345678901234567890n],
   ],
   [
     "SELECT id FROM t WHERE d >= DATE '1995-03-15' AND d < TIMESTAMP '1996-01-01 00:00:00'",
