@@ -5,9 +5,8 @@
  * (every step after the table reads computed locally). With pushdown on, each query must be
  * planned (no SqlText fallback), pushed as one statement, with no local step.
  *
- * DECIMAL columns are compared with compare.ts's rules (numbers within a 1e-9 relative tolerance
- * or MariaDB's rounding of AVG and division): local DECIMAL arithmetic is floating point until
- * the exact-decimal work of issue 11 lands; then this suite should compare digit for digit.
+ * Rows are compared with compare.ts's rules, and then every value MariaDB returns as DECIMAL text
+ * digit for digit (648 values over the three modes): sums, products, AVG and division included.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadTpch } from '../../bench/data/load.ts';
@@ -45,6 +44,39 @@ async function check(query: TpchSqlQuery, frame: LazyFrame): Promise<void> {
     { ordered: query.ordered },
   );
   if (diff !== undefined) expect.fail(`${query.id} differs from MariaDB\n${diff}\n\n${frame.explain()}`);
+  const digits = decimalDigitsDiffer(want, got, frame.columns, query.ordered);
+  if (digits !== undefined)
+    expect.fail(`${query.id}: DECIMAL digits differ from MariaDB: ${digits}\n\n${frame.explain()}`);
+}
+
+const DECIMAL_TEXT = /^-?\d+\.\d+$/;
+
+/**
+ * DECIMAL values digit for digit: every value MariaDB returns as DECIMAL text must come back as
+ * the same text. Rows are matched in order (ordered queries) or after sorting both sides by
+ * their canonical form (which diffResults has already found equal).
+ */
+function decimalDigitsDiffer(
+  want: readonly Record<string, unknown>[],
+  got: readonly Record<string, unknown>[],
+  columns: readonly string[],
+  ordered: boolean,
+): string | undefined {
+  const key = (row: Record<string, unknown>) => JSON.stringify(columns.map((c) => String(row[c])));
+  const order = (rows: readonly Record<string, unknown>[]) =>
+    ordered ? rows : [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const w = order(want);
+  const g = order(got);
+  for (let i = 0; i < w.length; i++) {
+    for (const column of columns) {
+      const expectedValue = w[i]![column];
+      if (typeof expectedValue !== 'string' || !DECIMAL_TEXT.test(expectedValue)) continue;
+      const actual = g[i]?.[column];
+      if (String(actual) !== expectedValue)
+        return `row ${i} ${column}: expected ${expectedValue}, got ${String(actual)}`;
+    }
+  }
+  return undefined;
 }
 
 beforeAll(async () => {
