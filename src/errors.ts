@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'PIPELINE_NOT_FOUND'
   | 'PIPELINE_STOPPED'
   | 'OFFSET_CONFLICT'
-  | 'TRANSFORM_FAILED';
+  | 'TRANSFORM_FAILED'
+  | 'KAFKA_CODEC';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;

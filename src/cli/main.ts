@@ -4,7 +4,9 @@ import { describeError, UsageError } from '../errors.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
+import { runLoadCommand } from './load.ts';
 import { runPipelineCommand } from './pipeline.ts';
+import { runExplainCommand, runQueryCommand } from './query.ts';
 import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 
 const USAGE = `usage: sluice <command> [options]
@@ -15,6 +17,9 @@ commands:
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
   pipeline ...              Kafka → database pipelines (sluice pipeline --help)
+  query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
+  explain "SQL"             the plan, the SQL pushed to the database and the local steps
+  load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -44,6 +49,14 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const;
 
+/** Commands that parse their own options, each in its own file. */
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  pipeline: runPipelineCommand,
+  query: runQueryCommand,
+  explain: runExplainCommand,
+  load: runLoadCommand,
+};
+
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -56,8 +69,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function dispatch(argv: readonly string[]): Promise<number> {
-  // The pipeline group has options of its own.
-  if (argv[0] === 'pipeline') return runPipelineCommand(argv.slice(1));
+  // These commands have options of their own.
+  const own = COMMANDS[argv[0] ?? ''];
+  if (own) return own(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });

@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import {
   createPipeline,
   dropPipeline,
+  getPipeline,
+  listPipelines,
   pipelineErrors,
   pipelineStatus,
   setPipelineState,
@@ -19,7 +20,6 @@ import {
   testPipeline,
 } from '../loader/pipeline.ts';
 import type { RunnerStatus } from '../loader/runner.ts';
-import { listPipelineNames, readPipeline } from '../loader/state.ts';
 import { table } from './format.ts';
 import { unknownCommand } from './usage.ts';
 
@@ -109,9 +109,7 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
     case 'test': {
       const what = needTarget('a spec file or a pipeline name');
       const fromFile = what.endsWith('.json');
-      const spec = fromFile
-        ? await readSpec(what)
-        : await withSession(stateDb(values.db), async (session) => (await readPipeline(session, what)).spec);
+      const spec = fromFile ? await readSpec(what) : await getPipeline(stateDb(values.db), what);
       const result = await testPipeline(spec, {
         limit: limit ?? 5,
         baseDir: fromFile ? path.dirname(path.resolve(what)) : process.cwd(),
@@ -212,9 +210,7 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
       return 0;
     }
     case 'list': {
-      const names = await withSession(stateDb(values.db), async (session) =>
-        listPipelineNames(session).catch(() => [] as string[]),
-      );
+      const names = await listPipelines(stateDb(values.db));
       out(json ? JSON.stringify(names) : names.length > 0 ? names.join('\n') : 'no pipelines');
       return 0;
     }

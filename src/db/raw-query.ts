@@ -10,7 +10,7 @@
  */
 import mysql from 'mysql2';
 import { DatabaseError, reasonOf } from '../errors.ts';
-import type { ColumnMeta } from '../reader/column-plan.ts';
+import type { ColumnMeta } from './column-meta.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
 /** Receives one result set: its columns once, then every row's payload. */

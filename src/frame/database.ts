@@ -6,12 +6,13 @@ import type { RecordBatch, Table } from 'apache-arrow';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
-import { type BulkWriteResult, type LoadOptions, load } from '../loader/bulk-writer.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import { type Field, Plans, planLeaves, type ScanOptions } from '../plan/nodes.ts';
 import { readArrow } from '../reader/read.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
+import { type LoadOptions, load } from '../writer/bulk-writer.ts';
+import type { BulkWriteResult } from '../writer/rows.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
 import {

@@ -19,8 +19,9 @@ import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } fr
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import { didYouMean } from '../suggest.ts';
-import { Column, type ColumnLike, col, type SortSpec, toExpr, toSortKey } from './column.ts';
+import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
 import type { FrameRuntime } from './runtime.ts';
+import { formatTable } from './show.ts';
 
 export type ColumnSpec = string | Column;
 /** A connection that can bulk-load an Arrow table (a `Database` from connect()). */
@@ -154,7 +155,17 @@ export class LazyFrame {
         'filter() cannot contain aggregates or window functions; compute them first with agg()/withColumn()',
       );
     }
-    return this.next(Plans.filter(this.plan, unalias(condition.node)));
+    return this.withSubqueries([condition.node]).next(Plans.filter(this.plan, unalias(condition.node)));
+  }
+
+  /** This frame able to reach the connections of the subqueries in `exprs`. */
+  private withSubqueries(exprs: readonly Expr[]): LazyFrame {
+    const runtimes = exprs.flatMap(runtimesOf);
+    if (runtimes.length === 0) return this;
+    return new LazyFrame(
+      this.plan,
+      runtimes.reduce((all, runtime) => all.merge(runtime), this.runtime),
+    );
   }
 
   where(condition: Column | ((row: Row) => boolean)): LazyFrame {
@@ -251,6 +262,25 @@ export class LazyFrame {
     return this.runtime.explain(this.plan);
   }
 
+  /** explain() printed to stdout. */
+  printExplain(): void {
+    process.stdout.write(`${this.explain()}\n`);
+  }
+
+  /** The first `n` rows as an Arrow table (the query runs with LIMIT n). */
+  head(n = 5): Promise<Table> {
+    return this.limit(n).toArrow();
+  }
+
+  /**
+   * Prints the first `n` rows as an aligned table, values as the database shows them (exact
+   * DECIMAL and BIGINT, dates as 'YYYY-MM-DD').
+   */
+  async show(n = 20): Promise<void> {
+    const table = await this.limit(n + 1).toArrow();
+    process.stdout.write(`${formatTable(table, { maxRows: n, truncated: true })}\n`);
+  }
+
   toArrow(): Promise<Table> {
     return this.runtime.toArrow(this.plan);
   }
@@ -294,7 +324,7 @@ export class LazyFrame {
    */
   private projectWithWindows(exprs: readonly Expr[]): LazyFrame {
     if (!exprs.some((expr) => someExpr(expr, (n) => n.kind === 'window'))) {
-      return this.next(Plans.project(this.plan, exprs));
+      return this.withSubqueries(exprs).next(Plans.project(this.plan, exprs));
     }
     const windows: Expr[] = [];
     const rewritten = exprs.map((expr) => {
@@ -310,7 +340,7 @@ export class LazyFrame {
         return Exprs.column(name);
       });
     });
-    return this.next(Plans.project(Plans.window(this.plan, windows), rewritten));
+    return this.withSubqueries(exprs).next(Plans.project(Plans.window(this.plan, windows), rewritten));
   }
 }
 

@@ -7,10 +7,20 @@ import { constantFolding } from './rules/constant-folding.ts';
 import { limitPushdown } from './rules/limit-pushdown.ts';
 import { predicatePushdown } from './rules/predicate-pushdown.ts';
 import { projectionPruning } from './rules/projection-pruning.ts';
+import { subqueryRewrite } from './rules/subqueries.ts';
 import { type SplitPlan, splitPlan } from './split.ts';
 
-/** In order: fold constants first so predicates are simple, prune last so it sees final shapes. */
-export const RULES: readonly Rule[] = [constantFolding, predicatePushdown, limitPushdown, projectionPruning];
+/**
+ * In order: subqueries become joins before any rule could move an expression across their
+ * scope; fold constants so predicates are simple; prune last so it sees final shapes.
+ */
+export const RULES: readonly Rule[] = [
+  subqueryRewrite,
+  constantFolding,
+  predicatePushdown,
+  limitPushdown,
+  projectionPruning,
+];
 
 export interface Optimized {
   readonly logical: PlanNode;
