@@ -7,7 +7,7 @@ import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 const USAGE = `usage: sluice <command> [options]
 
 commands:
-  demo                      bring the local stack up and run the smoke job on every part of it
+  demo [--scale S]          the predictive-maintenance job end to end on the local stack
   stack up                  start the local stack (idempotent); prints the endpoints
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
@@ -15,6 +15,7 @@ commands:
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -40,6 +41,7 @@ const OPTIONS = {
   'kafka-port': { type: 'string' },
   purge: { type: 'boolean' },
   json: { type: 'boolean' },
+  scale: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   query: async (argv) => (await import('./query.ts')).runQueryCommand(argv),
   explain: async (argv) => (await import('./query.ts')).runExplainCommand(argv),
   load: async (argv) => (await import('./load.ts')).runLoadCommand(argv),
+  bench: async (argv) => (await import('./bench-ml.ts')).runBenchCommand(argv),
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
@@ -124,7 +127,11 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'demo':
-      return (await import('./demo.ts')).runDemo(config, progress);
+      return (await import('./demo.ts')).runDemo(
+        config,
+        progress,
+        values.scale === undefined ? {} : { scale: Number(values.scale) },
+      );
     default:
       throw unknownCommand(command, USAGE);
   }

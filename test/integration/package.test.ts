@@ -109,6 +109,10 @@ describe('the npm package, installed into a project of its own', () => {
     const installed = path.join(consumer, 'node_modules');
     expect(existsSync(path.join(installed, 'sluice', 'dist', 'src', 'index.js'))).toBe(true);
     expect(existsSync(path.join(installed, 'sluice', 'dist', 'workers', 'read-partition.js'))).toBe(true);
+    // Files read at run time beside their modules, copied by the build.
+    expect(existsSync(path.join(installed, 'sluice', 'dist', 'src', 'http', 'console', 'index.html'))).toBe(
+      true,
+    );
     for (const tool of ['tsx', 'esbuild', 'typescript', 'vitest']) {
       expect(existsSync(path.join(installed, tool)), `${tool} in the consumer's tree`).toBe(false);
     }
