@@ -7,6 +7,7 @@ import { stackJson, stackTable } from './format.ts';
 import { runLoadCommand } from './load.ts';
 import { runPipelineCommand } from './pipeline.ts';
 import { runExplainCommand, runQueryCommand } from './query.ts';
+import { runShellCommand } from './shell.ts';
 
 const USAGE = `usage: sluice <command> [options]
 
@@ -19,6 +20,7 @@ commands:
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  shell                     an interactive SQL prompt with history and table output
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -52,6 +54,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   query: runQueryCommand,
   explain: runExplainCommand,
   load: runLoadCommand,
+  shell: runShellCommand,
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
