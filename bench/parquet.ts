@@ -31,7 +31,7 @@ import {
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import * as parquetWasm from 'parquet-wasm/node';
-import { decimalToString } from '../src/reader/values.ts';
+import { decimalToString } from '../src/values/decimal.ts';
 import { Random } from './data/random.ts';
 
 const { values } = parseArgs({

@@ -24,6 +24,7 @@ export {
   createPipeline,
   dropPipeline,
   getPipeline,
+  listPipelines,
   pipelineErrors,
   pipelineStatus,
   setPipelineState,
@@ -63,9 +64,9 @@ export {
 } from './reader/partitions.ts';
 export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
 export { planSqlRead, type ReadSqlOptions, readSql, type SqlReadPlan, streamSql } from './reader/read-sql.ts';
-export { decimalToString } from './reader/values.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
+export { decimalToString } from './values/decimal.ts';
 export {
   type BulkWriteOptions,
   type LoadOptions,

@@ -4,6 +4,7 @@
  */
 import { DataType, type Table, TimeUnit, type Vector } from 'apache-arrow';
 import type { TsvValue } from '../db/tsv.ts';
+import { unscaledToText } from '../values/decimal.ts';
 
 type Convert = (value: unknown) => TsvValue;
 
@@ -35,7 +36,8 @@ function converterFor(type: DataType): Convert {
     const unit = (type as { unit: TimeUnit }).unit;
     return (value) => timestampText(value as bigint, unit);
   }
-  if (DataType.isDecimal(type)) return (value) => decimalText(value, (type as { scale: number }).scale);
+  if (DataType.isDecimal(type))
+    return (value) => unscaledToText(BigInt(String(value)), (type as { scale: number }).scale);
   if (DataType.isBinary(type) || DataType.isFixedSizeBinary(type)) {
     return (value) => Buffer.from(value as Uint8Array).toString('latin1');
   }
@@ -82,13 +84,4 @@ function timestampText(stored: bigint, unit: TimeUnit): string {
 function dateText(value: unknown): string {
   const date = value instanceof Date ? value : new Date(Number(value));
   return date.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/** Arrow decimals come back as their unscaled integer (in 32-bit words); print them at `scale`. */
-function decimalText(value: unknown, scale: number): string {
-  const unscaled = BigInt(String(value));
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const text = scale > 0 ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
-  return negative ? `-${text}` : text;
 }
