@@ -5,6 +5,7 @@ import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
 import { runPipelineCommand } from './pipeline.ts';
+import { runServeCommand } from './serve.ts';
 
 const USAGE = `usage: sluice <command> [options]
 
@@ -14,6 +15,7 @@ commands:
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
   pipeline ...              Kafka → database pipelines (sluice pipeline --help)
+  serve                     the HTTP query service, pipelines API and console (sluice serve --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -55,6 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function dispatch(argv: readonly string[]): Promise<number> {
   // The pipeline group has options of its own.
   if (argv[0] === 'pipeline') return runPipelineCommand(argv.slice(1));
+  if (argv[0] === 'serve') return runServeCommand(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
