@@ -2,11 +2,10 @@
  * `connect()`: one MySQL-wire database as a source of frames. It reads the catalog once so frames
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
-import type { RecordBatch, Table } from 'apache-arrow';
+import { type RecordBatch, Table } from 'apache-arrow';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
-import { type BulkWriteResult, type LoadOptions, load } from '../loader/bulk-writer.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import {
   type Field,
@@ -20,8 +19,11 @@ import { planFromJson } from '../plan/serialize.ts';
 import { readArrow } from '../reader/read.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
+import { type LoadOptions, load } from '../writer/bulk-writer.ts';
+import type { BulkWriteResult } from '../writer/rows.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
+import { fieldsOfArrow, LocalData } from './local-data.ts';
 import {
   describePartitionedQuery,
   type PartitionedQuery,
@@ -46,7 +48,7 @@ export type TableOptions = Partial<ScanOptions>;
 
 let connections = 0;
 
-export class Database implements Source {
+export class Database implements Source, AsyncDisposable {
   readonly id: string;
   readonly label: string;
   readonly runtime: FrameRuntime;
@@ -103,6 +105,17 @@ export class Database implements Source {
     return new LazyFrame(plan, this.runtime);
   }
 
+  /**
+   * Rows the program already holds, as a frame of this connection's runtime: joinable with its
+   * tables (when the Arrow side is small, its join keys go to the database as an IN filter, as
+   * parameters) and run on locally by every verb.
+   */
+  fromArrow(table: Table): LazyFrame {
+    if (!(table instanceof Table)) throw new ConfigError('fromArrow() takes an Apache Arrow Table');
+    const data = new LocalData('arrow', table, () => 'an Arrow table given by the program');
+    return new LazyFrame(Plans.values(data.id, fieldsOfArrow(table), 'arrow'), this.runtime.withLocal(data));
+  }
+
   fieldsOf(table: string): readonly Field[] | undefined {
     return this.catalog.get(table);
   }
@@ -117,7 +130,7 @@ export class Database implements Source {
   }
 
   queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
-    return queryFields(this.session, sql, (probe) => this.limited(probe, options));
+    return queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
   }
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
@@ -167,10 +180,19 @@ export class Database implements Source {
     });
   }
 
+  /**
+   * Closes the connection. Optional for a script: an idle connection does not keep the process
+   * alive, and the reader threads stop when idle.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.session.close();
+  }
+
+  /** `await using db = await connect(url)` closes the connection at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

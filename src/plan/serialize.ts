@@ -19,6 +19,7 @@ import {
   Exprs,
   type LiteralValue,
   type SortKey,
+  type SubqueryMode,
   WINDOW_FUNCTIONS,
   type WindowFunction,
 } from './expr.ts';
@@ -115,6 +116,8 @@ function oneOf<T extends string>(value: unknown, valid: readonly T[], path: stri
   return value as T;
 }
 
+const SUBQUERY_MODES: readonly SubqueryMode[] = ['exists', 'in', 'scalar'];
+
 const BINARY_OPS: readonly BinaryOp[] = [
   '=',
   '!=',
@@ -188,6 +191,15 @@ class Reader {
 
   private readonly exprReaders: Record<ExprKind, (e: Obj, path: string, depth: number) => Expr> = {
     column: (e, p) => Exprs.column(string(e.name, `${p}.name`)),
+    outer: (e, p) => Exprs.outer(string(e.name, `${p}.name`)),
+    subquery: (e, p, d) =>
+      Exprs.subquery(
+        oneOf<SubqueryMode>(e.mode, SUBQUERY_MODES, `${p}.mode`),
+        this.plan(e.plan, `${p}.plan`, d + 1),
+        array(e.correlated ?? [], `${p}.correlated`).map((name, i) => string(name, `${p}.correlated[${i}]`)),
+        e.operand === undefined || e.operand === null ? undefined : this.expr(e.operand, `${p}.operand`, d),
+        boolean(e.negated ?? false, `${p}.negated`),
+      ),
     literal: (e, p) => Exprs.literal(literal(e.value, `${p}.value`)),
     binary: (e, p, d) =>
       Exprs.binary(
