@@ -218,6 +218,9 @@ export class SluiceClient {
       try {
         const reader = await RecordBatchReader.from(withoutTrailer());
         for await (const batch of reader) yield batch;
+      } catch (error) {
+        // A cut stream makes the Arrow reader fail on a short message: the cause is the cut.
+        throw state.error ?? error;
       } finally {
         // Leaving early closes the connection: the server cancels the query.
         if (!response.complete) response.destroy();

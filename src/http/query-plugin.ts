@@ -331,10 +331,10 @@ export async function queryPlugin(app: ServiceApp, ctx: ServiceContext): Promise
       const cancelled = ctx.queries.cancel(query, 'delete');
       if (cancelled) ctx.metrics.cancellations.inc({ reason: 'delete' });
       // A client that reads gets the error trailer; one that does not read holds the stream at a
-      // write, so after a second its response is cut (which also ends the reads).
+      // write, so after five seconds its response is cut (which also ends the reads).
       const settled = await Promise.race([
         query.done?.then(() => true),
-        new Promise((r) => setTimeout(r, 1000, false)),
+        new Promise((r) => setTimeout(r, 5000, false)),
       ]);
       if (!settled) query.stop?.();
       await query.done;

@@ -87,13 +87,13 @@ beforeAll(async () => {
     'http_sharded',
     [
       { name: 'id', type: 'BIGINT NOT NULL' },
-      { name: 'payload', type: 'VARCHAR(100) NOT NULL' },
+      { name: 'payload', type: 'VARCHAR(255) NOT NULL' },
     ],
     'id',
     { primaryKey: ['id'], ifExists: 'replace' },
   );
   await withSession(head, (s) =>
-    s.query(`INSERT INTO http_sharded SELECT seq, REPEAT('y', 80) FROM seq_1_to_${SHARDED_ROWS}`),
+    s.query(`INSERT INTO http_sharded SELECT seq, REPEAT('y', 250) FROM seq_1_to_${SHARDED_ROWS}`),
   );
 
   const logSink = new Writable({
@@ -588,7 +588,7 @@ describe('security', () => {
     expect((statuses.get(200) ?? 0) + (statuses.get(400) ?? 0) + (statuses.get(403) ?? 0)).toBeGreaterThan(
       1000,
     );
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(50);
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(20);
     expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
   });
 });
@@ -622,7 +622,7 @@ describe('pipelines over HTTP on the real broker', () => {
       payload: (id) => (id % 1000 === 0 ? 'not json' : eventJson(eventAt(7, id))),
     });
     const started = await admin('POST', `/v1/pipelines/${name}/start`);
-    expect({ status: started.statusCode, body: started.json() }).toMatchObject({ status: 200 });
+    expect({ status: started.statusCode, body: started.json() }).toMatchObject({ status: 202 });
     await waitUntil(
       'lag 0 on every partition',
       async () => {
