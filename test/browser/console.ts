@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 
     // Query page: run, see rows, page through them, explain.
     await page.goto(`${base}/#query`);
-    await page.waitForSelector('#source option');
+    await page.waitForSelector('#source option', { state: 'attached' });
     await page.fill('#sql', 'SELECT id, customer, amount FROM console_orders WHERE amount > 10 ORDER BY id');
     await page.click('#run');
     await page.waitForFunction(() =>
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     assert.equal(created.statusCode, 201, created.body);
     assert.equal(
       (await app.inject({ method: 'POST', url: `/v1/pipelines/${pipeline}/start` })).statusCode,
-      200,
+      202,
     );
     const producing = produceEvents(kafka, {
       topic: pipeline,
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       pauseMs: 100,
     });
     await page.goto(`${base}/#pipelines`);
-    await page.waitForSelector(`#pipelines tbody tr`);
+    await page.waitForSelector('#pipelines tbody tr', { state: 'attached' });
     await page.click(`#pipelines tbody tr:has-text("${pipeline}")`);
     await page.waitForFunction(
       () => (document.querySelector('#partitions tbody')?.children.length ?? 0) === 2,
