@@ -24,10 +24,11 @@ import {
   range,
 } from '../../bench/data/events.ts';
 import { resolveStackConfig } from '../../src/config.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { endpointUrl } from '../../src/db/endpoint.ts';
 import { resolveServeConfig } from '../../src/http/config.ts';
 import { buildServer } from '../../src/http/service.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { stackDown, stackUp } from '../../src/stack/stack.ts';
 
 /** The page's document, as far as the functions run in the browser use it. */

@@ -14,7 +14,7 @@ import {
   produceEvents,
   range,
 } from '../../bench/data/events.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import type { Database } from '../../src/frame/database.ts';
@@ -25,6 +25,7 @@ import type { ServiceApp } from '../../src/http/service.ts';
 import { buildServer } from '../../src/http/service.ts';
 import { col, connect, lit } from '../../src/index.ts';
 import { mariadbLimitStatement } from '../../src/sql/dialect.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { eventSpec, uniqueName, urlOf, waitUntil } from './loader-support.ts';
 
 const stack = inject('stack');
