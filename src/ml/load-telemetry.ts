@@ -61,9 +61,9 @@ async function datasetMatches(target: TelemetryTarget, seed: number, scale: Dril
     const row = marker[0];
     if (!row || Number(row.seed) !== seed || Number(row.drills) !== scale.drills) return false;
     if (Number(row.per_drill) !== scale.readingsPerDrill) return false;
-    const [sum] = await session.query<{ n: string; key_sum: string }>(
-      READINGS_CHECKSUM_SQL('drill_readings'),
-    );
+    const [sum] = await session
+      .query<{ n: string; key_sum: string }>(READINGS_CHECKSUM_SQL('drill_readings'))
+      .catch(() => [{ n: '-1', key_sum: '-1' }]);
     return Number(sum!.n) === expected.count && Number(sum!.key_sum) === expected.keySum;
   });
 }
