@@ -6,39 +6,11 @@
  */
 import { Piscina } from 'piscina';
 import { tsvLine } from '../src/db/tsv.ts';
+import type { DecodeAnswer, DecodeTask } from '../src/loader/decode-protocol.ts';
 import { createDecoder, type Decoder } from '../src/loader/formats.ts';
 import { hashRouter, type LeafRouter } from '../src/loader/hash-router.ts';
-import { type Failure, processRecords, splitRows } from '../src/loader/processor.ts';
+import { processRecords, splitRows } from '../src/loader/processor.ts';
 import type { SourceRecord } from '../src/loader/record.ts';
-import type { FormatSpec } from '../src/loader/spec.ts';
-
-export interface RoutingData {
-  readonly shardKey: string;
-  readonly keyIndex: number;
-  readonly leafOfPartition: readonly number[];
-}
-
-export interface DecodeTask {
-  readonly format: FormatSpec;
-  readonly routing: RoutingData | undefined;
-  readonly servers: number;
-  /** Every record's value, one after the other. */
-  readonly payloads: Uint8Array;
-  /** Each record's value length in `payloads`; -1 for a record without a value. */
-  readonly lengths: Int32Array;
-}
-
-export interface EncodedServerRows {
-  readonly count: number;
-  readonly tsv: Uint8Array[];
-  readonly rowRecord: Int32Array;
-}
-
-export interface DecodeAnswer {
-  readonly servers: EncodedServerRows[];
-  readonly failures: Failure[];
-  readonly filtered: number;
-}
 
 /** Text per chunk: big enough to be cheap to send, small enough to start sending early. */
 const CHUNK_CHARS = 256 * 1024;

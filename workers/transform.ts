@@ -5,17 +5,16 @@
  * fails the slice.
  */
 import { pathToFileURL } from 'node:url';
-import type { TransformInput, TransformOutput, TransformResult } from '../src/loader/record.ts';
+import type {
+  TransformInput,
+  TransformOutput,
+  TransformResult,
+  TransformTask,
+} from '../src/loader/record.ts';
 
 interface TransformModule {
   transform?: (record: TransformInput) => TransformOutput | Promise<TransformOutput>;
   transformBatch?: (records: TransformInput[]) => TransformOutput[] | Promise<TransformOutput[]>;
-}
-
-export interface TransformTask {
-  readonly module: string;
-  readonly per: 'record' | 'batch';
-  readonly records: TransformInput[];
 }
 
 const modules = new Map<string, Promise<TransformModule>>();

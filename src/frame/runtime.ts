@@ -10,9 +10,16 @@ import type { PushedQuery } from '../optimizer/split.ts';
 import { type Field, type PlanNode, Plans, planLeaves, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
-import type { Dialect } from '../sql/dialect.ts';
+import type { Dialect, StatementLimits } from '../sql/dialect.ts';
+import { didYouMean, userTables } from '../suggest.ts';
 import type { LocalData } from './local-data.ts';
 import { arrowToRows } from './rows.ts';
+
+/** How a run may be stopped (`signal`) and bounded by the database (`limits`, on every statement). */
+export interface RunControl {
+  readonly signal?: AbortSignal;
+  readonly limits?: StatementLimits;
+}
 
 /** One connection as the runtime needs it (implemented by `Database`). */
 export interface Source {
@@ -23,15 +30,11 @@ export interface Source {
   fieldsOf(table: string): readonly Field[] | undefined;
   tableNames(): string[];
   refresh(): Promise<void>;
-  queryFields(sql: string): Promise<readonly Field[]>;
+  queryFields(sql: string, options?: RunControl): Promise<readonly Field[]>;
   /** Runs one pushed statement and yields its rows as Arrow batches. */
-  readArrow(
-    sql: string,
-    params: readonly unknown[],
-    options: { signal?: AbortSignal },
-  ): AsyncIterable<RecordBatch>;
+  readArrow(sql: string, params: readonly unknown[], options: RunControl): AsyncIterable<RecordBatch>;
   /** Runs a pushed query, split over partitions when its table allows; defaults to `readArrow`. */
-  readPushed?(query: PushedQuery, options: { signal?: AbortSignal }): AsyncIterable<RecordBatch>;
+  readPushed?(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch>;
   /** How a pushed query was (or will be) read, for explain. */
   describeRead?(query: PushedQuery): string | undefined;
 }
@@ -108,9 +111,9 @@ export class FrameRuntime {
 
   private missingTableError(missing: { source: Source; table: string }[]): PlanError {
     const { source, table } = missing[0]!;
-    const known = source.tableNames();
+    const known = userTables(source.tableNames());
     return new PlanError(
-      `no table '${table}' in ${source.label}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      `no table '${table}' in ${source.label}${didYouMean(table, known)}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
       { table, available: known },
       'TABLE_NOT_FOUND',
     );
@@ -123,7 +126,7 @@ export class FrameRuntime {
     return optimize(bound, this.optimizerContext());
   }
 
-  private async plan(plan: PlanNode): Promise<Optimized> {
+  private async plan(plan: PlanNode, options: RunControl = {}): Promise<Optimized> {
     let { plan: bound, missing } = this.bindSync(plan);
     if (missing.length > 0) {
       // A table made after connect: read the catalog again, once.
@@ -138,7 +141,8 @@ export class FrameRuntime {
     });
     if (sqlTexts.length > 0) {
       const fields = new Map<string, readonly Field[]>();
-      for (const node of sqlTexts) fields.set(node.sql, await this.source(node.source).queryFields(node.sql));
+      for (const node of sqlTexts)
+        fields.set(node.sql, await this.source(node.source).queryFields(node.sql, options));
       bound = transformUp(bound, (node) =>
         node.kind === 'sqlText' && node.fields.length === 0
           ? Plans.sqlText(node.source, node.sql, fields.get(node.sql)!, node.options, node.reason)
@@ -149,7 +153,7 @@ export class FrameRuntime {
     return optimize(bound, this.optimizerContext());
   }
 
-  private read(query: PushedQuery, options: { signal?: AbortSignal }): AsyncIterable<RecordBatch> {
+  private read(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch> {
     const source = this.source(query.source);
     return source.readPushed
       ? source.readPushed(query, options)
@@ -160,10 +164,10 @@ export class FrameRuntime {
     return renderExplain(this.planSync(plan), (id) => this.source(id), this.locals);
   }
 
-  async toArrow(plan: PlanNode, options: { signal?: AbortSignal } = {}): Promise<Table> {
+  async toArrow(plan: PlanNode, options: RunControl = {}): Promise<Table> {
     // Local data first: the optimizer may filter the database side by a small local side's keys.
     const inputs = await this.localInputs(plan);
-    const { split } = await this.plan(plan);
+    const { split } = await this.plan(plan, options);
     await Promise.all(
       split.queries.map(async (query) => {
         const batches: RecordBatch[] = [];
@@ -177,8 +181,8 @@ export class FrameRuntime {
     return this.local(split.residual, inputs);
   }
 
-  async *stream(plan: PlanNode, options: { signal?: AbortSignal } = {}): AsyncGenerator<RecordBatch> {
-    const { split } = await this.plan(plan);
+  async *stream(plan: PlanNode, options: RunControl = {}): AsyncGenerator<RecordBatch> {
+    const { split } = await this.plan(plan, options);
     if (split.residual.kind === 'values' && split.queries.length === 1) {
       const query = split.queries[0]!;
       yield* this.read(query, options);
@@ -188,8 +192,8 @@ export class FrameRuntime {
     yield* table.batches;
   }
 
-  async collect(plan: PlanNode): Promise<Record<string, unknown>[]> {
-    return arrowToRows(await this.toArrow(plan));
+  async collect(plan: PlanNode, options: RunControl = {}): Promise<Record<string, unknown>[]> {
+    return arrowToRows(await this.toArrow(plan, options));
   }
 }
 

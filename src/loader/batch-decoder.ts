@@ -13,9 +13,9 @@
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import type { DecodeAnswer, DecodeTask, RoutingData } from '../../workers/decode-batch.ts';
-import { workerBundle } from '../reader/worker-bundle.ts';
-import type { BulkRows, EncodedRows } from './bulk-writer.ts';
+import { workerBundle } from '../runtime/worker-bundle.ts';
+import type { BulkRows, EncodedRows } from '../writer/rows.ts';
+import type { DecodeAnswer, DecodeTask, RoutingData } from './decode-protocol.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
 import { type Failure, processRecords, type ServerRowValues, splitRows } from './processor.ts';

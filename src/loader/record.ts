@@ -32,3 +32,10 @@ export type TransformOutput =
 export type TransformResult =
   | { readonly outputs: (string | Record<string, unknown>)[] }
   | { readonly error: string };
+
+/** What the transform worker (`workers/transform.ts`) is sent: a slice of a batch and the module to run. */
+export interface TransformTask {
+  readonly module: string;
+  readonly per: 'record' | 'batch';
+  readonly records: TransformInput[];
+}

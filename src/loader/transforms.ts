@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import type { TransformTask } from '../../workers/transform.ts';
 import { SluiceError } from '../errors.ts';
-import type { SourceRecord, TransformInput, TransformResult } from './record.ts';
+import { workerBundle } from '../runtime/worker-bundle.ts';
+import type { SourceRecord, TransformInput, TransformResult, TransformTask } from './record.ts';
 import type { TransformSpec } from './spec.ts';
 
 export interface Transformer {
@@ -28,18 +28,22 @@ export function createTransformer(spec: TransformSpec, baseDir = process.cwd()):
     : programTransformer(spec.command, spec.args, spec.timeoutMs, baseDir);
 }
 
-const WORKER = new URL('../../workers/transform.ts', import.meta.url);
 /** Records per worker task: big enough that thread hand-off costs little per record. */
 const SLICE = 2000;
 
 function jsTransformer(module: string, per: 'record' | 'batch', threads: number): Transformer {
-  const pool = new Piscina({
-    filename: WORKER.href,
-    minThreads: 1,
-    maxThreads: threads,
-    // Workers load TypeScript (the worker entry) through the same tsx loader as the main thread.
-    execArgv: ['--import', 'tsx'],
-  });
+  // Built on the first batch, so a pipeline that never receives a record starts no thread.
+  let pool: Promise<Piscina> | undefined;
+  const workers = (): Promise<Piscina> => {
+    pool ??= workerBundle('workers/transform.ts').then(
+      (filename) => new Piscina({ filename, minThreads: 1, maxThreads: threads }),
+    );
+    // A failed build is not kept: the next batch tries again.
+    pool.catch(() => {
+      pool = undefined;
+    });
+    return pool;
+  };
   return {
     async run(topic, partition, records) {
       const inputs = records.map((record) => transformInput(topic, partition, record));
@@ -48,16 +52,21 @@ function jsTransformer(module: string, per: 'record' | 'batch', threads: number)
       const size = per === 'batch' ? inputs.length : SLICE;
       for (let start = 0; start < inputs.length; start += size)
         slices.push(inputs.slice(start, start + size));
-      const answers = await Promise.all(
-        slices.map((slice) => pool.run({ module, per, records: slice } satisfies TransformTask)),
-      ).catch((error: unknown) => {
-        throw new SluiceError('TRANSFORM_FAILED', `transform ${module} failed: ${(error as Error).message}`, {
-          cause: error,
+      const answers = await workers()
+        .then((running) =>
+          Promise.all(
+            slices.map((slice) => running.run({ module, per, records: slice } satisfies TransformTask)),
+          ),
+        )
+        .catch((error: unknown) => {
+          const message = `transform ${module} failed: ${(error as Error).message}`;
+          throw new SluiceError('TRANSFORM_FAILED', message, { cause: error });
         });
-      });
       return { kind: 'per-record', results: (answers as TransformResult[][]).flat() };
     },
-    close: () => pool.destroy(),
+    close: async () => {
+      if (pool) await (await pool).destroy();
+    },
   };
 }
 

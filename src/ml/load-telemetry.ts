@@ -11,8 +11,8 @@ import { quoteIdentifier, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { type ClusterEndpoints, createShardedTable } from '../db/sharding.ts';
 import { SluiceError } from '../errors.ts';
-import { load } from '../loader/bulk-writer.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../loader/pipeline.ts';
+import { load } from '../writer/bulk-writer.ts';
 import {
   DRILL_COLUMNS,
   type DrillScale,

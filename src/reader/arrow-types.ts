@@ -25,23 +25,14 @@ import {
   Uint64,
   Utf8,
 } from 'apache-arrow';
-import {
-  type ColumnMeta,
-  type ColumnPlan,
-  Kind,
-  mysqlTypeName,
-  planColumn,
-  type TypeOptions,
-} from './column-plan.ts';
+import type { ColumnMeta } from '../db/column-meta.ts';
+import { type ColumnPlan, Kind, mysqlTypeName, planColumn, type TypeOptions } from './column-plan.ts';
 
+export { BINARY_CHARSET, ColumnFlag, type ColumnMeta, MysqlType } from '../db/column-meta.ts';
 export {
-  BINARY_CHARSET,
-  ColumnFlag,
-  type ColumnMeta,
   type ColumnPlan,
   DECIMAL_AS,
   Kind,
-  MysqlType,
   mysqlTypeName,
   planColumn,
   planColumns,

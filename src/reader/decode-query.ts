@@ -3,8 +3,10 @@
  * `readArrow` (current thread) and the partition workers. Free of apache-arrow, so workers do not
  * load it.
  */
+
+import type { ColumnMeta } from '../db/column-meta.ts';
 import type { RawConnection } from '../db/raw-query.ts';
-import { type ColumnMeta, planColumns, type TypeOptions } from './column-plan.ts';
+import { planColumns, type TypeOptions } from './column-plan.ts';
 import { type DecodedBatch, type DecoderOptions, TextRowDecoder } from './decoder.ts';
 
 /** Callbacks of a streaming statement: its columns, then decoded batches. */

@@ -3,8 +3,9 @@
  * MessagePort each task gets. Batches travel with their ArrayBuffers transferred.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { ColumnMeta } from '../db/column-meta.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import type { ColumnMeta, TypeOptions } from './column-plan.ts';
+import type { TypeOptions } from './column-plan.ts';
 import type { DecodedBatch, DecoderOptions } from './decoder.ts';
 
 export type FromWorker =

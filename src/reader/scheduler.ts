@@ -11,8 +11,8 @@
 import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { workerBundle } from '../runtime/worker-bundle.ts';
 import type { PartitionTaskData, SessionToMain, SessionToWorker } from './protocol.ts';
-import { workerBundle } from './worker-bundle.ts';
 
 /** Reader threads: one per core by default (SLUICE_READER_THREADS overrides), 16 at most. */
 export function readerThreads(env: NodeJS.ProcessEnv = process.env): number {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,6 +160,40 @@ export async function startMariaDb(
   }
   const logFile = path.join(spec.dir, 'server.log');
   const started = Date.now();
+  let record: ComponentRecord;
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+  try {
+    record = await spawnAndWait(spec, binaries, logFile, timeoutSeconds);
+  } catch (error) {
+    // MariaDB 10.11's Spider plugin sometimes crashes (SIGSEGV in its background init of the
+    // spider_* system tables) on a fresh data directory; the same directory then starts cleanly.
+    // A crash is retried once; a server that exits without one, or crashes twice, fails here.
+    if (!crashedAtStartup(error, logFile, logStart)) throw error;
+    progress(`${spec.name}: MariaDB crashed during startup (see ${logFile}); starting it once more`);
+    record = await spawnAndWait(spec, binaries, logFile, timeoutSeconds);
+  }
+  await withSession(
+    mariaDbEndpoint(spec.port),
+    (session) => session.query(`CREATE DATABASE IF NOT EXISTS ${DEFAULT_DATABASE}`),
+    { withoutDatabase: true },
+  );
+  progress(`${spec.name}: MariaDB ${spec.role} ready on 127.0.0.1:${spec.port} (${elapsed(started)})`);
+  return record;
+}
+
+function crashedAtStartup(error: unknown, logFile: string, logStart: number): boolean {
+  if (!(error instanceof StackError && error.code === 'COMPONENT_FAILED')) return false;
+  const log = readFileSync(logFile, 'utf8').slice(logStart);
+  return /got signal \d+/.test(log);
+}
+
+async function spawnAndWait(
+  spec: MariaDbServerSpec,
+  binaries: MariaDbBinaries,
+  logFile: string,
+  timeoutSeconds: number,
+): Promise<ComponentRecord> {
+  const datadir = path.join(spec.dir, 'data');
   const pid = spawnDaemon({ command: binaries.mariadbd, args: mariaDbArgs(spec), logFile });
   const record: ComponentRecord = {
     name: spec.name,
@@ -184,11 +218,5 @@ export async function startMariaDb(
         connectTimeoutMs: 2000,
       }),
   });
-  await withSession(
-    mariaDbEndpoint(spec.port),
-    (session) => session.query(`CREATE DATABASE IF NOT EXISTS ${DEFAULT_DATABASE}`),
-    { withoutDatabase: true },
-  );
-  progress(`${spec.name}: MariaDB ${spec.role} ready on 127.0.0.1:${spec.port} (${elapsed(started)})`);
   return record;
 }

@@ -7,8 +7,8 @@ import { tableFromArrays } from 'apache-arrow';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTopic, kafkaFor } from '../../bench/data/events.ts';
 import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
-import { load } from '../../src/loader/bulk-writer.ts';
 import { createPipeline, pipelineErrors, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
+import { load } from '../../src/writer/bulk-writer.ts';
 import { uniqueName, urlOf } from './loader-support.ts';
 
 const stack = inject('stack');

@@ -5,11 +5,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { tsvLine } from '../../../src/db/tsv.ts';
 import { BatchDecoder, type DecodedBatch, MIN_WORKER_RECORDS } from '../../../src/loader/batch-decoder.ts';
-import { isEncoded } from '../../../src/loader/bulk-writer.ts';
 import { createDecoder } from '../../../src/loader/formats.ts';
 import { hashRouter } from '../../../src/loader/hash-router.ts';
 import type { SourceRecord } from '../../../src/loader/record.ts';
 import { type FormatSpec, parsePipelineSpec } from '../../../src/loader/spec.ts';
+import { isEncoded } from '../../../src/writer/rows.ts';
 
 function format(input: unknown): FormatSpec {
   return parsePipelineSpec({

@@ -8,9 +8,9 @@
  * SingleStore pipeline) and refer to input fields by name; no record value is ever in SQL text.
  */
 import { type DbSession, quoteIdentifier } from '../db/driver.ts';
-import { ConfigError, DatabaseError } from '../errors.ts';
-import type { BulkWriteResult, RowRejection, RowValues, WriteMode } from './bulk-writer.ts';
-import { tsvChunks } from './bulk-writer.ts';
+import { checkExpression } from './author-sql.ts';
+import { writeHalving } from './halving.ts';
+import { type BulkWriteResult, type RowValues, tsvChunks, type WriteMode } from './rows.ts';
 
 export interface StagedOptions {
   readonly mode: WriteMode;
@@ -21,20 +21,12 @@ export interface StagedOptions {
   /** Rows for which this SQL condition is not true are filtered out. */
   readonly where?: string;
   readonly updateColumns?: readonly string[];
-  readonly rowErrors: ReadonlySet<number>;
 }
 
 const STAGE = 'sluice_stage';
 const ROW = 'sluice_row';
-const DUPLICATE_KEY = 1062;
-const UNSAFE_SQL = /;|--|\/\*|#/;
-
-/** SQL text from a spec: one expression, no statement separators or comments. */
-export function checkExpression(what: string, sql: string): void {
-  if (sql.trim() === '' || UNSAFE_SQL.test(sql)) {
-    throw new ConfigError(`${what} '${sql}' must be one SQL expression, without ';' or comments`);
-  }
-}
+/** Rows per INSERT … SELECT: the server reads them from the staging table, so chunks can be large. */
+const STAGED_CHUNK_ROWS = 5000;
 
 export async function writeStaged(
   session: DbSession,
@@ -76,32 +68,12 @@ export async function writeStaged(
       );
       sql += ` ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
     }
-    const rejected: RowRejection[] = [];
-    let duplicates = 0;
-    const attempt = async (start: number, end: number): Promise<void> => {
-      try {
-        await session.query(sql, [start, end]);
-      } catch (error) {
-        const errno = (error as DatabaseError).errno;
-        if (!(error instanceof DatabaseError) || errno === undefined || !options.rowErrors.has(errno))
-          throw error;
-        if (end - start > 1) {
-          const middle = start + Math.ceil((end - start) / 2);
-          await attempt(start, middle);
-          await attempt(middle, end);
-        } else if (options.mode === 'ignore' && errno === DUPLICATE_KEY) {
-          duplicates++;
-        } else {
-          rejected.push({
-            index: start,
-            error: (error.cause as Error | undefined)?.message ?? error.message,
-            errno,
-          });
-        }
-      }
-    };
-    for (let start = 0; start < rows.length; start += 5000)
-      await attempt(start, Math.min(rows.length, start + 5000));
+    const { duplicates, rejected } = await writeHalving(
+      rows.length,
+      STAGED_CHUNK_ROWS,
+      options.mode,
+      (start, end) => session.query(sql, [start, end]),
+    );
     return {
       written: kept - duplicates - rejected.length,
       duplicates,

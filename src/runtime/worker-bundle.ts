@@ -1,10 +1,11 @@
 /**
- * The partition worker as one plain-JS module. Worker threads do not inherit a TypeScript loader,
- * and registering tsx in each thread costs about 50 MB and a second or more per thread (measured:
- * 4 threads, 250 MB and 2.4 s, against 150 MB and 0.9 s for plain JS). So the worker's sources
- * are bundled once per process with esbuild (what tsx itself runs on) into
- * `node_modules/.cache/sluice/`, packages left as imports, and piscina loads that file. It works
- * the same under vitest, `node --import tsx` and `bin/sluice.mjs`.
+ * Worker entry points (`workers/*.ts`: partition reads, batch decoding, JS transforms) as plain-JS
+ * modules. Worker threads do not inherit a TypeScript loader, and registering tsx in each thread
+ * costs about 50 MB and a second or more per thread (measured: 4 threads, 250 MB and 2.4 s,
+ * against 150 MB and 0.9 s for plain JS). So each entry's sources are bundled once per process
+ * with esbuild (what tsx itself runs on) into `node_modules/.cache/sluice/`, packages left as
+ * imports, and piscina loads that file. It works the same under vitest, `node --import tsx` and
+ * `bin/sluice.mjs`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -41,7 +42,7 @@ async function buildBundle(entry: string): Promise<string> {
     keepNames: true,
     write: false,
     logLevel: 'silent',
-    banner: { js: `// Generated from ${entry} by src/reader/worker-bundle.ts; do not edit.` },
+    banner: { js: `// Generated from ${entry} by src/runtime/worker-bundle.ts; do not edit.` },
   });
   const code = result.outputFiles[0]!.contents;
   // Named by content: concurrent processes write the same file, and a changed source gets a new one.

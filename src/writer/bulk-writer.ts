@@ -16,48 +16,21 @@
 import type { Table } from 'apache-arrow';
 import { type DbSession, openSession, quoteIdentifier } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { type TsvValue, tsvLine } from '../db/tsv.ts';
-import { ConfigError, DatabaseError, SluiceError } from '../errors.ts';
+import { ConfigError, SluiceError } from '../errors.ts';
 import { arrowRows } from './arrow-rows.ts';
+import { DUPLICATE_KEY, writeHalving } from './halving.ts';
+import {
+  type BulkRows,
+  type BulkWriteResult,
+  isEncoded,
+  type RowValues,
+  rowCount,
+  rowValues,
+  tsvChunks,
+  WRITE_MODES,
+  type WriteMode,
+} from './rows.ts';
 import { writeStaged } from './staged-writer.ts';
-
-export const WRITE_MODES = ['append', 'ignore', 'replace', 'upsert'] as const;
-/**
- * append: a duplicate key is an error (the row is rejected); ignore: a duplicate is skipped;
- * replace: a duplicate is deleted and the new row inserted; upsert: the existing row's columns
- * are updated (ON DUPLICATE KEY UPDATE).
- */
-export type WriteMode = (typeof WRITE_MODES)[number];
-
-export type RowValues = readonly TsvValue[];
-
-/**
- * Rows already written as LOAD DATA text (by a decode worker), the values themselves on demand:
- * the fast path sends the text as it is, and only the exact path (bad rows, upsert, SET/WHERE)
- * asks for the values.
- */
-export interface EncodedRows {
-  readonly count: number;
-  /** `tsvLine` of every row, in order, in chunks. */
-  readonly tsv: readonly Uint8Array[];
-  /** The same rows as values, in the same order. */
-  values(): Promise<readonly RowValues[]>;
-}
-
-/** What the bulk writer takes: rows as values, or rows already encoded as LOAD DATA text. */
-export type BulkRows = readonly RowValues[] | EncodedRows;
-
-export function isEncoded(rows: BulkRows): rows is EncodedRows {
-  return !Array.isArray(rows);
-}
-
-export function rowCount(rows: BulkRows): number {
-  return isEncoded(rows) ? rows.count : rows.length;
-}
-
-export async function rowValues(rows: BulkRows): Promise<readonly RowValues[]> {
-  return isEncoded(rows) ? rows.values() : rows;
-}
 
 export interface BulkWriteOptions {
   readonly mode?: WriteMode;
@@ -71,46 +44,8 @@ export interface BulkWriteOptions {
   readonly where?: string;
 }
 
-export interface RowRejection {
-  /** Position of the row in the input. */
-  readonly index: number;
-  readonly error: string;
-  readonly errno: number | undefined;
-}
-
-export interface BulkWriteResult {
-  /** Rows inserted, replaced or updated. */
-  readonly written: number;
-  /** Rows skipped because their key existed (mode ignore). */
-  readonly duplicates: number;
-  readonly rejected: readonly RowRejection[];
-  /** Rows the `where` condition skipped. */
-  readonly filtered?: number;
-}
-
-/** Server errors that belong to one row's values, not to the statement or the connection. */
-export const ROW_ERRORS: ReadonlySet<number> = new Set([
-  1048, // column cannot be null
-  1062, // duplicate entry
-  1264, // out of range
-  1265, // data truncated
-  1292, // incorrect date/time value
-  1366, // incorrect integer/decimal/string value
-  1367, // illegal value
-  1364, // field has no default
-  1406, // data too long
-  1451, // foreign key (parent)
-  1452, // foreign key (child)
-  1690, // value out of range in expression
-  3819, // check constraint (MySQL)
-  4025, // CONSTRAINT failed (MariaDB)
-  4078, // illegal parameter data type
-]);
-const DUPLICATE_KEY = 1062;
 /** Rows per INSERT statement: large enough to amortise round trips, small enough to halve fast. */
 const INSERT_CHUNK_ROWS = 1000;
-/** Text per LOAD DATA chunk handed to the driver. */
-const TSV_CHUNK_CHARS = 256 * 1024;
 
 /**
  * Writes `rows` into `table` inside the caller's open transaction (it uses a savepoint). Values
@@ -136,7 +71,6 @@ export async function writeBatch(
       set: options.set,
       where: options.where,
       updateColumns: options.updateColumns,
-      rowErrors: ROW_ERRORS,
     });
   } else if (mode !== 'upsert') {
     await session.query('SAVEPOINT sluice_bulk');
@@ -202,31 +136,9 @@ async function insertExact(
   updateColumns: readonly string[],
 ): Promise<BulkWriteResult> {
   const sql = insertSql(table, columns, mode, updateColumns);
-  const rejected: RowRejection[] = [];
-  let written = 0;
-  let duplicates = 0;
-  const attempt = async (start: number, end: number): Promise<void> => {
-    try {
-      await session.query(sql, [rows.slice(start, end).map(driverValues)]);
-      written += end - start;
-    } catch (error) {
-      const errno = (error as DatabaseError).errno;
-      if (!(error instanceof DatabaseError) || errno === undefined || !ROW_ERRORS.has(errno)) throw error;
-      if (end - start > 1) {
-        const middle = start + Math.ceil((end - start) / 2);
-        await attempt(start, middle);
-        await attempt(middle, end);
-      } else if (mode === 'ignore' && errno === DUPLICATE_KEY) {
-        duplicates++;
-      } else {
-        rejected.push({ index: start, error: serverMessage(error), errno });
-      }
-    }
-  };
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
-    await attempt(start, Math.min(rows.length, start + INSERT_CHUNK_ROWS));
-  }
-  return { written, duplicates, rejected };
+  return writeHalving(rows.length, INSERT_CHUNK_ROWS, mode, (start, end) =>
+    session.query(sql, [rows.slice(start, end).map(driverValues)]),
+  );
 }
 
 /** The statement for one chunk; the rows go in as one parameter the driver expands and escapes. */
@@ -250,27 +162,8 @@ export function insertSql(
   return sql;
 }
 
-/** The server's own words, without the "query failed on host:port" prefix. */
-function serverMessage(error: DatabaseError): string {
-  const cause = error.cause as Error | undefined;
-  return cause?.message ?? error.message;
-}
-
 function driverValues(row: RowValues): unknown[] {
   return row.map((value) => (typeof value === 'bigint' ? value.toString() : (value ?? null)));
-}
-
-/** Rows as TSV text in chunks of about TSV_CHUNK_CHARS. */
-export function* tsvChunks(rows: readonly RowValues[]): Generator<string> {
-  let chunk = '';
-  for (const row of rows) {
-    chunk += tsvLine(row);
-    if (chunk.length >= TSV_CHUNK_CHARS) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 export interface LoadOptions extends BulkWriteOptions {
