@@ -47,6 +47,12 @@ export interface LoadReport {
 
 const PARTITIONS = 4;
 
+/** A connection URL with the password (for `connect()` and pipeline specs; never printed). */
+export function connectionUrl(endpoint: DbEndpoint): string {
+  const password = endpoint.password ? `:${encodeURIComponent(endpoint.password)}` : '';
+  return `mysql://${encodeURIComponent(endpoint.user)}${password}@${endpoint.host}:${endpoint.port}/${encodeURIComponent(endpoint.database)}`;
+}
+
 /** The endpoint frames read from: the server, or the cluster's head. */
 export const readEndpoint = (target: TelemetryTarget): DbEndpoint => target.single ?? target.cluster!.head;
 
@@ -186,8 +192,7 @@ export async function loadTelemetry(
   const produceSeconds = (performance.now() - produceStarted) / 1000;
 
   const name = `ml_readings_${Date.now()}`;
-  const url = (endpoint: DbEndpoint) =>
-    `mysql://${encodeURIComponent(endpoint.user)}${endpoint.password ? `:${encodeURIComponent(endpoint.password)}` : ''}@${endpoint.host}:${endpoint.port}/${encodeURIComponent(endpoint.database)}`;
+  const url = connectionUrl;
   const spec = {
     name,
     source: { brokers: [...target.brokers], topics: [topic], sessionTimeoutMs: 6000 },
