@@ -19,10 +19,12 @@ export { Column, col, fn, lit, SortOrder, WindowFunctionCall } from './frame/col
 export { connect } from './frame/connect.ts';
 export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';
 export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
+export { cellText, type FormatTableOptions, formatTable, showTable } from './frame/show.ts';
 export {
   createPipeline,
   dropPipeline,
   getPipeline,
+  listPipelines,
   pipelineErrors,
   pipelineStatus,
   setPipelineState,
@@ -61,9 +63,10 @@ export {
   scanSql,
 } from './reader/partitions.ts';
 export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
-export { decimalToString } from './reader/values.ts';
+export { planSqlRead, type ReadSqlOptions, readSql, type SqlReadPlan, streamSql } from './reader/read-sql.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
+export { decimalToString } from './values/decimal.ts';
 export {
   type BulkWriteOptions,
   type LoadOptions,

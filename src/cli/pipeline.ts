@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import {
   createPipeline,
   dropPipeline,
+  getPipeline,
+  listPipelines,
   pipelineErrors,
   pipelineStatus,
   setPipelineState,
@@ -19,8 +20,8 @@ import {
   testPipeline,
 } from '../loader/pipeline.ts';
 import type { RunnerStatus } from '../loader/runner.ts';
-import { listPipelineNames, readPipeline } from '../loader/state.ts';
 import { table } from './format.ts';
+import { unknownCommand } from './usage.ts';
 
 export const PIPELINE_USAGE = `usage: sluice pipeline <command> [options]
 
@@ -108,9 +109,7 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
     case 'test': {
       const what = needTarget('a spec file or a pipeline name');
       const fromFile = what.endsWith('.json');
-      const spec = fromFile
-        ? await readSpec(what)
-        : await withSession(stateDb(values.db), async (session) => (await readPipeline(session, what)).spec);
+      const spec = fromFile ? await readSpec(what) : await getPipeline(stateDb(values.db), what);
       const result = await testPipeline(spec, {
         limit: limit ?? 5,
         baseDir: fromFile ? path.dirname(path.resolve(what)) : process.cwd(),
@@ -211,14 +210,12 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
       return 0;
     }
     case 'list': {
-      const names = await withSession(stateDb(values.db), async (session) =>
-        listPipelineNames(session).catch(() => [] as string[]),
-      );
+      const names = await listPipelines(stateDb(values.db));
       out(json ? JSON.stringify(names) : names.length > 0 ? names.join('\n') : 'no pipelines');
       return 0;
     }
     default:
-      throw new UsageError(`unknown pipeline command '${command}'\n\n${PIPELINE_USAGE}`);
+      throw unknownCommand(command, PIPELINE_USAGE, 'sluice pipeline');
   }
 }
 

@@ -5,23 +5,11 @@
  * is a Uint8Array.
  */
 import { type DataType, type Table, TimeUnit, Type, type Vector } from 'apache-arrow';
-import { decimalToString } from '../reader/values.ts';
+import { formatDays, formatDuration, formatEpochMicrosBig } from '../values/civil-date.ts';
+import { decimalToString } from '../values/decimal.ts';
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-
-export function formatDate(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-}
-
-export function formatTimestampMicros(micros: bigint | number): string {
-  const value = BigInt(micros);
-  const ms = Number(value / 1000n) - (value % 1000n < 0n ? 1 : 0);
-  const fraction = Number(((value % 1_000_000n) + 1_000_000n) % 1_000_000n);
-  const d = new Date(Math.floor(ms / 1000) * 1000);
-  const base = `${formatDate(d.getTime())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return fraction === 0 ? base : `${base}.${String(fraction).padStart(6, '0')}`;
-}
+/** Arrow JS reads a Date32 or Date64 value as milliseconds since the epoch. */
+const MILLIS_PER_DAY = 86_400_000;
 
 const safeInteger = (value: bigint): number | bigint =>
   value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
@@ -43,17 +31,6 @@ function toMicros(value: bigint | number, unit: TimeUnit): bigint {
   }
 }
 
-/** TIME as MariaDB shows it: [-]HH:MM:SS[.ffffff], hours past 24 for durations. */
-export function formatTimeMicros(micros: bigint): string {
-  const sign = micros < 0n ? '-' : '';
-  const abs = micros < 0n ? -micros : micros;
-  const seconds = abs / 1_000_000n;
-  const fraction = Number(abs % 1_000_000n);
-  const hours = seconds / 3600n;
-  const base = `${sign}${pad(Number(hours))}:${pad(Number((seconds / 60n) % 60n))}:${pad(Number(seconds % 60n))}`;
-  return fraction === 0 ? base : `${base}.${String(fraction).padStart(6, '0')}`;
-}
-
 /**
  * One value as collect() returns it. Timestamps and times arrive as they are stored (see
  * `storedValues`): Arrow JS's own getter turns a µs timestamp into a double of milliseconds,
@@ -67,14 +44,12 @@ export function convertValue(value: unknown, type: DataType): unknown {
     case Type.Decimal:
       return decimalToString(value as Uint32Array, (type as unknown as { scale: number }).scale);
     case Type.Date:
-      return formatDate(Number(value));
+      return formatDays(Math.floor(Number(value) / MILLIS_PER_DAY));
     case Type.Timestamp:
-      return formatTimestampMicros(toMicros(value as bigint, (type as unknown as { unit: TimeUnit }).unit));
+      return formatEpochMicrosBig(toMicros(value as bigint, (type as unknown as { unit: TimeUnit }).unit));
     case Type.Time:
     case Type.Duration:
-      return formatTimeMicros(
-        toMicros(value as bigint | number, (type as unknown as { unit: TimeUnit }).unit),
-      );
+      return formatDuration(toMicros(value as bigint | number, (type as unknown as { unit: TimeUnit }).unit));
     case Type.Bool:
       return value ? 1 : 0;
     default:

@@ -25,6 +25,7 @@ import {
   initOffset,
   insertPipeline,
   listErrors,
+  listPipelineNames,
   type PartitionBatchStats,
   readOffsets,
   readPipeline,
@@ -111,6 +112,14 @@ function absolutePaths(spec: PipelineSpec, baseDir: string): PipelineSpec {
 /** Reads a stored pipeline's spec. */
 export async function getPipeline(state: DbEndpoint, name: string): Promise<PipelineSpec> {
   return withSession(state, async (session) => (await readPipeline(session, name)).spec);
+}
+
+/**
+ * The names of the stored pipelines, in order. A database where no pipeline was ever created
+ * (no state tables yet) has none.
+ */
+export async function listPipelines(state: DbEndpoint): Promise<string[]> {
+  return withSession(state, (session) => listPipelineNames(session).catch(() => [] as string[]));
 }
 
 /**

@@ -28,8 +28,10 @@ import {
   Utf8,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
+import { daysFromCivil } from '../values/civil-date.ts';
+import { bigIntToWords } from '../values/decimal.ts';
 import type { Batch, LocalColumn, Values } from './batch.ts';
-import { daysFromCivil, epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
+import { epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
 import { type SqlType, typeFromSqlName, type Value } from './types.ts';
 import { formatDecimal, toText } from './values.ts';
 
@@ -281,11 +283,7 @@ function decimalData(type: DataType, values: Values, columnType: SqlType): Data 
       const [whole = '0', fraction = ''] = text.split('.');
       unscaled = BigInt(whole + fraction.padEnd(scale, '0').slice(0, scale));
     }
-    let rest = BigInt.asUintN(bitWidth, unscaled);
-    for (let k = 0; k < stride; k++) {
-      words[base + k] = Number(rest & 0xffffffffn);
-      rest >>= 32n;
-    }
+    bigIntToWords(unscaled, words, base, stride);
   }
   return makeData({
     type,

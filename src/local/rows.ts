@@ -3,8 +3,8 @@
  * may return instead of an Arrow table.
  */
 import { PlanError } from '../errors.ts';
+import { formatEpochMicros } from '../values/civil-date.ts';
 import { type Batch, type LocalColumn, makeBatch } from './batch.ts';
-import { formatEpochMicros } from './temporal.ts';
 import { mergeTypes, type SqlType, T, type Value } from './types.ts';
 import { normalizeInt, toText } from './values.ts';
 

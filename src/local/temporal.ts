@@ -4,6 +4,18 @@
  * 1970-01-01, proleptic Gregorian, as Arrow's Date32) and microseconds within the day.
  */
 
+import {
+  civilFromDays,
+  daysFromCivil,
+  daysInMonth,
+  formatClock,
+  formatDate,
+  MICROS_PER_DAY,
+  MICROS_PER_DAY_BIG,
+  pad2,
+  pad6,
+} from '../values/civil-date.ts';
+
 export interface DateTimeParts {
   year: number;
   month: number;
@@ -16,88 +28,8 @@ export interface DateTimeParts {
   hasTime: boolean;
 }
 
-const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
-const pad4 = (n: number) => (n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : `${n}`);
-const pad6 = (n: number) => `${n}`.padStart(6, '0');
-
-export const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-export const daysInMonth = (y: number, m: number) => (m === 2 && isLeapYear(y) ? 29 : MONTH_DAYS[m - 1]!);
-
-/** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/** The civil date of a day number (Hinnant's civil_from_days). */
-export function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [m <= 2 ? era * 400 + yoe + 1 : era * 400 + yoe, m, d];
-}
-
-export function formatDate(y: number, m: number, d: number): string {
-  return `${pad4(y)}-${pad2(m)}-${pad2(d)}`;
-}
-
-export function formatDays(days: number): string {
-  const [y, m, d] = civilFromDays(days);
-  return formatDate(y, m, d);
-}
-
-/** 'HH:MM:SS' plus '.ffffff' when there are microseconds. */
-export function formatClock(hour: number, minute: number, second: number, micro: number): string {
-  const base = `${pad2(hour)}:${pad2(minute)}:${pad2(second)}`;
-  return micro === 0 ? base : `${base}.${pad6(micro)}`;
-}
-
 export function formatDateTime(p: DateTimeParts): string {
   return `${formatDate(p.year, p.month, p.day)} ${formatClock(p.hour, p.minute, p.second, p.micro)}`;
-}
-
-const MICROS_PER_DAY = 86_400_000_000;
-
-/** A datetime from microseconds since the epoch (Arrow's Timestamp in µs). */
-export function formatEpochMicros(micros: number): string {
-  const days = Math.floor(micros / MICROS_PER_DAY);
-  let rest = micros - days * MICROS_PER_DAY;
-  const hour = Math.floor(rest / 3_600_000_000);
-  rest -= hour * 3_600_000_000;
-  const minute = Math.floor(rest / 60_000_000);
-  rest -= minute * 60_000_000;
-  const second = Math.floor(rest / 1_000_000);
-  const micro = rest - second * 1_000_000;
-  return `${formatDays(days)} ${formatClock(hour, minute, second, micro)}`;
-}
-
-const MICROS_PER_DAY_BIG = 86_400_000_000n;
-
-/** A datetime from microseconds since the epoch as a bigint (years near 9999 pass 2^53 µs). */
-export function formatEpochMicrosBig(micros: bigint): string {
-  let days = micros / MICROS_PER_DAY_BIG;
-  let rest = micros - days * MICROS_PER_DAY_BIG;
-  if (rest < 0n) {
-    rest += MICROS_PER_DAY_BIG;
-    days -= 1n;
-  }
-  const within = Number(rest);
-  const hour = Math.floor(within / 3_600_000_000);
-  const minute = Math.floor((within % 3_600_000_000) / 60_000_000);
-  const second = Math.floor((within % 60_000_000) / 1_000_000);
-  return `${formatDays(Number(days))} ${formatClock(hour, minute, second, within % 1_000_000)}`;
 }
 
 /** Microseconds since the epoch, exact for every year MariaDB allows. */

@@ -4,7 +4,7 @@
  * connection, its kind's push rule allows it, and the subtree compiles for that dialect. Every
  * maximal pushed subtree becomes one SQL statement, and a `values` leaf in the residual plan.
  */
-import { type Expr, Exprs } from '../plan/expr.ts';
+import { conjunction, type Expr, Exprs } from '../plan/expr.ts';
 import { type PlanKind, type PlanNode, Plans, planInputs, withInputs } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import { type CompiledQuery, compilePlan } from '../sql/compile-plan.ts';
@@ -23,7 +23,6 @@ import {
 } from './pushdown/sort-window.ts';
 import { keepLocal, type PushRule, type PushVerdict } from './pushdown/verdict.ts';
 import type { OptimizerContext } from './rule.ts';
-import { conjunction } from './rules/predicate-pushdown.ts';
 
 export interface PushedQuery {
   /** The id of the `values` leaf that stands for this query in the residual plan. */

@@ -5,6 +5,7 @@
  * every buffer is a fresh ArrayBuffer (never Node's Buffer pool) so a batch can be transferred to
  * another thread without copying.
  */
+import { daysFromCivil } from '../values/civil-date.ts';
 import { type ColumnPlan, Kind } from './column-plan.ts';
 
 /** One column of a decoded batch: the buffers of an Arrow array, ready for `makeData`. */
@@ -627,16 +628,6 @@ function digits2(buf: Uint8Array, at: number): number {
 
 function digits4(buf: Uint8Array, at: number): number {
   return digits2(buf, at) * 100 + digits2(buf, at + 2);
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
 }
 
 /** 'YYYY-MM-DD' to days since the epoch, or ZERO_DATE. */

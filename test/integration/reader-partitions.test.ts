@@ -11,7 +11,7 @@ import {
   planPartitions,
   scanSql,
 } from '../../src/reader/partitions.ts';
-import { decimalToString } from '../../src/reader/values.ts';
+import { decimalToString } from '../../src/values/decimal.ts';
 
 const { single, cluster } = inject('stack');
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withSession } from '../../src/db/driver.ts';
 import { closeReaderPool, readParallel } from '../../src/reader/parallel.ts';
 import { readArrow, readSchema } from '../../src/reader/read.ts';
-import { decimalToString } from '../../src/reader/values.ts';
+import { decimalToString } from '../../src/values/decimal.ts';
 
 const { single } = inject('stack');
 

@@ -5,7 +5,8 @@
  * (CAST(x AS SIGNED) <> 0).
  */
 import type { CastType } from '../../plan/expr.ts';
-import { formatDate, formatDateTime, parseDateTime } from '../temporal.ts';
+import { formatDate } from '../../values/civil-date.ts';
+import { formatDateTime, parseDateTime } from '../temporal.ts';
 import { type SqlType, T, type Value } from '../types.ts';
 import { roundDecimal, toDouble, toNumber, toSigned, toText } from '../values.ts';
 import { type Compiled, derived } from './compiled.ts';

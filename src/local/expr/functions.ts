@@ -7,15 +7,13 @@
 
 import { PlanError } from '../../errors.ts';
 import { DATE_UNITS, type DateUnit } from '../../functions/registry.ts';
+import { civilFromDays, daysFromCivil, formatDate } from '../../values/civil-date.ts';
 import type { Collation } from '../collation.ts';
 import { commonKeys } from '../compare.ts';
 import {
   addMicros,
   addMonths,
-  civilFromDays,
   type DateTimeParts,
-  daysFromCivil,
-  formatDate,
   formatDateTime,
   parseDateTime,
   parseTime,

@@ -5,7 +5,7 @@
  * on the matching pairs. NULL keys never match. Output rows follow the left side's order.
  */
 import { PlanError } from '../../errors.ts';
-import { type Expr, referencedColumns } from '../../plan/expr.ts';
+import { conjuncts, type Expr, referencedColumns } from '../../plan/expr.ts';
 import type { JoinNode } from '../../plan/nodes.ts';
 import { type Batch, findColumn, type LocalColumn, makeBatch, nullValues, takeValues } from '../batch.ts';
 import { comparisonKeys, keysOf } from '../compare.ts';
@@ -18,11 +18,6 @@ import { mergeTypes } from '../types.ts';
 interface KeyPair {
   readonly left: Expr;
   readonly right: Expr;
-}
-
-function conjuncts(expr: Expr): Expr[] {
-  if (expr.kind === 'binary' && expr.op === 'and') return [...conjuncts(expr.left), ...conjuncts(expr.right)];
-  return [expr];
 }
 
 const within = (expr: Expr, names: ReadonlySet<string>): boolean => {

@@ -6,10 +6,9 @@
  * - unsupported: nothing of it can go; it runs locally above the pushed query.
  * One expression that cannot be translated never fails a query: it is computed locally.
  */
-import type { Expr } from '../../plan/expr.ts';
+import { conjunction, conjuncts, type Expr } from '../../plan/expr.ts';
 import type { Dialect } from '../../sql/dialect.ts';
 import { compileStandalone, NotPushable } from '../../sql/expressions.ts';
-import { conjunction, conjuncts } from '../rules/predicate-pushdown.ts';
 import { PUSH, type PushRule } from './verdict.ts';
 
 export type FilterVerdict =

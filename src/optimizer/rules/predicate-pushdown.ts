@@ -5,6 +5,8 @@
  * conjuncts that cannot move stay where they were. Whether a conjunct then runs in SQL is the
  * pushdown verdict's business (src/optimizer/pushdown/filter.ts).
  */
+
+import { samePlan } from '../../plan/equal.ts';
 import {
   conjunction,
   conjuncts,
@@ -19,8 +21,6 @@ import {
 import { type FilterNode, type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
-
-export { conjunction, conjuncts };
 
 const filterOver = (input: PlanNode, exprs: readonly Expr[]): PlanNode => {
   const predicate = conjunction(exprs);
@@ -146,18 +146,3 @@ export const predicatePushdown: Rule = {
     return changed ? result : plan;
   },
 };
-
-/** Structural equality (plans are small trees of frozen data; functions compare by identity). */
-function samePlan(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
-  if (keysA.length !== keysB.length) return false;
-  return keysA.every((key) =>
-    samePlan((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
-  );
-}
-
-export { samePlan };

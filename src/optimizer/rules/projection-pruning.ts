@@ -3,11 +3,12 @@
  * collected top-down; above each table scan that has more columns than needed, a projection of
  * just those columns is added (it becomes the SELECT list of the pushed query, in either mode).
  */
+
+import { samePlan } from '../../plan/equal.ts';
 import { type Expr, exprName, referencedColumns, unalias } from '../../plan/expr.ts';
 import { type PlanNode, Plans } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
-import { samePlan } from './predicate-pushdown.ts';
 
 /** Undefined means every column. */
 type Required = ReadonlySet<string> | undefined;

@@ -15,7 +15,7 @@ import {
   TextRowDecoder,
   transferList,
 } from '../../../src/reader/decoder.ts';
-import { decimalToString } from '../../../src/reader/values.ts';
+import { decimalToString } from '../../../src/values/decimal.ts';
 
 const UTF8MB4 = 45;
 
