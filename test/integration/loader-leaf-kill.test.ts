@@ -4,7 +4,6 @@
  * its own offset watermark in the same transaction as its rows (partition-writer.ts), so the
  * batches the dead leaf lost are replayed to it alone.
  */
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -15,19 +14,16 @@ import {
   produceEvents,
   range,
 } from '../../bench/data/events.ts';
-import { resolveStackConfig } from '../../src/config.ts';
 import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import { createPipeline, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
-import { stackUp } from '../../src/stack/stack.ts';
 import { readState } from '../../src/stack/state.ts';
-import { eventSpec, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
+import { eventSpec, restartStack, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
 
 const stack = inject('stack');
 const EVENTS = 100_000;
 const PARTITIONS = 4;
 const SEED = 21;
-const root = path.resolve(import.meta.dirname, '..', '..');
 const kafka = kafkaFor(stack.brokers);
 const name = uniqueName('leafkill');
 const topic = uniqueName('leafkill');
@@ -68,17 +64,7 @@ describe('a Spider leaf killed mid-load', () => {
     const atKill = await tableChecksum(stack.cluster.leaves[1]!, name);
     await sleep(1500);
     expect(failed, 'the pipeline gave up while the leaf was down').toBeUndefined();
-    await stackUp(
-      resolveStackConfig({
-        home: stack.home,
-        cacheDir: process.env.SLUICE_CACHE ?? path.join(root, '.sluice', 'cache'),
-        topology: 'all',
-        leaves: stack.cluster.leaves.length,
-        portBase: 'auto',
-        kafkaPort: 'auto',
-        bufferPoolMb: 256,
-      }),
-    );
+    await restartStack(stack.home, stack.cluster.leaves.length);
     await runner.done;
 
     expect(atKill.count).toBeLessThan(EVENTS / 2);
