@@ -77,15 +77,22 @@ interface Server {
 async function startServer(): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--quiet', '--source', `b=${url}`],
+    [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--source', `b=${url}`],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_TOKENS: '' } },
   );
   const line = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk) => {
       buffered += String(chunk);
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) resolve(buffered.slice(0, nl));
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        // The server's own log is on stdout too: its errors are shown, the rest is dropped.
+        if (line.startsWith('{"url"')) resolve(line);
+        else if (line.includes('"level":50')) process.stderr.write(`server: ${line}\n`);
+        nl = buffered.indexOf('\n');
+      }
     });
     child.once('exit', (code) => reject(new Error(`sluice serve exited with ${code}`)));
   });
@@ -159,7 +166,21 @@ async function pointDirect(connections: number) {
 }
 
 // (b) big results
+const failures: string[] = [];
+
+/** A full read; a failed one is recorded and tried once more (the server's error is in its log). */
 async function drain(base: string, accept: string): Promise<{ seconds: number; bytes: number }> {
+  try {
+    return await drainOnce(base, accept);
+  } catch (error) {
+    failures.push(`${accept}: ${(error as Error).message}`);
+    process.stderr.write(`read failed, trying once more: ${(error as Error).message}\n`);
+    await new Promise((r) => setTimeout(r, 1000));
+    return drainOnce(base, accept);
+  }
+}
+
+async function drainOnce(base: string, accept: string): Promise<{ seconds: number; bytes: number }> {
   const started = performance.now();
   const response = await post(base, { sql: `SELECT * FROM ${TABLE}`, limits: { maxRows: 0 } }, accept);
   if (response.statusCode !== 200) {
@@ -296,6 +317,7 @@ async function main(): Promise<void> {
     `10 streams: peak RSS ${(report.tenStreams as { peakRssMb: number }).peakRssMb.toFixed(0)} MB\n`,
   );
 
+  report.failedReads = failures;
   writeFileSync(`${values.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

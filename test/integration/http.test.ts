@@ -125,6 +125,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Server errors (5xx) are logged at level 50; show them with the test output.
+  for (const line of logLines) if (line.includes('"level":50')) process.stderr.write(line);
   await app?.close();
   await db?.close();
   await withSession(
