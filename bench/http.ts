@@ -96,6 +96,8 @@ async function startServer(): Promise<Server> {
     });
     child.once('exit', (code) => reject(new Error(`sluice serve exited with ${code}`)));
   });
+  // The server must not outlive a bench that fails.
+  process.once('exit', () => child.kill('SIGTERM'));
   return { url: (JSON.parse(line) as { url: string }).url, child };
 }
 
