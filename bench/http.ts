@@ -77,18 +77,27 @@ interface Server {
 async function startServer(): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--quiet', '--source', `b=${url}`],
+    [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--source', `b=${url}`],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_TOKENS: '' } },
   );
   const line = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk) => {
       buffered += String(chunk);
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) resolve(buffered.slice(0, nl));
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        // The server's own log is on stdout too: its errors are shown, the rest is dropped.
+        if (line.startsWith('{"url"')) resolve(line);
+        else if (line.includes('"level":50')) process.stderr.write(`server: ${line}\n`);
+        nl = buffered.indexOf('\n');
+      }
     });
     child.once('exit', (code) => reject(new Error(`sluice serve exited with ${code}`)));
   });
+  // The server must not outlive a bench that fails.
+  process.once('exit', () => child.kill('SIGTERM'));
   return { url: (JSON.parse(line) as { url: string }).url, child };
 }
 
@@ -129,8 +138,10 @@ async function pointHttp(base: string, connections: number) {
   return {
     p50: result.latency.p50,
     p99: result.latency.p99,
-    reqPerSec: result.requests.average,
-    errors: result.errors + result.non2xx,
+    reqPerSec: result['2xx'] / DURATION,
+    ok: result['2xx'],
+    errors: result.errors,
+    statusCodes: result.statusCodeStats,
   };
 }
 
@@ -157,10 +168,28 @@ async function pointDirect(connections: number) {
 }
 
 // (b) big results
+const failures: string[] = [];
+
+/** A full read; a failed one is recorded and tried once more (the server's error is in its log). */
 async function drain(base: string, accept: string): Promise<{ seconds: number; bytes: number }> {
+  try {
+    return await drainOnce(base, accept);
+  } catch (error) {
+    failures.push(`${accept}: ${(error as Error).message}`);
+    process.stderr.write(`read failed, trying once more: ${(error as Error).message}\n`);
+    await new Promise((r) => setTimeout(r, 1000));
+    return drainOnce(base, accept);
+  }
+}
+
+async function drainOnce(base: string, accept: string): Promise<{ seconds: number; bytes: number }> {
   const started = performance.now();
   const response = await post(base, { sql: `SELECT * FROM ${TABLE}`, limits: { maxRows: 0 } }, accept);
-  if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+  if (response.statusCode !== 200) {
+    let body = '';
+    for await (const chunk of response) body += String(chunk);
+    throw new Error(`status ${response.statusCode}: ${body.slice(0, 500)}`);
+  }
   let bytes = 0;
   for await (const chunk of response) bytes += (chunk as Buffer).byteLength;
   return { seconds: (performance.now() - started) / 1000, bytes };
@@ -225,6 +254,10 @@ async function main(): Promise<void> {
     );
   }
   report.point = point;
+  report.serverPeakRssMbAfterPointQueries = await stopServer(server);
+  // A fresh server for the streaming phases: the point-query phase leaves hundreds of refused and
+  // cancelled queries behind it.
+  const streaming = await startServer();
 
   const formats: Record<string, unknown> = {};
   const runs = 3;
@@ -238,7 +271,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < runs; run++) {
     toArrowSeconds.push(await inProcess());
     for (const [name, accept] of Object.entries(accepts)) {
-      const { seconds, bytes } = await drain(server.url, accept);
+      const { seconds, bytes } = await drain(streaming.url, accept);
       perFormat[name] ??= { seconds: [], bytes };
       perFormat[name].seconds.push(seconds);
     }
@@ -261,7 +294,7 @@ async function main(): Promise<void> {
   report.bigResult = formats;
 
   const cleans: number[] = [];
-  for (let i = 0; i < Number(values.disconnects); i++) cleans.push(await disconnectToClean(server.url));
+  for (let i = 0; i < Number(values.disconnects); i++) cleans.push(await disconnectToClean(streaming.url));
   report.disconnectToCleanMs = {
     p50: percentile(cleans, 50),
     p99: percentile(cleans, 99),
@@ -270,7 +303,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     `disconnect-to-clean p50 ${percentile(cleans, 50).toFixed(0)} ms p99 ${percentile(cleans, 99).toFixed(0)} ms\n`,
   );
-  report.serverPeakRssMbAfterSerialPhases = await stopServer(server);
+  report.serverPeakRssMbAfterSerialStreams = await stopServer(streaming);
 
   const streamsServer = await startServer();
   const started = performance.now();
@@ -286,6 +319,7 @@ async function main(): Promise<void> {
     `10 streams: peak RSS ${(report.tenStreams as { peakRssMb: number }).peakRssMb.toFixed(0)} MB\n`,
   );
 
+  report.failedReads = failures;
   writeFileSync(`${values.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

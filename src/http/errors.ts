@@ -122,8 +122,17 @@ export function errorAnswer(error: unknown, queryId?: string): ErrorAnswer {
     return withId(status ?? 500, error.code, firstLine(error), error.retriable, context);
   }
   const fastifyError = error as FastifyError;
-  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
-    return withId(fastifyError.statusCode, fastifyError.code ?? 'BAD_REQUEST', fastifyError.message, false);
+  // fastify's own answers: bad bodies (4xx) and @fastify/under-pressure's 503.
+  if (
+    typeof fastifyError?.statusCode === 'number' &&
+    (fastifyError.statusCode < 500 || fastifyError.statusCode === 503)
+  ) {
+    return withId(
+      fastifyError.statusCode,
+      fastifyError.code ?? 'BAD_REQUEST',
+      fastifyError.message,
+      fastifyError.statusCode === 503,
+    );
   }
   return withId(500, 'INTERNAL', 'internal error (see the server log)', false);
 }

@@ -93,7 +93,7 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
 
   app.setErrorHandler((error, request, reply) => {
     const answer = errorAnswer(error, reply.getHeader('x-sluice-query-id') as string | undefined);
-    if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (answer.status >= 500 && answer.status !== 503) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: answer.body.error.code }, answer.body.error.message);
     if (answer.status === 429 || answer.status === 503) reply.header('retry-after', '1');
     return reply.code(answer.status).type('application/json').send(answer.body);

@@ -74,6 +74,14 @@ describe('HTTP service parts', () => {
     ).toBe(408);
     expect(errorAnswer(new DatabaseError('x', { errno: 1054 })).status).toBe(400);
     expect(errorAnswer(new Error('boom')).status).toBe(500);
+    const pressure = Object.assign(new Error('Service Unavailable'), {
+      statusCode: 503,
+      code: 'FST_UNDER_PRESSURE',
+    });
+    expect(errorAnswer(pressure)).toMatchObject({
+      status: 503,
+      body: { error: { code: 'FST_UNDER_PRESSURE', retriable: true } },
+    });
   });
 
   it('reads sources from sluice.config.json (shared with the CLI) and the serve section, listing every problem', async () => {
