@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolveStackConfig, type StackOptions } from '../config.ts';
 import { describeError, UsageError } from '../errors.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
+import { runBenchCommand } from './bench-ml.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
 import { runLoadCommand } from './load.ts';
@@ -12,7 +13,7 @@ import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 const USAGE = `usage: sluice <command> [options]
 
 commands:
-  demo                      bring the local stack up and run the smoke job on every part of it
+  demo [--scale S]          the predictive-maintenance job end to end on the local stack
   stack up                  start the local stack (idempotent); prints the endpoints
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
@@ -20,6 +21,7 @@ commands:
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -45,6 +47,7 @@ const OPTIONS = {
   'kafka-port': { type: 'string' },
   purge: { type: 'boolean' },
   json: { type: 'boolean' },
+  scale: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -55,6 +58,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   query: runQueryCommand,
   explain: runExplainCommand,
   load: runLoadCommand,
+  bench: runBenchCommand,
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
@@ -125,7 +129,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'demo':
-      return runDemo(config, progress);
+      return runDemo(config, progress, values.scale === undefined ? {} : { scale: Number(values.scale) });
     default:
       throw unknownCommand(command, USAGE);
   }

@@ -2,7 +2,7 @@
  * `connect()`: one MySQL-wire database as a source of frames. It reads the catalog once so frames
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
-import type { RecordBatch, Table } from 'apache-arrow';
+import { type RecordBatch, Table } from 'apache-arrow';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
@@ -23,6 +23,7 @@ import { type LoadOptions, load } from '../writer/bulk-writer.ts';
 import type { BulkWriteResult } from '../writer/rows.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
+import { fieldsOfArrow, LocalData } from './local-data.ts';
 import {
   describePartitionedQuery,
   type PartitionedQuery,
@@ -102,6 +103,17 @@ export class Database implements Source, AsyncDisposable {
       return Plans.scan(node.source, node.table, this.fieldsOf(node.table) ?? [], node.options);
     });
     return new LazyFrame(plan, this.runtime);
+  }
+
+  /**
+   * Rows the program already holds, as a frame of this connection's runtime: joinable with its
+   * tables (when the Arrow side is small, its join keys go to the database as an IN filter, as
+   * parameters) and run on locally by every verb.
+   */
+  fromArrow(table: Table): LazyFrame {
+    if (!(table instanceof Table)) throw new ConfigError('fromArrow() takes an Apache Arrow Table');
+    const data = new LocalData('arrow', table, () => 'an Arrow table given by the program');
+    return new LazyFrame(Plans.values(data.id, fieldsOfArrow(table), 'arrow'), this.runtime.withLocal(data));
   }
 
   fieldsOf(table: string): readonly Field[] | undefined {

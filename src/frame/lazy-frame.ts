@@ -21,6 +21,7 @@ import { outputFields } from '../plan/schema.ts';
 import { type PlanJson, planToJson } from '../plan/serialize.ts';
 import { didYouMean } from '../suggest.ts';
 import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
+import { LocalData } from './local-data.ts';
 import type { FrameRuntime, RunControl } from './runtime.ts';
 import { formatTable } from './show.ts';
 
@@ -256,6 +257,23 @@ export class LazyFrame {
   mapBatches(fn: MapBatchesFn, label?: string): LazyFrame {
     if (typeof fn !== 'function') throw new ConfigError('mapBatches() takes a function');
     return this.next(Plans.mapBatches(this.plan, fn, label ?? (fn.name || 'js function')));
+  }
+
+  /**
+   * This frame's rows kept as Arrow in memory: computed once, by the first action on this frame or
+   * on any frame built on it, then reused, so later verbs run locally on the cached columns (as
+   * Spark's `cache()`). Select only the columns later passes need first: the cache holds what the
+   * frame outputs. `explain()` of a frame built on it shows the cache and how it was computed.
+   */
+  cache(): LazyFrame {
+    const plan = this.plan;
+    const runtime = this.runtime;
+    const data = new LocalData(
+      'cache',
+      () => runtime.toArrow(plan),
+      () => runtime.explain(plan),
+    );
+    return new LazyFrame(Plans.values(data.id, outputFields(plan), 'cache'), runtime.withLocal(data));
   }
 
   /** The logical plan, the SQL each database runs (with its parameters), and the local steps. */

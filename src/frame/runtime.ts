@@ -7,11 +7,12 @@ import { type RecordBatch, Table } from 'apache-arrow';
 import { PlanError } from '../errors.ts';
 import { type Optimized, optimize } from '../optimizer/optimize.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
-import { type Field, type PlanNode, Plans, transformUp } from '../plan/nodes.ts';
+import { type Field, type PlanNode, Plans, planLeaves, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import type { Dialect, StatementLimits } from '../sql/dialect.ts';
 import { didYouMean, userTables } from '../suggest.ts';
+import type { LocalData } from './local-data.ts';
 import { arrowToRows } from './rows.ts';
 
 /** How a run may be stopped (`signal`) and bounded by the database (`limits`, on every statement). */
@@ -45,7 +46,31 @@ export class FrameRuntime {
   constructor(
     private readonly sources: ReadonlyMap<string, Source>,
     private readonly local: LocalExecutor,
+    /** Rows on this side the plan may read (`cache()`, `db.fromArrow`), by their values id. */
+    private readonly locals: ReadonlyMap<string, LocalData> = new Map(),
   ) {}
+
+  /** The same runtime, also knowing `data`. */
+  withLocal(data: LocalData): FrameRuntime {
+    return new FrameRuntime(this.sources, this.local, new Map([...this.locals, [data.id, data]]));
+  }
+
+  private optimizerContext() {
+    return {
+      dialectOf: (id: string) => this.source(id).dialect,
+      localKeys: (id: string, column: string) => this.locals.get(id)?.distinctKeys(column),
+    };
+  }
+
+  /** The local data a plan reads, computed (cached frames run on first use, once). */
+  private async localInputs(plan: PlanNode): Promise<Map<string, Table>> {
+    const inputs = new Map<string, Table>();
+    const used = planLeaves(plan).flatMap((leaf) =>
+      leaf.kind === 'values' && this.locals.has(leaf.id) ? [this.locals.get(leaf.id)!] : [],
+    );
+    await Promise.all(used.map(async (data) => inputs.set(data.id, await data.materialize())));
+    return inputs;
+  }
 
   /** The one connection a frame reads from, if it reads from exactly one. */
   soleSource(): Source | undefined {
@@ -54,7 +79,11 @@ export class FrameRuntime {
 
   merge(other: FrameRuntime): FrameRuntime {
     if (other === this) return this;
-    return new FrameRuntime(new Map([...this.sources, ...other.sources]), this.local);
+    return new FrameRuntime(
+      new Map([...this.sources, ...other.sources]),
+      this.local,
+      new Map([...this.locals, ...other.locals]),
+    );
   }
 
   private source(id: string): Source {
@@ -94,7 +123,7 @@ export class FrameRuntime {
     const { plan: bound, missing } = this.bindSync(plan);
     if (missing.length > 0) throw this.missingTableError(missing);
     outputFields(bound); // checks every column reference, naming the missing ones
-    return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
+    return optimize(bound, this.optimizerContext());
   }
 
   private async plan(plan: PlanNode, options: RunControl = {}): Promise<Optimized> {
@@ -121,7 +150,7 @@ export class FrameRuntime {
       );
     }
     outputFields(bound);
-    return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
+    return optimize(bound, this.optimizerContext());
   }
 
   private read(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch> {
@@ -132,12 +161,13 @@ export class FrameRuntime {
   }
 
   explain(plan: PlanNode): string {
-    return renderExplain(this.planSync(plan), (id) => this.source(id));
+    return renderExplain(this.planSync(plan), (id) => this.source(id), this.locals);
   }
 
   async toArrow(plan: PlanNode, options: RunControl = {}): Promise<Table> {
+    // Local data first: the optimizer may filter the database side by a small local side's keys.
+    const inputs = await this.localInputs(plan);
     const { split } = await this.plan(plan, options);
-    const inputs = new Map<string, Table>();
     await Promise.all(
       split.queries.map(async (query) => {
         const batches: RecordBatch[] = [];
@@ -153,7 +183,7 @@ export class FrameRuntime {
 
   async *stream(plan: PlanNode, options: RunControl = {}): AsyncGenerator<RecordBatch> {
     const { split } = await this.plan(plan, options);
-    if (split.residual.kind === 'values') {
+    if (split.residual.kind === 'values' && split.queries.length === 1) {
       const query = split.queries[0]!;
       yield* this.read(query, options);
       return;
@@ -167,7 +197,11 @@ export class FrameRuntime {
   }
 }
 
-export function renderExplain(optimized: Optimized, source: (id: string) => Source): string {
+export function renderExplain(
+  optimized: Optimized,
+  source: (id: string) => Source,
+  locals: ReadonlyMap<string, LocalData> = new Map(),
+): string {
   const { split } = optimized;
   const lines = [
     '== Logical plan ==',
@@ -188,8 +222,21 @@ export function renderExplain(optimized: Optimized, source: (id: string) => Sour
     const read = where.describeRead?.(query);
     if (read) lines.push(read);
   }
+  const used = [
+    ...new Set(planLeaves(split.residual).flatMap((leaf) => (leaf.kind === 'values' ? [leaf.id] : []))),
+  ].flatMap((id) => (locals.has(id) ? [locals.get(id)!] : []));
+  if (used.length > 0) {
+    lines.push('', '== Local data ==');
+    for (const data of used) {
+      lines.push(data.summary());
+      if (data.origin === 'cache') {
+        lines.push('  computed by:');
+        for (const line of data.describe().split('\n')) lines.push(`    ${line}`);
+      }
+    }
+  }
   lines.push('', '== Local steps ==');
-  if (split.residual.kind === 'values') {
+  if (split.residual.kind === 'values' && split.queries.length === 1) {
     lines.push('none: the database computes the whole result');
   } else {
     lines.push(renderPlan(split.residual));

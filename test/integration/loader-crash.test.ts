@@ -19,10 +19,11 @@ import {
 } from '../../bench/data/events.ts';
 import { Random } from '../../bench/data/random.ts';
 import { resolveStackConfig } from '../../src/config.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import { createPipeline, startPipeline } from '../../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { stopProcess } from '../../src/stack/processes.ts';
 import { stackUp } from '../../src/stack/stack.ts';
 import { readState } from '../../src/stack/state.ts';
