@@ -14,9 +14,9 @@ import { type SplitPlan, splitPlan } from './split.ts';
 
 /**
  * In order: subqueries become joins before any rule could move an expression across their
- * scope; fold constants so predicates are simple; factor ORs so shared conjuncts (join keys)
- * can move; add local key filters before predicate pushdown moves them to the tables; prune
- * last so it sees final shapes.
+ * scope; fold constants so predicates are simple; factor ORs so shared conjuncts can move;
+ * add local key filters before predicate pushdown moves them to the tables; prune last so it
+ * sees final shapes.
  */
 export const RULES: readonly Rule[] = [
   subqueryRewrite,
