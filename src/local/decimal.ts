@@ -52,7 +52,7 @@ export function divisionFrac(fracA: number, fracB: number): number {
 }
 
 /** The unscaled integer of a double-held value as a double, or NaN when it is not held that way. */
-export function unscaledNumber(value: number, frac: number): number {
+function unscaledNumber(value: number, frac: number): number {
   if (frac > MAX_DOUBLE_FRAC) return Number.NaN;
   const unscaled = Math.round(value * POW10[frac]!);
   return unscaled < SAFE_UNSCALED && unscaled > -SAFE_UNSCALED ? unscaled : Number.NaN;
@@ -126,20 +126,7 @@ export function roundToScale(value: DecimalValue, frac: number, scale: number): 
   return fromUnscaled(rescale(unscaledBig(value, frac), frac, scale), scale);
 }
 
-/** The exact text of a value at `scale` digits, from `frac` internal digits. */
-export function decimalText(value: DecimalValue, frac: number, scale: number): string {
-  return unscaledToText(rescale(unscaledBig(value, frac), frac, scale), scale);
-}
-
-/** Compares two values held at `frac` digits exactly: -1, 0 or 1. */
-export function compareDecimals(a: DecimalValue, b: DecimalValue, frac: number): number {
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
-  const x = unscaledBig(a, frac);
-  const y = unscaledBig(b, frac);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-export type DecimalOp = '+' | '-' | '*' | '/' | '%';
+type DecimalOp = '+' | '-' | '*' | '/' | '%';
 
 /**
  * `op` on two values held at `fracA` and `fracB` digits, giving a value at `frac` digits (the

@@ -6,8 +6,9 @@
  */
 import type { AggregateFunction } from '../../plan/expr.ts';
 import type { Values } from '../batch.ts';
+import { decimalArithmetic } from '../decimal.ts';
 import { aggregateType } from '../ops/accumulate.ts';
-import type { SqlType, Value } from '../types.ts';
+import { fracOf, type SqlType, type Value } from '../types.ts';
 import { isValidAt, kernelsEnabled, type NumericVector } from './vectors.ts';
 
 export interface VectorGrouping {
@@ -100,8 +101,13 @@ export function aggregateVector(
         for (let g = 0; g < count; g++) if (Math.abs(total[g]!) >= 2 ** 53) return undefined;
       }
       const out = new Array<Value>(count);
+      // AVG of an INT is a DECIMAL quotient, truncated at its internal digits (src/local/decimal.ts).
+      const divide =
+        type.kind === 'decimal'
+          ? decimalArithmetic('/', 0, 0, fracOf(type))
+          : (a: number, b: number) => a / b;
       for (let g = 0; g < count; g++) {
-        out[g] = seen[g] === 0 ? null : fn === 'sum' ? total[g]! : total[g]! / seen[g]!;
+        out[g] = seen[g] === 0 ? null : fn === 'sum' ? total[g]! : divide(total[g]!, seen[g]!);
       }
       return { type, values: out };
     }
