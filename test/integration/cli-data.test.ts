@@ -14,11 +14,12 @@ import { parquetReadObjects } from 'hyparquet';
 import { parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { connect } from '../../src/frame/connect.ts';
 import { arrowToRows } from '../../src/frame/rows.ts';
 import { formatTable } from '../../src/frame/show.ts';
 import { readSql } from '../../src/reader/read-sql.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { uniqueName, urlOf } from './loader-support.ts';
 
 const stack = inject('stack');
