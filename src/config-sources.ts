@@ -220,5 +220,7 @@ function sourceFromEntry(
 
 /** The source for messages: its name and URL without the password. */
 export function describeSource(source: SourceDefinition): string {
-  return `${source.name} (${endpointUrl(source.endpoint)})`;
+  const url = endpointUrl(source.endpoint);
+  // A URL given as --db or SLUICE_DB_URL has no name of its own.
+  return source.origin === source.name || source.origin === 'SLUICE_DB_URL' ? url : `${source.name} (${url})`;
 }

@@ -148,7 +148,8 @@ export async function runShellCommand(argv: readonly string[]): Promise<number> 
   }
   try {
     for await (const line of rl) {
-      if (pending === '' && line.trim().startsWith('.')) {
+      // A shell command works mid-statement too (as psql's backslash commands): no SQL line starts with '.'.
+      if (line.trim().startsWith('.')) {
         if ((await dotCommand(line.trim())) === 'quit') break;
       } else {
         pending = pending === '' ? line : `${pending}\n${line}`;

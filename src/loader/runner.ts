@@ -38,8 +38,15 @@ export interface PartitionStatus {
   readonly records: number;
   readonly rows: number;
   readonly failed: number;
+  /** Records the transform or the spec's `where` dropped. */
+  readonly filtered: number;
+  /** Records skipped as duplicate keys (mode ignore). */
+  readonly duplicates: number;
   readonly bytes: number;
-  /** Over the last RATE_WINDOW_MS. */
+  /**
+   * Over the batches of the last RATE_WINDOW_MS: rows over the time from the first batch's start
+   * to the last one's end, as `pipeline status` computes it from the batch history.
+   */
   readonly rowsPerSecond: number;
   readonly bytesPerSecond: number;
   readonly lastBatchMs: number | null;
@@ -88,31 +95,43 @@ class PartitionMetrics {
   records = 0;
   rows = 0;
   failed = 0;
+  filtered = 0;
+  duplicates = 0;
   bytes = 0;
   lastBatchMs: number | null = null;
   batchMsTotal = 0;
   batches = 0;
   lastError: string | null = null;
-  private readonly window: { at: number; rows: number; bytes: number }[] = [];
+  private readonly window: { started: number; at: number; rows: number; bytes: number }[] = [];
 
   record(report: BatchReport): void {
     this.records += report.records;
     this.rows += report.rowsLoaded;
     this.failed += report.failed;
+    this.filtered += report.filtered;
+    this.duplicates += report.duplicates;
     this.bytes += report.bytes;
     this.lastBatchMs = report.durationMs;
     this.batchMsTotal += report.durationMs;
     this.batches++;
     this.offset = report.nextOffset;
     const now = Date.now();
-    this.window.push({ at: now, rows: report.rowsLoaded, bytes: report.bytes });
+    this.window.push({
+      started: now - report.durationMs,
+      at: now,
+      rows: report.rowsLoaded,
+      bytes: report.bytes,
+    });
     while (this.window.length > 0 && this.window[0]!.at < now - RATE_WINDOW_MS) this.window.shift();
   }
 
   rate(): { rows: number; bytes: number } {
     const now = Date.now();
     const recent = this.window.filter((entry) => entry.at >= now - RATE_WINDOW_MS);
-    const seconds = RATE_WINDOW_MS / 1000;
+    if (recent.length === 0) return { rows: 0, bytes: 0 };
+    const first = Math.min(...recent.map((entry) => entry.started));
+    const seconds = (Math.max(...recent.map((entry) => entry.at)) - first) / 1000;
+    if (seconds <= 0) return { rows: 0, bytes: 0 };
     return {
       rows: recent.reduce((sum, entry) => sum + entry.rows, 0) / seconds,
       bytes: recent.reduce((sum, entry) => sum + entry.bytes, 0) / seconds,
@@ -506,6 +525,8 @@ export class PipelineRunner {
           records: metrics.records,
           rows: metrics.rows,
           failed: metrics.failed,
+          filtered: metrics.filtered,
+          duplicates: metrics.duplicates,
           bytes: metrics.bytes,
           rowsPerSecond: rate.rows,
           bytesPerSecond: rate.bytes,

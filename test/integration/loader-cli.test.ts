@@ -111,7 +111,30 @@ describe('sluice pipeline', () => {
     );
 
     const status = await sluice('pipeline', 'status', name, '--db', db);
-    expect(status.stdout).toMatch(new RegExp(`pipeline ${name}: running \\(wanted: running\\)`));
+    expect(status.stdout).toMatch(new RegExp(`^pipeline ${name}: running on `));
+    expect(status.stdout).toMatch(/\ntotal: 1500 loaded, 0 dup, 1 failed, 0 filtered, lag 0, \d+ rows\/s/);
+    const list = await sluice('pipeline', 'list', '--db', db);
+    expect(list.stdout).toMatch(/name\s+state\s+wanted\s+lag\s+loaded\s+failed\s+filtered\s+rows\/s/);
+    expect(list.stdout).toMatch(new RegExp(`${name}\\s+running\\s+running\\s+0\\s+1500\\s+1\\s+0\\s+\\d+`));
+    // On a pipe, --watch prints one line per refresh.
+    const watched = await sluice(
+      'pipeline',
+      'status',
+      name,
+      '--db',
+      db,
+      '--watch',
+      '--interval',
+      '0.2',
+      '--count',
+      '2',
+    );
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines)
+      expect(line).toMatch(
+        new RegExp(`Z ${name} running lag=0 loaded=1500 failed=1 filtered=0 dup=0 rows/s=\\d+$`),
+      );
     expect(status.stdout).toMatch(/topic\s+part\s+offset\s+latest\s+lag\s+loaded/);
     const report = JSON.parse((await sluice('pipeline', 'status', name, '--db', db, '--json')).stdout);
     expect(report.partitions.map((p: { lag: number }) => p.lag)).toEqual([0, 0]);
@@ -130,10 +153,29 @@ describe('sluice pipeline', () => {
     expect((await sluice('pipeline', 'stop', name, '--db', db)).code).toBe(0);
     const stopped = await running;
     expect(stopped.code).toBe(0);
-    expect(stopped.stderr).toMatch(/stopped; stopped: 1500 rows loaded, 1 failed/);
+    expect(stopped.stderr).toMatch(
+      new RegExp(
+        `pipeline '${name}' stopped: 1500 rows loaded, 1 failed, 0 filtered, 0 duplicates in [\\d.]+s; \\d+ rows/s, lag 0`,
+      ),
+    );
+    expect((await sluice('pipeline', 'status', name, '--db', db)).stdout).toMatch(
+      new RegExp(`^pipeline ${name}: stopped[,\\n]`),
+    );
+
+    // The spec file stands for the name and its target for --db; a run to the end says so and
+    // leaves the pipeline stopped as wanted.
+    await produceEvents(kafka, { topic: name, partitions: 2, seed: 3, ids: range(1502, 10) });
+    const caughtUp = await sluice('pipeline', 'start', specFile, '--until-caught-up');
+    expect(caughtUp.code).toBe(0);
+    expect(caughtUp.stderr).toMatch(
+      new RegExp(`pipeline '${name}' stopped \\(caught up\\): 10 rows loaded, 0 failed`),
+    );
+    const after = await sluice('pipeline', 'status', specFile);
+    expect(after.stdout).toMatch(new RegExp(`^pipeline ${name}: stopped[,\\n]`));
+    expect(after.stdout).toMatch(/total: 1510 loaded, 0 dup, 1 failed, 0 filtered, lag 0,/);
 
     expect((await sluice('pipeline', 'drop', name, '--db', db)).code).toBe(0);
     expect((await sluice('pipeline', 'status', name, '--db', db)).stderr).toMatch(/no pipeline named/);
     expect((await sluice('pipeline', 'start', name)).stderr).toMatch(/--db URL/);
-  });
+  }, 300_000);
 });

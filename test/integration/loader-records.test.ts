@@ -442,6 +442,42 @@ describe('transforms in a pipeline', () => {
   });
 });
 
+describe('the example transforms in examples/transforms/', () => {
+  const examples = path.resolve(import.meta.dirname, '..', '..', 'examples', 'transforms');
+  it.each([
+    ['uppercase.py', ['ADA', 'EMMY']],
+    ['passthrough.sh', ['ada', 'emmy']],
+  ])('%s speaks the 8-byte framing in a pipeline and drops test events', async (program, names) => {
+    const name = await table('id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL');
+    const topic = await topicWith([
+      ['{"id":1,"name":"ada"}', '{"id":2,"name":"grace","test":true}'],
+      ['{"id":3,"name":"emmy"}'],
+    ]);
+    await createPipeline(
+      {
+        name,
+        source: { brokers: stack.brokers, topics: [topic], sessionTimeoutMs: 2000 },
+        transform: { kind: 'program', command: `./${program}` },
+        format: {
+          kind: 'json',
+          columns: [
+            { column: 'id', path: '$.id' },
+            { column: 'name', path: '$.name' },
+          ],
+        },
+        target: { url: urlOf(stack.single), table: name },
+      },
+      { baseDir: examples },
+    );
+    const runner = await startPipeline(stack.single, name, { untilCaughtUp: true });
+    await runner.done;
+    expect(await rows(name)).toEqual([
+      { id: 1, name: names[0] },
+      { id: 3, name: names[1] },
+    ]);
+  });
+});
+
 describe('the bulk writer on Arrow tables', () => {
   it('loads every mode, and all or nothing when a row is bad', async () => {
     const name = await table('id INT NOT NULL PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NULL');
