@@ -15,7 +15,9 @@ commands:
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  shell                     an interactive SQL prompt with history and table output
   bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
+  serve                     the HTTP query service, pipelines API and console (sluice serve --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -54,6 +56,8 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   explain: async (argv) => (await import('./query.ts')).runExplainCommand(argv),
   load: async (argv) => (await import('./load.ts')).runLoadCommand(argv),
   bench: async (argv) => (await import('./bench-ml.ts')).runBenchCommand(argv),
+  shell: async (argv) => (await import('./shell.ts')).runShellCommand(argv),
+  serve: async (argv) => (await import('./serve.ts')).runServeCommand(argv),
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
