@@ -54,6 +54,7 @@ for (let run = 0; run < runs; run++) {
 const load = os.loadavg()[0]!.toFixed(1);
 const results = [...times].map(([name, ms]) => ({ name, medianMs: Math.round(median(ms)), runs: ms.length }));
 const report = {
+  command: `node --import tsx bench/cli-startup.ts --runs ${runs} --json`,
   machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, load average ${load} at the end`,
   node: process.version,
   results,
