@@ -10,6 +10,16 @@ export type ErrorCode =
   | 'COMPONENT_FAILED'
   | 'COMPONENT_TIMEOUT'
   | 'DB_ERROR'
+  /** The server sent what the protocol does not allow (a row packet cut short, a file it should not ask for). */
+  | 'WIRE_INVALID'
+  /** A reader thread failed or ended with work still assigned. */
+  | 'READER_THREAD_FAILED'
+  /** An Arrow type an operation does not handle. */
+  | 'TYPE_UNSUPPORTED'
+  /** A check of the demo found the stack not doing what it should. */
+  | 'CHECK_FAILED'
+  /** sluice broke one of its own invariants: a bug, never the input's fault. */
+  | 'INTERNAL'
   | 'IDENTIFIER_INVALID'
   | 'PLAN_INVALID'
   | 'TABLE_NOT_FOUND'

@@ -52,16 +52,15 @@ export {
   readPartitionStreams,
 } from './reader/parallel.ts';
 export {
-  describePartitionPlan,
   type KeyRange,
   type KeyRangePartitioning,
   type Partitioning,
   type PartitionPlan,
   type PartitionScan,
   type PlanPartitionsOptions,
-  planPartitions,
   scanSql,
-} from './reader/partitions.ts';
+} from './reader/partitioning/scan.ts';
+export { describePartitionPlan, planPartitions } from './reader/partitions.ts';
 export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
 export { planSqlRead, type ReadSqlOptions, readSql, type SqlReadPlan, streamSql } from './reader/read-sql.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';

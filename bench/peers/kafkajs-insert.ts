@@ -10,9 +10,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { openSession, quoteIdentifier } from '../../src/db/driver.ts';
+import { openSession } from '../../src/db/driver.ts';
 import { parseDbUrl } from '../../src/db/endpoint.ts';
 import { registerCodecs } from '../../src/loader/codecs.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 
 const ROWS_PER_INSERT = 1000;
 

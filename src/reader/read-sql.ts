@@ -8,12 +8,14 @@
  * query is read exactly once.
  */
 import { type RecordBatch, Table, Type } from 'apache-arrow';
-import { quoteIdentifier, withSession } from '../db/driver.ts';
+import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
+import { quoteIdentifier } from '../sql/identifiers.ts';
 import type { TypeOptions } from './column-plan.ts';
 import { type ParallelReadOptions, type ReadTask, readParallel } from './parallel.ts';
-import { type KeyKind, type KeyValue, keyRanges, rangeCondition } from './partitions.ts';
+import { type KeyKind, keyRanges, rangeCondition } from './partitioning/key-range.ts';
+import type { KeyValue } from './partitioning/scan.ts';
 import { readArrow, readSchema } from './read.ts';
 
 export interface ReadSqlOptions extends TypeOptions {

@@ -1,4 +1,5 @@
 import type { CastType } from '../plan/expr.ts';
+import { quoteIdentifier } from './identifiers.ts';
 
 export type DialectName = 'mariadb' | 'mysql' | 'singlestore';
 
@@ -62,15 +63,10 @@ const CAST_TYPES: Record<CastType, string> = {
   boolean: 'SIGNED',
 };
 
-/** Backticks, with any backtick inside the name doubled: the MySQL family's identifier quoting. */
-export function backtickQuote(name: string): string {
-  return `\`${name.replaceAll('`', '``')}\``;
-}
-
 export function mysqlFamilyDialect(name: DialectName, overrides: Partial<Dialect> = {}): Dialect {
   return Object.freeze({
     name,
-    quoteIdentifier: backtickQuote,
+    quoteIdentifier,
     castType: (to: CastType) => CAST_TYPES[to],
     unsupportedFunctions: new Set<string>(),
     fullOuterJoin: false,

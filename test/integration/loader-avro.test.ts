@@ -4,9 +4,10 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTopic, kafkaFor } from '../../bench/data/events.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { avroType, confluentFrame } from '../../src/loader/avro.ts';
 import { createPipeline, pipelineErrors, startPipeline } from '../../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { uniqueName, urlOf } from './loader-support.ts';
 
 const stack = inject('stack');

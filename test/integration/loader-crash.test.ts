@@ -18,10 +18,11 @@ import {
   range,
 } from '../../bench/data/events.ts';
 import { Random } from '../../bench/data/random.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import { createPipeline, startPipeline } from '../../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { stopProcess } from '../../src/stack/processes.ts';
 import { readState } from '../../src/stack/state.ts';
 import { eventSpec, restartStack, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
