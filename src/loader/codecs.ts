@@ -131,12 +131,11 @@ export function registerCodecs(): void {
       compress: (encoder: { buffer: Buffer }) => codec.compress(encoder.buffer),
       decompress: (data: Buffer) =>
         codec.decompress(data).catch((error: unknown) => {
+          // No `cause`: kafkajs's retrier wraps an error as `cause ?? error`, and this one must
+          // stay in the chain for the runner to see that a restart cannot help.
           throw new SluiceError(
             'KAFKA_CODEC',
-            `a ${name}-compressed record batch could not be decompressed`,
-            {
-              cause: error,
-            },
+            `a ${name}-compressed record batch could not be decompressed: ${(error as Error).message ?? error}`,
           );
         }),
     };

@@ -22,7 +22,7 @@ import { readState } from '../../src/stack/state.ts';
 import { eventSpec, restartStack, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
 
 const stack = inject('stack');
-const EVENTS = 100_000;
+const EVENTS = 50_000;
 const PARTITIONS = 4;
 const SEED = 21;
 const kafka = kafkaFor(stack.brokers);
