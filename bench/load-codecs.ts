@@ -18,11 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { quoteIdentifier, withSession } from '../src/db/driver.ts';
+import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { describeError, UsageError } from '../src/errors.ts';
 import { registerCodecs } from '../src/loader/codecs.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../src/sql/identifiers.ts';
 import { ownCpuSeconds } from './data/cpu.ts';
 import {
   createTopic,

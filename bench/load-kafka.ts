@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { quoteIdentifier, withSession } from '../src/db/driver.ts';
+import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createShardedTable } from '../src/db/sharding.ts';
 import { tsvLine } from '../src/db/tsv.ts';
@@ -40,6 +40,7 @@ import { describeError, UsageError } from '../src/errors.ts';
 import { createDecoder } from '../src/loader/formats.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
 import { parsePipelineSpec } from '../src/loader/spec.ts';
+import { quoteIdentifier } from '../src/sql/identifiers.ts';
 import { cpuSeconds, listeningPid, ownCpuSeconds, serverPid } from './data/cpu.ts';
 import {
   createTopic,

@@ -10,6 +10,16 @@ export type ErrorCode =
   | 'COMPONENT_FAILED'
   | 'COMPONENT_TIMEOUT'
   | 'DB_ERROR'
+  /** The server sent what the protocol does not allow (a row packet cut short, a file it should not ask for). */
+  | 'WIRE_INVALID'
+  /** A reader thread failed or ended with work still assigned. */
+  | 'READER_THREAD_FAILED'
+  /** An Arrow type an operation does not handle. */
+  | 'TYPE_UNSUPPORTED'
+  /** A check of the demo found the stack not doing what it should. */
+  | 'CHECK_FAILED'
+  /** sluice broke one of its own invariants: a bug, never the input's fault. */
+  | 'INTERNAL'
   | 'IDENTIFIER_INVALID'
   | 'PLAN_INVALID'
   | 'TABLE_NOT_FOUND'
@@ -20,7 +30,18 @@ export type ErrorCode =
   | 'PIPELINE_STOPPED'
   | 'OFFSET_CONFLICT'
   | 'TRANSFORM_FAILED'
-  | 'KAFKA_CODEC';
+  | 'KAFKA_CODEC'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_READ_ONLY'
+  | 'SQL_UNREADABLE'
+  | 'QUERY_NOT_FOUND'
+  | 'QUERY_TIMEOUT'
+  | 'QUERY_CANCELLED'
+  | 'TOO_MANY_QUERIES'
+  | 'SOURCE_NOT_FOUND'
+  | 'NOT_ACCEPTABLE'
+  | 'CHECK_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;
@@ -66,6 +87,24 @@ export class PlanError extends SluiceError {
 
   constructor(message: string, context: Record<string, unknown> = {}, code: ErrorCode = 'PLAN_INVALID') {
     super(code, message);
+    this.context = Object.freeze({ ...context });
+  }
+}
+
+/**
+ * A request the HTTP service refuses or stops: who may not do what, a statement that is not a
+ * read, a query over its limits. The code decides the HTTP status (src/http/errors.ts).
+ */
+export class RequestError extends SluiceError {
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: SluiceErrorOptions,
+  ) {
+    super(code, message, options);
     this.context = Object.freeze({ ...context });
   }
 }

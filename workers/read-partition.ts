@@ -8,8 +8,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { DbEndpoint } from '../src/db/endpoint.ts';
 import { killQuery, openRawConnection, type RawConnection } from '../src/db/raw-query.ts';
+import { type BatchBuffers, transferList } from '../src/reader/batch-buffers.ts';
 import { decodeQuery } from '../src/reader/decode-query.ts';
-import { type DecodedBatch, transferList } from '../src/reader/decoder.ts';
 import type {
   FromWorker,
   PartitionOutcome,
@@ -132,7 +132,7 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
   let credits = task.options.credits;
   let cancelled = false;
   let connection: RawConnection | undefined;
-  const pending: DecodedBatch[] = [];
+  const pending: BatchBuffers[] = [];
   let drained: (() => void) | undefined;
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const flush = () => {

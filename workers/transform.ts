@@ -5,6 +5,7 @@
  * fails the slice.
  */
 import { pathToFileURL } from 'node:url';
+import { ConfigError, SluiceError } from '../src/errors.ts';
 import type {
   TransformInput,
   TransformOutput,
@@ -37,16 +38,19 @@ export default async function runTransform(task: TransformTask): Promise<Transfo
   const module = await loadModule(task.module);
   if (task.per === 'batch') {
     if (typeof module.transformBatch !== 'function') {
-      throw new Error(`transform module ${task.module} does not export transformBatch(records)`);
+      throw new ConfigError(`transform module ${task.module} does not export transformBatch(records)`);
     }
     const answers = await module.transformBatch(task.records);
     if (!Array.isArray(answers) || answers.length !== task.records.length) {
-      throw new Error(`transformBatch must return one answer per record (${task.records.length})`);
+      throw new SluiceError(
+        'TRANSFORM_FAILED',
+        `transformBatch must return one answer per record (${task.records.length})`,
+      );
     }
     return answers.map(outputsOf);
   }
   if (typeof module.transform !== 'function') {
-    throw new Error(`transform module ${task.module} does not export transform(record)`);
+    throw new ConfigError(`transform module ${task.module} does not export transform(record)`);
   }
   const results: TransformResult[] = [];
   for (const record of task.records) {

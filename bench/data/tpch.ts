@@ -5,9 +5,10 @@
  * (6M lineitem rows in bounded memory) and an order regenerates identically for `orders` and
  * `lineitem`. It is not dbgen: the values follow the spec's distributions, not its exact text.
  */
-import { quoteIdentifier } from '../../src/db/driver.ts';
+
 import { type TsvValue, tsvLine } from '../../src/db/tsv.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { deriveSeed, Random } from './random.ts';
 
 export const TPCH_TABLES = [

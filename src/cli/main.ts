@@ -1,20 +1,23 @@
 import { parseArgs } from 'node:util';
 import { resolveStackConfig, type StackOptions } from '../config.ts';
 import { describeError, UsageError } from '../errors.ts';
-import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
-import { runPipelineCommand } from './pipeline.ts';
 import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 
 const USAGE = `usage: sluice <command> [options]
 
 commands:
-  demo                      bring the local stack up and run the smoke job on every part of it
+  demo [--scale S]          the predictive-maintenance job end to end on the local stack
   stack up                  start the local stack (idempotent); prints the endpoints
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
   pipeline ...              Kafka → database pipelines (sluice pipeline --help)
+  query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
+  explain "SQL"             the plan, the SQL pushed to the database and the local steps
+  load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  shell                     an interactive SQL prompt with history and table output
+  bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
+  serve                     the HTTP query service, pipelines API and console (sluice serve --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -40,9 +43,22 @@ const OPTIONS = {
   'kafka-port': { type: 'string' },
   purge: { type: 'boolean' },
   json: { type: 'boolean' },
+  scale: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
+
+/** Commands that parse their own options, each in its own file. */
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  // Loaded when used: `sluice --help` need not load the driver, Kafka and Arrow.
+  pipeline: async (argv) => (await import('./pipeline.ts')).runPipelineCommand(argv),
+  query: async (argv) => (await import('./query.ts')).runQueryCommand(argv),
+  explain: async (argv) => (await import('./query.ts')).runExplainCommand(argv),
+  load: async (argv) => (await import('./load.ts')).runLoadCommand(argv),
+  bench: async (argv) => (await import('./bench-ml.ts')).runBenchCommand(argv),
+  shell: async (argv) => (await import('./shell.ts')).runShellCommand(argv),
+  serve: async (argv) => (await import('./serve.ts')).runServeCommand(argv),
+};
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -56,8 +72,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function dispatch(argv: readonly string[]): Promise<number> {
-  // The pipeline group has options of its own.
-  if (argv[0] === 'pipeline') return runPipelineCommand(argv.slice(1));
+  // These commands have options of their own.
+  const own = COMMANDS[argv[0] ?? ''];
+  if (own) return own(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -87,6 +104,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
 
   switch (command) {
     case 'stack up': {
+      const { stackUp } = await import('../stack/stack.ts');
       const report = await stackUp(config, progress).catch((error: unknown) => {
         progress(
           `servers that did start keep running for inspection; stop them with: sluice stack down --home ${config.home}`,
@@ -97,6 +115,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'stack down': {
+      const { stackDown } = await import('../stack/stack.ts');
       const stopped = await stackDown(config, { purge: values.purge ?? false }, progress);
       if (values.json) process.stdout.write(`${JSON.stringify({ stopped })}\n`);
       else
@@ -106,12 +125,17 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'stack status': {
+      const { stackStatus } = await import('../stack/stack.ts');
       const report = await stackStatus(config);
       process.stdout.write(`${values.json ? stackJson(report) : stackTable(report)}\n`);
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'demo':
-      return runDemo(config, progress);
+      return (await import('./demo.ts')).runDemo(
+        config,
+        progress,
+        values.scale === undefined ? {} : { scale: Number(values.scale) },
+      );
     default:
       throw unknownCommand(command, USAGE);
   }

@@ -6,7 +6,8 @@
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { DatabaseError, reasonOf } from '../errors.ts';
+import { DatabaseError, reasonOf, SluiceError } from '../errors.ts';
+import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
 export type Row = Record<string, unknown>;
@@ -139,7 +140,9 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
             sql,
             infileStreamFactory: (name: string) => {
               // The server asks back for the file the statement names; nothing else may be read.
-              if (name !== INFILE_NAME) throw new Error(`server asked for unexpected local file '${name}'`);
+              if (name !== INFILE_NAME) {
+                throw new SluiceError('WIRE_INVALID', `server asked for unexpected local file '${name}'`);
+              }
               requested = true;
               return sourceStream(source, socket);
             },
@@ -219,7 +222,7 @@ export function loadDataSql(
   const columnList = columns.map((column) => quoteIdentifier(column)).join(', ');
   const handling = duplicates === 'ignore' ? 'IGNORE ' : duplicates === 'replace' ? 'REPLACE ' : '';
   return (
-    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} ${handling}INTO TABLE ${quoteIdentifier(table)} ` +
+    `LOAD DATA LOCAL INFILE ${escapeLiteral(INFILE_NAME)} ${handling}INTO TABLE ${quoteTableName(table)} ` +
     `CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
     `(${columnList})`
   );
@@ -283,11 +286,6 @@ export async function withSession<T>(
   } finally {
     await session.close();
   }
-}
-
-/** Quotes an identifier with backticks (dialect escaping, for DDL where parameters cannot go). */
-export function quoteIdentifier(name: string): string {
-  return mysql.escapeId(name);
 }
 
 /** Escapes a literal for DDL, where parameters are not accepted (e.g. CREATE SERVER OPTIONS). */

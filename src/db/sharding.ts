@@ -3,7 +3,8 @@
  * each live on one leaf; the leaves hold ordinary InnoDB tables with the rows.
  */
 import { ConfigError, SluiceError } from '../errors.ts';
-import { type DbSession, escapeLiteral, quoteIdentifier, withSession } from './driver.ts';
+import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
+import { type DbSession, escapeLiteral, withSession } from './driver.ts';
 import type { DbEndpoint } from './endpoint.ts';
 
 export interface ClusterEndpoints {
@@ -113,7 +114,7 @@ export function shardedTableDdl(
     ...columns.map((column) => `${quoteIdentifier(column.name)} ${column.type}`),
     ...(primaryKey.length > 0 ? [`PRIMARY KEY (${primaryKey.map(quoteIdentifier).join(', ')})`] : []),
   ].join(', ');
-  const table = quoteIdentifier(name);
+  const table = quoteTableName(name);
   // HASH spreads consecutive integers evenly (id mod N); KEY hashes any other type.
   const method = INTEGER_TYPE.test(shardColumn.type) ? 'HASH' : 'KEY';
   const partitions = Array.from(
@@ -142,7 +143,7 @@ export async function createShardedTable(
 ): Promise<void> {
   const ddl = shardedTableDdl(name, columns, shardKey, cluster.leaves.length, options);
   const prepare = async (session: DbSession) => {
-    if (options.ifExists === 'replace') await session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(name)}`);
+    if (options.ifExists === 'replace') await session.query(`DROP TABLE IF EXISTS ${quoteTableName(name)}`);
   };
   await withSession(cluster.head, prepare);
   await Promise.all(

@@ -33,10 +33,11 @@ export async function queryFields(
   session: DbSession,
   sql: string,
   catalog: Catalog,
+  limit: (statement: string) => string = (statement) => statement,
 ): Promise<readonly Field[]> {
   let fields: string[];
   try {
-    fields = await session.fields(`SELECT * FROM (${sql}) AS sluice_probe LIMIT 0`);
+    fields = await session.fields(limit(`SELECT * FROM (${sql}) AS sluice_probe LIMIT 0`));
   } catch (error) {
     throw await sqlTextError(session, sql, catalog, error);
   }

@@ -12,7 +12,8 @@ import type { PushedQuery } from '../optimizer/split.ts';
 import { type PlanNode, planLeaves, type ScanNode } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { type ReadTask, readParallel } from '../reader/parallel.ts';
-import { type PartitionPlan, type PartitionScan, planPartitions } from '../reader/partitions.ts';
+import type { PartitionPlan, PartitionScan } from '../reader/partitioning/scan.ts';
+import { planPartitions } from '../reader/partitions.ts';
 import { compilePlan } from '../sql/compile-plan.ts';
 import type { LocalExecutor } from './runtime.ts';
 
@@ -53,7 +54,7 @@ export async function planPartitionedQuery(
     parallelism: scan.options.parallelism,
     dialect: query.dialect.name,
   });
-  if (plan.strategy === 'single' || plan.strategy === 'singlestore' || plan.scans.length < 2) {
+  if (plan.strategy === 'single' || plan.scans.length < 2) {
     return { reason: plan.reason };
   }
   const tasks = plan.scans.map((partition): ReadTask => {

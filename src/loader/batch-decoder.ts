@@ -29,7 +29,8 @@ export interface ServerRows {
   readonly rowRecord: ArrayLike<number>;
 }
 
-export interface DecodedBatch {
+/** A Kafka batch decoded into rows, routed to the write servers, with the records that failed. */
+export interface RoutedBatch {
   readonly failures: readonly Failure[];
   /** Records a transform filtered out (no rows, no failure). */
   readonly filtered: number;
@@ -65,7 +66,7 @@ export class BatchDecoder {
 
   constructor(private readonly options: BatchDecoderOptions) {}
 
-  async decode(topic: string, partition: number, records: readonly SourceRecord[]): Promise<DecodedBatch> {
+  async decode(topic: string, partition: number, records: readonly SourceRecord[]): Promise<RoutedBatch> {
     const { transformer, threads } = this.options;
     if (transformer || threads === 0 || records.length < MIN_WORKER_RECORDS) {
       return this.decodeHere(topic, partition, records);
@@ -120,7 +121,7 @@ export class BatchDecoder {
     topic: string,
     partition: number,
     records: readonly SourceRecord[],
-  ): Promise<DecodedBatch> {
+  ): Promise<RoutedBatch> {
     const { format, router, servers } = this.options;
     const lengths = new Int32Array(records.length);
     let total = 0;

@@ -11,14 +11,14 @@
  * records past its own. Bad records go to the head's errors table before any leaf commits,
  * keyed by (topic, partition, offset, seq) so a replay cannot add them twice.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type DbSession, openSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import type { TsvValue } from '../db/tsv.ts';
 import { SluiceError } from '../errors.ts';
+import { withRetries } from '../runtime/retry.ts';
 import { writeBatch } from '../writer/bulk-writer.ts';
 import { isEncoded } from '../writer/rows.ts';
-import type { BatchDecoder, DecodedBatch } from './batch-decoder.ts';
+import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
@@ -99,8 +99,9 @@ export type WriteOutcome =
   | { readonly kind: 'dropped' };
 
 /** A retriable failure gets this many tries, with jittered exponential backoff between them. */
-const MAX_ATTEMPTS = 12;
-const MAX_BACKOFF_MS = 5000;
+const WRITE_RETRIES = { attempts: 12, initialMs: 200, maxMs: 5000 } as const;
+
+const isOffsetConflict = (error: SluiceError) => error.code === 'OFFSET_CONFLICT';
 
 export class PartitionWriter {
   private sessions: DbSession[] | undefined;
@@ -202,23 +203,17 @@ export class PartitionWriter {
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
   }
 
-  private async withRetries<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        const conflict = error instanceof SluiceError && error.code === 'OFFSET_CONFLICT';
-        const retriable = conflict || (error instanceof SluiceError && error.retriable);
-        if (!retriable || attempt >= MAX_ATTEMPTS) throw error;
+  private withRetries<T>(work: () => Promise<T>): Promise<T> {
+    return withRetries(work, {
+      ...WRITE_RETRIES,
+      onRetry: async (error) => {
         // Whatever the database holds now is the truth: read the watermarks again before retrying.
         this.watermarks = undefined;
-        if (!conflict) {
-          await this.closeSessions();
-          const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt);
-          await sleep(backoff / 2 + Math.random() * (backoff / 2));
-        }
-      }
-    }
+        if (!isOffsetConflict(error)) await this.closeSessions();
+      },
+      // Another writer moved the offset: nothing is broken, only the watermarks were stale.
+      immediate: isOffsetConflict,
+    });
   }
 
   private async openSessions(): Promise<{ sessions: DbSession[]; state: DbSession }> {
@@ -297,7 +292,7 @@ export class PartitionWriter {
 
   private async commitSegment(
     records: readonly SourceRecord[],
-    processed: DecodedBatch,
+    processed: RoutedBatch,
     errors: readonly ErrorRecord[],
     started: number,
   ): Promise<BatchReport> {
@@ -363,6 +358,7 @@ export class PartitionWriter {
             throw new SluiceError(
               'OFFSET_CONFLICT',
               `${this.topic}[${this.partition}]: the stored offset is no longer ${watermarks[server]}; another writer moved it`,
+              { retriable: true },
             );
           }
           if (router) {

@@ -5,6 +5,8 @@ import type { PlanNode } from '../plan/nodes.ts';
 import { type OptimizerContext, type Rule, runRules, type TraceStep } from './rule.ts';
 import { constantFolding } from './rules/constant-folding.ts';
 import { limitPushdown } from './rules/limit-pushdown.ts';
+import { localKeyFilter } from './rules/local-key-filter.ts';
+import { orFactoring } from './rules/or-factoring.ts';
 import { predicatePushdown } from './rules/predicate-pushdown.ts';
 import { projectionPruning } from './rules/projection-pruning.ts';
 import { subqueryRewrite } from './rules/subqueries.ts';
@@ -12,11 +14,15 @@ import { type SplitPlan, splitPlan } from './split.ts';
 
 /**
  * In order: subqueries become joins before any rule could move an expression across their
- * scope; fold constants so predicates are simple; prune last so it sees final shapes.
+ * scope; fold constants so predicates are simple; factor ORs so shared conjuncts can move;
+ * add local key filters before predicate pushdown moves them to the tables; prune last so it
+ * sees final shapes.
  */
 export const RULES: readonly Rule[] = [
   subqueryRewrite,
   constantFolding,
+  orFactoring,
+  localKeyFilter,
   predicatePushdown,
   limitPushdown,
   projectionPruning,

@@ -9,6 +9,8 @@
  * - a plain LIMIT is applied per partition and again on the merged rows.
  * Anything else (joins, windows, DISTINCT, unions) is read in one piece.
  */
+
+import { SluiceError } from '../errors.ts';
 import {
   type AggregateExpr,
   type Expr,
@@ -197,7 +199,7 @@ function splitAggregate(node: PlanNode & { kind: 'aggregate' }): AggregateSplit 
         break;
       }
       case 'countDistinct':
-        throw new Error('unreachable');
+        throw new SluiceError('INTERNAL', 'countDistinct has no partial aggregate to split');
     }
   });
 

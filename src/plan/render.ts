@@ -82,7 +82,7 @@ function nodeLine(node: PlanNode): string {
     case 'sqlText':
       return `SqlText source=${node.source}${node.reason ? ` (not planned: ${node.reason})` : ''}: ${node.sql.replace(/\s+/g, ' ').trim()}`;
     case 'values':
-      return `Query ${node.id} [${node.fields.map((f) => f.name).join(', ')}]`;
+      return `${node.origin === 'cache' ? 'Cached' : node.origin === 'arrow' ? 'Arrow' : 'Query'} ${node.id} [${node.fields.map((f) => f.name).join(', ')}]`;
     case 'filter':
       return `Filter ${renderExpr(node.predicate)}`;
     case 'jsFilter':

@@ -4,11 +4,15 @@
  * worker.
  */
 import { type Data, DataType, makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
-import type { DecodedBatch } from './decoder.ts';
+import { SluiceError } from '../errors.ts';
+import type { BatchBuffers } from './batch-buffers.ts';
 
-export function toRecordBatch(schema: Schema, batch: DecodedBatch): RecordBatch {
+export function toRecordBatch(schema: Schema, batch: BatchBuffers): RecordBatch {
   if (batch.columns.length !== schema.fields.length) {
-    throw new Error(`batch has ${batch.columns.length} columns, schema ${schema.fields.length}`);
+    throw new SluiceError(
+      'INTERNAL',
+      `batch has ${batch.columns.length} columns, schema ${schema.fields.length}`,
+    );
   }
   const children = schema.fields.map((field, index): Data => {
     const column = batch.columns[index]!;

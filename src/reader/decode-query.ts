@@ -6,13 +6,14 @@
 
 import type { ColumnMeta } from '../db/column-meta.ts';
 import type { RawConnection } from '../db/raw-query.ts';
+import type { BatchBuffers } from './batch-buffers.ts';
 import { planColumns, type TypeOptions } from './column-plan.ts';
-import { type DecodedBatch, type DecoderOptions, TextRowDecoder } from './decoder.ts';
+import { type DecoderOptions, TextRowDecoder } from './decoder.ts';
 
 /** Callbacks of a streaming statement: its columns, then decoded batches. */
 export interface DecodeSink {
   columns(columns: readonly ColumnMeta[]): void;
-  batch(batch: DecodedBatch): void;
+  batch(batch: BatchBuffers): void;
 }
 
 /**

@@ -4,8 +4,9 @@
  * a useful size. Flat columns only (everything the reader produces).
  */
 import { type Data, DataType, type RecordBatch, type Schema } from 'apache-arrow';
+import { SluiceError } from '../errors.ts';
 import { toRecordBatch } from './batch.ts';
-import type { DecodedColumn } from './decoder.ts';
+import type { ColumnBuffers } from './batch-buffers.ts';
 
 type AnyTypedArray =
   | Int8Array
@@ -43,7 +44,10 @@ function layoutOf(type: DataType): Layout {
   ) {
     return Layout.Fixed;
   }
-  throw new Error(`gathering rows of ${type} columns is not supported (flat columns only)`);
+  throw new SluiceError(
+    'TYPE_UNSUPPORTED',
+    `gathering rows of ${type} columns is not supported (flat columns only)`,
+  );
 }
 
 function isValid(data: Data, index: number): boolean {
@@ -151,7 +155,7 @@ class ColumnGatherer {
     }
   }
 
-  finish(rows: number): DecodedColumn {
+  finish(rows: number): ColumnBuffers {
     let validity: Uint8Array | undefined;
     if (this.nullCount > 0) {
       const bytes = (rows + 7) >> 3;

@@ -9,6 +9,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { SluiceError } from '../errors.ts';
+import { backOff } from '../runtime/retry.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';
 import type { DecoderOptions } from './decoder.ts';
@@ -17,6 +18,9 @@ import type { FromWorker, PartitionOutcome, PartitionTaskData, ToWorker, WireErr
 import { HandOff } from './queue.ts';
 import { abortError } from './read.ts';
 import { ReaderScheduler, readerThreads } from './scheduler.ts';
+
+/** Between tries of a partition that failed before sending a batch (a read retries twice by default). */
+const READ_BACKOFF = { initialMs: 200, maxMs: 5000 } as const;
 
 /** One partition's statement: the SQL compiled for that partition, and where to run it. */
 export interface ReadTask {
@@ -232,7 +236,7 @@ class ParallelRead {
       }
       if (this.options.stats) this.options.stats.retries++;
       // Jittered backoff, then the partition is read again from scratch.
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** run.attempts * (0.5 + Math.random())));
+      await backOff(run.attempts, READ_BACKOFF);
       if (this.stopped) return;
     }
   }

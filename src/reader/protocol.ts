@@ -5,14 +5,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ColumnMeta } from '../db/column-meta.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
+import type { BatchBuffers } from './batch-buffers.ts';
 import type { TypeOptions } from './column-plan.ts';
-import type { DecodedBatch, DecoderOptions } from './decoder.ts';
+import type { DecoderOptions } from './decoder.ts';
 
 export type FromWorker =
   /** The connection is open and the statement is about to be sent. */
   | { readonly type: 'started'; readonly threadId: number }
   | { readonly type: 'columns'; readonly columns: readonly ColumnMeta[] }
-  | { readonly type: 'batch'; readonly batch: DecodedBatch }
+  | { readonly type: 'batch'; readonly batch: BatchBuffers }
   /**
    * The last message of a task. The task's own result travels on piscina's port, which is not
    * ordered with this one, so the outcome comes here, after every batch.

@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { SluiceError } from '../errors.ts';
 import { workerBundle } from '../runtime/worker-bundle.ts';
 import type { PartitionTaskData, SessionToMain, SessionToWorker } from './protocol.ts';
 
@@ -132,12 +133,21 @@ export class ReaderScheduler {
     pool.run({ port: channel.port2 }, { transferList: [channel.port2] }).then(
       () => {
         remove();
-        session.failAll(new Error('the reader thread ended its session with partitions still assigned'));
+        session.failAll(
+          new SluiceError(
+            'READER_THREAD_FAILED',
+            'the reader thread ended its session with partitions still assigned',
+          ),
+        );
         channel.port1.close();
       },
       (error: unknown) => {
         remove();
-        session.failAll(new Error(`reader thread failed: ${(error as Error).message}`));
+        session.failAll(
+          new SluiceError('READER_THREAD_FAILED', `reader thread failed: ${(error as Error).message}`, {
+            cause: error,
+          }),
+        );
         channel.port1.close();
       },
     );
@@ -148,7 +158,8 @@ export class ReaderScheduler {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    for (const session of this.sessions.splice(0)) session.failAll(new Error('the reader pool was closed'));
+    for (const session of this.sessions.splice(0))
+      session.failAll(new SluiceError('READ_ABORTED', 'the reader pool was closed'));
     await (await pool?.catch(() => undefined))?.destroy();
   }
 }

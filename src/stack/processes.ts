@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StackError } from '../errors.ts';
 
 export interface DaemonSpec {
   command: string;
@@ -22,7 +24,13 @@ export function spawnDaemon(spec: DaemonSpec): number {
       detached: true,
       stdio: ['ignore', log, log],
     });
-    if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+    if (child.pid === undefined) {
+      throw new StackError(
+        'COMPONENT_FAILED',
+        path.basename(spec.command),
+        `could not start ${spec.command}`,
+      );
+    }
     child.unref();
     return child.pid;
   } finally {

@@ -21,7 +21,8 @@ export async function readState(home: string): Promise<StackState> {
   if (!existsSync(file)) return EMPTY_STATE;
   try {
     const state = JSON.parse(await readFile(file, 'utf8')) as StackState;
-    if (state.version !== 1 || typeof state.components !== 'object') throw new Error('unknown layout');
+    if (state.version !== 1 || typeof state.components !== 'object')
+      throw new ConfigError(`unknown layout (version ${state.version})`);
     return state;
   } catch (cause) {
     throw new ConfigError(`stack state ${file} is unreadable; remove it after stopping any servers by hand`, {

@@ -14,9 +14,10 @@
  * `load()` for Arrow tables (its own transaction).
  */
 import type { Table } from 'apache-arrow';
-import { type DbSession, openSession, quoteIdentifier } from '../db/driver.ts';
+import { type DbSession, openSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
+import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { arrowRows } from './arrow-rows.ts';
 import { DUPLICATE_KEY, writeHalving } from './halving.ts';
 import {
@@ -148,7 +149,7 @@ export function insertSql(
   mode: WriteMode,
   updateColumns: readonly string[] = columns,
 ): string {
-  const target = `${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(', ')})`;
+  const target = `${quoteTableName(table)} (${columns.map(quoteIdentifier).join(', ')})`;
   // ignore inserts strictly too: only a duplicate may be skipped, never a bad value.
   const verb = mode === 'replace' ? 'REPLACE' : 'INSERT';
   let sql = `${verb} INTO ${target} VALUES ?`;

@@ -7,7 +7,8 @@
  * as in the direct path. Expressions are SQL from the pipeline's author (like the DDL of a
  * SingleStore pipeline) and refer to input fields by name; no record value is ever in SQL text.
  */
-import { type DbSession, quoteIdentifier } from '../db/driver.ts';
+import type { DbSession } from '../db/driver.ts';
+import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { checkExpression } from './author-sql.ts';
 import { writeHalving } from './halving.ts';
 import { type BulkWriteResult, type RowValues, tsvChunks, type WriteMode } from './rows.ts';
@@ -60,7 +61,7 @@ export async function writeStaged(
 
     const verb = options.mode === 'replace' ? 'REPLACE' : 'INSERT';
     let sql =
-      `${verb} INTO ${quoteIdentifier(table)} (${targetColumns.map(quoteIdentifier).join(', ')}) ` +
+      `${verb} INTO ${quoteTableName(table)} (${targetColumns.map(quoteIdentifier).join(', ')}) ` +
       `SELECT ${selected.join(', ')} FROM ${STAGE} WHERE ${filter} AND ${ROW} >= ? AND ${ROW} < ?`;
     if (options.mode === 'upsert') {
       const updates = (options.updateColumns ?? targetColumns).map(

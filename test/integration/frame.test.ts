@@ -1,9 +1,10 @@
 import { RecordBatch, Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { DatabaseError, PlanError } from '../../src/errors.ts';
 import type { Database } from '../../src/frame/database.ts';
 import { col, connect, fn, lit } from '../../src/index.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 
 const stack = inject('stack');
 const DATABASE = 'sluice_frame_it';

@@ -14,7 +14,8 @@ import {
   produceEvents,
   range,
 } from '../../bench/data/events.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { eventSpec, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
 
 const stack = inject('stack');

@@ -16,9 +16,10 @@ import {
   produceEvents,
   range,
 } from '../../bench/data/events.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { type CodecName, compressionType, registerCodecs } from '../../src/loader/codecs.ts';
 import { createPipeline, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { eventSpec, tableChecksum, uniqueName, urlOf } from './loader-support.ts';
 
 const stack = inject('stack');

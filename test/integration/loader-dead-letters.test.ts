@@ -4,10 +4,11 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTopic, kafkaFor } from '../../bench/data/events.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { registerCodecs } from '../../src/loader/codecs.ts';
 import { DEAD_LETTER_HEADERS } from '../../src/loader/dead-letters.ts';
 import { createPipeline, pipelineErrors, startPipeline } from '../../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { uniqueName, urlOf } from './loader-support.ts';
 
 const stack = inject('stack');

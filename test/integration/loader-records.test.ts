@@ -6,8 +6,9 @@ import path from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTopic, kafkaFor } from '../../bench/data/events.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { createPipeline, pipelineErrors, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { load } from '../../src/writer/bulk-writer.ts';
 import { uniqueName, urlOf } from './loader-support.ts';
 

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadTpch } from '../../bench/data/load.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import type { Database } from '../../src/frame/database.ts';
 import { col, connect, fn, type LazyFrame } from '../../src/index.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 
 const stack = inject('stack');
 const DATABASE = 'sluice_parts_it';

@@ -13,7 +13,8 @@ import {
   readParallel,
   readParallelSorted,
 } from '../../src/reader/parallel.ts';
-import { planPartitions, scanSql } from '../../src/reader/partitions.ts';
+import { scanSql } from '../../src/reader/partitioning/scan.ts';
+import { planPartitions } from '../../src/reader/partitions.ts';
 import { readArrow } from '../../src/reader/read.ts';
 
 const { single, cluster } = inject('stack');

@@ -4,13 +4,8 @@ import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import { closeReaderPool, type ReadTask, readParallel } from '../../src/reader/parallel.ts';
-import {
-  describePartitionPlan,
-  type PartitionPlan,
-  type PartitionScan,
-  planPartitions,
-  scanSql,
-} from '../../src/reader/partitions.ts';
+import { type PartitionPlan, type PartitionScan, scanSql } from '../../src/reader/partitioning/scan.ts';
+import { describePartitionPlan, planPartitions } from '../../src/reader/partitions.ts';
 import { decimalToString } from '../../src/values/decimal.ts';
 
 const { single, cluster } = inject('stack');

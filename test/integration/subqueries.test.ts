@@ -5,8 +5,9 @@
  * DataFrame subquery over another connection (federation), run as a local join.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { col, connect, type Database, fn } from '../../src/index.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { diffResults } from './differential/compare.ts';
 
 const stack = inject('stack');

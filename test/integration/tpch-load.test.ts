@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadTpch } from '../../bench/data/load.ts';
 import { TPCH_TABLES, tpchRows, tpchScale } from '../../bench/data/tpch.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { tsvLine } from '../../src/db/tsv.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 
 const stack = inject('stack');
 const LINEITEM = 20_000;

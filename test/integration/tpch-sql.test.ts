@@ -11,8 +11,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadTpch } from '../../bench/data/load.ts';
 import { TPCH_QUERIES, type TpchSqlQuery } from '../../bench/data/tpch-queries.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { connect, type Database, type LazyFrame } from '../../src/index.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { diffResults } from './differential/compare.ts';
 
 const stack = inject('stack');

@@ -10,8 +10,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadTpch } from '../../bench/data/load.ts';
 import { TPCH_QUERIES } from '../../bench/data/tpch-queries.ts';
-import { quoteIdentifier, withSession } from '../../src/db/driver.ts';
+import { withSession } from '../../src/db/driver.ts';
 import { col, connect, type Database, fn, type LazyFrame, lit } from '../../src/index.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { diffResults } from './differential/compare.ts';
 import { localExecutionAvailable } from './differential/local-probe.ts';
 

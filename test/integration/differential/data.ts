@@ -10,9 +10,10 @@
  * blanks at its ends, and the programs use it for trim/length alone.
  */
 import { Random } from '../../../bench/data/random.ts';
-import { quoteIdentifier, withSession } from '../../../src/db/driver.ts';
+import { withSession } from '../../../src/db/driver.ts';
 import type { DbEndpoint } from '../../../src/db/endpoint.ts';
 import { type TsvValue, tsvLine } from '../../../src/db/tsv.ts';
+import { quoteIdentifier } from '../../../src/sql/identifiers.ts';
 
 export const DIFF_DATABASE = 'sluice_diff';
 

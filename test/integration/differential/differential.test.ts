@@ -8,8 +8,9 @@
  * once it is, they all run.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type DbSession, openSession, quoteIdentifier, withSession } from '../../../src/db/driver.ts';
+import { type DbSession, openSession, withSession } from '../../../src/db/driver.ts';
 import { connect, type Database, type LazyFrame } from '../../../src/index.ts';
+import { quoteIdentifier } from '../../../src/sql/identifiers.ts';
 import { diffResults } from './compare.ts';
 import { createDiffTables, DIFF_DATABASE, DIFF_TABLES } from './data.ts';
 import { localExecutionAvailable } from './local-probe.ts';

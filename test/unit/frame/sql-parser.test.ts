@@ -71,6 +71,13 @@ const GOLDEN: [string, string, string, unknown[]][] = [
     [true, false, '1.5', 12345678901234567890n],
   ],
   [
+    // A decimal literal keeps its scale: 100.00 is a DECIMAL(5,2), as TPC-H Q14 needs.
+    'SELECT 100.00 * a AS pct, -0.050 AS neg FROM t',
+    'Project [(100.00 * a) AS pct, -0.050 AS neg]\n  Scan t source=db1',
+    'SELECT (CAST(? AS DECIMAL(5, 2)) * `a`) AS `pct`, CAST(? AS DECIMAL(3, 3)) AS `neg` FROM `t`',
+    ['100.00', '-0.050'],
+  ],
+  [
     "SELECT id FROM t WHERE d >= DATE '1995-03-15' AND d < TIMESTAMP '1996-01-01 00:00:00'",
     "Project [id]\n  Filter ((d >= CAST('1995-03-15' AS date)) AND (d < CAST('1996-01-01 00:00:00' AS timestamp)))\n    Scan t source=db1",
     'SELECT `id` FROM `t` WHERE (`d` >= CAST(? AS DATE)) AND (`d` < CAST(? AS DATETIME(6)))',

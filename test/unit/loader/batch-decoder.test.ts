@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tsvLine } from '../../../src/db/tsv.ts';
-import { BatchDecoder, type DecodedBatch, MIN_WORKER_RECORDS } from '../../../src/loader/batch-decoder.ts';
+import { BatchDecoder, MIN_WORKER_RECORDS, type RoutedBatch } from '../../../src/loader/batch-decoder.ts';
 import { createDecoder } from '../../../src/loader/formats.ts';
 import { hashRouter } from '../../../src/loader/hash-router.ts';
 import type { SourceRecord } from '../../../src/loader/record.ts';
@@ -45,7 +45,7 @@ function records(values: readonly (string | null)[]): SourceRecord[] {
 }
 
 /** Each server's rows as LOAD DATA text and the record of each row. */
-async function text(batch: DecodedBatch) {
+async function text(batch: RoutedBatch) {
   return Promise.all(
     batch.servers.map(async ({ rows, rowRecord }) => ({
       tsv: isEncoded(rows)

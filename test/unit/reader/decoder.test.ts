@@ -9,12 +9,8 @@ import {
   planColumns,
 } from '../../../src/reader/arrow-types.ts';
 import { toRecordBatch } from '../../../src/reader/batch.ts';
-import {
-  type DecodedBatch,
-  type DecoderOptions,
-  TextRowDecoder,
-  transferList,
-} from '../../../src/reader/decoder.ts';
+import { type BatchBuffers, transferList } from '../../../src/reader/batch-buffers.ts';
+import { type DecoderOptions, TextRowDecoder } from '../../../src/reader/decoder.ts';
 import { decimalToString } from '../../../src/values/decimal.ts';
 
 const UTF8MB4 = 45;
@@ -56,8 +52,8 @@ function decode(
   columns: readonly ColumnMeta[],
   rows: readonly (readonly (string | Uint8Array | null)[])[],
   options: DecoderOptions & { decimalAs?: 'decimal' | 'float64' } = {},
-): { batches: RecordBatch[]; decoded: DecodedBatch[] } {
-  const decoded: DecodedBatch[] = [];
+): { batches: RecordBatch[]; decoded: BatchBuffers[] } {
+  const decoded: BatchBuffers[] = [];
   const decoder = new TextRowDecoder(planColumns(columns, options), (batch) => decoded.push(batch), options);
   for (const row of rows) {
     const packet = rowPacket(row);

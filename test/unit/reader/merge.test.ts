@@ -18,7 +18,8 @@ import {
   planColumns,
 } from '../../../src/reader/arrow-types.ts';
 import { toRecordBatch } from '../../../src/reader/batch.ts';
-import { type DecodedBatch, TextRowDecoder } from '../../../src/reader/decoder.ts';
+import type { BatchBuffers } from '../../../src/reader/batch-buffers.ts';
+import { TextRowDecoder } from '../../../src/reader/decoder.ts';
 import { RowGatherer } from '../../../src/reader/gather.ts';
 import { concatBatches, limitBatches, mergeSorted, type SortKey } from '../../../src/reader/merge.ts';
 
@@ -258,7 +259,7 @@ describe('row gathering', () => {
       decimals: columnType === MysqlType.NEWDECIMAL ? 2 : 0,
       characterSet: columnType === MysqlType.VAR_STRING ? 45 : 63,
     }));
-    const decoded: DecodedBatch[] = [];
+    const decoded: BatchBuffers[] = [];
     const decoder = new TextRowDecoder(planColumns(columns), (batch) => decoded.push(batch));
     const field = (value: string | Uint8Array | null): number[] => {
       if (value === null) return [0xfb];

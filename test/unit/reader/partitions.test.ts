@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DbEndpoint } from '../../../src/db/endpoint.ts';
-import {
-  describePartitionPlan,
-  keyRanges,
-  type PartitionScan,
-  planPartitions,
-  rangeCondition,
-  scanSql,
-  singlestoreResultTablePlan,
-} from '../../../src/reader/partitions.ts';
-import {
-  createResultTableSql,
-  dropResultTableSql,
-  masterPartitionOrdinals,
-  resultTableName,
-} from '../../../src/reader/singlestore.ts';
+import { keyRanges, rangeCondition } from '../../../src/reader/partitioning/key-range.ts';
+import { type PartitionScan, scanSql } from '../../../src/reader/partitioning/scan.ts';
+import { describePartitionPlan, planPartitions } from '../../../src/reader/partitions.ts';
 import { parseSpiderComment, resolveSpiderTargets } from '../../../src/reader/spider.ts';
 
 const head: DbEndpoint = { host: '127.0.0.1', port: 3307, user: 'root', password: 'secret', database: 'app' };
@@ -166,53 +154,17 @@ describe('Spider comments', () => {
   });
 });
 
-describe('SingleStore result tables', () => {
-  it('materializes the pushed query and reads it one partition at a time', () => {
-    const plan = singlestoreResultTablePlan(head, 'app', 'orders', [0, 1, 2, 3], 4, 'sluice_rt_test');
-    const query = {
-      sql: 'SELECT `region`, SUM(`amount`) AS `total` FROM `app`.`orders` WHERE `day` >= ? GROUP BY `region`',
-      params: ['2024-01-01'],
-    };
-    expect(plan.strategy).toBe('singlestore');
-    expect(plan.resultTable!.create(query)).toEqual({
-      sql: 'CREATE RESULT TABLE `sluice_rt_test` AS SELECT `region`, SUM(`amount`) AS `total` FROM `app`.`orders` WHERE `day` >= ? GROUP BY `region`',
-      params: ['2024-01-01'],
-    });
-    expect(plan.resultTable!.drop).toBe('DROP RESULT TABLE `sluice_rt_test`');
-    expect(plan.scans.map((scan) => scanSql(scan))).toEqual(
-      [0, 1, 2, 3].map((ordinal) => ({
-        sql: 'SELECT * FROM ::`sluice_rt_test` WHERE partition_id() = ?',
-        params: [ordinal],
-      })),
-    );
+describe('SingleStore tables', () => {
+  it('are read through one connection, without asking the server', async () => {
+    // Port 1 has no server: the plan must not connect.
+    const nowhere: DbEndpoint = { ...head, port: 1 };
+    const plan = await planPartitions(nowhere, 'orders', { dialect: 'singlestore', parallelism: 4 });
+    expect(plan.strategy).toBe('single');
     expect(describePartitionPlan(plan)).toBe(
       [
-        'partitions: singlestore, 4 scan(s), 4 at a time (SingleStore database with 4 partitions: the query is materialized as result table sluice_rt_test)',
-        '  materialize: CREATE RESULT TABLE `sluice_rt_test` AS <query>',
-        '  partition 0 on 127.0.0.1:3307: FROM ::`sluice_rt_test` WHERE partition_id() = ? [0]',
-        '  partition 1 on 127.0.0.1:3307: FROM ::`sluice_rt_test` WHERE partition_id() = ? [1]',
-        '  partition 2 on 127.0.0.1:3307: FROM ::`sluice_rt_test` WHERE partition_id() = ? [2]',
-        '  partition 3 on 127.0.0.1:3307: FROM ::`sluice_rt_test` WHERE partition_id() = ? [3]',
+        'partitions: single, 1 scan(s), 1 at a time (SingleStore tables are read through one connection (result-table reads are not built))',
+        '  all on 127.0.0.1:1: FROM `app`.`orders`',
       ].join('\n'),
-    );
-  });
-
-  it('reads the master partitions from SHOW PARTITIONS', () => {
-    const rows = [
-      { Ordinal: 0, Host: 'leaf1', Port: 3306, Role: 'Master', Locked: 0 },
-      { Ordinal: 0, Host: 'leaf2', Port: 3306, Role: 'Replica', Locked: 0 },
-      { Ordinal: 2, Host: 'leaf2', Port: 3306, Role: 'Master', Locked: 0 },
-      { Ordinal: 1, Host: 'leaf1', Port: 3306, Role: 'Master', Locked: 0 },
-    ];
-    expect(masterPartitionOrdinals(rows)).toEqual([0, 1, 2]);
-    expect(() => singlestoreResultTablePlan(head, 'app', 't', [], 4)).toThrow(/lists no master partitions/);
-  });
-
-  it('quotes names, keeps values as parameters and accepts only SELECTs', () => {
-    expect(resultTableName()).toMatch(/^sluice_rt_[0-9a-f]{12}$/);
-    expect(dropResultTableSql('we`ird')).toBe('DROP RESULT TABLE `we``ird`');
-    expect(() => createResultTableSql('t', { sql: 'DELETE FROM x', params: [] })).toThrow(
-      /only be created from a SELECT/,
     );
   });
 });
