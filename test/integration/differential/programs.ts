@@ -1364,13 +1364,26 @@ const shapes: Program[] = [
     'SELECT d.k, d.dims_per_key, e.e_id FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims GROUP BY k) d JOIN events e ON d.k = e.k',
   ),
   program(
-    'shape: db.sql text the planner keeps as written, joined on a name',
+    'shape: db.sql text with an IN subquery (planned as a semi join), joined on a name',
     (t) =>
       t
         .sql('SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE k IN (SELECT k FROM events) GROUP BY k')
         .join(t.events.select('k', 'e_id'), 'k'),
     `SELECT d.k, d.dims_per_key, e.e_id
      FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE k IN (SELECT k FROM events) GROUP BY k) d
+     JOIN events e ON d.k = e.k`,
+    { columns: ['k', 'dims_per_key', 'e_id'] },
+  ),
+  program(
+    'shape: db.sql text the planner keeps as written, joined on a name',
+    (t) =>
+      t
+        .sql(
+          'SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) FROM events WHERE events.k = dims.k) > 0 GROUP BY k',
+        )
+        .join(t.events.select('k', 'e_id'), 'k'),
+    `SELECT d.k, d.dims_per_key, e.e_id
+     FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) FROM events WHERE events.k = dims.k) > 0 GROUP BY k) d
      JOIN events e ON d.k = e.k`,
     {
       columns: ['k', 'dims_per_key', 'e_id'],
