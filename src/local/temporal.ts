@@ -56,6 +56,8 @@ const COMPACT_TEXT = /^\s*(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})(?:\.(\d{
  */
 export function parseDateTime(value: string | number | bigint): DateTimeParts | null {
   const text = typeof value === 'string' ? value : String(value);
+  const plain = plainDate(text);
+  if (plain !== undefined) return plain;
   const match = DATETIME_TEXT.exec(text) ?? COMPACT_TEXT.exec(text);
   if (!match) return null;
   const year = Number(match[1]);
@@ -69,6 +71,32 @@ export function parseDateTime(value: string | number | bigint): DateTimeParts | 
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
   return { year, month, day, hour, minute, second, micro, hasTime };
+}
+
+const digitAt = (text: string, index: number): number => text.charCodeAt(index) - 48;
+const isDigit = (digit: number): boolean => digit >= 0 && digit <= 9;
+
+/**
+ * 'YYYY-MM-DD' exactly, as every DATE value decodes: read from the characters, without the
+ * general pattern (date comparisons parse one per row). Undefined for any other text.
+ */
+function plainDate(text: string): DateTimeParts | null | undefined {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  let year = 0;
+  for (let i = 0; i < 4; i++) {
+    const digit = digitAt(text, i);
+    if (!isDigit(digit)) return undefined;
+    year = year * 10 + digit;
+  }
+  const m1 = digitAt(text, 5);
+  const m2 = digitAt(text, 6);
+  const d1 = digitAt(text, 8);
+  const d2 = digitAt(text, 9);
+  if (!(isDigit(m1) && isDigit(m2) && isDigit(d1) && isDigit(d2))) return undefined;
+  const month = m1 * 10 + m2;
+  const day = d1 * 10 + d2;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  return { year, month, day, hour: 0, minute: 0, second: 0, micro: 0, hasTime: false };
 }
 
 const TIME_TEXT = /^\s*(-?)(\d{1,3}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,6})\d*)?)?\s*$/;

@@ -101,6 +101,21 @@ describe('dates', () => {
   it('reads dates as MariaDB does', () => {
     expect(parseDateTime('2020-1-5')).toMatchObject({ year: 2020, month: 1, day: 5, hasTime: false });
     expect(parseDateTime('2020-02-30')).toBeNull();
+    // 'YYYY-MM-DD' exactly takes a fast path that must agree with the general pattern.
+    expect(parseDateTime('2020-02-29')).toEqual({
+      year: 2020,
+      month: 2,
+      day: 29,
+      hour: 0,
+      minute: 0,
+      second: 0,
+      micro: 0,
+      hasTime: false,
+    });
+    expect(parseDateTime('2021-02-29')).toBeNull();
+    expect(parseDateTime('2020-13-01')).toBeNull();
+    expect(parseDateTime('2020-1a-01')).toBeNull();
+    expect(parseDateTime('0000-01-01')).toMatchObject({ year: 0, month: 1, day: 1 });
     expect(parseDateTime('20200105101112')).toMatchObject({
       hour: 10,
       minute: 11,
