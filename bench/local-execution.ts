@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Decimal, Float64, makeData, makeVector, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import * as aq from 'arquero';
-import { col, fn } from '../src/frame/column.ts';
+import { col, fn, lit } from '../src/frame/column.ts';
 import { batchFromArrow } from '../src/local/arrow-in.ts';
 import { executeLocal } from '../src/local/execute.ts';
 import { type PlanNode, Plans } from '../src/plan/nodes.ts';
@@ -115,6 +115,15 @@ const queries: Record<string, PlanNode> = {
     t,
     [col('g').node, col('k').node],
     [fn.count().as('n'), fn.sum('d').as('sd')].map((c) => c.node),
+  ),
+  'group by int key: DECIMAL arithmetic sums (TPC-H Q1 shape)': Plans.aggregate(
+    t,
+    [col('k').node],
+    [
+      fn.sum(col('d').times(lit(1).minus(col('d').times(lit(0.000001))))).as('disc'),
+      fn.sum(col('d').times(lit(0.95)).times(lit(1.08))).as('charge'),
+      fn.avg('d').as('ad'),
+    ].map((c) => c.node),
   ),
   'filter + project (3 expressions)': Plans.project(
     Plans.filter(t, col('v').gt(5000).and(col('g').like('group-1%')).node),

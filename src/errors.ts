@@ -29,7 +29,19 @@ export type ErrorCode =
   | 'PIPELINE_NOT_FOUND'
   | 'PIPELINE_STOPPED'
   | 'OFFSET_CONFLICT'
-  | 'TRANSFORM_FAILED';
+  | 'TRANSFORM_FAILED'
+  | 'KAFKA_CODEC'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_READ_ONLY'
+  | 'SQL_UNREADABLE'
+  | 'QUERY_NOT_FOUND'
+  | 'QUERY_TIMEOUT'
+  | 'QUERY_CANCELLED'
+  | 'TOO_MANY_QUERIES'
+  | 'SOURCE_NOT_FOUND'
+  | 'NOT_ACCEPTABLE'
+  | 'CHECK_FAILED';
 
 export interface SluiceErrorOptions {
   retriable?: boolean;
@@ -79,6 +91,24 @@ export class PlanError extends SluiceError {
   }
 }
 
+/**
+ * A request the HTTP service refuses or stops: who may not do what, a statement that is not a
+ * read, a query over its limits. The code decides the HTTP status (src/http/errors.ts).
+ */
+export class RequestError extends SluiceError {
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: SluiceErrorOptions,
+  ) {
+    super(code, message, options);
+    this.context = Object.freeze({ ...context });
+  }
+}
+
 /** A stack component (a server, the broker) that could not be prepared, started or reached. */
 export class StackError extends SluiceError {
   readonly component: string;
@@ -118,6 +148,22 @@ const TRANSIENT_DRIVER_CODES = new Set([
 
 function isTransientDriverError(code: string | undefined): boolean {
   return code !== undefined && TRANSIENT_DRIVER_CODES.has(code);
+}
+
+/**
+ * What went wrong, in the words of the error that caused it: its message, or its code when the
+ * message is empty (Node's AggregateError for a refused dual-stack connect has no message, only
+ * `code: 'ECONNREFUSED'` and the per-address errors).
+ */
+export function reasonOf(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  if (cause.message) return cause.message;
+  const inner = (cause as { errors?: unknown[] }).errors?.find(
+    (error) => error instanceof Error && error.message,
+  );
+  if (inner instanceof Error) return inner.message;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' ? code : cause.name;
 }
 
 /** Renders an error for a person: message, details, and the chain of causes; no stack trace. */

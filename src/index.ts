@@ -19,6 +19,7 @@ export { Column, col, fn, lit, SortOrder, WindowFunctionCall } from './frame/col
 export { connect } from './frame/connect.ts';
 export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';
 export { GroupedFrame, LazyFrame } from './frame/lazy-frame.ts';
+export { cellText, type FormatTableOptions, formatTable, showTable } from './frame/show.ts';
 export {
   createPipeline,
   dropPipeline,
@@ -61,6 +62,7 @@ export {
 } from './reader/partitioning/scan.ts';
 export { describePartitionPlan, planPartitions } from './reader/partitions.ts';
 export { type ReadOptions, readArrow, readSchema } from './reader/read.ts';
+export { planSqlRead, type ReadSqlOptions, readSql, type SqlReadPlan, streamSql } from './reader/read-sql.ts';
 export { type StackReport, stackDown, stackStatus, stackUp } from './stack/stack.ts';
 export type { ComponentStatus, StackEndpoints } from './stack/types.ts';
 export { decimalToString } from './values/decimal.ts';

@@ -2,18 +2,26 @@ import { parseArgs } from 'node:util';
 import { resolveStackConfig, type StackOptions } from '../config.ts';
 import { describeError, UsageError } from '../errors.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
+import { runBenchCommand } from './bench-ml.ts';
 import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
+import { runLoadCommand } from './load.ts';
 import { runPipelineCommand } from './pipeline.ts';
+import { runExplainCommand, runQueryCommand } from './query.ts';
+import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 
 const USAGE = `usage: sluice <command> [options]
 
 commands:
-  demo                      bring the local stack up and run the smoke job on every part of it
+  demo [--scale S]          the predictive-maintenance job end to end on the local stack
   stack up                  start the local stack (idempotent); prints the endpoints
   stack down [--purge]      stop the processes the stack started; --purge also deletes their data
   stack status              show what runs and answers (exit code 3 if something does not)
   pipeline ...              Kafka → database pipelines (sluice pipeline --help)
+  query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
+  explain "SQL"             the plan, the SQL pushed to the database and the local steps
+  load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -24,6 +32,7 @@ options:
   --kafka-port N|auto       Kafka client port; the controller takes the next (default 19092)
   --json                    machine-readable output on stdout (progress goes to stderr)
   -h, --help                this text
+  -V, --version             the version of sluice
 
 environment: SLUICE_DB_URL, SLUICE_CLUSTER_URLS (head first, then leaves) and
 SLUICE_KAFKA_BROKERS point sluice at running services; it then starts nothing for them.
@@ -38,8 +47,19 @@ const OPTIONS = {
   'kafka-port': { type: 'string' },
   purge: { type: 'boolean' },
   json: { type: 'boolean' },
+  scale: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
+
+/** Commands that parse their own options, each in its own file. */
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  pipeline: runPipelineCommand,
+  query: runQueryCommand,
+  explain: runExplainCommand,
+  load: runLoadCommand,
+  bench: runBenchCommand,
+};
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -53,15 +73,20 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function dispatch(argv: readonly string[]): Promise<number> {
-  // The pipeline group has options of its own.
-  if (argv[0] === 'pipeline') return runPipelineCommand(argv.slice(1));
+  // These commands have options of their own.
+  const own = COMMANDS[argv[0] ?? ''];
+  if (own) return own(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
+    throw argumentError(error, OPTIONS);
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
     return positionals.length === 0 && !values.help ? 2 : 0;
@@ -104,8 +129,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'demo':
-      return runDemo(config, progress);
+      return runDemo(config, progress, values.scale === undefined ? {} : { scale: Number(values.scale) });
     default:
-      throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
+      throw unknownCommand(command, USAGE);
   }
 }

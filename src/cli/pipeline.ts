@@ -21,6 +21,7 @@ import {
 } from '../loader/pipeline.ts';
 import type { RunnerStatus } from '../loader/runner.ts';
 import { table } from './format.ts';
+import { unknownCommand } from './usage.ts';
 
 export const PIPELINE_USAGE = `usage: sluice pipeline <command> [options]
 
@@ -214,7 +215,7 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
       return 0;
     }
     default:
-      throw new UsageError(`unknown pipeline command '${command}'\n\n${PIPELINE_USAGE}`);
+      throw unknownCommand(command, PIPELINE_USAGE, 'sluice pipeline');
   }
 }
 

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { DatabaseError, SluiceError } from '../errors.ts';
+import { DatabaseError, reasonOf, SluiceError } from '../errors.ts';
 import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
@@ -25,6 +25,11 @@ export interface DbSession {
   loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number>;
   /** The column names a statement returns (run it with LIMIT 0 to get them without rows). */
   fields(sql: string, params?: readonly unknown[]): Promise<string[]>;
+  /**
+   * Has the server parse a statement without running it (a prepare, closed at once); rejects
+   * with the server's own message about that text, e.g. its syntax error.
+   */
+  check(sql: string): Promise<void>;
   /**
    * `loadInfile` with the duplicate-key handling of LOAD DATA (`REPLACE` / `IGNORE`) and the
    * server's answer in full: rows it took and how many warnings it raised. With LOCAL, the server
@@ -78,64 +83,84 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
       dateStrings: true,
     });
   } catch (cause) {
-    throw new DatabaseError(`cannot connect to ${endpoint.host}:${endpoint.port} as ${endpoint.user}`, cause);
+    throw new DatabaseError(
+      `cannot connect to ${endpoint.host}:${endpoint.port} as ${endpoint.user}: ${reasonOf(cause)}`,
+      cause,
+    );
   }
   // A connection the server drops while idle reports it as an 'error' event; without a listener
   // that event would end the process. The next query on it fails with a retriable error instead.
   connection.on('error', () => undefined);
+  // The socket mysql2 talks on (also where LOAD DATA's file packets queue).
+  const socket = (connection as unknown as { connection: { stream?: QueuedSocket } }).connection.stream;
+  const busy = idleUnref(socket);
   const session: DbSession = {
-    async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-      try {
-        const [rows] = await connection.query(sql, params as unknown[]);
-        return (Array.isArray(rows) ? rows : [rows]) as T[];
-      } catch (cause) {
-        const message = (cause as Error).message;
-        throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
-      }
+    query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+      return busy(async () => {
+        try {
+          const [rows] = await connection.query(sql, params as unknown[]);
+          return (Array.isArray(rows) ? rows : [rows]) as T[];
+        } catch (cause) {
+          const message = reasonOf(cause);
+          throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
+        }
+      });
     },
-    async fields(sql: string, params: readonly unknown[] = []): Promise<string[]> {
-      try {
-        const [, fields] = await connection.query(sql, params as unknown[]);
-        return (fields ?? []).map((field) => field.name);
-      } catch (cause) {
-        const message = (cause as Error).message;
-        throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
-      }
+    fields(sql: string, params: readonly unknown[] = []): Promise<string[]> {
+      return busy(async () => {
+        try {
+          const [, fields] = await connection.query(sql, params as unknown[]);
+          return (fields ?? []).map((field) => field.name);
+        } catch (cause) {
+          const message = reasonOf(cause);
+          throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
+        }
+      });
+    },
+    check(sql: string): Promise<void> {
+      return busy(async () => {
+        try {
+          const statement = await connection.prepare(sql);
+          await statement.close();
+        } catch (cause) {
+          const message = reasonOf(cause);
+          throw new DatabaseError(`query failed on ${endpoint.host}:${endpoint.port}: ${message}`, cause);
+        }
+      });
     },
     async loadInfile(table: string, columns: readonly string[], source: LoadSource): Promise<number> {
       return (await session.loadData({ table, columns, source })).affectedRows;
     },
-    async loadData({ table, columns, source, duplicates }: LoadDataRequest): Promise<LoadDataResult> {
-      const sql = loadDataSql(table, columns, duplicates);
-      // The socket mysql2 writes the file packets to: reading from the source waits while it is full.
-      const socket = (connection as unknown as { connection: { stream?: QueuedSocket } }).connection.stream;
-      let requested = false;
-      try {
-        const [result] = await connection.query({
-          sql,
-          infileStreamFactory: (name: string) => {
-            // The server asks back for the file the statement names; nothing else may be read.
-            if (name !== INFILE_NAME) {
-              throw new SluiceError('WIRE_INVALID', `server asked for unexpected local file '${name}'`);
-            }
-            requested = true;
-            return sourceStream(source, socket);
-          },
-        });
-        const header = result as { affectedRows?: number; warningStatus?: number };
-        return {
-          affectedRows: Number(header.affectedRows ?? 0),
-          warnings: Number(header.warningStatus ?? 0),
-        };
-      } catch (cause) {
-        const message = (cause as Error).message;
-        const hint = requested ? '' : ' (is local_infile enabled on the server?)';
-        throw new DatabaseError(
-          `LOAD DATA into ${table} failed on ${endpoint.host}:${endpoint.port}: ${message}${hint}`,
-          cause,
-        );
-      }
-    },
+    loadData: ({ table, columns, source, duplicates }: LoadDataRequest): Promise<LoadDataResult> =>
+      busy(async () => {
+        const sql = loadDataSql(table, columns, duplicates);
+        let requested = false;
+        try {
+          const [result] = await connection.query({
+            sql,
+            infileStreamFactory: (name: string) => {
+              // The server asks back for the file the statement names; nothing else may be read.
+              if (name !== INFILE_NAME) {
+                throw new SluiceError('WIRE_INVALID', `server asked for unexpected local file '${name}'`);
+              }
+              requested = true;
+              return sourceStream(source, socket);
+            },
+          });
+          const header = result as { affectedRows?: number; warningStatus?: number };
+          return {
+            affectedRows: Number(header.affectedRows ?? 0),
+            warnings: Number(header.warningStatus ?? 0),
+          };
+        } catch (cause) {
+          const message = reasonOf(cause);
+          const hint = requested ? '' : ' (is local_infile enabled on the server?)';
+          throw new DatabaseError(
+            `LOAD DATA into ${table} failed on ${endpoint.host}:${endpoint.port}: ${message}${hint}`,
+            cause,
+          );
+        }
+      }),
     async transaction<T>(work: () => Promise<T>): Promise<T> {
       await session.query('START TRANSACTION');
       let result: T;
@@ -157,7 +182,29 @@ export async function openSession(endpoint: DbEndpoint, options: SessionOptions 
   return session;
 }
 
-type QueuedSocket = NodeJS.WritableStream & { readonly writableLength?: number };
+type QueuedSocket = NodeJS.WritableStream & {
+  readonly writableLength?: number;
+  ref?(): unknown;
+  unref?(): unknown;
+};
+
+/**
+ * An idle connection must not keep the process alive (a script that forgets `close()` still
+ * exits, as with mysql2's own pools): the socket is unreferenced between statements and
+ * referenced while one runs. Returns the wrapper every statement runs through.
+ */
+function idleUnref(socket: QueuedSocket | undefined): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  socket?.unref?.();
+  return async (work) => {
+    if (running++ === 0) socket?.ref?.();
+    try {
+      return await work();
+    } finally {
+      if (--running === 0) socket?.unref?.();
+    }
+  };
+}
 
 /** The name in the statement; the server echoes it back and the stream factory checks it. */
 const INFILE_NAME = 'sluice-stream.tsv';

@@ -9,7 +9,7 @@
  * parser hands every packet in one reused object with `buffer`, `offset` and `end`.
  */
 import mysql from 'mysql2';
-import { DatabaseError } from '../errors.ts';
+import { DatabaseError, reasonOf } from '../errors.ts';
 import type { ColumnMeta } from './column-meta.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
@@ -135,7 +135,7 @@ export async function openRawConnection(
   } catch (cause) {
     connection.destroy();
     throw new DatabaseError(
-      `cannot connect to ${where(endpoint)} as ${endpoint.user}: ${(cause as Error).message}`,
+      `cannot connect to ${where(endpoint)} as ${endpoint.user}: ${reasonOf(cause)}`,
       cause,
     );
   }
@@ -277,10 +277,7 @@ export async function killQuery(endpoint: DbEndpoint, threadId: number): Promise
       });
     });
   } catch (cause) {
-    throw new DatabaseError(
-      `KILL QUERY ${threadId} failed on ${where(endpoint)}: ${(cause as Error).message}`,
-      cause,
-    );
+    throw new DatabaseError(`KILL QUERY ${threadId} failed on ${where(endpoint)}: ${reasonOf(cause)}`, cause);
   } finally {
     connection.destroy();
   }

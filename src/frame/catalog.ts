@@ -4,7 +4,9 @@
  * names that do exist.
  */
 import type { DbSession } from '../db/driver.ts';
+import { DatabaseError } from '../errors.ts';
 import type { Field } from '../plan/nodes.ts';
+import { didYouMean, userTables } from '../suggest.ts';
 
 export type Catalog = ReadonlyMap<string, readonly Field[]>;
 
@@ -22,8 +24,56 @@ export async function readCatalog(session: DbSession): Promise<Catalog> {
   return catalog;
 }
 
-/** The fields of a query's result, from a run that returns no rows. */
-export async function queryFields(session: DbSession, sql: string): Promise<readonly Field[]> {
-  const fields = await session.fields(`SELECT * FROM (${sql}) AS sluice_probe LIMIT 0`);
+/**
+ * The fields of a query's result, from a run that returns no rows. The text runs as a derived
+ * table, so when that fails the error is about the user's text, not the wrapper: a syntax error
+ * is the server's message for the text alone, a missing table says which tables there are.
+ */
+export async function queryFields(
+  session: DbSession,
+  sql: string,
+  catalog: Catalog,
+  limit: (statement: string) => string = (statement) => statement,
+): Promise<readonly Field[]> {
+  let fields: string[];
+  try {
+    fields = await session.fields(limit(`SELECT * FROM (${sql}) AS sluice_probe LIMIT 0`));
+  } catch (error) {
+    throw await sqlTextError(session, sql, catalog, error);
+  }
   return fields.map((name) => Object.freeze({ name }));
+}
+
+const ER_PARSE_ERROR = 1064;
+const ER_NO_SUCH_TABLE = 1146;
+
+async function sqlTextError(
+  session: DbSession,
+  sql: string,
+  catalog: Catalog,
+  error: unknown,
+): Promise<unknown> {
+  if (!(error instanceof DatabaseError)) return error;
+  if (error.errno === ER_PARSE_ERROR) {
+    const own = await session.check(sql).then(
+      () => undefined,
+      (checked: unknown) => checked,
+    );
+    // The text parses on its own: it is the derived-table form the server rejects.
+    if (!(own instanceof DatabaseError)) {
+      return new DatabaseError(`${error.message} (sql() text runs as a derived table: ${sql})`, error.cause);
+    }
+    return new DatabaseError(`${own.message}\n  in sql() text: ${sql}`, own.cause);
+  }
+  if (error.errno === ER_NO_SUCH_TABLE) {
+    const missing = /Table '(?:[^']*\.)?([^'.]+)' doesn't exist/.exec(error.message)?.[1];
+    const known = userTables([...catalog.keys()]);
+    if (missing !== undefined) {
+      return new DatabaseError(
+        `${error.message}${didYouMean(missing, known)}; tables: ${known.join(', ') || '(none)'}`,
+        error.cause,
+      );
+    }
+  }
+  return error;
 }

@@ -14,11 +14,49 @@ import {
   Exprs,
   type LiteralValue,
   type SortKey,
+  type SubqueryMode,
+  someExpr,
   type WindowFrame,
   type WindowFunction,
 } from '../plan/expr.ts';
+import type { PlanNode } from '../plan/nodes.ts';
+import { subqueryOf } from '../plan/subquery.ts';
+import type { FrameRuntime } from './runtime.ts';
 
 export type ColumnLike = Column | LiteralValue;
+
+/** What a subquery needs of a frame: its plan, and how to reach the connections it reads. */
+export interface SubqueryFrame {
+  readonly plan: PlanNode;
+  readonly runtime: FrameRuntime;
+}
+
+const isFrame = (value: unknown): value is SubqueryFrame =>
+  typeof value === 'object' && value !== null && 'plan' in value && 'runtime' in value;
+
+/**
+ * The runtime of each subquery's frame, so a frame that filters or selects with a subquery can
+ * reach the subquery's connections (a subquery over another database runs as a local join).
+ */
+const subqueryRuntimes = new WeakMap<Expr, FrameRuntime>();
+
+function subqueryColumn(mode: SubqueryMode, frame: SubqueryFrame, operand?: Expr, negated = false): Column {
+  if (!isFrame(frame)) throw new ConfigError(`${mode === 'scalar' ? 'scalar' : mode}() takes a frame`);
+  const node = subqueryOf(mode, frame.plan, operand, negated);
+  subqueryRuntimes.set(node, frame.runtime);
+  return new Column(node);
+}
+
+/** The runtimes of the subqueries in an expression (for the frame that uses it). */
+export function runtimesOf(expr: Expr): FrameRuntime[] {
+  const found: FrameRuntime[] = [];
+  someExpr(expr, (node) => {
+    const runtime = node.kind === 'subquery' ? subqueryRuntimes.get(node) : undefined;
+    if (runtime) found.push(runtime);
+    return false;
+  });
+  return found;
+}
 
 export class Column {
   constructor(readonly node: Expr) {}
@@ -74,12 +112,16 @@ export class Column {
   isNotNull(): Column {
     return new Column(Exprs.isNull(this.node, true));
   }
-  isIn(...values: (ColumnLike | readonly ColumnLike[])[]): Column {
+  /** In a list of values (`isIn(1, 2)`, `isIn([1, 2])`), or in the one column of a frame (a subquery). */
+  isIn(...values: (ColumnLike | readonly ColumnLike[] | SubqueryFrame)[]): Column {
+    if (values.length === 1 && isFrame(values[0])) return subqueryColumn('in', values[0], this.node);
     // isIn([1, 2]) and isIn(1, 2) both work, as in Spark.
     const list = values.length === 1 && Array.isArray(values[0]) ? values[0] : values;
     return new Column(Exprs.in(this.node, (list as ColumnLike[]).map(toExpr)));
   }
-  notIn(...values: (ColumnLike | readonly ColumnLike[])[]): Column {
+  /** SQL's NOT IN: never true when the value or any value of a subquery's column is NULL. */
+  notIn(...values: (ColumnLike | readonly ColumnLike[] | SubqueryFrame)[]): Column {
+    if (values.length === 1 && isFrame(values[0])) return subqueryColumn('in', values[0], this.node, true);
     const list = values.length === 1 && Array.isArray(values[0]) ? values[0] : values;
     return new Column(Exprs.in(this.node, (list as ColumnLike[]).map(toExpr), true));
   }
@@ -219,6 +261,20 @@ export function lit(value: LiteralValue): Column {
   return new Column(Exprs.literal(value));
 }
 
+/**
+ * A DECIMAL literal from its text, with the scale it is written with: `lit.decimal('100.00')`
+ * is the DECIMAL(5,2) that `100.00` is in SQL (a JS number cannot keep its trailing zeros).
+ */
+lit.decimal = (text: string): Column => {
+  const node = Exprs.decimal(text);
+  if (!node) {
+    throw new ConfigError(
+      `lit.decimal() needs a decimal number's text of at most 65 digits, 38 after the point; got ${JSON.stringify(text)}`,
+    );
+  }
+  return new Column(node);
+};
+
 const asColumn = (value: string | ColumnLike): Expr =>
   typeof value === 'string' ? col(value).node : toExpr(value);
 
@@ -253,6 +309,16 @@ export class When extends Column {
 }
 
 export const fn = {
+  /** True when the frame has a row; the frame may read the outer row with `fn.outer(name)`. */
+  exists: (frame: SubqueryFrame): Column => subqueryColumn('exists', frame),
+  notExists: (frame: SubqueryFrame): Column => subqueryColumn('exists', frame, undefined, true),
+  /** The one value of a frame of one column and at most one row (NULL when it has none). */
+  scalar: (frame: SubqueryFrame): Column => subqueryColumn('scalar', frame),
+  /** Inside a subquery's frame: the column `name` of the row of the frame that uses the subquery. */
+  outer: (name: string): Column => {
+    if (typeof name !== 'string' || name === '') throw new ConfigError('outer() needs a column name');
+    return new Column(Exprs.outer(name));
+  },
   count: (value?: string | Column): Column =>
     new Column(Exprs.aggregate('count', value === undefined ? undefined : asColumn(value))),
   countDistinct: aggregate('countDistinct'),

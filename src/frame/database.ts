@@ -2,12 +2,20 @@
  * `connect()`: one MySQL-wire database as a source of frames. It reads the catalog once so frames
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
-import type { RecordBatch, Table } from 'apache-arrow';
+import { type RecordBatch, Table } from 'apache-arrow';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
-import { type Field, Plans, planLeaves, type ScanOptions } from '../plan/nodes.ts';
+import {
+  type Field,
+  type PlanNode,
+  Plans,
+  planLeaves,
+  type ScanOptions,
+  transformUp,
+} from '../plan/nodes.ts';
+import { planFromJson } from '../plan/serialize.ts';
 import { readArrow } from '../reader/read.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
@@ -15,6 +23,7 @@ import { type LoadOptions, load } from '../writer/bulk-writer.ts';
 import type { BulkWriteResult } from '../writer/rows.ts';
 import { type Catalog, queryFields, readCatalog } from './catalog.ts';
 import { LazyFrame } from './lazy-frame.ts';
+import { fieldsOfArrow, LocalData } from './local-data.ts';
 import {
   describePartitionedQuery,
   type PartitionedQuery,
@@ -22,7 +31,7 @@ import {
   planPartitionedQuery,
   readPartitioned,
 } from './partitioned-read.ts';
-import { FrameRuntime, type LocalExecutor, type Source } from './runtime.ts';
+import { FrameRuntime, type LocalExecutor, type RunControl, type Source } from './runtime.ts';
 import { sqlToPlan } from './sql-parser.ts';
 
 export interface ConnectOptions {
@@ -39,7 +48,7 @@ export type TableOptions = Partial<ScanOptions>;
 
 let connections = 0;
 
-export class Database implements Source {
+export class Database implements Source, AsyncDisposable {
   readonly id: string;
   readonly label: string;
   readonly runtime: FrameRuntime;
@@ -84,6 +93,29 @@ export class Database implements Source {
     return new LazyFrame(plan, this.runtime);
   }
 
+  /**
+   * A frame from a plan in its JSON form (`LazyFrame.toJSON()`), every table read from this
+   * connection with this connection's column types. Malformed JSON is a PlanError naming where.
+   */
+  fromPlan(json: unknown): LazyFrame {
+    const plan = transformUp(planFromJson(json, { source: this.id }), (node): PlanNode => {
+      if (node.kind !== 'scan') return node;
+      return Plans.scan(node.source, node.table, this.fieldsOf(node.table) ?? [], node.options);
+    });
+    return new LazyFrame(plan, this.runtime);
+  }
+
+  /**
+   * Rows the program already holds, as a frame of this connection's runtime: joinable with its
+   * tables (when the Arrow side is small, its join keys go to the database as an IN filter, as
+   * parameters) and run on locally by every verb.
+   */
+  fromArrow(table: Table): LazyFrame {
+    if (!(table instanceof Table)) throw new ConfigError('fromArrow() takes an Apache Arrow Table');
+    const data = new LocalData('arrow', table, () => 'an Arrow table given by the program');
+    return new LazyFrame(Plans.values(data.id, fieldsOfArrow(table), 'arrow'), this.runtime.withLocal(data));
+  }
+
   fieldsOf(table: string): readonly Field[] | undefined {
     return this.catalog.get(table);
   }
@@ -97,19 +129,30 @@ export class Database implements Source {
     this.catalog = await readCatalog(this.session);
   }
 
-  queryFields(sql: string): Promise<readonly Field[]> {
-    return queryFields(this.session, sql);
+  queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
+    return queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
   }
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
-  async *readPushed(query: PushedQuery, options: { signal?: AbortSignal } = {}): AsyncIterable<RecordBatch> {
+  async *readPushed(query: PushedQuery, options: RunControl = {}): AsyncIterable<RecordBatch> {
     const partitioned = await planPartitionedQuery(query, this.endpoint);
     this.reads.set(readKey(query), partitioned);
     if ('reason' in partitioned) {
       yield* this.readArrow(query.compiled.sql, query.compiled.params, options);
       return;
     }
-    yield* readPartitioned(partitioned, this.local, { ...options, decimalAs: this.defaults.decimalAs });
+    const tasks = partitioned.tasks.map((task) => ({ ...task, sql: this.limited(task.sql, options) }));
+    yield* readPartitioned({ ...partitioned, tasks }, this.local, {
+      signal: options.signal,
+      decimalAs: this.defaults.decimalAs,
+    });
+  }
+
+  /** The statement with the run's limits, in this database's words. */
+  private limited(sql: string, options: RunControl): string {
+    return options.limits && this.dialect.limitStatement
+      ? this.dialect.limitStatement(sql, options.limits)
+      : sql;
   }
 
   /** How the last run of this query was read (partitions are discovered when a read starts). */
@@ -130,21 +173,26 @@ export class Database implements Source {
   }
 
   /** One statement read straight into Arrow batches (no row objects), streamed as decoded. */
-  readArrow(
-    sql: string,
-    params: readonly unknown[],
-    options: { signal?: AbortSignal } = {},
-  ): AsyncIterable<RecordBatch> {
-    return readArrow(this.endpoint, sql, params, {
+  readArrow(sql: string, params: readonly unknown[], options: RunControl = {}): AsyncIterable<RecordBatch> {
+    return readArrow(this.endpoint, this.limited(sql, options), params, {
       signal: options.signal,
       decimalAs: this.defaults.decimalAs,
     });
   }
 
+  /**
+   * Closes the connection. Optional for a script: an idle connection does not keep the process
+   * alive, and the reader threads stop when idle.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.session.close();
+  }
+
+  /** `await using db = await connect(url)` closes the connection at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -18,8 +18,12 @@ import {
 import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } from '../plan/nodes.ts';
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
-import { Column, type ColumnLike, col, type SortSpec, toExpr, toSortKey } from './column.ts';
-import type { FrameRuntime } from './runtime.ts';
+import { type PlanJson, planToJson } from '../plan/serialize.ts';
+import { didYouMean } from '../suggest.ts';
+import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
+import { LocalData } from './local-data.ts';
+import type { FrameRuntime, RunControl } from './runtime.ts';
+import { formatTable } from './show.ts';
 
 export type ColumnSpec = string | Column;
 /** A connection that can bulk-load an Arrow table (a `Database` from connect()). */
@@ -112,7 +116,7 @@ export class LazyFrame {
     const columns = this.knownColumns('withColumnRenamed');
     if (!columns.includes(existing)) {
       throw new PlanError(
-        `withColumnRenamed: no column '${existing}'; available columns: ${columns.join(', ')}`,
+        `withColumnRenamed: no column '${existing}'${didYouMean(existing, columns)}; available columns: ${columns.join(', ')}`,
       );
     }
     return this.next(
@@ -127,7 +131,9 @@ export class LazyFrame {
     const columns = this.knownColumns('drop');
     for (const name of names) {
       if (!columns.includes(name))
-        throw new PlanError(`drop: no column '${name}'; available columns: ${columns.join(', ')}`);
+        throw new PlanError(
+          `drop: no column '${name}'${didYouMean(name, columns)}; available columns: ${columns.join(', ')}`,
+        );
     }
     const kept = columns.filter((c) => !names.includes(c));
     if (kept.length === 0) throw new PlanError('drop() would leave no columns');
@@ -151,7 +157,17 @@ export class LazyFrame {
         'filter() cannot contain aggregates or window functions; compute them first with agg()/withColumn()',
       );
     }
-    return this.next(Plans.filter(this.plan, unalias(condition.node)));
+    return this.withSubqueries([condition.node]).next(Plans.filter(this.plan, unalias(condition.node)));
+  }
+
+  /** This frame able to reach the connections of the subqueries in `exprs`. */
+  private withSubqueries(exprs: readonly Expr[]): LazyFrame {
+    const runtimes = exprs.flatMap(runtimesOf);
+    if (runtimes.length === 0) return this;
+    return new LazyFrame(
+      this.plan,
+      runtimes.reduce((all, runtime) => all.merge(runtime), this.runtime),
+    );
   }
 
   where(condition: Column | ((row: Row) => boolean)): LazyFrame {
@@ -243,21 +259,69 @@ export class LazyFrame {
     return this.next(Plans.mapBatches(this.plan, fn, label ?? (fn.name || 'js function')));
   }
 
+  /**
+   * This frame's rows kept as Arrow in memory: computed once, by the first action on this frame or
+   * on any frame built on it, then reused, so later verbs run locally on the cached columns (as
+   * Spark's `cache()`). Select only the columns later passes need first: the cache holds what the
+   * frame outputs. `explain()` of a frame built on it shows the cache and how it was computed.
+   */
+  cache(): LazyFrame {
+    const plan = this.plan;
+    const runtime = this.runtime;
+    const data = new LocalData(
+      'cache',
+      () => runtime.toArrow(plan),
+      () => runtime.explain(plan),
+    );
+    return new LazyFrame(Plans.values(data.id, outputFields(plan), 'cache'), runtime.withLocal(data));
+  }
+
   /** The logical plan, the SQL each database runs (with its parameters), and the local steps. */
   explain(): string {
     return this.runtime.explain(this.plan);
   }
 
-  toArrow(): Promise<Table> {
-    return this.runtime.toArrow(this.plan);
+  /** explain() printed to stdout. */
+  printExplain(): void {
+    process.stdout.write(`${this.explain()}\n`);
   }
 
-  stream(options: { signal?: AbortSignal } = {}): AsyncIterable<RecordBatch> {
+  /** The first `n` rows as an Arrow table (the query runs with LIMIT n). */
+  head(n = 5): Promise<Table> {
+    return this.limit(n).toArrow();
+  }
+
+  /**
+   * Prints the first `n` rows as an aligned table, values as the database shows them (exact
+   * DECIMAL and BIGINT, dates as 'YYYY-MM-DD').
+   */
+  async show(n = 20): Promise<void> {
+    const table = await this.limit(n + 1).toArrow();
+    process.stdout.write(`${formatTable(table, { maxRows: n, truncated: true })}\n`);
+  }
+
+  /** `options.signal` stops the run (statements are killed on their servers); `limits` bound each statement. */
+  toArrow(options: RunControl = {}): Promise<Table> {
+    return this.runtime.toArrow(this.plan, options);
+  }
+
+  stream(options: RunControl = {}): AsyncIterable<RecordBatch> {
     return this.runtime.stream(this.plan, options);
   }
 
-  collect(): Promise<Row[]> {
-    return this.runtime.collect(this.plan);
+  collect(options: RunControl = {}): Promise<Row[]> {
+    return this.runtime.collect(this.plan, options);
+  }
+
+  /**
+   * The plan as JSON, to send to a sluice server (`POST /v1/query {plan}`) or rebuild with
+   * `db.fromPlan(json)`. Frames with JavaScript steps (a function filter, mapBatches) cannot travel.
+   *
+   * @example
+   * const body = JSON.stringify({ plan: db.table('orders').filter(col('id').gt(lit(10))).toJSON() });
+   */
+  toJSON(): PlanJson {
+    return planToJson(this.plan);
   }
 
   /**
@@ -291,7 +355,7 @@ export class LazyFrame {
    */
   private projectWithWindows(exprs: readonly Expr[]): LazyFrame {
     if (!exprs.some((expr) => someExpr(expr, (n) => n.kind === 'window'))) {
-      return this.next(Plans.project(this.plan, exprs));
+      return this.withSubqueries(exprs).next(Plans.project(this.plan, exprs));
     }
     const windows: Expr[] = [];
     const rewritten = exprs.map((expr) => {
@@ -307,7 +371,7 @@ export class LazyFrame {
         return Exprs.column(name);
       });
     });
-    return this.next(Plans.project(Plans.window(this.plan, windows), rewritten));
+    return this.withSubqueries(exprs).next(Plans.project(Plans.window(this.plan, windows), rewritten));
   }
 }
 

@@ -7,11 +7,19 @@ import { type RecordBatch, Table } from 'apache-arrow';
 import { PlanError } from '../errors.ts';
 import { type Optimized, optimize } from '../optimizer/optimize.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
-import { type Field, type PlanNode, Plans, transformUp } from '../plan/nodes.ts';
+import { type Field, type PlanNode, Plans, planLeaves, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
-import type { Dialect } from '../sql/dialect.ts';
+import type { Dialect, StatementLimits } from '../sql/dialect.ts';
+import { didYouMean, userTables } from '../suggest.ts';
+import type { LocalData } from './local-data.ts';
 import { arrowToRows } from './rows.ts';
+
+/** How a run may be stopped (`signal`) and bounded by the database (`limits`, on every statement). */
+export interface RunControl {
+  readonly signal?: AbortSignal;
+  readonly limits?: StatementLimits;
+}
 
 /** One connection as the runtime needs it (implemented by `Database`). */
 export interface Source {
@@ -22,15 +30,11 @@ export interface Source {
   fieldsOf(table: string): readonly Field[] | undefined;
   tableNames(): string[];
   refresh(): Promise<void>;
-  queryFields(sql: string): Promise<readonly Field[]>;
+  queryFields(sql: string, options?: RunControl): Promise<readonly Field[]>;
   /** Runs one pushed statement and yields its rows as Arrow batches. */
-  readArrow(
-    sql: string,
-    params: readonly unknown[],
-    options: { signal?: AbortSignal },
-  ): AsyncIterable<RecordBatch>;
+  readArrow(sql: string, params: readonly unknown[], options: RunControl): AsyncIterable<RecordBatch>;
   /** Runs a pushed query, split over partitions when its table allows; defaults to `readArrow`. */
-  readPushed?(query: PushedQuery, options: { signal?: AbortSignal }): AsyncIterable<RecordBatch>;
+  readPushed?(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch>;
   /** How a pushed query was (or will be) read, for explain. */
   describeRead?(query: PushedQuery): string | undefined;
 }
@@ -42,7 +46,31 @@ export class FrameRuntime {
   constructor(
     private readonly sources: ReadonlyMap<string, Source>,
     private readonly local: LocalExecutor,
+    /** Rows on this side the plan may read (`cache()`, `db.fromArrow`), by their values id. */
+    private readonly locals: ReadonlyMap<string, LocalData> = new Map(),
   ) {}
+
+  /** The same runtime, also knowing `data`. */
+  withLocal(data: LocalData): FrameRuntime {
+    return new FrameRuntime(this.sources, this.local, new Map([...this.locals, [data.id, data]]));
+  }
+
+  private optimizerContext() {
+    return {
+      dialectOf: (id: string) => this.source(id).dialect,
+      localKeys: (id: string, column: string) => this.locals.get(id)?.distinctKeys(column),
+    };
+  }
+
+  /** The local data a plan reads, computed (cached frames run on first use, once). */
+  private async localInputs(plan: PlanNode): Promise<Map<string, Table>> {
+    const inputs = new Map<string, Table>();
+    const used = planLeaves(plan).flatMap((leaf) =>
+      leaf.kind === 'values' && this.locals.has(leaf.id) ? [this.locals.get(leaf.id)!] : [],
+    );
+    await Promise.all(used.map(async (data) => inputs.set(data.id, await data.materialize())));
+    return inputs;
+  }
 
   /** The one connection a frame reads from, if it reads from exactly one. */
   soleSource(): Source | undefined {
@@ -51,7 +79,11 @@ export class FrameRuntime {
 
   merge(other: FrameRuntime): FrameRuntime {
     if (other === this) return this;
-    return new FrameRuntime(new Map([...this.sources, ...other.sources]), this.local);
+    return new FrameRuntime(
+      new Map([...this.sources, ...other.sources]),
+      this.local,
+      new Map([...this.locals, ...other.locals]),
+    );
   }
 
   private source(id: string): Source {
@@ -79,9 +111,9 @@ export class FrameRuntime {
 
   private missingTableError(missing: { source: Source; table: string }[]): PlanError {
     const { source, table } = missing[0]!;
-    const known = source.tableNames();
+    const known = userTables(source.tableNames());
     return new PlanError(
-      `no table '${table}' in ${source.label}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      `no table '${table}' in ${source.label}${didYouMean(table, known)}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`,
       { table, available: known },
       'TABLE_NOT_FOUND',
     );
@@ -91,10 +123,10 @@ export class FrameRuntime {
     const { plan: bound, missing } = this.bindSync(plan);
     if (missing.length > 0) throw this.missingTableError(missing);
     outputFields(bound); // checks every column reference, naming the missing ones
-    return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
+    return optimize(bound, this.optimizerContext());
   }
 
-  private async plan(plan: PlanNode): Promise<Optimized> {
+  private async plan(plan: PlanNode, options: RunControl = {}): Promise<Optimized> {
     let { plan: bound, missing } = this.bindSync(plan);
     if (missing.length > 0) {
       // A table made after connect: read the catalog again, once.
@@ -109,7 +141,8 @@ export class FrameRuntime {
     });
     if (sqlTexts.length > 0) {
       const fields = new Map<string, readonly Field[]>();
-      for (const node of sqlTexts) fields.set(node.sql, await this.source(node.source).queryFields(node.sql));
+      for (const node of sqlTexts)
+        fields.set(node.sql, await this.source(node.source).queryFields(node.sql, options));
       bound = transformUp(bound, (node) =>
         node.kind === 'sqlText' && node.fields.length === 0
           ? Plans.sqlText(node.source, node.sql, fields.get(node.sql)!, node.options, node.reason)
@@ -117,10 +150,10 @@ export class FrameRuntime {
       );
     }
     outputFields(bound);
-    return optimize(bound, { dialectOf: (id) => this.source(id).dialect });
+    return optimize(bound, this.optimizerContext());
   }
 
-  private read(query: PushedQuery, options: { signal?: AbortSignal }): AsyncIterable<RecordBatch> {
+  private read(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch> {
     const source = this.source(query.source);
     return source.readPushed
       ? source.readPushed(query, options)
@@ -128,12 +161,13 @@ export class FrameRuntime {
   }
 
   explain(plan: PlanNode): string {
-    return renderExplain(this.planSync(plan), (id) => this.source(id));
+    return renderExplain(this.planSync(plan), (id) => this.source(id), this.locals);
   }
 
-  async toArrow(plan: PlanNode, options: { signal?: AbortSignal } = {}): Promise<Table> {
-    const { split } = await this.plan(plan);
-    const inputs = new Map<string, Table>();
+  async toArrow(plan: PlanNode, options: RunControl = {}): Promise<Table> {
+    // Local data first: the optimizer may filter the database side by a small local side's keys.
+    const inputs = await this.localInputs(plan);
+    const { split } = await this.plan(plan, options);
     await Promise.all(
       split.queries.map(async (query) => {
         const batches: RecordBatch[] = [];
@@ -147,9 +181,9 @@ export class FrameRuntime {
     return this.local(split.residual, inputs);
   }
 
-  async *stream(plan: PlanNode, options: { signal?: AbortSignal } = {}): AsyncGenerator<RecordBatch> {
-    const { split } = await this.plan(plan);
-    if (split.residual.kind === 'values') {
+  async *stream(plan: PlanNode, options: RunControl = {}): AsyncGenerator<RecordBatch> {
+    const { split } = await this.plan(plan, options);
+    if (split.residual.kind === 'values' && split.queries.length === 1) {
       const query = split.queries[0]!;
       yield* this.read(query, options);
       return;
@@ -158,12 +192,16 @@ export class FrameRuntime {
     yield* table.batches;
   }
 
-  async collect(plan: PlanNode): Promise<Record<string, unknown>[]> {
-    return arrowToRows(await this.toArrow(plan));
+  async collect(plan: PlanNode, options: RunControl = {}): Promise<Record<string, unknown>[]> {
+    return arrowToRows(await this.toArrow(plan, options));
   }
 }
 
-export function renderExplain(optimized: Optimized, source: (id: string) => Source): string {
+export function renderExplain(
+  optimized: Optimized,
+  source: (id: string) => Source,
+  locals: ReadonlyMap<string, LocalData> = new Map(),
+): string {
   const { split } = optimized;
   const lines = [
     '== Logical plan ==',
@@ -184,8 +222,21 @@ export function renderExplain(optimized: Optimized, source: (id: string) => Sour
     const read = where.describeRead?.(query);
     if (read) lines.push(read);
   }
+  const used = [
+    ...new Set(planLeaves(split.residual).flatMap((leaf) => (leaf.kind === 'values' ? [leaf.id] : []))),
+  ].flatMap((id) => (locals.has(id) ? [locals.get(id)!] : []));
+  if (used.length > 0) {
+    lines.push('', '== Local data ==');
+    for (const data of used) {
+      lines.push(data.summary());
+      if (data.origin === 'cache') {
+        lines.push('  computed by:');
+        for (const line of data.describe().split('\n')) lines.push(`    ${line}`);
+      }
+    }
+  }
   lines.push('', '== Local steps ==');
-  if (split.residual.kind === 'values') {
+  if (split.residual.kind === 'values' && split.queries.length === 1) {
     lines.push('none: the database computes the whole result');
   } else {
     lines.push(renderPlan(split.residual));

@@ -12,6 +12,7 @@
  * ambiguous column, an unknown table alias, a select list that names one column twice.
  */
 import { ConfigError, PlanError } from '../errors.ts';
+import { rewriteSubqueries, SubqueryNotRewritten } from '../optimizer/rules/subqueries.ts';
 import { samePlan } from '../plan/equal.ts';
 import {
   conjunction,
@@ -21,10 +22,14 @@ import {
   type Expr,
   Exprs,
   mapExpr,
+  referencedColumns,
+  type SubqueryExpr,
+  type SubqueryMode,
   unalias,
 } from '../plan/expr.ts';
 import { type Field, type PlanNode, Plans, type ScanOptions } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
+import { subqueryOf } from '../plan/subquery.ts';
 import { defaultName } from './lazy-frame.ts';
 import { type Ast, NotTranslated, notTranslated, parseSql } from './sql-text/ast.ts';
 import { type ExprScope, sortKey, toExpr } from './sql-text/expressions.ts';
@@ -60,11 +65,34 @@ export function sqlToPlan(text: string, ctx: SqlPlanContext): PlanNode {
   // node-sql-parser reads \f and \uXXXX inside strings as JSON escapes; MariaDB does not.
   if (/\\[fu]/.test(sql)) return fallback(sql, ctx, 'a backslash escape that MariaDB reads its own way');
   try {
-    return new StatementPlanner(ctx).query(ast, selectItemTexts(sql));
+    const plan = new StatementPlanner(ctx).query(ast, selectItemTexts(sql));
+    // A subquery the optimizer could not turn into joins keeps the statement as written.
+    rewriteSubqueries(plan);
+    return plan;
   } catch (error) {
     if (error instanceof NotTranslated) return fallback(sql, ctx, error.reason);
+    if (error instanceof SubqueryNotRewritten) return fallback(sql, ctx, error.message);
     throw error;
   }
+}
+
+/** The query a subquery sits in: its FROM scope, the plan names it uses, and its own enclosing query. */
+interface Enclosing {
+  readonly scope: Scope;
+  readonly reserved: ReadonlySet<string>;
+  readonly parent: Enclosing | undefined;
+}
+
+/** A WITH query: its statement and the WITH queries defined before it (it may read those). */
+interface Cte {
+  readonly ast: Ast;
+  readonly ctes: ReadonlyMap<string, Cte>;
+}
+
+/** Whether `scope` has the column (without throwing for a name it lacks; ambiguity still throws later). */
+function hasColumn(scope: Scope, table: string | undefined, name: string): boolean {
+  if (table !== undefined) return scope.aliases.includes(table);
+  return scope.merged.has(name.toLowerCase()) || scope.has(name);
 }
 
 function fallback(sql: string, ctx: SqlPlanContext, reason: string): PlanNode {
@@ -113,11 +141,15 @@ const MISREAD_MODIFIERS = new Set(['DISTINCTROW', 'HIGH_PRIORITY', 'STRAIGHT_JOI
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 class StatementPlanner {
-  constructor(private readonly ctx: SqlPlanContext) {}
+  constructor(
+    private readonly ctx: SqlPlanContext,
+    private readonly enclosing?: Enclosing,
+    private readonly ctes: ReadonlyMap<string, Cte> = new Map(),
+  ) {}
 
   /** A SELECT, or a chain of SELECTs joined by UNION [ALL], with an ORDER BY/LIMIT over all. */
   query(ast: Ast, itemTexts?: readonly string[]): PlanNode {
-    if (ast.with) notTranslated('WITH');
+    if (ast.with) return this.withQueries(ast, itemTexts);
     const members: Ast[] = [];
     const ops: string[] = [];
     for (let node: Ast | undefined = ast; node; node = node._next ?? undefined) {
@@ -164,8 +196,67 @@ class StatementPlanner {
     return withLimit(plan, limit);
   }
 
-  private scope(scope: Scope, aggregates: boolean): ExprScope {
-    return { column: (table, name) => scope.resolve(table, name).expr, aggregates };
+  /** WITH (non-recursive): each name stands for its statement, planned afresh where it is used. */
+  private withQueries(ast: Ast, itemTexts: readonly string[] | undefined): PlanNode {
+    const ctes = new Map(this.ctes);
+    for (const entry of ast.with as Ast[]) {
+      if (entry.recursive || ast.with.recursive) notTranslated('WITH RECURSIVE');
+      const name = typeof entry.name === 'string' ? entry.name : entry.name?.value;
+      if (typeof name !== 'string' || !entry.stmt?.ast)
+        return notTranslated('a WITH query of an unknown shape');
+      if (Array.isArray(entry.columns) && entry.columns.length > 0) notTranslated('a WITH column list');
+      ctes.set(name.toLowerCase(), { ast: entry.stmt.ast, ctes: new Map(ctes) });
+    }
+    return new StatementPlanner(this.ctx, this.enclosing, ctes).query({ ...ast, with: null }, itemTexts);
+  }
+
+  private cte(name: string): PlanNode | undefined {
+    const cte = this.ctes.get(name.toLowerCase());
+    return cte ? new StatementPlanner(this.ctx, undefined, cte.ctes).query(cte.ast) : undefined;
+  }
+
+  /** Plan names the enclosing queries use (a subquery's FROM clause must not reuse them). */
+  private reserved(): ReadonlySet<string> {
+    return this.enclosing?.reserved ?? new Set();
+  }
+
+  /** A column of this query's FROM clause, else of an enclosing query's (an `outer` column). */
+  private resolve(scope: Scope, table: string | undefined, name: string): Expr {
+    if (!this.enclosing || hasColumn(scope, table, name)) return scope.resolve(table, name).expr;
+    if (hasColumn(this.enclosing.scope, table, name)) {
+      const expr = this.enclosing.scope.resolve(table, name).expr;
+      if (expr.kind !== 'column') return notTranslated('an outer reference to a computed column');
+      return Exprs.outer(expr.name);
+    }
+    for (let up = this.enclosing.parent; up; up = up.parent) {
+      if (hasColumn(up.scope, table, name)) notTranslated('a column of a query two or more levels out');
+    }
+    return scope.resolve(table, name).expr;
+  }
+
+  /** A subquery whose enclosing row is a row of `scope`. */
+  private subquery(
+    scope: Scope,
+    ast: Ast,
+    mode: SubqueryMode,
+    operand?: Expr,
+    negated = false,
+  ): SubqueryExpr {
+    const reserved = new Set(this.reserved());
+    for (const binding of scope.bindings)
+      for (const name of referencedColumns(binding.expr)) reserved.add(name);
+    const inner = new StatementPlanner(this.ctx, { scope, reserved, parent: this.enclosing }, this.ctes);
+    return subqueryOf(mode, inner.query(ast), operand, negated);
+  }
+
+  private scope(scope: Scope, aggregates: boolean, subqueries = false): ExprScope {
+    return {
+      column: (table, name) => this.resolve(scope, table, name),
+      aggregates,
+      subquery: subqueries
+        ? (ast, mode, operand, negated) => this.subquery(scope, ast, mode, operand, negated)
+        : undefined,
+    };
   }
 
   /** An expression where neither aggregates nor window functions belong (WHERE, ON, GROUP BY). */
@@ -179,7 +270,7 @@ class StatementPlanner {
     for (const [key, value] of Object.entries(ast)) {
       if (!SELECT_KEYS.has(key) && value !== null && value !== undefined) notTranslated(`SELECT … ${key}`);
     }
-    if (ast.with) notTranslated('WITH');
+    if (ast.with) notTranslated('WITH inside a UNION');
     if (Array.isArray(ast.options) && ast.options.length > 0)
       notTranslated(`SELECT ${ast.options.join(' ')}`);
     if (ast.into?.position || ast.into?.expr) notTranslated('SELECT … INTO');
@@ -214,8 +305,10 @@ class StatementPlanner {
         fieldsOf: (table) => this.ctx.fieldsOf(table),
         subquery: (sub) => this.query(sub),
         condition: (on, joined) => this.rowExpr(on, this.scope(joined, false), 'ON'),
+        cte: (name) => this.cte(name),
+        reserved: this.reserved(),
       },
-      (all) => (ast.where ? conjuncts(this.rowExpr(ast.where, this.scope(all, false), 'WHERE')) : []),
+      (all) => (ast.where ? conjuncts(this.rowExpr(ast.where, this.scope(all, false, true), 'WHERE')) : []),
     );
     let plan = where.length > 0 ? Plans.filter(fromPlan, conjunction(where)!) : fromPlan;
 
@@ -234,6 +327,13 @@ class StatementPlanner {
         return scope.resolve(table, name).expr;
       },
       aggregates,
+      subquery: aggregates
+        ? (sub, mode, operand, negated) => {
+            const planned = this.subquery(scope, sub, mode, operand, negated);
+            if (planned.correlated.length > 0) notTranslated('a correlated subquery in HAVING');
+            return planned;
+          }
+        : undefined,
     });
 
     const orderRefs: OrderRef[] = (ast.orderby ?? []).map((entry: Ast): OrderRef => {
@@ -322,7 +422,7 @@ class StatementPlanner {
         for (const binding of bindings) items.push({ expr: binding.expr, name: binding.column, binding });
         return;
       }
-      const expr = toExpr(node, this.scope(scope, true));
+      const expr = toExpr(node, this.scope(scope, true, true));
       const isColumn = node?.type === 'column_ref' && typeof node.column === 'string';
       let name: string;
       if (column.as) name = String(column.as);

@@ -8,7 +8,10 @@ import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
 import { BatchDecoder, defaultDecodeThreads } from './batch-decoder.ts';
+import { registerCodecs } from './codecs.ts';
+import { DeadLetters } from './dead-letters.ts';
 import { createDecoder } from './formats.ts';
+import { kafkaSecurity } from './kafka-security.ts';
 import { Slots, type WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
 import { formatColumns, type PipelineSpec } from './spec.ts';
@@ -38,10 +41,12 @@ export function targetEndpoints(spec: PipelineSpec): TargetEndpoints {
 }
 
 export function kafkaClient(spec: PipelineSpec, clientId = `sluice-${spec.name}`): Kafka {
+  registerCodecs();
   return new Kafka({
     clientId,
     brokers: [...spec.source.brokers],
     logLevel: logLevel.NOTHING,
+    ...kafkaSecurity(spec.source),
     // A broker restart takes seconds; the client keeps trying well past that before it gives up.
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 12 },
     connectionTimeout: 5000,
@@ -114,6 +119,13 @@ export async function writerContext(
     writeEndpoints: endpoints.writers,
     router,
     startOffset,
+    deadLetters: spec.errors.deadLetter
+      ? new DeadLetters(
+          kafkaClient(spec, `sluice-${spec.name}-dead-letters`),
+          spec.errors.deadLetter,
+          spec.name,
+        )
+      : undefined,
   };
 }
 

@@ -19,6 +19,7 @@ import { withRetries } from '../runtime/retry.ts';
 import { writeBatch } from '../writer/bulk-writer.ts';
 import { isEncoded } from '../writer/rows.ts';
 import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
+import type { DeadLetters } from './dead-letters.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
@@ -54,6 +55,8 @@ export interface WriterContext {
   readonly startOffset: (topic: string, partition: number) => Promise<number>;
   /** Bounds how many partitions write at once; the others decode meanwhile. */
   readonly writeSlots?: Slots;
+  /** Where bad records also go when the spec names a dead-letter topic. */
+  readonly deadLetters?: DeadLetters;
 }
 
 /**
@@ -304,7 +307,10 @@ export class PartitionWriter {
     // The accounting server counts records that produced no row; each server counts its own rows.
     const accounting = 0;
     let totals = { rowsLoaded: 0, duplicates: 0, failed: 0, filtered: 0 };
-    if (router && errors.length > 0) await insertErrors(state, this.pipeline, errors);
+    if (router && errors.length > 0) {
+      await insertErrors(state, this.pipeline, errors);
+      await this.context.deadLetters?.send(records, errors);
+    }
 
     const results = await Promise.all(
       participants.map(async (server) => {
@@ -357,8 +363,10 @@ export class PartitionWriter {
           }
           if (router) {
             if (rejected.length > 0) await insertErrors(state, this.pipeline, rejected);
+            await this.context.deadLetters?.send(records, rejected);
           } else {
             await insertErrors(session, this.pipeline, [...errors, ...rejected]);
+            await this.context.deadLetters?.send(records, [...errors, ...rejected]);
           }
           return { server, counts };
         });

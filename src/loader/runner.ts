@@ -18,6 +18,7 @@ import {
   targetEndpoints,
   writerContext,
 } from './context.ts';
+import { permanentCrash } from './crash.ts';
 import { type BatchReport, PartitionWriter, type WriterContext } from './partition-writer.ts';
 import type { SourceRecord } from './record.ts';
 import type { PipelineSpec } from './spec.ts';
@@ -386,12 +387,9 @@ export class PipelineRunner {
   /** kafkajs gave up on this consumer: start a new one, unless the runner is stopping. */
   private async onCrash(error: Error): Promise<void> {
     if (this.stopping) return;
-    // The broker refused something no retry changes (a session timeout out of its range, no
-    // rights on the group): starting again would loop forever.
-    const refused =
-      error.name === 'KafkaJSProtocolError' && (error as { retriable?: boolean }).retriable === false;
-    if (refused) {
-      await this.fail(error);
+    const permanent = permanentCrash(error);
+    if (permanent) {
+      await this.fail(permanent);
       return;
     }
     this.log(`consumer crashed (${error.message}); starting a new one`);
@@ -478,6 +476,7 @@ export class PipelineRunner {
       await Promise.all([...this.writers.values()].map((writer) => writer.close()));
       await this.context?.transformer?.close().catch(() => undefined);
       await this.context?.batches.close().catch(() => undefined);
+      await this.context?.deadLetters?.close();
       this.state = final;
       if (this.stateSession) {
         await reportState(this.stateSession, this.spec.name, final, null, this.lastError).catch(

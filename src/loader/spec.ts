@@ -7,6 +7,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.ts';
 import { hasUnsafeSql } from '../writer/author-sql.ts';
 import { WRITE_MODES, type WriteMode } from '../writer/rows.ts';
+import type { DeadLetterSpec } from './dead-letters.ts';
+import { type SaslSpec, SECURITY_SCHEMA, securityProblems, type TlsSpec } from './kafka-security.ts';
 
 export interface PipelineSpec {
   readonly name: string;
@@ -34,6 +36,10 @@ export interface SourceSpec {
    * (group.min.session.timeout.ms).
    */
   readonly sessionTimeoutMs: number;
+  /** TLS to the brokers: true (Node's trusted CAs) or the files to use. */
+  readonly tls?: boolean | TlsSpec;
+  /** SASL authentication; the password comes from an environment variable. */
+  readonly sasl?: SaslSpec;
 }
 
 export interface JsonColumn {
@@ -110,6 +116,8 @@ export interface ErrorPolicySpec {
   readonly policy: 'skip' | 'stop';
   /** More bad records than this in one batch stop the pipeline (0: no limit). */
   readonly maxPerBatch: number;
+  /** Bad records also go to this Kafka topic (at least once), with where and why in headers. */
+  readonly deadLetter?: DeadLetterSpec;
 }
 
 const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_$]{0,63}$';
@@ -143,6 +151,7 @@ const schema = {
         },
         groupId: { type: 'string', minLength: 1 },
         sessionTimeoutMs: { type: 'integer', minimum: 1000, maximum: 300_000, default: 30_000 },
+        ...SECURITY_SCHEMA,
       },
     },
     format: {
@@ -287,6 +296,16 @@ const schema = {
       properties: {
         policy: { enum: ['skip', 'stop'], default: 'skip' },
         maxPerBatch: { type: 'integer', minimum: 0, default: 0 },
+        deadLetter: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['topic'],
+          properties: {
+            topic: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,249}$' },
+            partitions: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 },
+            compression: { enum: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none' },
+          },
+        },
       },
     },
   },
@@ -301,6 +320,9 @@ const validate = ajv.compile(schema);
  */
 export function parsePipelineSpec(input: unknown): PipelineSpec {
   const spec = structuredClone(input) as Record<string, unknown>;
+  // Said before the schema's "unknown field": a secret in a spec needs its own explanation.
+  const secrets = securityProblems(spec?.source as Record<string, unknown> | undefined);
+  if (secrets.length > 0) throw new ConfigError(`invalid pipeline spec:\n${secrets.join('\n')}`);
   if (!validate(spec)) {
     throw new ConfigError(`invalid pipeline spec:\n${describeProblems(validate.errors ?? [])}`);
   }

@@ -21,8 +21,9 @@ import type { Field } from '../plan/nodes.ts';
 import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from '../values/civil-date.ts';
 import { wordsToBigInt } from '../values/decimal.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
+import { fromUnscaled, MAX_DOUBLE_FRAC } from './decimal.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
-import { decimalFromUnscaled, normalizeInt } from './values.ts';
+import { normalizeInt } from './values.ts';
 
 const utf8 = new TextDecoder();
 
@@ -110,6 +111,7 @@ const readBools: ChunkReader = (data, out, at) => {
 function readDecimals(scale: number, bitWidth: number): ChunkReader {
   const stride = bitWidth / 32;
   const divisor = 10 ** scale;
+  const doubles = scale <= MAX_DOUBLE_FRAC;
   return (data, out, at) => {
     const words = data.values as Uint32Array;
     for (let i = 0; i < data.length; i++) {
@@ -125,15 +127,16 @@ function readDecimals(scale: number, bitWidth: number): ChunkReader {
       let allOnes = true;
       for (let k = 2; k < stride; k++) allOnes &&= words[base + k] === 0xffffffff;
       let unscaled: number;
-      if (high && w1 < 0x200000) {
+      // A double holds the value exactly below 2^50 (see decimal.ts), else it stays exact text.
+      if (doubles && high && w1 < 0x40000) {
         unscaled = w1 * 4294967296 + w0;
-      } else if (allOnes && w1 >= 0xffe00000) {
+      } else if (doubles && allOnes && w1 >= 0xfffc0000) {
         unscaled = -((~w1 >>> 0) * 4294967296 + (~w0 >>> 0) + 1);
       } else {
         const big = wordsToBigInt(words, base, stride);
         // Beyond a double's digits the value stays exact: a bigint when it is an integer (a SUM
         // of BIGINT UNSIGNED), else its decimal text.
-        out[at + i] = decimalFromUnscaled(big, scale);
+        out[at + i] = fromUnscaled(big, scale);
         continue;
       }
       out[at + i] = scale === 0 ? unscaled : unscaled / divisor;

@@ -4,6 +4,7 @@
  * column read from Arrow without nulls is used as it is). Batches never change once built.
  */
 import { PlanError } from '../errors.ts';
+import { didYouMean } from '../suggest.ts';
 import type { SqlType, Value } from './types.ts';
 
 export type Values = ArrayLike<Value>;
@@ -29,7 +30,7 @@ export function findColumn(batch: Batch, name: string, where: string): LocalColu
     // Internal columns (aggregate and window results being combined) start with NUL.
     const available = batch.columns.map((c) => c.name).filter((n) => !n.startsWith('\u0000'));
     throw new PlanError(
-      `${where}: no column '${name}'; available columns: ${available.join(', ') || '(none)'}`,
+      `${where}: no column '${name}'${didYouMean(name, available)}; available columns: ${available.join(', ') || '(none)'}`,
       {
         column: name,
         available,

@@ -24,10 +24,11 @@ export interface SqlType {
    */
   readonly scale?: number;
   /**
-   * decimal: false when values may carry more digits than `scale` (after a division, as MariaDB
-   * keeps them internally); they are rounded to `scale` only when the column is materialized.
+   * decimal: the digits values carry when that is more than `scale` (after a division, as MariaDB
+   * keeps quotients to a multiple of 9 digits); they are rounded to `scale` only when the column
+   * is materialized. See decimal.ts.
    */
-  readonly inexact?: boolean;
+  readonly frac?: number;
   /** The Arrow type the column arrived with, so a column passed through leaves with its own type. */
   readonly arrow?: DataType;
   /** An ENUM column's values in definition order: ORDER BY sorts by this order, not by the text. */
@@ -50,8 +51,8 @@ export const T = {
   datetime: Object.freeze({ kind: 'datetime' }) as SqlType,
   time: Object.freeze({ kind: 'time' }) as SqlType,
   binary: Object.freeze({ kind: 'binary' }) as SqlType,
-  decimal: (scale: number, inexact = false): SqlType =>
-    Object.freeze(inexact ? { kind: 'decimal', scale, inexact } : { kind: 'decimal', scale }),
+  decimal: (scale: number, frac = scale): SqlType =>
+    Object.freeze(frac > scale ? { kind: 'decimal', scale, frac } : { kind: 'decimal', scale }),
 };
 
 export const isNumeric = (type: SqlType): boolean =>
@@ -62,6 +63,10 @@ export const isExactNumeric = (type: SqlType): boolean => type.kind === 'int' ||
 
 /** Digits after the point of an exact numeric type (0 for integers). */
 export const scaleOf = (type: SqlType): number => (type.kind === 'decimal' ? (type.scale ?? 0) : 0);
+
+/** The digits an exact numeric type's values carry (its scale, or more after a division). */
+export const fracOf = (type: SqlType): number =>
+  type.kind === 'decimal' ? Math.max(type.frac ?? 0, type.scale ?? 0) : 0;
 
 /** The same type without the Arrow type it arrived with (a computed value has its own). */
 export function computed(type: SqlType): SqlType {
@@ -80,8 +85,7 @@ export function mergeTypes(a: SqlType, b: SqlType): SqlType {
   if (b.kind === 'null') return a;
   if (a.kind === b.kind) {
     if (a.kind === 'decimal') {
-      const scale = Math.max(a.scale ?? 0, b.scale ?? 0);
-      return T.decimal(scale, a.inexact || b.inexact);
+      return T.decimal(Math.max(a.scale ?? 0, b.scale ?? 0), Math.max(fracOf(a), fracOf(b)));
     }
     // Same kind: keep the Arrow type only when both sides arrived with the same one.
     if (a.arrow && b.arrow && String(a.arrow) === String(b.arrow)) return a;
@@ -89,7 +93,7 @@ export function mergeTypes(a: SqlType, b: SqlType): SqlType {
   }
   if (isNumeric(a) && isNumeric(b)) {
     if (a.kind === 'double' || b.kind === 'double') return T.double;
-    return T.decimal(Math.max(scaleOf(a), scaleOf(b)), a.inexact || b.inexact);
+    return T.decimal(Math.max(scaleOf(a), scaleOf(b)), Math.max(fracOf(a), fracOf(b)));
   }
   if ((a.kind === 'date' && b.kind === 'datetime') || (a.kind === 'datetime' && b.kind === 'date')) {
     return T.datetime;

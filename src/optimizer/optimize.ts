@@ -5,12 +5,25 @@ import type { PlanNode } from '../plan/nodes.ts';
 import { type OptimizerContext, type Rule, runRules, type TraceStep } from './rule.ts';
 import { constantFolding } from './rules/constant-folding.ts';
 import { limitPushdown } from './rules/limit-pushdown.ts';
+import { localKeyFilter } from './rules/local-key-filter.ts';
 import { predicatePushdown } from './rules/predicate-pushdown.ts';
 import { projectionPruning } from './rules/projection-pruning.ts';
+import { subqueryRewrite } from './rules/subqueries.ts';
 import { type SplitPlan, splitPlan } from './split.ts';
 
-/** In order: fold constants first so predicates are simple, prune last so it sees final shapes. */
-export const RULES: readonly Rule[] = [constantFolding, predicatePushdown, limitPushdown, projectionPruning];
+/**
+ * In order: subqueries become joins before any rule could move an expression across their
+ * scope; fold constants so predicates are simple; add local key filters before predicate
+ * pushdown moves them to the tables; prune last so it sees final shapes.
+ */
+export const RULES: readonly Rule[] = [
+  subqueryRewrite,
+  constantFolding,
+  localKeyFilter,
+  predicatePushdown,
+  limitPushdown,
+  projectionPruning,
+];
 
 export interface Optimized {
   readonly logical: PlanNode;

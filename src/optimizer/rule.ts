@@ -4,6 +4,7 @@
  * optimizer stops with an error naming the rule.
  */
 import { SluiceError } from '../errors.ts';
+import type { LiteralValue } from '../plan/expr.ts';
 import type { PlanNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import type { Dialect } from '../sql/dialect.ts';
@@ -11,6 +12,11 @@ import type { Dialect } from '../sql/dialect.ts';
 export interface OptimizerContext {
   /** The dialect of each source (connection id). */
   readonly dialectOf: (source: string) => Dialect;
+  /**
+   * The distinct values of a column of local data (a `values` leaf the program supplied), when
+   * they are here and few; undefined otherwise. Lets a join filter the database side by them.
+   */
+  readonly localKeys?: (valuesId: string, column: string) => readonly LiteralValue[] | undefined;
 }
 
 export interface Rule {

@@ -2,6 +2,7 @@
  * Expression nodes: plain, frozen data with a `kind`. Nothing here knows SQL or Arrow; the
  * compiler, the optimizer and local execution each read these nodes their own way.
  */
+import type { PlanNode } from './nodes.ts';
 
 export type LiteralValue = null | boolean | number | bigint | string | Date;
 
@@ -41,6 +42,11 @@ export interface ColumnExpr {
 export interface LiteralExpr {
   readonly kind: 'literal';
   readonly value: LiteralValue;
+  /**
+   * A DECIMAL literal: `value` is its text ('100.00'), whose digits after the point are its scale,
+   * as `100.00` written in SQL is a DECIMAL(5,2). A JS number cannot say how it was written.
+   */
+  readonly decimal?: true;
 }
 export interface BinaryExpr {
   readonly kind: 'binary';
@@ -143,7 +149,36 @@ export interface AliasExpr {
   readonly name: string;
 }
 
+/**
+ * A subquery in an expression: `EXISTS (plan)`, `operand IN (plan)` (one output column) or a
+ * scalar `(plan)` (one column, at most one row). `correlated` lists the outer columns the plan
+ * reads (names it uses but does not produce); they count as this expression's column references.
+ * The optimizer's first rule rewrites every subquery into joins (src/optimizer/rules/subqueries.ts).
+ */
+export interface SubqueryExpr {
+  readonly kind: 'subquery';
+  readonly mode: SubqueryMode;
+  readonly plan: PlanNode;
+  /** The value tested by IN; undefined for EXISTS and scalar subqueries. */
+  readonly operand: Expr | undefined;
+  /** NOT EXISTS, NOT IN. */
+  readonly negated: boolean;
+  readonly correlated: readonly string[];
+}
+export type SubqueryMode = 'exists' | 'in' | 'scalar';
+
+/**
+ * Inside a subquery's plan: a column of the enclosing query's row (Spark's OuterReference). It
+ * is not a column of the plan it sits in, so it never counts as one of that plan's references.
+ */
+export interface OuterColumnExpr {
+  readonly kind: 'outer';
+  readonly name: string;
+}
+
 export type Expr =
+  | SubqueryExpr
+  | OuterColumnExpr
   | ColumnExpr
   | LiteralExpr
   | BinaryExpr
@@ -162,10 +197,24 @@ export type Expr =
 
 export type ExprKind = Expr['kind'];
 
+const DECIMAL_LITERAL = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/;
+
 /** Node factories: the only way nodes are made, so every node is frozen. */
 export const Exprs = {
   column: (name: string): ColumnExpr => Object.freeze({ kind: 'column', name }),
   literal: (value: LiteralValue): LiteralExpr => Object.freeze({ kind: 'literal', value }),
+  /** A DECIMAL literal from its text ('100.00', '-.5'); undefined when the text is not one. */
+  decimal: (text: string): LiteralExpr | undefined => {
+    const match = DECIMAL_LITERAL.exec(text);
+    if (!match || (match[2] ?? '') + (match[3] ?? '') === '') return undefined;
+    const whole = match[2]!.replace(/^0+(?=\d)/, '') || '0';
+    const fraction = match[3] ?? '';
+    // DECIMAL holds 65 digits, 38 after the point; beyond, the server reads a DOUBLE.
+    if (whole.replace(/^0$/, '').length + fraction.length > 65 || fraction.length > 38) return undefined;
+    const sign = match[1] === '-' && /[1-9]/.test(whole + fraction) ? '-' : '';
+    const value = fraction === '' ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+    return Object.freeze({ kind: 'literal', value, decimal: true });
+  },
   binary: (op: BinaryOp, left: Expr, right: Expr): BinaryExpr =>
     Object.freeze({ kind: 'binary', op, left, right }),
   not: (operand: Expr): NotExpr => Object.freeze({ kind: 'not', operand }),
@@ -206,6 +255,22 @@ export const Exprs = {
   sortKey: (expr: Expr, descending = false, nullsFirst = !descending): SortKey =>
     Object.freeze({ expr, descending, nullsFirst }),
   alias: (expr: Expr, name: string): AliasExpr => Object.freeze({ kind: 'alias', expr, name }),
+  outer: (name: string): OuterColumnExpr => Object.freeze({ kind: 'outer', name }),
+  subquery: (
+    mode: SubqueryMode,
+    plan: PlanNode,
+    correlated: readonly string[],
+    operand?: Expr,
+    negated = false,
+  ): SubqueryExpr =>
+    Object.freeze({
+      kind: 'subquery',
+      mode,
+      plan,
+      operand,
+      negated,
+      correlated: Object.freeze([...correlated]),
+    }),
 };
 
 /** The name a projected expression gets: its alias, its column name, or undefined. */
@@ -225,6 +290,7 @@ export function childExprs(expr: Expr): readonly Expr[] {
   switch (expr.kind) {
     case 'column':
     case 'literal':
+    case 'outer':
       return [];
     case 'binary':
       return [expr.left, expr.right];
@@ -252,6 +318,11 @@ export function childExprs(expr: Expr): readonly Expr[] {
       return [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)];
     case 'alias':
       return [expr.expr];
+    case 'subquery':
+      return [
+        ...(expr.operand ? [expr.operand] : []),
+        ...expr.correlated.map((name): ColumnExpr => ({ kind: 'column', name })),
+      ];
   }
 }
 
@@ -278,6 +349,7 @@ export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): 
   switch (expr.kind) {
     case 'column':
     case 'literal':
+    case 'outer':
       return expr;
     case 'binary':
       return Exprs.binary(expr.op, m(expr.left), m(expr.right));
@@ -314,6 +386,11 @@ export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): 
       );
     case 'alias':
       return Exprs.alias(m(expr.expr), expr.name);
+    case 'subquery':
+      // The plan inside is its own scope: only the IN operand is an expression of this one.
+      return expr.operand
+        ? Exprs.subquery(expr.mode, expr.plan, expr.correlated, m(expr.operand), expr.negated)
+        : expr;
   }
 }
 

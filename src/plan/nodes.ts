@@ -44,6 +44,11 @@ export interface ValuesNode {
   readonly kind: 'values';
   readonly id: string;
   readonly fields: readonly Field[];
+  /**
+   * Where the rows come from when they are not a pushed query's result: a frame's `cache()`, or
+   * an Arrow table the program gave (`db.fromArrow`).
+   */
+  readonly origin?: 'cache' | 'arrow';
 }
 
 export interface FilterNode {
@@ -183,8 +188,13 @@ export const Plans = {
       options: Object.freeze({ ...options }),
       ...(reason === undefined ? {} : { reason }),
     }),
-  values: (id: string, fields: readonly Field[]): ValuesNode =>
-    Object.freeze({ kind: 'values', id, fields: freezeList(fields) }),
+  values: (id: string, fields: readonly Field[], origin?: 'cache' | 'arrow'): ValuesNode =>
+    Object.freeze({
+      kind: 'values',
+      id,
+      fields: freezeList(fields),
+      ...(origin === undefined ? {} : { origin }),
+    }),
   filter: (input: PlanNode, predicate: Expr): FilterNode =>
     Object.freeze({ kind: 'filter', input, predicate }),
   jsFilter: (input: PlanNode, predicate: JsFilterNode['predicate'], label: string): JsFilterNode =>

@@ -19,7 +19,7 @@ export function renderExpr(expr: Expr): string {
     case 'column':
       return expr.name;
     case 'literal':
-      return literal(expr.value);
+      return expr.decimal ? String(expr.value) : literal(expr.value);
     case 'binary':
       return `(${renderExpr(expr.left)} ${expr.op.toUpperCase()} ${renderExpr(expr.right)})`;
     case 'not':
@@ -55,6 +55,19 @@ export function renderExpr(expr: Expr): string {
     }
     case 'alias':
       return `${renderExpr(expr.expr)} AS ${expr.name}`;
+    case 'outer':
+      return `outer(${expr.name})`;
+    case 'subquery': {
+      // One line: the subquery's nodes from the top down, each over the next.
+      const plan = renderPlan(expr.plan)
+        .split('\n')
+        .map((line) => line.trim())
+        .join(' <- ');
+      const not = expr.negated ? 'NOT ' : '';
+      if (expr.mode === 'exists') return `${not}EXISTS(${plan})`;
+      if (expr.mode === 'in') return `${renderExpr(expr.operand!)} ${not}IN(${plan})`;
+      return `SCALAR(${plan})`;
+    }
   }
 }
 
@@ -69,7 +82,7 @@ function nodeLine(node: PlanNode): string {
     case 'sqlText':
       return `SqlText source=${node.source}${node.reason ? ` (not planned: ${node.reason})` : ''}: ${node.sql.replace(/\s+/g, ' ').trim()}`;
     case 'values':
-      return `Query ${node.id} [${node.fields.map((f) => f.name).join(', ')}]`;
+      return `${node.origin === 'cache' ? 'Cached' : node.origin === 'arrow' ? 'Arrow' : 'Query'} ${node.id} [${node.fields.map((f) => f.name).join(', ')}]`;
     case 'filter':
       return `Filter ${renderExpr(node.predicate)}`;
     case 'jsFilter':

@@ -3,6 +3,7 @@
  * its input. A plan that names a missing column fails here, naming it and the available ones.
  */
 import { PlanError } from '../errors.ts';
+import { didYouMean } from '../suggest.ts';
 import { type Expr, exprName, referencedColumns, unalias } from './expr.ts';
 import type { Field, PlanNode } from './nodes.ts';
 
@@ -96,7 +97,11 @@ export function requireColumns(expr: Expr, fields: readonly Field[], where: stri
   if (fields.length === 0) return; // after mapBatches: checked when the batches exist
   for (const name of referencedColumns(expr)) {
     if (!fields.some((field) => field.name === name)) {
-      throw new PlanError(`${where}: no column '${name}'; available columns: ${names(fields)}`, {
+      const suggestion = didYouMean(
+        name,
+        fields.map((field) => field.name),
+      );
+      throw new PlanError(`${where}: no column '${name}'${suggestion}; available columns: ${names(fields)}`, {
         column: name,
         available: fields.map((field) => field.name),
       });

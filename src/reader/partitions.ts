@@ -16,6 +16,7 @@ import os from 'node:os';
 import { type DbSession, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
+import { didYouMean, userTables } from '../suggest.ts';
 import { keyRangePlan, primaryKeyColumn } from './partitioning/key-range.ts';
 import { nativePartitions, nativePlan } from './partitioning/native.ts';
 import {
@@ -125,10 +126,10 @@ async function tableInfo(session: DbSession, schema: string, table: string): Pro
       'SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME LIMIT 50',
       [schema],
     );
-    const known = names.map((name) => name.TABLE_NAME).join(', ') || 'none';
+    const known = userTables(names.map((name) => name.TABLE_NAME));
     throw new SluiceError(
       'TABLE_NOT_FOUND',
-      `table '${table}' does not exist in '${schema}'; tables there: ${known}`,
+      `table '${table}' does not exist in '${schema}'${didYouMean(table, known)}; tables there: ${known.join(', ') || 'none'}`,
     );
   }
   return {

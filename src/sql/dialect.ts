@@ -18,6 +18,38 @@ export interface Dialect {
   readonly unsupportedFunctions: ReadonlySet<string>;
   /** FULL OUTER JOIN exists (false for MySQL and MariaDB: such joins run locally). */
   readonly fullOuterJoin: boolean;
+  /**
+   * The statement with limits the database itself enforces (a time limit, read-only); a dialect
+   * without a way to say one leaves the text as it is and the caller's other layers hold.
+   */
+  limitStatement?(sql: string, limits: StatementLimits): string;
+}
+
+/** Limits a database enforces on one statement (the HTTP service sets them per query). */
+export interface StatementLimits {
+  /** The statement is stopped by the server after this many milliseconds. */
+  readonly maxStatementMs?: number;
+  /** The statement runs in a read-only transaction: any write fails in the database. */
+  readonly readOnly?: boolean;
+}
+
+/** MariaDB: `SET STATEMENT var=value, … FOR statement` scopes session variables to one statement. */
+export function mariadbLimitStatement(sql: string, limits: StatementLimits): string {
+  const settings: string[] = [];
+  if (limits.readOnly) settings.push('tx_read_only=1');
+  if (limits.maxStatementMs !== undefined && limits.maxStatementMs > 0) {
+    settings.push(`max_statement_time=${(Math.ceil(limits.maxStatementMs) / 1000).toFixed(3)}`);
+  }
+  return settings.length === 0 ? sql : `SET STATEMENT ${settings.join(', ')} FOR ${sql}`;
+}
+
+/** MySQL: the MAX_EXECUTION_TIME optimizer hint after the first SELECT (read-only has no per-statement form). */
+export function mysqlLimitStatement(sql: string, limits: StatementLimits): string {
+  if (limits.maxStatementMs === undefined || limits.maxStatementMs <= 0) return sql;
+  return sql.replace(
+    /^\s*SELECT\b/i,
+    (select) => `${select} /*+ MAX_EXECUTION_TIME(${Math.ceil(limits.maxStatementMs!)}) */`,
+  );
 }
 
 const CAST_TYPES: Record<CastType, string> = {

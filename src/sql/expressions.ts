@@ -60,6 +60,13 @@ const RENDER: Renderers = {
   literal: (expr, ctx) => {
     if (expr.value === null) return 'NULL';
     ctx.params.push(expr.value);
+    if (expr.decimal) {
+      // The text as a parameter would be a string (a DOUBLE in arithmetic): the CAST keeps the
+      // literal's type, DECIMAL(digits, digits after the point), as the server types `100.00`.
+      const [whole = '', fraction = ''] = String(expr.value).replace('-', '').split('.');
+      const precision = Math.max(1, whole.replace(/^0$/, '').length + fraction.length);
+      return `CAST(? AS DECIMAL(${precision}, ${fraction.length}))`;
+    }
     return '?';
   },
   binary: (expr, ctx) =>
@@ -110,6 +117,12 @@ const RENDER: Renderers = {
     return `${AGGREGATE_SQL[expr.fn]}(${compileExpr(expr.arg, ctx)})`;
   },
   window: (expr, ctx) => compileWindow(expr, ctx),
+  subquery: () => {
+    throw new NotPushable('a subquery the optimizer did not rewrite into a join');
+  },
+  outer: () => {
+    throw new NotPushable('an outer column of a subquery the optimizer did not rewrite');
+  },
   alias: (expr, ctx) => `${compileExpr(expr.expr, ctx)} AS ${ctx.dialect.quoteIdentifier(expr.name)}`,
 };
 

@@ -2,7 +2,7 @@
  * The local stack: a single MariaDB server, a Spider cluster (head + leaves) and a Kafka broker,
  * all real servers on loopback, started as detached processes whose pids are kept in a state file.
  */
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { StackConfig } from '../config.ts';
 import { withSession } from '../db/driver.ts';
@@ -193,6 +193,8 @@ export async function stackDown(
       if (record.source === 'local' && record.dir) await rm(record.dir, { recursive: true, force: true });
     }
     await rm(stateFile(config.home), { force: true });
+    // The folder goes too when nothing else is left in it (the cache or a user's files may be).
+    await rmdir(config.home).catch(() => undefined);
     progress(`removed data and state under ${config.home}`);
   }
   return stopped.sort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatabaseError, describeError, StackError } from '../../src/errors.ts';
+import { DatabaseError, describeError, reasonOf, StackError } from '../../src/errors.ts';
 
 describe('errors', () => {
   it('describes an error with its details and causes, without a stack trace', () => {
@@ -30,5 +30,23 @@ describe('errors', () => {
       errno: 1064,
       sqlState: '42000',
     });
+  });
+
+  it('takes the reason from the cause: its message, an inner error of an AggregateError, or its code', () => {
+    expect(reasonOf(new Error("Access denied for user 'x'@'127.0.0.1'"))).toBe(
+      "Access denied for user 'x'@'127.0.0.1'",
+    );
+    // What net.connect gives for 'localhost' when both ::1 and 127.0.0.1 refuse: an empty message.
+    const refused = Object.assign(
+      new AggregateError([
+        Object.assign(new Error('connect ECONNREFUSED ::1:1'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      ]),
+      { code: 'ECONNREFUSED' },
+    );
+    expect(refused.message).toBe('');
+    expect(reasonOf(refused)).toBe('connect ECONNREFUSED ::1:1');
+    expect(reasonOf(Object.assign(new Error(''), { code: 'ETIMEDOUT' }))).toBe('ETIMEDOUT');
+    expect(reasonOf('plain text')).toBe('plain text');
   });
 });

@@ -13,6 +13,7 @@ import {
   Exprs,
   type LiteralValue,
   type SortKey,
+  type SubqueryMode,
   type WindowFrame,
   type WindowFunction,
 } from '../../plan/expr.ts';
@@ -23,6 +24,13 @@ export interface ExprScope {
   column(table: string | undefined, name: string): Expr;
   /** Aggregates may appear here (select list, HAVING, ORDER BY), not in WHERE, ON or GROUP BY. */
   readonly aggregates: boolean;
+  /** Plans a subquery here (WHERE, HAVING, the select list); absent where subqueries are not planned. */
+  readonly subquery?: (ast: Ast, mode: SubqueryMode, operand?: Expr, negated?: boolean) => Expr;
+}
+
+function subquery(node: Ast, scope: ExprScope, mode: SubqueryMode, operand?: Expr, negated = false): Expr {
+  if (!scope.subquery) return notTranslated('a subquery in this position');
+  return scope.subquery(node.ast, mode, operand, negated);
 }
 
 const BINARY_OPS: Record<string, BinaryOp> = {
@@ -113,12 +121,16 @@ export function isAggregateCall(node: Ast): boolean {
 
 export function toExpr(node: Ast, scope: ExprScope): Expr {
   if (node === null || typeof node !== 'object') return notTranslated('an empty expression');
-  if (isSubquery(node)) return notTranslated('a subquery in an expression');
+  if (isSubquery(node)) return subquery(node, scope, 'scalar');
   switch (node.type) {
     case 'column_ref':
       return columnRef(node, scope);
     case 'number':
-      return Exprs.literal(numberValue(node.value));
+      // `100.00` is a DECIMAL(5,2): its scale is part of its type.
+      return (
+        (typeof node.value === 'string' && node.value.includes('.') && Exprs.decimal(node.value)) ||
+        Exprs.literal(numberValue(node.value))
+      );
     case 'bigint': {
       const value = BigInt(String(node.value));
       const small = value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER);
@@ -208,8 +220,14 @@ export function unescapeString(raw: string, quote: "'" | '"'): string {
 
 function unary(node: Ast, scope: ExprScope): Expr {
   const operator = String(node.operator).toUpperCase();
+  if (operator === 'NOT EXISTS' && isSubquery(node.expr))
+    return subquery(node.expr, scope, 'exists', undefined, true);
   const operand = toExpr(node.expr, scope);
   if (operator === '-') {
+    if (operand.kind === 'literal' && operand.decimal) {
+      const text = String(operand.value);
+      return Exprs.decimal(text.startsWith('-') ? text.slice(1) : `-${text}`) ?? Exprs.negate(operand);
+    }
     if (operand.kind === 'literal' && typeof operand.value === 'number') return Exprs.literal(-operand.value);
     if (operand.kind === 'literal' && typeof operand.value === 'bigint') return Exprs.literal(-operand.value);
     return Exprs.negate(operand);
@@ -227,9 +245,13 @@ function binary(node: Ast, scope: ExprScope): Expr {
     case 'NOT IN': {
       if (node.left?.type === 'expr_list' && node.left.value?.length !== 1) notTranslated('a row IN list');
       const list = node.right;
+      if (isSubquery(list)) return subquery(list, scope, 'in', left(), operator === 'NOT IN');
       if (list?.type !== 'expr_list' || !Array.isArray(list.value))
         return notTranslated('IN over a subquery');
-      if (list.value.some(isSubquery)) notTranslated('IN over a subquery');
+      if (list.value.length === 1 && isSubquery(list.value[0])) {
+        return subquery(list.value[0], scope, 'in', left(), operator === 'NOT IN');
+      }
+      if (list.value.some(isSubquery)) notTranslated('IN over a list holding a subquery');
       const items = list.value.map((item: Ast) => toExpr(item, scope));
       return Exprs.in(left(), items, operator === 'NOT IN');
     }
@@ -351,6 +373,9 @@ function call(node: Ast, scope: ExprScope): Expr {
   const args = functionArgs(node);
   const converted = () => args.map((arg) => toExpr(arg, scope));
   switch (name) {
+    case 'EXISTS':
+      if (args.length !== 1 || !isSubquery(args[0]!)) break;
+      return subquery(args[0]!, scope, 'exists');
     case 'NOT':
       if (args.length !== 1) break;
       return Exprs.not(toExpr(args[0]!, scope));

@@ -12,6 +12,8 @@ import { PlanError } from '../../errors.ts';
 import { type Expr, Exprs, referencedColumns } from '../../plan/expr.ts';
 import { type Field, type PlanNode, Plans, type ScanOptions } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
+import { containsSubquery } from '../../plan/subquery.ts';
+import { didYouMean } from '../../suggest.ts';
 import { type Ast, isSubquery, notTranslated } from './ast.ts';
 
 /** One column of the FROM clause. */
@@ -32,6 +34,10 @@ export interface FromContext {
   subquery(ast: Ast): PlanNode;
   /** A join's ON condition as an expression over the tables joined so far. */
   condition(on: Ast, scope: Scope): Expr;
+  /** A WITH query of this name, planned afresh for this use; undefined when there is none. */
+  cte?(name: string): PlanNode | undefined;
+  /** Plan names an enclosing query uses, which this FROM clause must not reuse (subqueries). */
+  readonly reserved?: ReadonlySet<string>;
 }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -58,18 +64,24 @@ export class Scope {
   resolve(table: string | undefined, name: string): Binding {
     if (table !== undefined) {
       if (!this.aliases.includes(table)) {
-        throw new PlanError(`no table or alias '${table}' in FROM; tables: ${this.aliases.join(', ')}`, {
-          table,
-          available: this.aliases,
-        });
+        throw new PlanError(
+          `no table or alias '${table}' in FROM${didYouMean(table, this.aliases)}; tables: ${this.aliases.join(', ')}`,
+          {
+            table,
+            available: this.aliases,
+          },
+        );
       }
       const found = this.bindings.find((binding) => binding.alias === table && same(binding.column, name));
       if (!found) {
         const available = this.bindings.filter((b) => b.alias === table).map((b) => b.column);
-        throw new PlanError(`no column '${name}' in ${table}; available columns: ${available.join(', ')}`, {
-          column: name,
-          available,
-        });
+        throw new PlanError(
+          `no column '${name}' in ${table}${didYouMean(name, available)}; available columns: ${available.join(', ')}`,
+          {
+            column: name,
+            available,
+          },
+        );
       }
       return found;
     }
@@ -84,7 +96,11 @@ export class Scope {
       );
     }
     const available = this.bindings.map((b) => `${b.alias}.${b.column}`);
-    throw new PlanError(`no column '${name}'; available columns: ${available.join(', ')}`, {
+    const suggestion = didYouMean(
+      name,
+      this.bindings.map((b) => b.column),
+    );
+    throw new PlanError(`no column '${name}'${suggestion}; available columns: ${available.join(', ')}`, {
       column: name,
       available,
     });
@@ -93,7 +109,9 @@ export class Scope {
   /** The columns `alias.*` lists: all of that table's own columns, in its order. */
   starOf(alias: string): Binding[] {
     if (!this.aliases.includes(alias)) {
-      throw new PlanError(`no table or alias '${alias}' in FROM; tables: ${this.aliases.join(', ')}`);
+      throw new PlanError(
+        `no table or alias '${alias}' in FROM${didYouMean(alias, this.aliases)}; tables: ${this.aliases.join(', ')}`,
+      );
     }
     return this.bindings.filter((binding) => binding.alias === alias);
   }
@@ -130,7 +148,7 @@ export function planFrom(
   ctx: FromContext,
   where: (scope: Scope) => Expr[],
 ): { plan: PlanNode; scope: Scope; where: Expr[] } {
-  const used = new Set<string>();
+  const used = new Set<string>([...(ctx.reserved ?? [])].map((name) => name.toLowerCase()));
   const items = from.map((item, index) => fromItem(item, index, ctx, used));
   const aliases = new Set<string>();
   for (const item of items) {
@@ -201,6 +219,7 @@ export function planFrom(
       const taken = remaining.filter((conjunct) => {
         const columns = [...referencedColumns(conjunct)];
         return (
+          !containsSubquery(conjunct) &&
           columns.every((c) => available.has(c)) &&
           columns.some((c) => right.has(c)) &&
           columns.some((c) => joined.has(c))
@@ -244,10 +263,14 @@ function fromItem(item: Ast, index: number, ctx: FromContext, used: Set<string>)
     if (item.db) notTranslated(`a table of another database (${item.db}.${item.table})`);
     const table = String(item.table);
     if (table.toUpperCase() === 'DUAL') notTranslated('FROM DUAL');
-    const fields = ctx.fieldsOf(table);
-    if (!fields || fields.length === 0) notTranslated(`table '${table}' is not in the catalog`);
     alias = item.as ? String(item.as) : table;
-    plan = Plans.scan(ctx.source, table, fields!, ctx.options);
+    const cte = ctx.cte?.(table);
+    if (cte) plan = cte;
+    else {
+      const fields = ctx.fieldsOf(table);
+      if (!fields || fields.length === 0) notTranslated(`table '${table}' is not in the catalog`);
+      plan = Plans.scan(ctx.source, table, fields!, ctx.options);
+    }
   }
   const fields = outputFields(plan);
   if (fields.length === 0) notTranslated(`the columns of ${alias} are not known`);

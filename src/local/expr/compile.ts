@@ -6,6 +6,7 @@
 import { PlanError } from '../../errors.ts';
 import type { Expr, ExprKind, LiteralValue } from '../../plan/expr.ts';
 import { findColumn } from '../batch.ts';
+import { fromUnscaled, unscaledBig } from '../decimal.ts';
 import { formatJsDate } from '../temporal.ts';
 import { computed, mergeTypes, type SqlType, T } from '../types.ts';
 import { normalizeInt, toText } from '../values.ts';
@@ -49,13 +50,19 @@ export function literal(value: LiteralValue): Compiled {
   return constant(T.string, value);
 }
 
+/** A DECIMAL literal ('100.00'): its digits after the point are its scale. */
+function decimalLiteral(text: string): Compiled {
+  const scale = text.includes('.') ? text.length - text.indexOf('.') - 1 : 0;
+  return constant(T.decimal(scale), fromUnscaled(unscaledBig(text, scale), scale));
+}
+
 const COMPILERS: Compilers = {
   column: (expr, scope) => {
     const column = findColumn(scope.batch, expr.name, scope.where);
     const values = column.values;
     return { type: column.type, evaluate: (row) => values[row]!, constant: false, values };
   },
-  literal: (expr) => literal(expr.value),
+  literal: (expr) => (expr.decimal ? decimalLiteral(String(expr.value)) : literal(expr.value)),
   binary: (expr, scope) => {
     const left = compileExpr(expr.left, scope);
     const right = compileExpr(expr.right, scope);
@@ -143,6 +150,14 @@ const COMPILERS: Compilers = {
     throw new PlanError(`${scope.where}: the window function ${expr.fn}() can only be used in a window step`);
   },
   alias: (expr, scope) => compileExpr(expr.expr, scope),
+  subquery: () => {
+    throw new PlanError(
+      'a subquery reached local execution; the optimizer rewrites subqueries into joins first',
+    );
+  },
+  outer: (expr) => {
+    throw new PlanError(`the outer column '${expr.name}' of a subquery reached local execution`);
+  },
 };
 
 export function compileExpr(expr: Expr, scope: Scope): Compiled {

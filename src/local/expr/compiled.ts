@@ -4,7 +4,8 @@
  */
 import { type Batch, nullValues, type Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
-import type { SqlType, Value } from '../types.ts';
+import { type DecimalValue, roundToScale } from '../decimal.ts';
+import { fracOf, type SqlType, type Value } from '../types.ts';
 import { roundDecimal, toDouble, toNumber, toText } from '../values.ts';
 
 export interface Compiled {
@@ -47,7 +48,9 @@ export function evaluateAll(compiled: Compiled, length: number): Values {
   const { evaluate, type } = compiled;
   let start = 0;
   let out: Value[];
-  if (type.kind === 'int' || type.kind === 'decimal' || type.kind === 'double') {
+  // A quotient's rounding may give exact text, which a Float64Array cannot hold.
+  const roundsToText = type.kind === 'decimal' && fracOf(type) > (type.scale ?? 0);
+  if ((type.kind === 'int' || type.kind === 'decimal' || type.kind === 'double') && !roundsToText) {
     const numbers = new Float64Array(length);
     for (; start < length; start++) {
       const value = evaluate(start);
@@ -72,7 +75,20 @@ type MutableValues = { [index: number]: Value; readonly length: number };
  */
 export function presentValues<V extends MutableValues | Float64Array>(type: SqlType, values: V): V {
   const scale = type.scale;
-  if (scale === undefined || (type.kind !== 'decimal' && type.kind !== 'double')) return values;
+  if (scale === undefined) return values;
+  if (type.kind === 'decimal') {
+    // Values are exact at their internal digits; only a quotient's extra digits need rounding.
+    const frac = fracOf(type);
+    if (frac <= scale) return values;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value !== null && value !== undefined) {
+        values[i] = roundToScale(value as DecimalValue, frac, scale) as V[number];
+      }
+    }
+    return values;
+  }
+  if (type.kind !== 'double') return values;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (typeof value === 'number') values[i] = roundDecimal(value, scale);
@@ -90,7 +106,7 @@ export function convertValue(value: Value, from: SqlType, to: SqlType): Value {
       return toDouble(value, from);
     case 'decimal': {
       const number = toNumber(value, from);
-      return number === null ? null : Number(number);
+      return number === null || typeof number === 'bigint' ? number : Number(number);
     }
     case 'int':
       return toNumber(value, from);

@@ -6,23 +6,40 @@
 import type { ArithmeticOp, ComparisonOp } from '../../plan/expr.ts';
 import type { Collation } from '../collation.ts';
 import { commonKeys, comparisonKeys, type Key } from '../compare.ts';
-import { computed, type SqlType, scaleOf, T, type Value } from '../types.ts';
-import { decimalFromUnscaled, normalizeInt, roundDecimal, toNumber, truth, unscaledOf } from '../values.ts';
+import {
+  type DecimalValue,
+  DIV_PRECISION_INCREMENT,
+  decimalArithmetic,
+  divisionFrac,
+  MAX_SCALE,
+} from '../decimal.ts';
+import { computed, fracOf, type SqlType, scaleOf, T, type Value } from '../types.ts';
+import { normalizeInt, toNumber, truth } from '../values.ts';
 import { arithmeticKind, type Compiled, constant, derived } from './compiled.ts';
 
 type Num = number | bigint;
 
-/** The result type of `left op right`, as MariaDB types it. */
+/**
+ * The result type of `left op right`, as MariaDB types it: the display scale is the larger one
+ * for + - %, the sum for * and the dividend's + div_precision_increment for /, capped at 38; the
+ * internal digits follow decimal.ts.
+ */
 export function arithmeticType(op: ArithmeticOp, left: SqlType, right: SqlType): SqlType {
   const a = arithmeticKind(left);
   const b = arithmeticKind(right);
   if (a === 'null' || b === 'null') return T.null;
   if (a === 'double' || b === 'double') return T.double;
-  const inexact = Boolean(left.inexact || right.inexact);
-  if (op === '/') return T.decimal(scaleOf(left) + 4, true);
+  const fracA = fracOf(left);
+  const fracB = fracOf(right);
+  if (op === '/') {
+    return T.decimal(
+      Math.min(scaleOf(left) + DIV_PRECISION_INCREMENT, MAX_SCALE),
+      divisionFrac(fracA, fracB),
+    );
+  }
   if (a === 'int' && b === 'int') return T.int;
-  const scale = op === '*' ? scaleOf(left) + scaleOf(right) : Math.max(scaleOf(left), scaleOf(right));
-  return T.decimal(Math.min(scale, 38), inexact);
+  if (op === '*') return T.decimal(Math.min(scaleOf(left) + scaleOf(right), MAX_SCALE), fracA + fracB);
+  return T.decimal(Math.max(scaleOf(left), scaleOf(right)), Math.max(fracA, fracB));
 }
 
 function intOp(op: ArithmeticOp): (a: Num, b: Num) => Value {
@@ -91,12 +108,18 @@ export function arithmetic(op: ArithmeticOp, left: Compiled, right: Compiled): C
     from.kind === 'int' || from.kind === 'decimal' || from.kind === 'double'
       ? (evaluate as (row: number) => Num | null)
       : (row: number) => toNumber(evaluate(row), from);
-  // Exact DECIMAL text counts as a number here; the evaluators below read it with Number().
+  // Exact DECIMAL text counts as a number here: the decimal evaluator reads it exactly.
   const a = read(le, lt);
   const b = read(re, rt);
   let evaluate: (row: number) => Value;
-  if (type.kind === 'decimal' && op !== '%' && (op === '/' || !type.inexact)) {
-    evaluate = exactDecimalEvaluator(op, a, b, scaleOf(lt), scaleOf(rt), type.scale ?? 0);
+  if (type.kind === 'decimal') {
+    const f = decimalArithmetic(op, fracOf(lt), fracOf(rt), fracOf(type));
+    evaluate = (row) => {
+      const x = a(row);
+      if (x === null) return null;
+      const y = b(row);
+      return y === null ? null : f(x as DecimalValue, y as DecimalValue);
+    };
   } else if (type.kind === 'int') {
     const f = intOp(op);
     evaluate = (row) => {
@@ -107,84 +130,16 @@ export function arithmetic(op: ArithmeticOp, left: Compiled, right: Compiled): C
     };
   } else {
     const f = floatOp(op);
-    // Exact decimals stay exact: 0.1 + 0.2 is 0.3, as the server's DECIMAL arithmetic gives.
-    const scale = type.kind === 'decimal' && !type.inexact ? (type.scale ?? 0) : undefined;
     evaluate = (row) => {
       const x = a(row);
       if (x === null) return null;
       const y = b(row);
       if (y === null) return null;
       const r = f(Number(x), Number(y));
-      if (r === null || !Number.isFinite(r)) return null;
-      return scale === undefined ? r : roundDecimal(r, scale);
+      return r === null || !Number.isFinite(r) ? null : r;
     };
   }
   return derived(type, [left, right], evaluate);
-}
-
-type Exact = number | bigint | string;
-
-/** Rounds numerator / denominator half away from zero. */
-function divideRounded(numerator: bigint, denominator: bigint): bigint {
-  const quotient = numerator / denominator;
-  const remainder = numerator % denominator;
-  const twice = (remainder < 0n ? -remainder : remainder) * 2n;
-  if (twice < (denominator < 0n ? -denominator : denominator)) return quotient;
-  return numerator < 0n !== denominator < 0n ? quotient - 1n : quotient + 1n;
-}
-
-const pow10 = (n: number) => 10n ** BigInt(n);
-
-/**
- * DECIMAL + - * / as the server computes them: in doubles while a double holds the result
- * exactly at its scale (the common case), else on unscaled integers, so DECIMAL(38,10) sums and
- * BIGINT UNSIGNED / 2 keep every digit. Division rounds to its scale (the dividend's + 4).
- */
-function exactDecimalEvaluator(
-  op: ArithmeticOp,
-  a: (row: number) => Exact | null,
-  b: (row: number) => Exact | null,
-  scaleA: number,
-  scaleB: number,
-  scale: number,
-): (row: number) => Value {
-  const factor = 10 ** scale;
-  const exact = (x: Exact, y: Exact): Value => {
-    const ux = unscaledOf(x, scaleA);
-    const uy = unscaledOf(y, scaleB);
-    switch (op) {
-      case '+':
-        return decimalFromUnscaled(ux * pow10(scale - scaleA) + uy * pow10(scale - scaleB), scale);
-      case '-':
-        return decimalFromUnscaled(ux * pow10(scale - scaleA) - uy * pow10(scale - scaleB), scale);
-      case '*': {
-        const product = ux * uy;
-        const productScale = scaleA + scaleB;
-        return decimalFromUnscaled(
-          productScale === scale ? product : divideRounded(product, pow10(productScale - scale)),
-          scale,
-        );
-      }
-      default:
-        if (uy === 0n) return null;
-        return decimalFromUnscaled(divideRounded(ux * pow10(scaleB + scale), uy * pow10(scaleA)), scale);
-    }
-  };
-  const f = floatOp(op);
-  return (row) => {
-    const x = a(row);
-    if (x === null) return null;
-    const y = b(row);
-    if (y === null) return null;
-    if (typeof x === 'number' && typeof y === 'number') {
-      const r = f(x, y);
-      if (r === null) return null;
-      if (Math.abs(r) * factor < 2 ** 52) return op === '/' ? r : roundDecimal(r, scale);
-    }
-    // biome-ignore lint/suspicious/noDoubleEquals: 0, 0n and '0.00' are all zero.
-    if (op === '/' && Number(y) == 0) return null;
-    return exact(x, y);
-  };
 }
 
 export function negate(operand: Compiled): Compiled {
@@ -194,9 +149,11 @@ export function negate(operand: Compiled): Compiled {
   const { evaluate } = operand;
   const from = operand.type;
   return derived(type, [operand], (row) => {
-    const value = kind === 'double' ? toNumber(evaluate(row), from) : (evaluate(row) as Num | null);
+    const value = kind === 'double' ? toNumber(evaluate(row), from) : (evaluate(row) as Num | string | null);
     if (value === null) return null;
     if (typeof value === 'bigint') return normalizeInt(-value);
+    // Exact DECIMAL text keeps its digits.
+    if (typeof value === 'string') return value.startsWith('-') ? value.slice(1) : `-${value}`;
     return value === 0 ? 0 : -Number(value);
   });
 }

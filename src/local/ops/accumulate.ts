@@ -8,9 +8,22 @@ import type { AggregateFunction } from '../../plan/expr.ts';
 import type { Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
 import { groupKey, keysOf, orderKey } from '../compare.ts';
+import {
+  type DecimalValue,
+  DIV_PRECISION_INCREMENT,
+  decimalArithmetic,
+  divisionFrac,
+  fromUnscaled,
+  fromUnscaledNumber,
+  MAX_DOUBLE_FRAC,
+  MAX_SCALE,
+  POW10,
+  SAFE_UNSCALED,
+  unscaledBig,
+} from '../decimal.ts';
 import { groupRows } from '../relational.ts';
-import { isExactNumeric, type SqlType, scaleOf, T, type Value } from '../types.ts';
-import { decimalFromUnscaled, normalizeInt, roundDecimal, toNumber, unscaledOf } from '../values.ts';
+import { fracOf, isExactNumeric, type SqlType, scaleOf, T, type Value } from '../types.ts';
+import { normalizeInt, toNumber } from '../values.ts';
 
 /** Rows grouped: the group of each row, and how many groups (one for a global aggregate, even of no rows). */
 export interface Grouping {
@@ -35,10 +48,15 @@ export function aggregateType(fn: AggregateFunction, arg: SqlType | undefined): 
       return arg ?? T.null;
     case 'sum':
       if (arg?.kind === 'int') return T.int;
-      if (arg?.kind === 'decimal') return T.decimal(arg.scale ?? 0, arg.inexact);
+      if (arg?.kind === 'decimal') return T.decimal(arg.scale ?? 0, fracOf(arg));
       return arg?.kind === 'null' ? T.null : T.double;
     case 'avg':
-      if (arg && isExactNumeric(arg)) return T.decimal(scaleOf(arg) + 4, true);
+      // The sum divided by the count, as the server's my_decimal_div does it.
+      if (arg && isExactNumeric(arg))
+        return T.decimal(
+          Math.min(scaleOf(arg) + DIV_PRECISION_INCREMENT, MAX_SCALE),
+          divisionFrac(fracOf(arg), 0),
+        );
       return arg?.kind === 'null' ? T.null : T.double;
     case 'stddev':
     case 'variance':
@@ -82,19 +100,18 @@ function countDistinct(values: Values, type: SqlType, grouping: Grouping, collat
 }
 
 function sums(values: Values, type: SqlType, grouping: Grouping): { sums: Value[]; counts: Float64Array } {
+  if (type.kind === 'decimal') return decimalSums(values, fracOf(type), grouping);
   const read = numbers(type);
   const { ids } = grouping;
   const total = new Float64Array(grouping.count);
   const seen = new Float64Array(grouping.count);
   let needsBigInt = false;
-  let exactText = false;
   for (let row = 0; row < ids.length; row++) {
     const value = read(values[row]!);
     if (value === null) continue;
     const group = ids[row]!;
     seen[group]!++;
     if (typeof value === 'bigint') needsBigInt = true;
-    else if (typeof value === 'string') exactText = true;
     total[group]! += Number(value);
   }
   const out = new Array<Value>(grouping.count);
@@ -111,26 +128,51 @@ function sums(values: Values, type: SqlType, grouping: Grouping): { sums: Value[
     for (let g = 0; g < grouping.count; g++) out[g] = seen[g] === 0 ? null : normalizeInt(exact[g]!);
     return { sums: out, counts: seen };
   }
-  const scale = type.kind === 'decimal' ? (type.scale ?? 0) : undefined;
-  if (scale !== undefined && !exactText) {
-    for (let g = 0; g < grouping.count; g++)
-      if (Math.abs(total[g]!) * 10 ** scale >= 2 ** 53) exactText = true;
-  }
-  if (scale !== undefined && (exactText || needsBigInt)) {
-    // DECIMAL sums beyond a double's digits are summed again exactly, on unscaled integers.
-    const exact = new Array<bigint>(grouping.count).fill(0n);
-    for (let row = 0; row < ids.length; row++) {
-      const value = values[row];
-      if (value !== null && value !== undefined) {
-        exact[ids[row]!]! += unscaledOf(value as number | bigint | string, scale);
+  for (let g = 0; g < grouping.count; g++) out[g] = seen[g] === 0 ? null : total[g]!;
+  return { sums: out, counts: seen };
+}
+
+/** Above this a group's running double sum moves into its bigint, so every addition stays exact. */
+const FLUSH = 2 ** 52;
+
+/**
+ * DECIMAL sums on unscaled integers: each value's unscaled integer (exact, see decimal.ts) adds
+ * into a per-group double while that stays below 2^52, and moves into a per-group bigint before
+ * it could lose a unit. The result does not depend on the order of the rows.
+ */
+function decimalSums(
+  values: Values,
+  frac: number,
+  grouping: Grouping,
+): { sums: Value[]; counts: Float64Array } {
+  const { ids } = grouping;
+  const total = new Float64Array(grouping.count);
+  const seen = new Float64Array(grouping.count);
+  let big: bigint[] | undefined;
+  const factor = frac <= MAX_DOUBLE_FRAC ? POW10[frac]! : Number.NaN;
+  for (let row = 0; row < ids.length; row++) {
+    const value = values[row]!;
+    if (value === null) continue;
+    const group = ids[row]!;
+    seen[group]!++;
+    if (typeof value === 'number') {
+      const unscaled = Math.round(value * factor);
+      if (unscaled < SAFE_UNSCALED && unscaled > -SAFE_UNSCALED) {
+        const sum = total[group]! + unscaled;
+        if (sum < FLUSH && sum > -FLUSH) {
+          total[group] = sum;
+          continue;
+        }
       }
     }
-    for (let g = 0; g < grouping.count; g++)
-      out[g] = seen[g] === 0 ? null : decimalFromUnscaled(exact[g]!, scale);
-    return { sums: out, counts: seen };
+    big ??= new Array<bigint>(grouping.count).fill(0n);
+    big[group]! += unscaledBig(value as DecimalValue, frac);
   }
+  const out = new Array<Value>(grouping.count);
   for (let g = 0; g < grouping.count; g++) {
-    out[g] = seen[g] === 0 ? null : scale === undefined ? total[g]! : roundDecimal(total[g]!, scale);
+    if (seen[g] === 0) out[g] = null;
+    else if (big === undefined || big[g] === 0n) out[g] = fromUnscaledNumber(total[g]!, frac);
+    else out[g] = fromUnscaled(big[g]! + BigInt(total[g]!), frac);
   }
   return { sums: out, counts: seen };
 }
@@ -209,21 +251,11 @@ export function aggregate(
       return { type, values: sums(values, argType, grouping).sums };
     case 'avg': {
       const { sums: totals, counts: seen } = sums(values, argType, grouping);
-      const scale = type.scale ?? 0;
-      const out = totals.map((total, g) => {
-        if (total === null) return null;
-        // An exact sum beyond a double's digits is divided exactly, to the AVG's scale.
-        if (type.kind === 'decimal' && typeof total !== 'number') {
-          const unscaled =
-            unscaledOf(total as bigint | string, scaleOf(argType)) * 10n ** BigInt(scale - scaleOf(argType));
-          const count = BigInt(seen[g]!);
-          const quotient = unscaled / count;
-          const twice = (unscaled % count) * 2n;
-          const rounded = twice >= count ? quotient + 1n : twice <= -count ? quotient - 1n : quotient;
-          return decimalFromUnscaled(rounded, scale);
-        }
-        return Number(total) / seen[g]!;
-      });
+      if (type.kind !== 'decimal') {
+        return { type, values: totals.map((total, g) => (total === null ? null : Number(total) / seen[g]!)) };
+      }
+      const divide = decimalArithmetic('/', fracOf(argType), 0, fracOf(type));
+      const out = totals.map((total, g) => (total === null ? null : divide(total as DecimalValue, seen[g]!)));
       return { type, values: out };
     }
     case 'min':

@@ -20,6 +20,8 @@ import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll, presentValues } from '../expr/compiled.ts';
+import { aggregateVector, groupByNumbers } from '../kernels/aggregates.ts';
+import { vectorize } from '../kernels/expressions.ts';
 import { groupRows } from '../relational.ts';
 import { computed } from '../types.ts';
 import { aggregate, type Grouping } from './accumulate.ts';
@@ -44,11 +46,19 @@ export function aggregateRows(
   for (const expr of aggregates) {
     for (const name of referencedColumns(expr)) if (!visible.has(name)) findColumn(batch, name, 'agg');
   }
+  // One INT or DOUBLE key without NULLs: grouped on its typed array.
+  const numericGroups =
+    keyColumns.length === 1 && isNumericKey(keyColumns[0]!.type.kind)
+      ? groupByNumbers(keyColumns[0]!.values, batch.length)
+      : undefined;
   let grouping: Grouping;
   let firstRows: ArrayLike<number>;
   if (keyColumns.length === 0) {
     grouping = { ids: new Uint32Array(batch.length), count: 1 };
     firstRows = batch.length > 0 ? [0] : [-1];
+  } else if (numericGroups) {
+    grouping = numericGroups;
+    firstRows = numericGroups.firstRows;
   } else {
     const keys = keyColumns.map((column) => keysOf(column.values, groupKey(column.type, context.collation)));
     const groups = groupRows(keys, batch.length);
@@ -70,6 +80,9 @@ export function aggregateRows(
   );
   const scope = scopeOf(batch, context, 'agg');
   const callColumns: LocalColumn[] = calls.map((call, index) => {
+    const vector = call.arg ? vectorize(call.arg, batch) : undefined;
+    const fast = vector ? aggregateVector(call.fn, vector, grouping) : undefined;
+    if (fast) return { name: `${AGGREGATE_PREFIX}${index}`, type: fast.type, values: fast.values };
     const arg = call.arg ? compileExpr(call.arg, scope) : undefined;
     const values = arg ? evaluateAll(arg, batch.length) : undefined;
     const result = aggregate(call.fn, values, arg?.type, grouping, context.collation);
@@ -105,3 +118,5 @@ export function aggregateRows(
   });
   return makeBatch([...groupKeyColumns, ...outputs], grouping.count);
 }
+
+const isNumericKey = (kind: string) => kind === 'int' || kind === 'double';

@@ -3,9 +3,12 @@ import type { Expr } from '../../plan/expr.ts';
 import { type Batch, takeRows } from '../batch.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compilePredicate } from '../expr/compile.ts';
+import { selectRows } from '../kernels/expressions.ts';
 import { rowObjects } from '../rows.ts';
 
 export function filterRows(batch: Batch, predicate: Expr, context: ExecContext): Batch {
+  const selected = selectRows(predicate, batch);
+  if (selected) return selected.length === batch.length ? batch : takeRows(batch, selected);
   const test = compilePredicate(predicate, scopeOf(batch, context, 'filter'));
   const rows: number[] = [];
   for (let row = 0; row < batch.length; row++) if (test(row)) rows.push(row);

@@ -5,6 +5,8 @@ import { type Batch, findColumn, type LocalColumn, makeBatch } from '../batch.ts
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
+import { vectorize } from '../kernels/expressions.ts';
+import { valuesOfVector } from '../kernels/vectors.ts';
 import { computed } from '../types.ts';
 
 /** One computed or passed-through column of `batch`. */
@@ -16,6 +18,8 @@ export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, wh
     const column = findColumn(batch, inner.name, where);
     return { ...column, name };
   }
+  const vector = vectorize(inner, batch);
+  if (vector) return { name, type: vector.type, values: valuesOfVector(vector) };
   const compiled = compileExpr(inner, scopeOf(batch, context, where));
   return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };
 }

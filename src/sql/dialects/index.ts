@@ -1,11 +1,17 @@
 import { ConfigError } from '../../errors.ts';
-import { type Dialect, type DialectName, mysqlFamilyDialect } from '../dialect.ts';
+import {
+  type Dialect,
+  type DialectName,
+  mariadbLimitStatement,
+  mysqlFamilyDialect,
+  mysqlLimitStatement,
+} from '../dialect.ts';
 
 /** MariaDB 10.11: the reference dialect. */
-export const mariadb: Dialect = mysqlFamilyDialect('mariadb');
+export const mariadb: Dialect = mysqlFamilyDialect('mariadb', { limitStatement: mariadbLimitStatement });
 
 /** MySQL 8.0: same rendering as MariaDB for everything sluice emits today. */
-export const mysql: Dialect = mysqlFamilyDialect('mysql');
+export const mysql: Dialect = mysqlFamilyDialect('mysql', { limitStatement: mysqlLimitStatement });
 
 /** SingleStore: has FULL OUTER JOIN; its partition reads come with the reader. */
 export const singlestore: Dialect = mysqlFamilyDialect('singlestore', { fullOuterJoin: true });

@@ -323,14 +323,13 @@ describe('SQL text composes with DataFrame verbs', () => {
   });
 
   it('a fallback composes too: the text is a derived table under the verbs', () => {
-    const q = frame('SELECT a, b FROM t WHERE b > (SELECT MIN(c) FROM u)').filter(col('a').eq(lit(1)));
+    const text = 'SELECT a, b FROM t WHERE b > (SELECT c FROM u WHERE u.a = t.a LIMIT 1)';
+    const q = frame(text).filter(col('a').eq(lit(1)));
     const explain = q.explain();
     expect(explain).toContain(
-      'SqlText source=db1 (not planned: a subquery in an expression): SELECT a, b FROM t WHERE b > (SELECT MIN(c) FROM u)',
+      `SqlText source=db1 (not planned: subquery not planned: an outer column under limit): ${text}`,
     );
-    expect(pushedSql(explain)).toEqual([
-      'SELECT * FROM (SELECT a, b FROM t WHERE b > (SELECT MIN(c) FROM u)) AS t0 WHERE (`a` = ?)',
-    ]);
+    expect(pushedSql(explain)).toEqual([`SELECT * FROM (${text}) AS t0 WHERE (\`a\` = ?)`]);
   });
 
   it('SQL text alone is pushed exactly as written (its ORDER BY stays meaningful)', () => {
@@ -341,10 +340,20 @@ describe('SQL text composes with DataFrame verbs', () => {
 
 describe('what is not translated runs as written', () => {
   const FALLBACKS: [string, string][] = [
-    ['SELECT a FROM t WHERE id IN (SELECT id FROM u)', 'IN over a subquery'],
-    ['SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u)', 'the function EXISTS'],
-    ['SELECT (SELECT MAX(c) FROM u) AS m FROM t', 'a subquery in an expression'],
-    ['WITH x AS (SELECT a FROM t) SELECT a FROM x', 'WITH'],
+    [
+      'SELECT a FROM t WHERE a = 1 OR EXISTS (SELECT 1 FROM u)',
+      'subquery not planned: EXISTS inside another',
+    ],
+    [
+      'SELECT a FROM t WHERE b > (SELECT COUNT(*) FROM u WHERE u.a = t.a)',
+      'subquery not planned: a correlated COUNT',
+    ],
+    [
+      'SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE u.c = t.b LIMIT 2)',
+      'subquery not planned: an outer column under limit',
+    ],
+    ['SELECT a FROM t JOIN u ON t.id = u.id AND EXISTS (SELECT 1 FROM u)', 'a subquery in this position'],
+    ['WITH x (y) AS (SELECT a FROM t) SELECT y FROM x', 'a WITH column list'],
     ['SELECT 1 + 1', 'a SELECT without FROM'],
     ['SELECT a FROM other_db.t', 'a table of another database (other_db.t)'],
     ['SELECT a FROM missing', "table 'missing' is not in the catalog"],

@@ -6,6 +6,7 @@ import {
   makeData,
   makeVector,
   Table,
+  TimestampMicrosecond,
   TimestampMillisecond,
   tableFromArrays,
   Utf8,
@@ -54,9 +55,21 @@ describe('Arrow rows', () => {
       text: vectorFromArray(['x', 'y'], new Utf8()),
     });
     expect(arrowRows(table)).toEqual([
-      ['2024-01-02', '2024-01-02 03:04:05.678', 12345678901234567n, '123.45', 1.5, 'x'],
+      ['2024-01-02', '2024-01-02 03:04:05.678000', 12345678901234567n, '123.45', 1.5, 'x'],
       [null, null, -1n, '-1.23', null, 'y'],
     ]);
     expect(arrowRows(tableFromArrays({ s: ['a', 'b'] }))).toEqual([['a'], ['b']]);
+  });
+
+  it('keeps every microsecond of a µs timestamp, before 1970 too (Arrow JS reads them as ms doubles)', () => {
+    const micros = new BigInt64Array([1_709_210_096_123_456n, -1n, 253_402_300_799_999_999n]);
+    const at = makeVector(
+      makeData({ type: new TimestampMicrosecond(), length: 3, nullCount: 0, data: micros }),
+    );
+    expect(arrowRows(new Table({ at })).map((row) => row[0])).toEqual([
+      '2024-02-29 12:34:56.123456',
+      '1969-12-31 23:59:59.999999',
+      '9999-12-31 23:59:59.999999',
+    ]);
   });
 });

@@ -1,0 +1,221 @@
+/**
+ * Passes W1-W5 as DataFrame programs through sluice's public API. The three sluice modes run the
+ * same programs and differ only in where the work runs:
+ *
+ *  - `sluice`: push the reductions down once (aggregates, the window step, filters and column
+ *    choice), `cache()` what later passes reuse (window features, the k-means inputs), and run the
+ *    iterations locally on the cached Arrow columns with the vectorized kernels;
+ *  - `sluice-pushdown-each-pass`: no cache; every pass, every k-means iteration, is one pushed query;
+ *  - `sluice-no-pushdown`: `pushdown: false`; every pass reads the rows and computes locally.
+ *
+ * Each pass returns its answer (checksums, centroids, label counts) for the cross-mode check.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { tableToIPC } from 'apache-arrow';
+import { col, connect, type Database, fn, type LazyFrame, lit } from '../../src/index.ts';
+import type { DrillScale } from '../../src/ml/drills.ts';
+import { assign, type Centroids, lloydStep, nextCentroids } from '../../src/ml/kmeans.ts';
+import {
+  FEATURES,
+  type FeatureStats,
+  initialKeys,
+  LAG_WINDOW,
+  type PassAnswer,
+  type PassContext,
+  pickInitial,
+  ROLLING,
+  tableChecksum,
+  Z_FEATURES,
+} from './shared.ts';
+
+export type FrameMode = 'sluice' | 'sluice-pushdown-each-pass' | 'sluice-no-pushdown';
+
+interface State {
+  stats?: FeatureStats;
+  windowed?: LazyFrame;
+  standardized?: LazyFrame;
+  centroids?: Centroids;
+}
+
+export interface FrameRun {
+  readonly db: Database;
+  readonly mode: FrameMode;
+  readonly state: State;
+  /** The sluice mode's frame for the k-means inputs, cached across passes. */
+  readonly explains: Record<string, string>;
+}
+
+export async function openFrameRun(url: string, mode: FrameMode): Promise<FrameRun> {
+  const db = await connect({ url, pushdown: mode !== 'sluice-no-pushdown' });
+  return { db, mode, state: {}, explains: {} };
+}
+
+const cached = (run: FrameRun, frame: LazyFrame) => (run.mode === 'sluice' ? frame.cache() : frame);
+
+function statsProgram(readings: LazyFrame, keys: string[]): LazyFrame {
+  return readings
+    .groupBy(...keys)
+    .agg(
+      fn.count().as('n'),
+      ...FEATURES.flatMap((s) => [
+        fn.avg(s).as(`${s}_mean`),
+        fn.stddev(s).as(`${s}_sd`),
+        fn.min(s).as(`${s}_min`),
+        fn.max(s).as(`${s}_max`),
+      ]),
+      fn.avg(fn.when(col('vibration').gt(lit(2)), 1).otherwise(0)).as('vib_over'),
+      fn.avg(fn.when(col('temperature').gt(lit(90)), 1).otherwise(0)).as('temp_over'),
+    );
+}
+
+/** W1: per-drill and per-drill-day statistics, and the fleet's means and deviations (for W3). */
+async function w1(run: FrameRun): Promise<PassAnswer> {
+  const readings = run.db.table('drill_readings');
+  const perDrill = statsProgram(readings, ['drill_id']);
+  const perDay = statsProgram(readings, ['drill_id', 'day']);
+  const fleet = readings.agg(
+    ...FEATURES.flatMap((s) => [fn.avg(s).as(`${s}_mean`), fn.stddev(s).as(`${s}_sd`)]),
+  );
+  run.explains.W1 = perDrill.explain();
+  const [a, b, [g]] = await Promise.all([perDrill.toArrow(), perDay.toArrow(), fleet.collect()]);
+  run.state.stats = Object.fromEntries(
+    FEATURES.map((s) => [s, { mean: Number(g![`${s}_mean`]), sd: Number(g![`${s}_sd`]) }]),
+  ) as FeatureStats;
+  return { perDrill: tableChecksum(a, ['drill_id']), perDay: tableChecksum(b, ['drill_id', 'day']) };
+}
+
+function windowProgram(readings: LazyFrame): LazyFrame {
+  // One select: every window in one step (one window pass in SQL, one local window step).
+  const rolling = { partitionBy: 'drill_id', orderBy: 'seq', rows: ROLLING };
+  return readings.select(
+    'drill_id',
+    'seq',
+    'ts',
+    'vibration',
+    'temperature',
+    fn.lag('vibration', LAG_WINDOW).over({ partitionBy: 'drill_id', orderBy: 'seq' }).as('vib_lag'),
+    fn.avg('vibration').over(rolling).as('vib_mean'),
+    fn.stddev('vibration').over(rolling).as('vib_sd'),
+    fn.avg('temperature').over(rolling).as('temp_mean'),
+    fn.stddev('temperature').over(rolling).as('temp_sd'),
+  );
+}
+
+const windowChecksum = (frame: LazyFrame) =>
+  frame.agg(
+    fn.count().as('n'),
+    ...['vib_lag', 'vib_mean', 'vib_sd', 'temp_mean', 'temp_sd'].map((c) => fn.sum(c).as(c)),
+  );
+
+/** W2: lag and rolling means / deviations over ROWS frames per drill. */
+async function w2(run: FrameRun): Promise<PassAnswer> {
+  const windowed = cached(run, windowProgram(run.db.table('drill_readings')));
+  run.state.windowed = windowed;
+  const check = windowChecksum(windowed);
+  run.explains.W2 = check.explain();
+  const [row] = await check.collect();
+  return { window: row };
+}
+
+function standardizedProgram(run: FrameRun, stats: FeatureStats): LazyFrame {
+  let notNull = col(FEATURES[0]).isNotNull();
+  for (const s of FEATURES.slice(1)) notNull = notNull.and(col(s).isNotNull());
+  const base = cached(
+    run,
+    run.db
+      .table('drill_readings')
+      .filter(notNull)
+      .select('drill_id', 'seq', ...FEATURES),
+  );
+  return cached(
+    run,
+    base.select(
+      'drill_id',
+      'seq',
+      ...FEATURES.map((s, i) => col(s).minus(lit(stats[s].mean)).div(lit(stats[s].sd)).as(Z_FEATURES[i]!)),
+    ),
+  );
+}
+
+/** W3: k-means (Lloyd) on the standardized features, each iteration's centroids feeding the next. */
+async function w3(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
+  const z = standardizedProgram(run, run.state.stats!);
+  run.state.standardized = z;
+  const keys = initialKeys(ctx.scale, ctx.k);
+  const candidates = await z.filter(col('seq').isIn([...new Set(keys.map((key) => key.seq))])).collect();
+  let centroids = pickInitial(candidates, keys, Z_FEATURES);
+  const first = lloydStep(z, Z_FEATURES, centroids);
+  run.explains.W3 = first.explain();
+  for (let i = 0; i < ctx.iterations; i++) {
+    const started = performance.now();
+    const rows = await lloydStep(z, Z_FEATURES, centroids).collect();
+    centroids = nextCentroids(rows, Z_FEATURES, centroids);
+    ctx.onIteration(i + 1, (performance.now() - started) / 1000);
+  }
+  run.state.centroids = centroids;
+  return { centroids };
+}
+
+/** W4: "fails within the next 24 h" joined onto the W2 features, extracted to an Arrow IPC file. */
+async function w4(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
+  const features = run.state.windowed ?? windowProgram(run.db.table('drill_readings'));
+  const failures = run.db
+    .table('drill_failures')
+    .groupBy('drill_id')
+    .agg(fn.min('failed_at').as('f1'), fn.max('failed_at').as('f2'));
+  const within = (f: string) =>
+    col(f)
+      .gt(col('ts'))
+      .and(col(f).le(col('ts').plus(lit(86_400))));
+  const training = features
+    .join(failures, 'drill_id', 'left')
+    .withColumn('label', fn.when(within('f1').or(within('f2')), 1).otherwise(0))
+    .drop('f1', 'f2');
+  run.explains.W4 = training.explain();
+  const table = await training.toArrow();
+  const file = path.join(ctx.outDir, `training-${run.mode}.arrow`);
+  await writeFile(file, tableToIPC(table, 'file'));
+  const labels = table.getChild('label')!;
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) positives += Number(labels.get(i));
+  return { rows: table.numRows, positives };
+}
+
+/** W5: distance to the nearest centroid per reading of the last day, upserted into `scores`. */
+async function w5(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
+  const z = run.state.standardized ?? standardizedProgram(run, run.state.stats!);
+  const lastDay = ctx.scale.readingsPerDrill - 1440;
+  const scored = cached(
+    run,
+    assign(z.filter(col('seq').ge(lit(lastDay))), Z_FEATURES, run.state.centroids!).select(
+      'drill_id',
+      'seq',
+      fn.sqrt(col('d2')).as('score'),
+    ),
+  );
+  run.explains.W5 = scored.explain();
+  await scored.writeTo('drill_scores', { mode: 'upsert' });
+  const [sum] = await scored.agg(fn.count().as('n'), fn.sum('score').as('total')).collect();
+  const top = await scored
+    .groupBy('drill_id')
+    .agg(fn.max('score').as('max_score'))
+    .orderBy(col('max_score').desc(), col('drill_id'))
+    .limit(5)
+    .collect();
+  return {
+    rows: Number(sum!.n),
+    total: Number(sum!.total),
+    top: top.map((r) => Number(r.drill_id)),
+  };
+}
+
+export const FRAME_PASSES: Record<string, (run: FrameRun, ctx: PassContext) => Promise<PassAnswer>> = {
+  W1: w1,
+  W2: w2,
+  W3: w3,
+  W4: w4,
+  W5: w5,
+};
+
+export type { DrillScale };

@@ -1,0 +1,252 @@
+/**
+ * Result encodings: Arrow IPC stream, NDJSON, JSON and CSV, written batch by batch. Each one says
+ * how a result ends three ways a client can tell apart after the first byte:
+ *
+ * - complete: Arrow's end-of-stream marker; NDJSON/CSV simply end; JSON closes its object.
+ * - truncated (a row or byte cap): Arrow ends normally, then a trailer a plain Arrow reader never
+ *   reads (it stops at end-of-stream); NDJSON `{"truncated": {…}}` as the last line; JSON a
+ *   `truncated` member; CSV a last line starting with `#truncated`.
+ * - failed: Arrow has NO end-of-stream marker and ends with an error trailer (so pyarrow and
+ *   apache-arrow raise instead of returning a short table); NDJSON `{"error": {…}}` as the last
+ *   line; JSON an `error` member; CSV a last line starting with `#error`.
+ *
+ * Control lines never look like rows: a row's values are scalars, a control line's one member
+ * is an object. The Arrow trailer is `<JSON><u32 little-endian JSON length><8-byte tag>`, the tag
+ * `SLUICEER` (error) or `SLUICETR` (truncated), read from the end of the stream.
+ */
+import { type RecordBatch, RecordBatchStreamWriter, Table } from 'apache-arrow';
+import { arrowToRows } from '../frame/rows.ts';
+
+export interface Truncation {
+  readonly reason: 'maxRows' | 'maxBytes';
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface ErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly query_id: string;
+  readonly retriable: boolean;
+}
+
+export interface ResultEncoder {
+  readonly contentType: string;
+  /** Bytes for one batch (the first call also carries whatever header the format has). */
+  batch(batch: RecordBatch): Uint8Array;
+  /** The end of a complete or truncated result. */
+  end(truncation: Truncation | undefined): Uint8Array;
+  /** The end of a result that failed after its first bytes. */
+  fail(error: ErrorBody): Uint8Array;
+}
+
+export const FORMATS = {
+  arrow: 'application/vnd.apache.arrow.stream',
+  ndjson: 'application/x-ndjson',
+  json: 'application/json',
+  csv: 'text/csv',
+} as const;
+export type FormatName = keyof typeof FORMATS;
+
+const encoder = new TextEncoder();
+const utf8 = (text: string) => encoder.encode(text);
+
+export const ARROW_EOS = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
+export const ERROR_TAG = 'SLUICEER';
+export const TRUNCATED_TAG = 'SLUICETR';
+
+function trailer(body: unknown, tag: string): Uint8Array {
+  const json = utf8(JSON.stringify(body));
+  const out = new Uint8Array(json.length + 12);
+  out.set(json, 0);
+  new DataView(out.buffer).setUint32(json.length, json.length, true);
+  out.set(utf8(tag), json.length + 4);
+  return out;
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.byteLength;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Arrow IPC stream messages, one batch at a time. The writer's own byte queue is replaced by an
+ * array this encoder empties after each batch: apache-arrow's public API writes either a whole
+ * stream (with end-of-stream) or into a queue read asynchronously, and this format must be able
+ * to stop without end-of-stream.
+ */
+class ArrowEncoder implements ResultEncoder {
+  readonly contentType = FORMATS.arrow;
+  private readonly writer = new RecordBatchStreamWriter({ autoDestroy: false });
+  private readonly chunks: Uint8Array[] = [];
+
+  constructor() {
+    const chunks = this.chunks;
+    (this.writer as unknown as { _sink: unknown })._sink = {
+      write: (chunk: Uint8Array) => {
+        chunks.push(chunk);
+      },
+    };
+  }
+
+  batch(batch: RecordBatch): Uint8Array {
+    this.writer.write(batch);
+    const out = concat(this.chunks);
+    this.chunks.length = 0;
+    return out;
+  }
+
+  end(truncation: Truncation | undefined): Uint8Array {
+    return truncation ? concat([ARROW_EOS, trailer({ truncated: truncation }, TRUNCATED_TAG)]) : ARROW_EOS;
+  }
+
+  fail(error: ErrorBody): Uint8Array {
+    return trailer({ error }, ERROR_TAG);
+  }
+}
+
+/** JSON text of one value as collect() has it: exact digits for big integers and decimals' strings. */
+function jsonValue(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
+  return JSON.stringify(value) ?? 'null';
+}
+
+function jsonRow(row: Record<string, unknown>, keys: readonly string[], quoted: readonly string[]): string {
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out += ',';
+    out += `${quoted[i]}:${jsonValue(row[keys[i]!])}`;
+  }
+  return `${out}}`;
+}
+
+class NdjsonEncoder implements ResultEncoder {
+  readonly contentType = FORMATS.ndjson;
+  batch(batch: RecordBatch): Uint8Array {
+    const keys = batch.schema.fields.map((f) => f.name);
+    const quoted = keys.map((k) => JSON.stringify(k));
+    let text = '';
+    for (const row of arrowToRows(new Table([batch]))) text += `${jsonRow(row, keys, quoted)}\n`;
+    return utf8(text);
+  }
+  end(truncation: Truncation | undefined): Uint8Array {
+    return truncation ? utf8(`${JSON.stringify({ truncated: truncation })}\n`) : new Uint8Array(0);
+  }
+  fail(error: ErrorBody): Uint8Array {
+    return utf8(`${JSON.stringify({ error })}\n`);
+  }
+}
+
+class JsonEncoder implements ResultEncoder {
+  readonly contentType = FORMATS.json;
+  private started = false;
+  private rows = 0;
+  constructor(private readonly queryId: string) {}
+
+  batch(batch: RecordBatch): Uint8Array {
+    const keys = batch.schema.fields.map((f) => f.name);
+    const quoted = keys.map((k) => JSON.stringify(k));
+    let text = '';
+    if (!this.started) {
+      this.started = true;
+      const columns = batch.schema.fields.map((f) => ({
+        name: f.name,
+        type: String(f.type),
+        nullable: f.nullable,
+      }));
+      text = `{"query_id":${JSON.stringify(this.queryId)},"columns":${JSON.stringify(columns)},"rows":[`;
+    }
+    for (const row of arrowToRows(new Table([batch]))) {
+      text += `${this.rows > 0 ? ',' : ''}\n${jsonRow(row, keys, quoted)}`;
+      this.rows++;
+    }
+    return utf8(text);
+  }
+  end(truncation: Truncation | undefined): Uint8Array {
+    const tail = truncation ? `,"truncated":${JSON.stringify(truncation)}` : '';
+    return utf8(`\n],"row_count":${this.rows}${tail}}\n`);
+  }
+  fail(error: ErrorBody): Uint8Array {
+    return utf8(`\n],"row_count":${this.rows},"error":${JSON.stringify(error)}}\n`);
+  }
+}
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text: string;
+  if (value instanceof Uint8Array) text = Buffer.from(value).toString('base64');
+  else text = String(value);
+  return /[",\r\n]/.test(text) || text.startsWith('#') ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+class CsvEncoder implements ResultEncoder {
+  readonly contentType = `${FORMATS.csv}; charset=utf-8; header=present`;
+  private started = false;
+  batch(batch: RecordBatch): Uint8Array {
+    const keys = batch.schema.fields.map((f) => f.name);
+    let text = '';
+    if (!this.started) {
+      this.started = true;
+      text = `${keys.map(csvField).join(',')}\r\n`;
+    }
+    for (const row of arrowToRows(new Table([batch])))
+      text += `${keys.map((k) => csvField(row[k])).join(',')}\r\n`;
+    return utf8(text);
+  }
+  end(truncation: Truncation | undefined): Uint8Array {
+    return truncation ? utf8(`#truncated ${JSON.stringify(truncation)}\r\n`) : new Uint8Array(0);
+  }
+  fail(error: ErrorBody): Uint8Array {
+    return utf8(`#error ${JSON.stringify(error)}\r\n`);
+  }
+}
+
+export function createEncoder(format: FormatName, queryId: string): ResultEncoder {
+  switch (format) {
+    case 'arrow':
+      return new ArrowEncoder();
+    case 'ndjson':
+      return new NdjsonEncoder();
+    case 'json':
+      return new JsonEncoder(queryId);
+    case 'csv':
+      return new CsvEncoder();
+  }
+}
+
+/**
+ * The format an Accept header asks for: the first supported type in preference order; `*\/*` or
+ * no header means Arrow. Undefined when nothing acceptable is offered.
+ */
+export function negotiateFormat(accept: string | undefined, requested?: string): FormatName | undefined {
+  if (requested !== undefined)
+    return (Object.keys(FORMATS) as FormatName[]).find((name) => name === requested);
+  if (!accept || accept.trim() === '') return 'arrow';
+  const ranked = accept
+    .split(',')
+    .map((part, index) => {
+      const [type, ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { type: type!.trim().toLowerCase(), q: q ? Number(q.slice(2)) : 1, index };
+    })
+    .filter((entry) => entry.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const { type } of ranked) {
+    if (type === '*/*' || type === 'application/*') return 'arrow';
+    if (type === 'application/vnd.apache.arrow.file') continue;
+    const found = (Object.entries(FORMATS) as [FormatName, string][]).find(([, mime]) => mime === type);
+    if (found) return found[0];
+    if (type === 'text/*') return 'csv';
+  }
+  return undefined;
+}

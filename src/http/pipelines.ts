@@ -1,0 +1,145 @@
+/**
+ * Pipelines the server runs: started over HTTP, each a `PipelineRunner` in this process, restarted
+ * with backoff when it stops on an error while it is still wanted running. A restart is safe for
+ * exactly-once: every batch commits its rows with its offsets, and a new runner resumes from the
+ * offsets in the database, so a batch that was in flight is either in the table or read again.
+ * Stop, pause and resume go through the pipeline's desired state in the database, which any runner
+ * (here or in `sluice pipeline start`) follows within a second.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { withSession } from '../db/driver.ts';
+import { SluiceError } from '../errors.ts';
+import { dropPipeline, startPipeline } from '../loader/pipeline.ts';
+import type { PipelineRunner, RunnerStatus } from '../loader/runner.ts';
+import { listPipelineNames, readPipeline } from '../loader/state.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import type { SourceRegistry } from './sources.ts';
+
+interface Supervised {
+  runner: PipelineRunner | undefined;
+  restarts: number;
+  wanted: boolean;
+  lastError: string | null;
+  timer?: NodeJS.Timeout;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class PipelineSupervisor {
+  private readonly supervised = new Map<string, Supervised>();
+  private stateSource: string | undefined;
+
+  constructor(
+    private readonly sources: SourceRegistry,
+    private readonly metrics: ServiceMetrics,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** The source whose database holds the pipelines' state. */
+  useState(source: string | undefined): void {
+    this.stateSource = source;
+  }
+
+  state() {
+    if (this.stateSource === undefined) {
+      throw new SluiceError(
+        'CONFIG_INVALID',
+        'no source holds pipeline state: configure a source (pipelineState)',
+      );
+    }
+    return this.sources.endpoint(this.stateSource);
+  }
+
+  async names(): Promise<string[]> {
+    return withSession(this.state(), async (session) => {
+      try {
+        return await listPipelineNames(session);
+      } catch (error) {
+        // No pipeline was ever created on this database: sluice's tables do not exist yet.
+        if ((error as { errno?: number; cause?: { errno?: number } }).cause?.errno === 1146) return [];
+        throw error;
+      }
+    });
+  }
+
+  async record(name: string) {
+    return withSession(this.state(), (session) => readPipeline(session, name));
+  }
+
+  /** Starts the pipeline here (it must exist); a second start of a running one does nothing. */
+  async start(name: string): Promise<void> {
+    const existing = this.supervised.get(name);
+    if (existing?.runner && existing.wanted) return;
+    const entry: Supervised = existing ?? { runner: undefined, restarts: 0, wanted: true, lastError: null };
+    entry.wanted = true;
+    this.supervised.set(name, entry);
+    await this.launch(name, entry);
+  }
+
+  private async launch(name: string, entry: Supervised): Promise<void> {
+    const runner = await startPipeline(this.state(), name, {
+      log: (line) => this.log.info({ pipeline: name }, line),
+    });
+    entry.runner = runner;
+    runner.done.then(
+      () => {
+        if (entry.runner === runner) entry.runner = undefined;
+      },
+      (error: unknown) => {
+        if (entry.runner === runner) entry.runner = undefined;
+        entry.lastError = (error as Error).message;
+        if (!entry.wanted) return;
+        const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
+        entry.restarts++;
+        this.metrics.pipelineRestarts.inc({ pipeline: name });
+        this.log.warn({ pipeline: name, err: error, delay }, 'pipeline stopped on an error; restarting');
+        entry.timer = setTimeout(() => {
+          if (!entry.wanted) return;
+          this.launch(name, entry).catch((launchError: unknown) => {
+            entry.lastError = (launchError as Error).message;
+            this.log.error({ pipeline: name, err: launchError }, 'pipeline restart failed');
+          });
+        }, delay);
+        entry.timer.unref();
+      },
+    );
+  }
+
+  /** Stops supervising and stops the runner here (the desired state is set by the caller). */
+  async release(name: string): Promise<void> {
+    const entry = this.supervised.get(name);
+    if (!entry) return;
+    entry.wanted = false;
+    clearTimeout(entry.timer);
+    await entry.runner?.stop();
+    this.supervised.delete(name);
+  }
+
+  async drop(name: string): Promise<void> {
+    await this.release(name);
+    await dropPipeline(this.state(), name);
+  }
+
+  /** What this server knows of a pipeline it runs (undefined when it runs elsewhere or not at all). */
+  local(name: string): (RunnerStatus & { restarts: number; supervisedError: string | null }) | undefined {
+    const entry = this.supervised.get(name);
+    if (!entry?.runner) return undefined;
+    return { ...entry.runner.status(), restarts: entry.restarts, supervisedError: entry.lastError };
+  }
+
+  updateMetrics(): void {
+    this.metrics.pipelineLag.reset();
+    this.metrics.pipelineRows.reset();
+    for (const [name, entry] of this.supervised) {
+      for (const p of entry.runner?.status().partitions ?? []) {
+        const labels = { pipeline: name, topic: p.topic, partition: String(p.partition) };
+        if (p.lag !== null) this.metrics.pipelineLag.set(labels, p.lag);
+        this.metrics.pipelineRows.set(labels, p.rowsPerSecond);
+      }
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.allSettled([...this.supervised.keys()].map((name) => this.release(name)));
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * `POST /v1/query`, `POST /v1/explain`, `DELETE /v1/query/:id`, `GET /v1/queries`.
+ *
+ * A query is checked (read-only, allowed tables), planned like `db.sql()` / `db.fromPlan()`, and
+ * streamed: the first batch is awaited before any byte is sent, so errors up to then are plain
+ * HTTP errors; later ones end the stream the way its format says (src/http/formats.ts). The
+ * stream is pulled by the socket (Readable.from over the batches), so a slow client holds the
+ * database back instead of filling memory. A client that goes away cancels the query: the reply's
+ * socket 'close' before the response finished aborts the query's signal (the request's own
+ * 'close' fires as soon as the body is read: fastify#4690).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { Type } from '@fastify/type-provider-typebox';
+import type { RecordBatch } from 'apache-arrow';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequestError, SluiceError } from '../errors.ts';
+import type { LazyFrame } from '../frame/lazy-frame.ts';
+import { planLeaves } from '../plan/nodes.ts';
+import type { QueryLimits } from './config.ts';
+import { errorAnswer } from './errors.ts';
+import { createEncoder, FORMATS, type FormatName, negotiateFormat, type Truncation } from './formats.ts';
+import { bindParams } from './params.ts';
+import { checkReadOnly } from './read-only.ts';
+import type { CancelReason, RunningQuery } from './registry.ts';
+import type { ServiceApp, ServiceContext } from './service.ts';
+
+const Limits = Type.Object(
+  {
+    maxRows: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Rows before the result is truncated (0: the server ceiling)',
+      }),
+    ),
+    maxBytes: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Encoded bytes before the result is truncated' }),
+    ),
+    timeoutMs: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Time the database gives each statement' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Param = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+
+export const QueryBody = Type.Object(
+  {
+    sql: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1_000_000,
+        description: 'One SELECT, `?` placeholders for params',
+      }),
+    ),
+    plan: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: 'LazyFrame.toJSON() of a frame' }),
+    ),
+    source: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: 'A source name (GET /v1/sources); optional with one source',
+      }),
+    ),
+    params: Type.Optional(Type.Array(Param, { maxItems: 10_000 })),
+    limits: Type.Optional(Limits),
+    query_id: Type.Optional(Type.String({ maxLength: 128 })),
+    format: Type.Optional(
+      Type.Union(
+        Object.keys(FORMATS).map((name) => Type.Literal(name)),
+        { description: 'Overrides Accept' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+type QueryBodyType = {
+  sql?: string;
+  plan?: Record<string, unknown>;
+  source?: string;
+  params?: (string | number | boolean | null)[];
+  limits?: Partial<QueryLimits>;
+  query_id?: string;
+  format?: string;
+};
+
+const ErrorSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    retriable: Type.Boolean(),
+    query_id: Type.Optional(Type.String()),
+    context: Type.Optional(Type.Unknown()),
+  }),
+});
+
+export const QUERY_ID_HEADER = 'x-sluice-query-id';
+
+/** Plans the request's SQL text or JSON plan on its source, after the read-only checks. */
+async function frameFor(
+  ctx: ServiceContext,
+  body: QueryBodyType,
+): Promise<{ source: string; frame: LazyFrame }> {
+  if ((body.sql === undefined) === (body.plan === undefined)) {
+    throw new RequestError(
+      'CONFIG_INVALID',
+      'send either sql (SQL text) or plan (LazyFrame.toJSON()), not both or neither',
+    );
+  }
+  const { name, db, allowlist } = await ctx.sources.database(body.source);
+  if (body.sql !== undefined) {
+    const sql = bindParams(body.sql, body.params ?? []);
+    checkReadOnly(sql, allowlist);
+    return { source: name, frame: db.sql(sql) };
+  }
+  if (body.params && body.params.length > 0)
+    throw new RequestError('CONFIG_INVALID', 'params go with sql; a plan carries its values');
+  const frame = db.fromPlan(body.plan);
+  for (const leaf of planLeaves(frame.plan)) {
+    if (leaf.kind === 'sqlText') checkReadOnly(leaf.sql, allowlist);
+    else if (leaf.kind === 'scan') {
+      const dot = leaf.table.indexOf('.');
+      const why =
+        dot > 0
+          ? allowlist.denies(leaf.table.slice(0, dot), leaf.table.slice(dot + 1))
+          : allowlist.denies(null, leaf.table);
+      if (why) throw new RequestError('FORBIDDEN', why, { table: leaf.table });
+    }
+  }
+  return { source: name, frame };
+}
+
+/** The request's limits, within the server's ceilings (0 means none for rows and bytes). */
+function effectiveLimits(ctx: ServiceContext, asked: Partial<QueryLimits> | undefined): QueryLimits {
+  const pick = (key: keyof QueryLimits): number => {
+    const ceiling = ctx.config.ceilings[key];
+    const value = asked?.[key] ?? ctx.config.limits[key];
+    if (ceiling > 0 && (value === 0 || value > ceiling)) return ceiling;
+    return value;
+  };
+  return { maxRows: pick('maxRows'), maxBytes: pick('maxBytes'), timeoutMs: pick('timeoutMs') };
+}
+
+type Encoding = 'gzip' | 'zstd' | 'identity';
+
+/** gzip, or zstd where this Node's zlib has it (Node 22.15+; not Node 20). */
+function negotiateEncoding(header: string | undefined): Encoding {
+  if (!header) return 'identity';
+  const offered = header
+    .split(',')
+    .map((part) => {
+      const [name, ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { name: name!.trim(), q: q ? Number(q.slice(2)) : 1 };
+    })
+    .filter((entry) => entry.q > 0)
+    .sort((a, b) => b.q - a.q);
+  for (const { name } of offered) {
+    if (
+      name === 'zstd' &&
+      typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress === 'function'
+    )
+      return 'zstd';
+    if (name === 'gzip') return 'gzip';
+  }
+  return 'identity';
+}
+
+function compressor(encoding: Encoding): NodeJS.ReadWriteStream | undefined {
+  if (encoding === 'gzip') return zlib.createGzip({ level: 1 });
+  if (encoding === 'zstd')
+    return (zlib as unknown as { createZstdCompress: () => NodeJS.ReadWriteStream }).createZstdCompress();
+  return undefined;
+}
+
+/**
+ * The encoded result as bytes, batch by batch, ending as the format says. Caps cut the result at
+ * a batch boundary (rows: inside the batch) and end with the truncation marker.
+ */
+async function* encodeResult(
+  first: RecordBatch,
+  rest: AsyncIterator<RecordBatch>,
+  format: FormatName,
+  query: RunningQuery,
+  limits: QueryLimits,
+  ctx: ServiceContext,
+  onFirstByte: () => void,
+): AsyncGenerator<Uint8Array> {
+  const encoder = createEncoder(format, query.id);
+  let truncation: Truncation | undefined;
+  let batch: RecordBatch | undefined = first;
+  let sentAny = false;
+  try {
+    while (batch) {
+      if (limits.maxRows > 0 && query.rows + batch.numRows > limits.maxRows) {
+        batch = batch.slice(0, limits.maxRows - query.rows);
+        truncation = { reason: 'maxRows', rows: 0, bytes: 0 };
+      }
+      const bytes = encoder.batch(batch);
+      if (limits.maxBytes > 0 && query.bytes + bytes.byteLength > limits.maxBytes && sentAny) {
+        truncation = { reason: 'maxBytes', rows: 0, bytes: 0 };
+        break;
+      }
+      query.rows += batch.numRows;
+      query.bytes += bytes.byteLength;
+      ctx.metrics.rowsOut.inc({ format }, batch.numRows);
+      ctx.metrics.bytesOut.inc({ format }, bytes.byteLength);
+      if (!sentAny) onFirstByte();
+      sentAny = true;
+      yield bytes;
+      if (truncation) break;
+      const next = await rest.next();
+      batch = next.done ? undefined : next.value;
+    }
+    if (truncation) {
+      truncation = { ...truncation, rows: query.rows, bytes: query.bytes };
+      // Stop the database now: the rest of the result will not be read.
+      await rest.return?.();
+    }
+    const end = encoder.end(truncation);
+    if (end.byteLength > 0) yield end;
+    ctx.metrics.queries.inc({ status: truncation ? 'truncated' : 'ok', format });
+  } catch (error) {
+    const reason = query.cancelled;
+    ctx.metrics.queries.inc({ status: reason ? 'cancelled' : 'error', format });
+    const answer = errorAnswer(reason ? query.controller.signal.reason : error, query.id).body.error;
+    ctx.log.warn({ query_id: query.id, err: error, reason }, 'query failed after its first byte');
+    yield encoder.fail({
+      code: answer.code,
+      message: answer.message,
+      query_id: query.id,
+      retriable: answer.retriable,
+    });
+  } finally {
+    await rest.return?.().catch(() => undefined);
+  }
+}
+
+export async function queryPlugin(app: ServiceApp, ctx: ServiceContext): Promise<void> {
+  app.post(
+    '/v1/query',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'Run a query; the result streams as Arrow IPC (default), NDJSON, JSON or CSV by Accept',
+        tags: ['query'],
+        body: QueryBody,
+        headers: Type.Object({ [QUERY_ID_HEADER]: Type.Optional(Type.String({ maxLength: 128 })) }),
+        response: {
+          200: {
+            description:
+              'The result, streamed. Its end says complete, truncated or failed (see docs/http.md).',
+            content: Object.fromEntries(
+              Object.values(FORMATS).map((mime) => [mime, { schema: Type.String() }]),
+            ),
+          },
+          '4xx': ErrorSchema,
+          '5xx': ErrorSchema,
+        },
+      },
+    },
+    async (request, reply) => runQuery(ctx, request, reply, request.body as QueryBodyType),
+  );
+
+  app.post(
+    '/v1/explain',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'The plan, the SQL each database runs and the local steps (nothing runs)',
+        tags: ['query'],
+        body: QueryBody,
+        response: {
+          200: Type.Object({
+            source: Type.String(),
+            explain: Type.String(),
+            pushed_sql: Type.Array(Type.String()),
+          }),
+          '4xx': ErrorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body as QueryBodyType;
+      const { source, frame } = await frameFor(ctx, body);
+      const explain = frame.explain();
+      const lines = explain.split('\n');
+      // renderExplain: a 'qN on dbN (dialect, url):' line, then the SQL indented on the next.
+      const pushed = lines.flatMap((line, i) =>
+        /^\S+ on \S+ \(.*\):$/.test(line) && lines[i + 1] ? [lines[i + 1]!.trim()] : [],
+      );
+      return { source, explain, pushed_sql: pushed };
+    },
+  );
+
+  app.delete(
+    '/v1/query/:id',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'Cancel a running query (its statements are killed on every server)',
+        tags: ['query'],
+        params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
+        response: {
+          200: Type.Object({ query_id: Type.String(), cancelled: Type.Boolean() }),
+          '4xx': ErrorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const query = ctx.queries.get(id);
+      if (!query) throw new RequestError('QUERY_NOT_FOUND', `no running query '${id}'`, { query_id: id });
+      const principal = request.principal;
+      if (principal && principal.role !== 'admin' && principal.name !== query.principal) {
+        throw new RequestError('FORBIDDEN', 'a query can be cancelled by whoever started it, or an admin');
+      }
+      const cancelled = ctx.queries.cancel(query, 'delete');
+      if (cancelled) ctx.metrics.cancellations.inc({ reason: 'delete' });
+      // A client that reads gets the error trailer; one that does not read holds the stream at a
+      // write, so after a second its response is cut (which also ends the reads).
+      const settled = await Promise.race([
+        query.done?.then(() => true),
+        new Promise((r) => setTimeout(r, 1000, false)),
+      ]);
+      if (!settled) query.stop?.();
+      await query.done;
+      return { query_id: id, cancelled };
+    },
+  );
+
+  app.get(
+    '/v1/queries',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'Queries running now',
+        tags: ['query'],
+        response: {
+          200: Type.Array(
+            Type.Object({
+              query_id: Type.String(),
+              source: Type.String(),
+              format: Type.String(),
+              started_at: Type.String(),
+              rows: Type.Number(),
+              bytes: Type.Number(),
+            }),
+          ),
+        },
+      },
+    },
+    async () =>
+      ctx.queries.list().map((q) => ({
+        query_id: q.id,
+        source: q.source,
+        format: q.format,
+        started_at: new Date(q.startedAt).toISOString(),
+        rows: q.rows,
+        bytes: q.bytes,
+      })),
+  );
+}
+
+async function runQuery(
+  ctx: ServiceContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: QueryBodyType,
+): Promise<FastifyReply> {
+  const started = performance.now();
+  const format = negotiateFormat(request.headers.accept, body.format);
+  if (!format) {
+    throw new RequestError(
+      'NOT_ACCEPTABLE',
+      `none of the formats in Accept is offered; offered: ${Object.values(FORMATS).join(', ')}`,
+    );
+  }
+  const { source, frame } = await frameFor(ctx, body).catch((error: unknown) => {
+    ctx.metrics.queries.inc({ status: 'rejected', format });
+    throw error;
+  });
+  const limits = effectiveLimits(ctx, body.limits);
+  const headerId = request.headers[QUERY_ID_HEADER];
+  const query = ctx.queries.begin({
+    id: body.query_id ?? (typeof headerId === 'string' ? headerId : undefined),
+    source,
+    format,
+    principal: request.principal?.name ?? 'anonymous',
+  });
+  let finish!: () => void;
+  query.done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  request.log = request.log.child({ query_id: query.id });
+  ctx.metrics.active.inc();
+  reply.header('x-sluice-query-id', query.id);
+  const cancel = (reason: CancelReason) => {
+    if (ctx.queries.cancel(query, reason)) ctx.metrics.cancellations.inc({ reason });
+  };
+  // Whatever the database does, the server gives up a little after the time limit.
+  const guard =
+    limits.timeoutMs > 0 ? setTimeout(() => cancel('timeout'), limits.timeoutMs + 2000) : undefined;
+  guard?.unref();
+  // fastify#4690: the reply's socket, not the request, tells that the client went away.
+  let ended = false;
+  const onClose = () => {
+    if (!ended) cancel('disconnect');
+  };
+  reply.raw.once('close', onClose);
+  const cleanup = () => {
+    clearTimeout(guard);
+    reply.raw.off('close', onClose);
+    ctx.queries.end(query);
+    ctx.metrics.active.dec();
+    finish();
+  };
+  let iterator: AsyncIterator<RecordBatch> | undefined;
+  try {
+    iterator = frame
+      .stream({
+        signal: query.controller.signal,
+        limits: { readOnly: true, maxStatementMs: limits.timeoutMs },
+      })
+      [Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) throw new SluiceError('PLAN_INVALID', 'the query returned no schema');
+    const encoding = negotiateEncoding(request.headers['accept-encoding']);
+    const rest = iterator;
+    const bytes = Readable.from(
+      encodeResult(first.value, rest, format, query, limits, ctx, () =>
+        ctx.metrics.firstByte.observe((performance.now() - started) / 1000),
+      ),
+      { objectMode: false, highWaterMark: 1 },
+    );
+    reply.header('content-type', createEncoder(format, query.id).contentType);
+    reply.header('cache-control', 'no-store');
+    reply.header('vary', 'accept, accept-encoding');
+    const zip = compressor(encoding);
+    let out: Readable = bytes;
+    if (zip) {
+      reply.header('content-encoding', encoding);
+      out = zip as unknown as Readable;
+      pipeline(bytes, zip).catch(() => undefined);
+    }
+    bytes.once('end', () => {
+      ended = true;
+    });
+    bytes.once('close', cleanup);
+    query.stop = () => {
+      if (!out.destroyed) out.destroy();
+      if (!bytes.destroyed) bytes.destroy();
+    };
+    reply.raw.once('close', query.stop);
+    return reply.send(out);
+  } catch (error) {
+    ended = true;
+    await iterator?.return?.().catch(() => undefined);
+    cleanup();
+    if (query.cancelled) throw query.controller.signal.reason;
+    ctx.metrics.queries.inc({ status: 'error', format });
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Group-by kernels: grouping on one numeric key column, and COUNT, SUM, AVG, MIN, MAX, STDDEV
+ * and VARIANCE of an INT or DOUBLE vector per group, each one loop over typed arrays. They add in
+ * the same order as the row path (src/local/ops/accumulate.ts), so DOUBLE sums are the same bits;
+ * an INT sum that reaches 2^53 returns undefined and the row path sums it exactly.
+ */
+import type { AggregateFunction } from '../../plan/expr.ts';
+import type { Values } from '../batch.ts';
+import { aggregateType } from '../ops/accumulate.ts';
+import type { SqlType, Value } from '../types.ts';
+import { isValidAt, kernelsEnabled, type NumericVector } from './vectors.ts';
+
+export interface VectorGrouping {
+  readonly ids: Uint32Array;
+  readonly count: number;
+  /** The first row of each group, in group order. */
+  readonly firstRows: Uint32Array;
+}
+
+/**
+ * Groups by one key column of plain numbers (no NULLs), ids in order of first appearance (as
+ * the row path's hash grouping numbers them); undefined for any other column.
+ */
+export function groupByNumbers(values: Values, length: number): VectorGrouping | undefined {
+  if (!kernelsEnabled()) return undefined;
+  if (!ArrayBuffer.isView(values) || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    return undefined;
+  }
+  const keys = values as unknown as ArrayLike<number>;
+  const ids = new Uint32Array(length);
+  const first: number[] = [];
+  const index = new Map<number, number>();
+  for (let row = 0; row < length; row++) {
+    const key = keys[row]!;
+    let id = index.get(key);
+    if (id === undefined) {
+      id = first.length;
+      index.set(key, id);
+      first.push(row);
+    }
+    ids[row] = id;
+  }
+  return { ids, count: first.length, firstRows: Uint32Array.from(first) };
+}
+
+export interface KernelResult {
+  readonly type: SqlType;
+  readonly values: Value[];
+}
+
+const KERNEL_FUNCTIONS = new Set<AggregateFunction>([
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'stddev',
+  'variance',
+]);
+
+/** fn(vector) per group, or undefined when the row path must compute it. */
+export function aggregateVector(
+  fn: AggregateFunction,
+  vector: NumericVector,
+  grouping: { readonly ids: ArrayLike<number>; readonly count: number },
+): KernelResult | undefined {
+  if (!KERNEL_FUNCTIONS.has(fn)) return undefined;
+  const type = aggregateType(fn, vector.type);
+  const { values, valid } = vector;
+  const { ids, count } = grouping;
+  const length = ids.length;
+  switch (fn) {
+    case 'count': {
+      const n = new Float64Array(count);
+      if (valid === undefined) for (let row = 0; row < length; row++) n[ids[row]!]!++;
+      else for (let row = 0; row < length; row++) if (isValidAt(valid, row)) n[ids[row]!]!++;
+      return { type, values: Array.from(n) };
+    }
+    case 'sum':
+    case 'avg': {
+      const total = new Float64Array(count);
+      const seen = new Float64Array(count);
+      if (valid === undefined) {
+        for (let row = 0; row < length; row++) {
+          const g = ids[row]!;
+          seen[g]!++;
+          total[g]! += values[row]!;
+        }
+      } else {
+        for (let row = 0; row < length; row++) {
+          if (!isValidAt(valid, row)) continue;
+          const g = ids[row]!;
+          seen[g]!++;
+          total[g]! += values[row]!;
+        }
+      }
+      if (vector.kind === 'int') {
+        for (let g = 0; g < count; g++) if (Math.abs(total[g]!) >= 2 ** 53) return undefined;
+      }
+      const out = new Array<Value>(count);
+      for (let g = 0; g < count; g++) {
+        out[g] = seen[g] === 0 ? null : fn === 'sum' ? total[g]! : total[g]! / seen[g]!;
+      }
+      return { type, values: out };
+    }
+    case 'min':
+    case 'max': {
+      const best = new Float64Array(count);
+      const has = new Uint8Array(count);
+      const max = fn === 'max';
+      for (let row = 0; row < length; row++) {
+        if (valid !== undefined && !isValidAt(valid, row)) continue;
+        const g = ids[row]!;
+        const x = values[row]!;
+        if (has[g] === 0 || (max ? x > best[g]! : x < best[g]!)) {
+          best[g] = x;
+          has[g] = 1;
+        }
+      }
+      const out = new Array<Value>(count);
+      for (let g = 0; g < count; g++) out[g] = has[g] === 0 ? null : best[g]!;
+      return { type, values: out };
+    }
+    default: {
+      // Welford's running mean and squared deviations, as the row path computes them.
+      const n = new Float64Array(count);
+      const mean = new Float64Array(count);
+      const m2 = new Float64Array(count);
+      for (let row = 0; row < length; row++) {
+        if (valid !== undefined && !isValidAt(valid, row)) continue;
+        const x = values[row]!;
+        const g = ids[row]!;
+        const c = ++n[g]!;
+        const delta = x - mean[g]!;
+        mean[g]! += delta / c;
+        m2[g]! += delta * (x - mean[g]!);
+      }
+      const out = new Array<Value>(count);
+      for (let g = 0; g < count; g++) {
+        if (n[g]! < 2) {
+          out[g] = null;
+          continue;
+        }
+        const variance = Math.max(0, m2[g]! / (n[g]! - 1));
+        out[g] = fn === 'stddev' ? Math.sqrt(variance) : variance;
+      }
+      return { type, values: out };
+    }
+  }
+}

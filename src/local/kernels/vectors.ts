@@ -1,0 +1,129 @@
+/**
+ * Numeric columns as kernels see them: a typed array of values and a validity bitmap (Arrow's
+ * layout: bit i of the bitmap set when row i is not NULL; no bitmap when every row is valid).
+ * NULL handling is bitmap work, not a branch per value. A vector is built from a batch column
+ * once (the conversion is remembered per column array) and turned back into batch values once.
+ *
+ * Only INT and DOUBLE columns become vectors: DECIMAL stays on the exact path, and an integer
+ * beyond 2^53 (a bigint) sends the whole expression back to the row-at-a-time evaluator.
+ */
+import { nullValues, type Values } from '../batch.ts';
+import type { SqlType, Value } from '../types.ts';
+
+let enabled = true;
+
+/** Runs `work` with the row path only (for tests and benchmarks comparing the two). */
+export function withoutKernels<T>(work: () => T): T {
+  const before = enabled;
+  enabled = false;
+  try {
+    return work();
+  } finally {
+    enabled = before;
+  }
+}
+
+export const kernelsEnabled = (): boolean => enabled;
+
+export type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array;
+
+export interface NumericVector {
+  readonly kind: 'int' | 'double';
+  /** The type the row-at-a-time evaluator gives the same expression. */
+  readonly type: SqlType;
+  readonly values: NumericArray;
+  /** Undefined: every row valid. */
+  readonly valid: Uint8Array | undefined;
+  readonly length: number;
+}
+
+/** A constant operand (a literal): never NULL here (a NULL literal is left to the row path). */
+export interface NumericScalar {
+  readonly kind: 'int' | 'double' | 'decimal';
+  readonly value: number;
+}
+
+export const isValidAt = (valid: Uint8Array | undefined, row: number): boolean =>
+  valid === undefined || (valid[row >> 3]! & (1 << (row & 7))) !== 0;
+
+export function allValid(length: number): Uint8Array {
+  const bits = new Uint8Array((length + 7) >> 3).fill(0xff);
+  return bits;
+}
+
+export const clearBit = (bits: Uint8Array, row: number): void => {
+  bits[row >> 3]! &= ~(1 << (row & 7));
+};
+
+/** Rows valid in both: a byte-wise AND of the bitmaps. */
+export function andValidity(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! & b[i]!;
+  return out;
+}
+
+const isTyped = (values: Values): values is NumericArray =>
+  ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
+
+const converted = new WeakMap<object, { values: NumericArray; valid: Uint8Array | undefined } | null>();
+
+/** The column's values as a vector, or undefined when a value is not a plain number. */
+export function vectorOfColumn(values: Values, type: SqlType, length: number): NumericVector | undefined {
+  if (type.kind !== 'int' && type.kind !== 'double') return undefined;
+  const kind = type.kind;
+  if (isTyped(values)) return { kind, type, values, valid: undefined, length };
+  let cached = converted.get(values as object);
+  if (cached === undefined) {
+    cached = convert(values, length);
+    converted.set(values as object, cached);
+  }
+  return cached === null ? undefined : { kind, type, values: cached.values, valid: cached.valid, length };
+}
+
+function convert(
+  values: Values,
+  length: number,
+): { values: Float64Array; valid: Uint8Array | undefined } | null {
+  const out = new Float64Array(length);
+  let valid: Uint8Array | undefined;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (typeof value === 'number') out[i] = value;
+    else if (value === null || value === undefined) {
+      valid ??= allValid(length);
+      clearBit(valid, i);
+    } else return null;
+  }
+  return { values: out, valid };
+}
+
+/**
+ * The vector as batch values: a Float64Array when no row is NULL (as the row evaluator gives
+ * numbers), else an array with nulls (remembered, so a later kernel reads it back without work).
+ */
+export function valuesOfVector(vector: NumericVector): Values {
+  const { values, valid, length } = vector;
+  let anyNull = false;
+  if (valid !== undefined) {
+    for (let i = 0; i < valid.length && !anyNull; i++) if (valid[i] !== 0xff) anyNull = true;
+    if (anyNull) {
+      anyNull = false;
+      for (let i = 0; i < length; i++) if (!isValidAt(valid, i)) anyNull = true;
+    }
+  }
+  if (!anyNull) return values instanceof Float64Array ? values : Float64Array.from(values);
+  const out: Value[] = nullValues(length);
+  for (let i = 0; i < length; i++) if (isValidAt(valid, i)) out[i] = values[i]!;
+  converted.set(out, { values: values instanceof Float64Array ? values : Float64Array.from(values), valid });
+  return out;
+}
