@@ -1,5 +1,5 @@
 /**
- * A seeded generator of TPC-H-shaped data: the eight-table schema minus partsupp, with the
+ * A seeded generator of TPC-H-shaped data: all eight tables of the schema, with the
  * spec's column types, key relationships and value domains, scaled by the number of lineitem
  * rows. Every row is a pure function of (seed, table, key): tables stream one row at a time
  * (6M lineitem rows in bounded memory) and an order regenerates identically for `orders` and
@@ -17,6 +17,7 @@ export const TPCH_TABLES = [
   'supplier',
   'customer',
   'part',
+  'partsupp',
   'orders',
   'lineitem',
 ] as const;
@@ -104,6 +105,17 @@ export const TPCH_SCHEMA: Readonly<Record<TpchTable, TpchTableSpec>> = {
       ['p_comment', 'VARCHAR(23)'],
     ],
   ),
+  partsupp: spec(
+    'partsupp',
+    ['ps_partkey', 'ps_suppkey'],
+    [
+      ['ps_partkey', 'INT'],
+      ['ps_suppkey', 'INT'],
+      ['ps_availqty', 'INT'],
+      ['ps_supplycost', 'DECIMAL(15,2)'],
+      ['ps_comment', 'VARCHAR(199)'],
+    ],
+  ),
   orders: spec(
     'orders',
     ['o_orderkey'],
@@ -169,9 +181,13 @@ export interface TpchScale {
   readonly supplier: number;
   readonly customer: number;
   readonly part: number;
+  /** Four suppliers per part. */
+  readonly partsupp: number;
   readonly orders: number;
   readonly lineitem: number;
 }
+
+const SUPPLIERS_PER_PART = 4;
 
 /** The smallest scale: every derived table has at least this many rows. */
 const MIN_ROWS = 10;
@@ -183,12 +199,14 @@ export function tpchScale(lineitem: number): TpchScale {
   }
   const orders = Math.max(MIN_ROWS, Math.floor(lineitem / 4));
   const customer = Math.max(MIN_ROWS, Math.floor(orders / 10));
+  const part = Math.max(MIN_ROWS, Math.floor(customer / 1.5));
   return {
     region: REGIONS.length,
     nation: NATIONS.length,
     supplier: Math.max(MIN_ROWS, Math.floor(customer / 15)),
     customer,
-    part: Math.max(MIN_ROWS, Math.floor(customer / 1.5)),
+    part,
+    partsupp: part * SUPPLIERS_PER_PART,
     orders,
     lineitem,
   };
@@ -271,7 +289,16 @@ const DATES: readonly string[] = Array.from({ length: END_DAY + 1 }, (_, day) =>
 );
 
 // One tag per stream so tables that share keys draw independent values.
-const TAG = { region: 1, nation: 2, supplier: 3, customer: 4, part: 5, order: 6, pair: 7 } as const;
+const TAG = {
+  region: 1,
+  nation: 2,
+  supplier: 3,
+  customer: 4,
+  part: 5,
+  order: 6,
+  pair: 7,
+  partsupp: 8,
+} as const;
 
 /** Cents as DECIMAL text, exact (no floating point on the way). */
 export function formatCents(cents: number): string {
@@ -291,6 +318,18 @@ function text(random: Random, min: number, max: number): string {
   let value = random.pick(WORDS);
   while (value.length < target) value += ' ' + random.pick(WORDS);
   return value.length > max ? value.slice(0, max).trimEnd() : value;
+}
+
+/**
+ * s_comment: some suppliers carry `Customer … Complaints` or `Customer … Recommends` (spec
+ * 4.2.3 puts them in 5 of 10,000; here 1 in 10 and 1 in 20, so Q16 has some at small scales).
+ */
+function supplierComment(random: Random): string {
+  const base = text(random, 25, 100);
+  const roll = random.next();
+  if (roll >= 0.15) return base;
+  const note = `Customer ${random.pick(WORDS)} ${roll < 0.1 ? 'Complaints' : 'Recommends'}`;
+  return `${base.slice(0, 100 - note.length - 1)} ${note}`.trim();
 }
 
 function address(random: Random): string {
@@ -314,11 +353,14 @@ export function orderKey(index: number): number {
   return Math.floor(index / 8) * 32 + (index % 8) + 1;
 }
 
-/** A supplier of the part, as partsupp would list it (spec 4.2.3): one of four per part. */
+/**
+ * Supplier `which` (0 to 3) of the part, as partsupp lists it: spec 4.2.3's spread without its
+ * `(partkey - 1) / S` term, which repeats a supplier of a part when there are few suppliers. With
+ * a step of S/4 the four are distinct for any S of at least 4, so lineitem's (part, supplier)
+ * pairs are always rows of partsupp.
+ */
 function supplierOf(partKey: number, which: number, suppliers: number): number {
-  return (
-    ((partKey + which * (Math.floor(suppliers / 4) + Math.floor((partKey - 1) / suppliers))) % suppliers) + 1
-  );
+  return ((partKey + which * Math.floor(suppliers / SUPPLIERS_PER_PART)) % suppliers) + 1;
 }
 
 /** Lines of the order at `index`: averaging lineitem/orders exactly, 1 to 7 per order. */
@@ -431,7 +473,7 @@ export function* tpchRows(table: TpchTable, options: TpchOptions): Generator<Tsv
           nation,
           phone(r, nation),
           formatCents(r.int(-99999, 999999)),
-          text(r, 25, 100),
+          supplierComment(r),
         ];
       });
       return;
@@ -468,6 +510,20 @@ export function* tpchRows(table: TpchTable, options: TpchOptions): Generator<Tsv
           text(r, 5, 22),
         ];
       });
+      return;
+    case 'partsupp':
+      for (let part = 1; part <= scale.part; part++) {
+        const r = random(TAG.partsupp, part);
+        for (let which = 0; which < SUPPLIERS_PER_PART; which++) {
+          yield [
+            part,
+            supplierOf(part, which, scale.supplier),
+            r.int(1, 9999),
+            formatCents(r.int(100, 100000)),
+            text(r, 49, 198),
+          ];
+        }
+      }
       return;
     case 'orders':
       for (let index = 0; index < scale.orders; index++) yield generateOrder(index, scale, seed).order;

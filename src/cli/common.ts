@@ -19,7 +19,8 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: readonly string[],
   options: T,
   usage: string,
-) {
+  // Spelled out so the declaration emit (dist/*.d.ts) can name it.
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -1,13 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolveStackConfig, type StackOptions } from '../config.ts';
 import { describeError, UsageError } from '../errors.ts';
-import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import { runBenchCommand } from './bench-ml.ts';
-import { runDemo } from './demo.ts';
 import { stackJson, stackTable } from './format.ts';
-import { runLoadCommand } from './load.ts';
-import { runPipelineCommand } from './pipeline.ts';
-import { runExplainCommand, runQueryCommand } from './query.ts';
 import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 
 const USAGE = `usage: sluice <command> [options]
@@ -21,6 +15,7 @@ commands:
   query "SQL"               run SQL, print a table or write csv/json/ndjson/arrow/parquet (--help)
   explain "SQL"             the plan, the SQL pushed to the database and the local steps
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
+  shell                     an interactive SQL prompt with history and table output
   bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
 
 options:
@@ -54,11 +49,13 @@ const OPTIONS = {
 
 /** Commands that parse their own options, each in its own file. */
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
-  pipeline: runPipelineCommand,
-  query: runQueryCommand,
-  explain: runExplainCommand,
-  load: runLoadCommand,
-  bench: runBenchCommand,
+  // Loaded when used: `sluice --help` need not load the driver, Kafka and Arrow.
+  pipeline: async (argv) => (await import('./pipeline.ts')).runPipelineCommand(argv),
+  query: async (argv) => (await import('./query.ts')).runQueryCommand(argv),
+  explain: async (argv) => (await import('./query.ts')).runExplainCommand(argv),
+  load: async (argv) => (await import('./load.ts')).runLoadCommand(argv),
+  bench: async (argv) => (await import('./bench-ml.ts')).runBenchCommand(argv),
+  shell: async (argv) => (await import('./shell.ts')).runShellCommand(argv),
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */
@@ -105,6 +102,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
 
   switch (command) {
     case 'stack up': {
+      const { stackUp } = await import('../stack/stack.ts');
       const report = await stackUp(config, progress).catch((error: unknown) => {
         progress(
           `servers that did start keep running for inspection; stop them with: sluice stack down --home ${config.home}`,
@@ -115,6 +113,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'stack down': {
+      const { stackDown } = await import('../stack/stack.ts');
       const stopped = await stackDown(config, { purge: values.purge ?? false }, progress);
       if (values.json) process.stdout.write(`${JSON.stringify({ stopped })}\n`);
       else
@@ -124,12 +123,17 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'stack status': {
+      const { stackStatus } = await import('../stack/stack.ts');
       const report = await stackStatus(config);
       process.stdout.write(`${values.json ? stackJson(report) : stackTable(report)}\n`);
       return report.components.every((component) => component.answering) ? 0 : 3;
     }
     case 'demo':
-      return runDemo(config, progress, values.scale === undefined ? {} : { scale: Number(values.scale) });
+      return (await import('./demo.ts')).runDemo(
+        config,
+        progress,
+        values.scale === undefined ? {} : { scale: Number(values.scale) },
+      );
     default:
       throw unknownCommand(command, USAGE);
   }

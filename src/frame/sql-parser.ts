@@ -5,8 +5,11 @@
  * windows in a Window node below, Aggregate with named keys and aggregates, Join, Sort, Limit,
  * Distinct, Union). Every value in the text becomes a literal, so it travels as a parameter.
  *
- * Text the planner does not translate (a subquery in an expression, a WITH clause, a function
- * sluice lacks, a grammar node-sql-parser cannot read, …) is never an error: it becomes one
+ * Subqueries (EXISTS, IN, scalar; correlated through `outer` columns) become subquery
+ * expressions, WITH queries are planned where they are used, and the optimizer's first rule turns
+ * subqueries into joins (docs/subqueries.md). Text the planner does not translate (a subquery
+ * shape that rule cannot rewrite, a function sluice lacks, a grammar node-sql-parser cannot
+ * read, …) is never an error: it becomes one
  * opaque `sqlText` node, pushed as a derived table exactly as written, and explain() shows it
  * with the reason. Errors are kept for what no database would run either: an unknown or
  * ambiguous column, an unknown table alias, a select list that names one column twice.

@@ -31,9 +31,10 @@ import type { Field } from '../plan/nodes.ts';
 import { daysFromCivil } from '../values/civil-date.ts';
 import { bigIntToWords } from '../values/decimal.ts';
 import type { Batch, LocalColumn, Values } from './batch.ts';
+import { type DecimalValue, roundToScale, unscaledBig } from './decimal.ts';
 import { epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
-import { type SqlType, typeFromSqlName, type Value } from './types.ts';
-import { formatDecimal, toText } from './values.ts';
+import { fracOf, type SqlType, typeFromSqlName, type Value } from './types.ts';
+import { toText } from './values.ts';
 
 const encoder = new TextEncoder();
 
@@ -79,9 +80,14 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
       }
       return new Int64();
     }
-    case 'decimal':
-      // Exact, as the server's DECIMAL results are (and as the reader gives them).
-      return new Decimal(Math.min(type.scale ?? 0, 38), 38, 128);
+    case 'decimal': {
+      // Exact, as the server's DECIMAL results are (and as the reader gives them): 256 bits when
+      // a value has more than 38 digits (DECIMAL(65,30) sums).
+      const scale = Math.min(type.scale ?? 0, 38);
+      const wide =
+        (type.arrow as { bitWidth?: number } | undefined)?.bitWidth === 256 || hasWideDecimal(values, scale);
+      return wide ? new Decimal(scale, 76, 256) : new Decimal(scale, 38, 128);
+    }
     case 'double':
       return new Float64();
     case 'date':
@@ -248,6 +254,18 @@ function variableWidth(
   } as never);
 }
 
+/** Whether some value needs more than 38 digits at `scale` (only exact text and bigints can). */
+function hasWideDecimal(values: Values, scale: number): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value === 'string' || typeof value === 'bigint') {
+      const whole = String(value).replace(/^-/, '').split('.')[0]!.replace(/^0+/, '');
+      if (whole.length + scale > 38) return true;
+    }
+  }
+  return false;
+}
+
 function decimalData(type: DataType, values: Values, columnType: SqlType): Data {
   const { scale, bitWidth } = type as unknown as { scale: number; bitWidth: number };
   const stride = bitWidth / 32;
@@ -255,9 +273,12 @@ function decimalData(type: DataType, values: Values, columnType: SqlType): Data 
   const words = new Uint32Array(length * stride);
   const { bitmap, nullCount } = validity(values, length);
   const factor = 10 ** scale;
+  const frac = Math.max(fracOf(columnType), scale);
   for (let i = 0; i < length; i++) {
-    const value = values[i]!;
-    if (value === null) continue;
+    // A quotient's extra digits are rounded away here, as the server does when it sends it.
+    const raw = values[i]!;
+    if (raw === null) continue;
+    const value = frac > scale ? roundToScale(raw as DecimalValue, frac, scale) : raw;
     const base = i * stride;
     if (typeof value === 'number' && Math.abs(value * factor) < 2 ** 52) {
       // The common case without BigInt: two's complement words from the magnitude.
@@ -276,13 +297,10 @@ function decimalData(type: DataType, values: Values, columnType: SqlType): Data 
       }
       continue;
     }
-    let unscaled: bigint;
-    {
-      const text =
-        typeof value === 'number' ? formatDecimal(value, scale) : (toText(value, columnType) ?? '0');
-      const [whole = '0', fraction = ''] = text.split('.');
-      unscaled = BigInt(whole + fraction.padEnd(scale, '0').slice(0, scale));
-    }
+    const unscaled =
+      typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string'
+        ? unscaledBig(value, scale)
+        : unscaledBig(toText(value, columnType) ?? '0', scale);
     bigIntToWords(unscaled, words, base, stride);
   }
   return makeData({

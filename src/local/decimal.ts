@@ -16,6 +16,7 @@
  * read that way. Arithmetic works on the unscaled integers: as doubles while every intermediate
  * stays below 2^53, as bigints beyond.
  */
+import { unscaledToText } from '../values/decimal.ts';
 import { formatDecimal, normalizeInt } from './values.ts';
 
 /** Below this an unscaled integer travels as a double (see the header). */
@@ -81,7 +82,7 @@ export function fromUnscaled(unscaled: bigint, frac: number): DecimalValue {
   }
   const factor = pow10n(frac);
   if (unscaled % factor === 0n) return normalizeInt(unscaled / factor);
-  return unscaledText(unscaled, frac);
+  return unscaledToText(unscaled, frac);
 }
 
 /** fromUnscaled for an unscaled integer held in a double (exact: below 2^53). */
@@ -90,15 +91,6 @@ export function fromUnscaledNumber(unscaled: number, frac: number): DecimalValue
     return frac === 0 ? unscaled : unscaled / POW10[frac]!;
   }
   return fromUnscaled(BigInt(unscaled), frac);
-}
-
-/** '-12.340' for (-12340n, 3). */
-export function unscaledText(unscaled: bigint, frac: number): string {
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(frac + 1, '0');
-  const text =
-    frac === 0 ? digits : `${digits.slice(0, digits.length - frac)}.${digits.slice(digits.length - frac)}`;
-  return negative ? `-${text}` : text;
 }
 
 /** numerator / denominator, rounded half away from zero. */
@@ -136,7 +128,7 @@ export function roundToScale(value: DecimalValue, frac: number, scale: number): 
 
 /** The exact text of a value at `scale` digits, from `frac` internal digits. */
 export function decimalText(value: DecimalValue, frac: number, scale: number): string {
-  return unscaledText(rescale(unscaledBig(value, frac), frac, scale), scale);
+  return unscaledToText(rescale(unscaledBig(value, frac), frac, scale), scale);
 }
 
 /** Compares two values held at `frac` digits exactly: -1, 0 or 1. */

@@ -3,6 +3,7 @@
  * numeric prefix ('5x' is 5, 'abc' is 0), numbers printed as MariaDB prints them, decimal
  * rounding half away from zero, DOUBLE rounding half to even.
  */
+import { unscaledToText } from '../values/decimal.ts';
 import { parseDateTime, temporalNumber } from './temporal.ts';
 import type { SqlType, Value } from './types.ts';
 
@@ -82,15 +83,8 @@ export function formatDecimal(value: number, scale: number): string {
   const [whole = '0', fraction = ''] = positional(Math.abs(rounded)).split('.');
   let unscaled = BigInt(whole + fraction.slice(0, Math.max(scale, 0)).padEnd(Math.max(scale, 0), '0'));
   if (fraction.length > scale && fraction.charCodeAt(scale) >= 53) unscaled += 1n;
-  const text = decimalFromUnscaledText(unscaled, Math.max(scale, 0));
+  const text = unscaledToText(unscaled, Math.max(scale, 0));
   return rounded < 0 && unscaled !== 0n ? `-${text}` : text;
-}
-
-function decimalFromUnscaledText(unscaled: bigint, scale: number): string {
-  const digits = unscaled.toString().padStart(scale + 1, '0');
-  return scale === 0
-    ? digits
-    : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
 }
 
 /** The shortest digits of a non-negative double in positional notation (never an exponent). */
@@ -210,34 +204,4 @@ export function toSigned(value: Value, type: SqlType): number | bigint | null {
 
 function clampInt(value: number): number | bigint {
   return Number.isSafeInteger(value) ? value : normalizeInt(BigInt(value));
-}
-
-/**
- * DECIMAL values that a double cannot hold exactly (more than 15-16 significant digits, as in a
- * DECIMAL(38,10) column) travel as their exact text ('12345678901234567.8901234567'); the
- * column's static type says it is a number. These helpers convert between that text, numbers
- * and the unscaled integer at a scale.
- */
-export function unscaledOf(value: number | bigint | string, scale: number): bigint {
-  const factor = 10n ** BigInt(scale);
-  if (typeof value === 'bigint') return value * factor;
-  if (typeof value === 'number') {
-    const scaled = value * 10 ** scale;
-    if (Math.abs(scaled) < 2 ** 53) return BigInt(Math.round(scaled));
-    return unscaledOf(formatDecimal(value, scale), scale);
-  }
-  const match = /^\s*([+-]?)(\d*)(?:\.(\d*))?/.exec(value);
-  const digits = `${match?.[2] ?? ''}${(match?.[3] ?? '').padEnd(scale, '0').slice(0, scale)}`;
-  const unscaled = BigInt(digits === '' ? '0' : digits);
-  return match?.[1] === '-' ? -unscaled : unscaled;
-}
-
-/** An unscaled integer at `scale` as a value: a number when a double holds it exactly, else exact text. */
-export function decimalFromUnscaled(unscaled: bigint, scale: number): number | bigint | string {
-  const magnitude = unscaled < 0n ? -unscaled : unscaled;
-  if (magnitude < 2n ** 53n) return scale === 0 ? Number(unscaled) : Number(unscaled) / 10 ** scale;
-  const factor = 10n ** BigInt(scale);
-  if (unscaled % factor === 0n) return normalizeInt(unscaled / factor);
-  const text = decimalFromUnscaledText(magnitude, scale);
-  return unscaled < 0n ? `-${text}` : text;
 }

@@ -6,6 +6,7 @@ import { type OptimizerContext, type Rule, runRules, type TraceStep } from './ru
 import { constantFolding } from './rules/constant-folding.ts';
 import { limitPushdown } from './rules/limit-pushdown.ts';
 import { localKeyFilter } from './rules/local-key-filter.ts';
+import { orFactoring } from './rules/or-factoring.ts';
 import { predicatePushdown } from './rules/predicate-pushdown.ts';
 import { projectionPruning } from './rules/projection-pruning.ts';
 import { subqueryRewrite } from './rules/subqueries.ts';
@@ -13,12 +14,14 @@ import { type SplitPlan, splitPlan } from './split.ts';
 
 /**
  * In order: subqueries become joins before any rule could move an expression across their
- * scope; fold constants so predicates are simple; add local key filters before predicate
- * pushdown moves them to the tables; prune last so it sees final shapes.
+ * scope; fold constants so predicates are simple; factor ORs so shared conjuncts can move;
+ * add local key filters before predicate pushdown moves them to the tables; prune last so it
+ * sees final shapes.
  */
 export const RULES: readonly Rule[] = [
   subqueryRewrite,
   constantFolding,
+  orFactoring,
   localKeyFilter,
   predicatePushdown,
   limitPushdown,

@@ -1,26 +1,33 @@
 /**
- * Worker entry points (`workers/*.ts`: partition reads, batch decoding, JS transforms) as plain-JS
- * modules. Worker threads do not inherit a TypeScript loader, and registering tsx in each thread
- * costs about 50 MB and a second or more per thread (measured: 4 threads, 250 MB and 2.4 s,
- * against 150 MB and 0.9 s for plain JS). So each entry's sources are bundled once per process
- * with esbuild (what tsx itself runs on) into `node_modules/.cache/sluice/`, packages left as
- * imports, and piscina loads that file. It works the same under vitest, `node --import tsx` and
- * `bin/sluice.mjs`.
+ * The plain-JS module a worker thread loads for a worker entry point (`workers/*.ts`: partition
+ * reads, batch decoding, JS transforms).
+ *
+ * From the built package (`dist/`, what `npm install sluice` and the `sluice` bin run) the entry
+ * was compiled beside this module by tsc: the worker loads `dist/workers/<entry>.js` directly.
+ *
+ * From the sources (tests, `node --import tsx`), worker threads do not inherit a TypeScript loader,
+ * and registering tsx in each thread costs about 50 MB and a second or more per thread (measured:
+ * 4 threads, 250 MB and 2.4 s, against 150 MB and 0.9 s for plain JS). So each entry's sources
+ * are bundled once per process with esbuild (what tsx itself runs on, a devDependency) into
+ * `node_modules/.cache/sluice/`, packages left as imports, and piscina loads that file.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HERE = fileURLToPath(import.meta.url);
+/** The project root, or `dist/` when this module is the built one (`dist/src/runtime/…js`). */
+const ROOT = path.resolve(path.dirname(HERE), '..', '..');
+const BUILT = HERE.endsWith('.js');
 const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'sluice');
 
 const bundles = new Map<string, Promise<string>>();
 
-/** The path of the bundled worker for `entry` (relative to the project root), built on first use. */
+/** The path of the plain-JS worker for `entry` (relative to the project root), built on first use from sources. */
 export function workerBundle(entry: string): Promise<string> {
+  if (BUILT) return Promise.resolve(path.join(ROOT, entry.replace(/\.ts$/, '.js')));
   let bundle = bundles.get(entry);
   if (!bundle) {
     bundle = buildBundle(entry);
@@ -32,6 +39,7 @@ export function workerBundle(entry: string): Promise<string> {
 }
 
 async function buildBundle(entry: string): Promise<string> {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [path.join(ROOT, entry)],
     bundle: true,

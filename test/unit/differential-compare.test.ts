@@ -28,13 +28,22 @@ describe('differential comparator: canonical values', () => {
     expect(same('9007199254740993', 9007199254740992)).toBe(false);
   });
 
-  it('compares fractions within the relative tolerance, and DECIMAL text to its scale', () => {
+  it('compares doubles within the relative tolerance, and DECIMAL text digit for digit', () => {
     expect(same(0.1 + 0.2, 0.3)).toBe(true);
     expect(same(1.0000001, 1)).toBe(false);
-    // MariaDB's AVG/division of exact values rounds to a fixed scale; a double does not.
-    expect(same('0.3333', 1 / 3)).toBe(true);
-    expect(same('0.3334', 1 / 3)).toBe(false);
-    expect(same('-5000.50', -5000.5)).toBe(true);
+    expect(same('1039285396.419459', '1039285396.419459')).toBe(true);
+    // Q1's drift from summing doubles: one unit in the last place is a different answer.
+    expect(same('1039285396.419459', '1039285396.419460')).toBe(false);
+    // The scale is part of the value: MariaDB's AVG shows 4 more digits than its argument.
+    expect(same('0.3333', '0.33330')).toBe(false);
+    expect(same('0.3333', 1 / 3)).toBe(false);
+    expect(same('-5000.50', -5000.5)).toBe(false);
+    expect(
+      same(
+        '12345678901234567890123456789012345.123456789012345678901234567890',
+        '12345678901234567890123456789012345.123456789012345678901234567891',
+      ),
+    ).toBe(false);
   });
 
   it('does not confuse NULL with zero, empty text or a string', () => {

@@ -6,9 +6,10 @@
  */
 import type { CastType } from '../../plan/expr.ts';
 import { formatDate } from '../../values/civil-date.ts';
+import { type DecimalValue, fromUnscaled, rescale, unscaledBig } from '../decimal.ts';
 import { formatDateTime, parseDateTime } from '../temporal.ts';
-import { type SqlType, T, type Value } from '../types.ts';
-import { roundDecimal, toDouble, toNumber, toSigned, toText } from '../values.ts';
+import { fracOf, type SqlType, scaleOf, T, type Value } from '../types.ts';
+import { formatDecimal, toDouble, toSigned, toText } from '../values.ts';
 import { type Compiled, derived } from './compiled.ts';
 
 const CAST_RESULT: Record<CastType, SqlType> = {
@@ -35,6 +36,12 @@ function caster(to: CastType, from: SqlType): (value: Value) => Value {
   switch (to) {
     case 'int':
     case 'bigint':
+      if (from.kind === 'decimal') {
+        // Half away from zero, on every digit of exact text too.
+        const frac = fracOf(from);
+        return (value) =>
+          value === null ? null : fromUnscaled(rescale(unscaledBig(value as DecimalValue, frac), frac, 0), 0);
+      }
       return (value) => toSigned(value, from);
     case 'boolean':
       return (value) => {
@@ -44,11 +51,23 @@ function caster(to: CastType, from: SqlType): (value: Value) => Value {
       };
     case 'double':
       return (value) => toDouble(value, from);
-    case 'decimal':
+    case 'decimal': {
+      const scale = scaleOf(CAST_RESULT.decimal);
+      if (from.kind === 'decimal' || from.kind === 'int') {
+        const frac = fracOf(from);
+        return (value) =>
+          value === null
+            ? null
+            : fromUnscaled(rescale(unscaledBig(value as DecimalValue, frac), frac, scale), scale);
+      }
       return (value) => {
-        const number = toNumber(value, from);
-        return number === null ? null : roundDecimal(Number(number), 10);
+        if (value === null) return null;
+        // A DOUBLE by the shortest digits that read back to it, a string by its leading number.
+        const text =
+          from.kind === 'double' ? formatDecimal(toDouble(value, from)!, 40) : toText(value, from)!;
+        return fromUnscaled(rescale(unscaledBig(text, scale + 1), scale + 1, scale), scale);
       };
+    }
     case 'string':
       return (value) => toText(value, from);
     case 'date':

@@ -4,8 +4,7 @@
  */
 import { type Batch, nullValues, type Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
-import { type DecimalValue, roundToScale } from '../decimal.ts';
-import { fracOf, type SqlType, type Value } from '../types.ts';
+import type { SqlType, Value } from '../types.ts';
 import { roundDecimal, toDouble, toNumber, toText } from '../values.ts';
 
 export interface Compiled {
@@ -48,9 +47,7 @@ export function evaluateAll(compiled: Compiled, length: number): Values {
   const { evaluate, type } = compiled;
   let start = 0;
   let out: Value[];
-  // A quotient's rounding may give exact text, which a Float64Array cannot hold.
-  const roundsToText = type.kind === 'decimal' && fracOf(type) > (type.scale ?? 0);
-  if ((type.kind === 'int' || type.kind === 'decimal' || type.kind === 'double') && !roundsToText) {
+  if (type.kind === 'int' || type.kind === 'decimal' || type.kind === 'double') {
     const numbers = new Float64Array(length);
     for (; start < length; start++) {
       const value = evaluate(start);
@@ -76,18 +73,9 @@ type MutableValues = { [index: number]: Value; readonly length: number };
 export function presentValues<V extends MutableValues | Float64Array>(type: SqlType, values: V): V {
   const scale = type.scale;
   if (scale === undefined) return values;
-  if (type.kind === 'decimal') {
-    // Values are exact at their internal digits; only a quotient's extra digits need rounding.
-    const frac = fracOf(type);
-    if (frac <= scale) return values;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (value !== null && value !== undefined) {
-        values[i] = roundToScale(value as DecimalValue, frac, scale) as V[number];
-      }
-    }
-    return values;
-  }
+  // DECIMAL values keep their internal digits (a quotient's 9 or 18), as the server's do until
+  // it sends them: they are rounded to the scale when they leave as Arrow (arrow-out.ts).
+  if (type.kind === 'decimal') return values;
   if (type.kind !== 'double') return values;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];

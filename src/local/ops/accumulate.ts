@@ -12,12 +12,14 @@ import {
   type DecimalValue,
   DIV_PRECISION_INCREMENT,
   decimalArithmetic,
+  divideRounded,
   divisionFrac,
   fromUnscaled,
   fromUnscaledNumber,
   MAX_DOUBLE_FRAC,
   MAX_SCALE,
   POW10,
+  pow10n,
   SAFE_UNSCALED,
   unscaledBig,
 } from '../decimal.ts';
@@ -231,6 +233,42 @@ function spreads(values: Values, type: SqlType, grouping: Grouping, standardDevi
   return out;
 }
 
+/**
+ * SUM and AVG of a quotient (values with more digits than their scale) per group, as MariaDB
+ * computes them when it groups through a temporary table (a GROUP BY without a usable index):
+ * the running sum lives in a column of the result's scale, so it is rounded to that scale after
+ * every row (Item_sum_sum::update_field storing into its DECIMAL field). Without GROUP BY the
+ * server keeps every digit, and so does the plain path.
+ */
+function groupedQuotientSums(
+  fn: 'sum' | 'avg',
+  values: Values,
+  argType: SqlType,
+  grouping: Grouping,
+): Value[] {
+  const frac = fracOf(argType);
+  const scale = scaleOf(argType);
+  const step = pow10n(frac - scale);
+  const totals = new Array<bigint | null>(grouping.count).fill(null);
+  const seen = new Float64Array(grouping.count);
+  const { ids } = grouping;
+  for (let row = 0; row < ids.length; row++) {
+    const value = values[row]!;
+    if (value === null) continue;
+    const group = ids[row]!;
+    seen[group]!++;
+    const sum = (totals[group] ?? 0n) * step + unscaledBig(value as DecimalValue, frac);
+    totals[group] = divideRounded(sum, step);
+  }
+  const sumType = T.decimal(scale);
+  const divide = decimalArithmetic('/', scale, 0, fracOf(aggregateType('avg', sumType)));
+  return totals.map((total, g) => {
+    if (total === null) return null;
+    const sum = fromUnscaled(total, scale);
+    return fn === 'sum' ? sum : divide(sum, seen[g]!);
+  });
+}
+
 /** fn(values) for every group; `values` undefined is COUNT(*). */
 export function aggregate(
   fn: AggregateFunction,
@@ -238,7 +276,14 @@ export function aggregate(
   argType: SqlType | undefined,
   grouping: Grouping,
   collation: Collation,
+  grouped = false,
 ): AggregateResult {
+  if (grouped && (fn === 'sum' || fn === 'avg') && argType && fracOf(argType) > scaleOf(argType)) {
+    return {
+      type: aggregateType(fn, T.decimal(scaleOf(argType))),
+      values: groupedQuotientSums(fn, values!, argType, grouping),
+    };
+  }
   const type = aggregateType(fn, argType);
   if (values === undefined || argType === undefined)
     return { type: T.int, values: counts(undefined, grouping) };

@@ -85,7 +85,7 @@ export function aggregateRows(
     if (fast) return { name: `${AGGREGATE_PREFIX}${index}`, type: fast.type, values: fast.values };
     const arg = call.arg ? compileExpr(call.arg, scope) : undefined;
     const values = arg ? evaluateAll(arg, batch.length) : undefined;
-    const result = aggregate(call.fn, values, arg?.type, grouping, context.collation);
+    const result = aggregate(call.fn, values, arg?.type, grouping, context.collation, keyColumns.length > 0);
     return { name: `${AGGREGATE_PREFIX}${index}`, type: result.type, values: result.values };
   });
 

@@ -6,9 +6,10 @@
  * - NULL and undefined are null; booleans are 1 and 0;
  * - integers (numbers, bigints, integer text such as BIGINT or COUNT from the driver) are bigint,
  *   compared exactly, so BIGINT UNSIGNED above 2^53 must survive the trip digit for digit;
- * - other numbers and numeric text (DECIMAL) are compared as numbers, within a relative tolerance;
- *   a DECIMAL text with s digits after the point also accepts any value that rounds to it
- *   (MariaDB rounds AVG and division results to a fixed scale, a float engine does not);
+ * - DECIMAL text (digits after a point, as the driver and collect() give DECIMAL) is compared
+ *   digit for digit, scale included: it equals only the same text ('12.000000' also equals the
+ *   integer 12 from an integer road, exactly);
+ * - other numbers (DOUBLE) are compared within a relative tolerance;
  * - dates and timestamps (Date objects, ISO text, the driver's 'YYYY-MM-DD HH:MM:SS') become
  *   'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS[.ffffff]' text, midnight dropped, trailing zeros cut;
  *   TIME text ('-838:59:59.000000') loses the trailing zeros of its fraction;
@@ -18,7 +19,11 @@
  * (both sides sorted by the same canonical order).
  */
 
-export type Canonical = null | bigint | { readonly number: number; readonly scale?: number } | string;
+export type Canonical =
+  | null
+  | bigint
+  | { readonly number: number; readonly scale?: number; readonly decimal?: string }
+  | string;
 
 export interface CompareOptions {
   /** Relative tolerance for non-integer numbers. */
@@ -54,7 +59,7 @@ export function canonical(value: unknown): Canonical {
       const number = Number(value);
       // '12.000000' from DECIMAL is the integer 12: it must equal 12 from an integer road exactly.
       if (/^0+$/.test(decimal[1]!)) return BigInt(value.slice(0, value.indexOf('.')));
-      return { number, scale: decimal[1]!.length };
+      return { number, scale: decimal[1]!.length, decimal: value };
     }
     if (FLOAT_TEXT.test(value)) return { number: Number(value) };
     const dateTime = DATE_TIME_TEXT.exec(value);
@@ -99,12 +104,11 @@ export function valuesEqual(a: Canonical, b: Canonical, relativeTolerance = 1e-9
         return Number.isInteger(value) && BigInt(value) === big;
       }
     }
+    // DECIMAL is exact: the same digits, or nothing.
+    const decimals = [a, b].map((v) => (typeof v === 'object' ? v.decimal : undefined));
+    if (decimals[0] !== undefined || decimals[1] !== undefined) return decimals[0] === decimals[1];
     if (x === y) return true;
-    const scales = [a, b]
-      .map((v) => (typeof v === 'object' ? v.scale : undefined))
-      .filter((s): s is number => s !== undefined);
-    const rounding = scales.length > 0 ? 0.5 * 10 ** -Math.min(...scales) * (1 + 1e-9) : 0;
-    return Math.abs(x - y) <= rounding + relativeTolerance * Math.max(Math.abs(x), Math.abs(y), 1e-300);
+    return Math.abs(x - y) <= relativeTolerance * Math.max(Math.abs(x), Math.abs(y), 1e-300);
   }
   return a === b;
 }
@@ -126,7 +130,7 @@ export function compareCanonical(a: Canonical, b: Canonical): number {
 export const show = (value: Canonical): string => {
   if (value === null) return 'NULL';
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'object') return String(value.number);
+  if (typeof value === 'object') return value.decimal ?? String(value.number);
   return JSON.stringify(value);
 };
 

@@ -66,6 +66,7 @@ describe('TPC-H-shaped generator', () => {
       supplier: 10_000,
       customer: 150_000,
       part: 100_000,
+      partsupp: 400_000,
       orders: 1_500_000,
       lineitem: 6_000_000,
     });
@@ -106,6 +107,15 @@ describe('TPC-H-shaped generator', () => {
           }
         });
       }
+    }
+  });
+
+  it("lists four distinct suppliers per part in partsupp, and every lineitem's part and supplier is one of them", () => {
+    for (const lineitem of [10, 4_000]) {
+      const scale = tpchScale(lineitem);
+      const pairs = new Set(rows('partsupp', 1, lineitem).map((row) => `${row[0]}|${row[1]}`));
+      expect(pairs.size).toBe(scale.part * 4);
+      for (const line of rows('lineitem', 1, lineitem)) expect(pairs.has(`${line[1]}|${line[2]}`)).toBe(true);
     }
   });
 

@@ -67,8 +67,15 @@ const GOLDEN: [string, string, string, unknown[]][] = [
   [
     'SELECT id, TRUE AS yes, FALSE AS no, NULL AS nothing, 1.5 AS half, 12345678901234567890 AS big FROM t',
     'Project [id, true AS yes, false AS no, NULL AS nothing, 1.5 AS half, 12345678901234567890 AS big]\n  Scan t source=db1',
-    'SELECT `id`, ? AS `yes`, ? AS `no`, NULL AS `nothing`, ? AS `half`, ? AS `big` FROM `t`',
-    [true, false, 1.5, 12345678901234567890n],
+    'SELECT `id`, ? AS `yes`, ? AS `no`, NULL AS `nothing`, CAST(? AS DECIMAL(2, 1)) AS `half`, ? AS `big` FROM `t`',
+    [true, false, '1.5', 12345678901234567890n],
+  ],
+  [
+    // A decimal literal keeps its scale: 100.00 is a DECIMAL(5,2), as TPC-H Q14 needs.
+    'SELECT 100.00 * a AS pct, -0.050 AS neg FROM t',
+    'Project [(100.00 * a) AS pct, -0.050 AS neg]\n  Scan t source=db1',
+    'SELECT (CAST(? AS DECIMAL(5, 2)) * `a`) AS `pct`, CAST(? AS DECIMAL(3, 3)) AS `neg` FROM `t`',
+    ['100.00', '-0.050'],
   ],
   [
     "SELECT id FROM t WHERE d >= DATE '1995-03-15' AND d < TIMESTAMP '1996-01-01 00:00:00'",

@@ -1,0 +1,236 @@
+/**
+ * The 22 TPC-H queries computed locally (pushdown off) against DuckDB and MariaDB on the same
+ * data. Every table is read once into Arrow through sluice; then, per query:
+ *
+ * - sluice-local: the query's plan with pushdown off, its table reads answered from those Arrow
+ *   tables (no database in the loop), the rest run by src/local;
+ * - DuckDB (@duckdb/node-api, in this process) over tables appended from the same Arrow tables;
+ * - MariaDB running the SQL text itself.
+ *
+ * Medians of wall seconds over --runs runs (the machine is shared: compare ratios within a run);
+ * MariaDB is stopped after 120 s a run (max_statement_time) and shown as "> 120".
+ * Q19 is skipped by default: its OR of join conditions is a nested loop locally until
+ * join-condition factoring lands (--only Q19 runs it anyway).
+ *
+ *   SLUICE_DB_URL=mysql://root@127.0.0.1:PORT/x node --import tsx bench/tpch-local.ts \
+ *     [--lineitem 600000] [--runs 3] [--seed 1] [--only Q1,Q3] [--keep] [--json]
+ *
+ * --keep reuses the database `sluice_tpch_local` when it already holds --lineitem rows.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Table } from 'apache-arrow';
+import { withSession } from '../src/db/driver.ts';
+import { parseDbUrl } from '../src/db/endpoint.ts';
+import { connect } from '../src/index.ts';
+import { executeLocal } from '../src/local/execute.ts';
+import { optimize } from '../src/optimizer/optimize.ts';
+import { planLeaves } from '../src/plan/nodes.ts';
+import { outputFields } from '../src/plan/schema.ts';
+import { mariadb } from '../src/sql/dialects/index.ts';
+import { loadTpch } from './data/load.ts';
+import { TPCH_SCHEMA, TPCH_TABLES, type TpchTable } from './data/tpch.ts';
+import { TPCH_QUERIES } from './data/tpch-queries.ts';
+
+const { values } = parseArgs({
+  options: {
+    lineitem: { type: 'string', default: '600000' },
+    runs: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    keep: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+});
+const lineitem = Number(values.lineitem);
+const runs = Number(values.runs);
+const seed = Number(values.seed);
+const only = values.only?.split(',');
+const DATABASE = 'sluice_tpch_local';
+
+const url = process.env.SLUICE_DB_URL;
+if (!url) throw new Error('set SLUICE_DB_URL to a MariaDB server (sluice stack up prints it)');
+const server = parseDbUrl(url, 'SLUICE_DB_URL');
+const endpoint = { ...server, database: DATABASE };
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await run();
+    times.push((performance.now() - started) / 1000);
+  }
+  return median(times);
+}
+
+/** MariaDB capped at MARIADB_CAP_S a run (its Q13 plan, a block nested loop without an index on o_custkey, runs for minutes). */
+const MARIADB_CAP_S = 120;
+
+async function timedMariadb(sql: string): Promise<number> {
+  const capped = `SET STATEMENT max_statement_time = ${MARIADB_CAP_S} FOR ${sql}`;
+  try {
+    return await timed(() => withSession(endpoint, (session) => session.query(capped)));
+  } catch (error) {
+    if (/max_statement_time|interrupted/i.test(String(error))) return Number.POSITIVE_INFINITY;
+    throw error;
+  }
+}
+
+async function ensureData(): Promise<void> {
+  if (values.keep) {
+    const rows = await withSession(server, (session) =>
+      session.query<{ n: string }>(
+        'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+        [DATABASE, 'lineitem'],
+      ),
+    ).catch(() => []);
+    if (rows.length > 0) {
+      const [count] = await withSession(endpoint, (s) =>
+        s.query<{ n: string }>('SELECT COUNT(*) AS n FROM lineitem'),
+      );
+      if (Number(count!.n) === lineitem) return;
+    }
+  }
+  log(`loading TPC-H with ${lineitem} lineitem rows into ${DATABASE}`);
+  await loadTpch(server, { lineitem, seed, database: DATABASE });
+}
+
+/** DuckDB's type for a TPC-H column type (the same DDL). */
+const duckType = (type: string) => type.replace(/^CHAR/, 'VARCHAR');
+
+/** A DuckDB table holding the rows of an Arrow table: staged as text, then cast to the DDL types. */
+async function loadDuck(
+  connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  name: TpchTable,
+  table: Table,
+) {
+  const columns = TPCH_SCHEMA[name].columns;
+  const staging = `${name}_text`;
+  await connection.run(`CREATE TABLE ${staging} (${columns.map((c) => `${c.name} VARCHAR`).join(', ')})`);
+  const appender = await connection.createAppender(staging);
+  const vectors = columns.map((c) => table.getChild(c.name)!);
+  for (let row = 0; row < table.numRows; row++) {
+    for (const vector of vectors) {
+      const value = vector.get(row);
+      if (value === null || value === undefined) appender.appendNull();
+      else if (value instanceof Date) appender.appendVarchar(value.toISOString().slice(0, 10));
+      else appender.appendVarchar(arrowText(value, vector.type));
+    }
+    appender.endRow();
+  }
+  appender.closeSync();
+  await connection.run(
+    `CREATE TABLE ${name} AS SELECT ${columns.map((c) => `CAST(${c.name} AS ${duckType(c.type)}) AS ${c.name}`).join(', ')} FROM ${staging}`,
+  );
+  await connection.run(`DROP TABLE ${staging}`);
+}
+
+/** A value of an Arrow column as text DuckDB casts back: DECIMAL words with their scale, days as dates. */
+// biome-ignore lint/suspicious/noExplicitAny: Arrow's per-type values.
+function arrowText(value: any, type: any): string {
+  if (type.typeId === 7 /* Decimal */) {
+    const words: Uint32Array = value instanceof Uint32Array ? value : new Uint32Array(value.buffer ?? value);
+    let big = 0n;
+    for (let i = words.length - 1; i >= 0; i--) big = (big << 32n) | BigInt(words[i]!);
+    const bits = BigInt(words.length * 32);
+    if (big >> (bits - 1n)) big -= 1n << bits;
+    const negative = big < 0n;
+    const digits = (negative ? -big : big).toString().padStart(type.scale + 1, '0');
+    const text = type.scale > 0 ? `${digits.slice(0, -type.scale)}.${digits.slice(-type.scale)}` : digits;
+    return negative ? `-${text}` : text;
+  }
+  if (type.typeId === 8 /* Date */) return new Date(Number(value)).toISOString().slice(0, 10);
+  return String(value);
+}
+
+async function main(): Promise<void> {
+  await ensureData();
+  const db = await connect({ url: `mysql://${endpoint.user}@${endpoint.host}:${endpoint.port}/${DATABASE}` });
+  const tables = new Map<string, Table>();
+  for (const name of TPCH_TABLES) tables.set(name, await db.table(name, { pushdown: false }).toArrow());
+  log(`read ${[...tables.values()].reduce((n, t) => n + t.numRows, 0)} rows into Arrow`);
+
+  const duck = await DuckDBInstance.create(':memory:');
+  const duckdb = await duck.connect();
+  for (const name of TPCH_TABLES) await loadDuck(duckdb, name, tables.get(name)!);
+  log('DuckDB tables appended from the Arrow tables');
+
+  const results: {
+    id: string;
+    sluice?: number;
+    duckdb: number;
+    mariadb: number;
+    rows: number;
+    note?: string;
+  }[] = [];
+  for (const query of TPCH_QUERIES) {
+    if (only ? !only.includes(query.id) : query.id === 'Q19') {
+      if (!only)
+        results.push({ id: query.id, duckdb: Number.NaN, mariadb: Number.NaN, rows: 0, note: 'skipped' });
+      continue;
+    }
+    const plan = db.sql(query.sql, { pushdown: false }).plan;
+    const { split } = optimize(plan, { dialectOf: () => mariadb });
+    // Each pushed read is `SELECT columns FROM table`: answer it from the Arrow table.
+    const inputs = new Map<string, Table>();
+    for (const pushed of split.queries) {
+      const [leaf] = planLeaves(pushed.subtree);
+      if (leaf?.kind !== 'scan')
+        throw new Error(`${query.id}: a pushed read of something other than a table`);
+      inputs.set(pushed.id, tables.get(leaf.table)!.select(outputFields(pushed.subtree).map((f) => f.name)));
+    }
+    let rows = 0;
+    const sluice = await timed(async () => {
+      rows = (await executeLocal(split.residual, inputs)).numRows;
+    });
+    let duckRows = 0;
+    const duckSeconds = await timed(async () => {
+      duckRows = (await duckdb.runAndReadAll(query.sql)).currentRowCount;
+    });
+    if (duckRows !== rows) log(`${query.id}: DuckDB returned ${duckRows} rows, sluice ${rows}`);
+    const mariaSeconds = await timedMariadb(query.sql);
+    results.push({ id: query.id, sluice, duckdb: duckSeconds, mariadb: mariaSeconds, rows });
+    log(
+      `${query.id}: sluice-local ${sluice.toFixed(3)} s, DuckDB ${duckSeconds.toFixed(3)} s, MariaDB ${mariaSeconds.toFixed(3)} s (${rows} rows)`,
+    );
+  }
+  await db.close();
+  duckdb.closeSync();
+
+  const ran = results.filter((r) => r.sluice !== undefined);
+  const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+  const summary = {
+    lineitem,
+    runs,
+    machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}`,
+    geomeanSluiceOverDuckdb: geomean(ran.map((r) => r.sluice! / r.duckdb)),
+    slowerThanMariadb: ran.filter((r) => r.sluice! > r.mariadb).map((r) => r.id),
+    results,
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    '| query | sluice-local s | DuckDB s | MariaDB s | sluice / DuckDB | sluice / MariaDB | rows |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...results.map((r) =>
+      r.sluice === undefined
+        ? `| ${r.id} | ${r.note} | | | | | |`
+        : `| ${r.id} | ${r.sluice.toFixed(3)} | ${r.duckdb.toFixed(3)} | ${Number.isFinite(r.mariadb) ? r.mariadb.toFixed(3) : `> ${MARIADB_CAP_S}`} | ${(r.sluice / r.duckdb).toFixed(1)} | ${Number.isFinite(r.mariadb) ? (r.sluice / r.mariadb).toFixed(2) : `< ${(r.sluice / MARIADB_CAP_S).toFixed(2)}`} | ${r.rows} |`,
+    ),
+    '',
+    `geometric mean sluice-local / DuckDB: ${summary.geomeanSluiceOverDuckdb.toFixed(1)}x; slower than MariaDB: ${summary.slowerThanMariadb.join(', ') || 'none'}`,
+    `machine: ${summary.machine}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();

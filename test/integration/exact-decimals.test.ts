@@ -1,0 +1,314 @@
+/**
+ * Exact DECIMAL end to end, digit for digit against MariaDB's own answers (no tolerance):
+ *
+ * - TPC-H Q1 (SUM of l_extendedprice * (1 - l_discount) * (1 + l_tax), AVGs) and Q14
+ *   (100.00 * SUM(...) / SUM(...), a literal whose scale decides the answer's), as DataFrame
+ *   programs and as SQL text, with pushdown on, on with lineitem read in 3 key ranges, on over 8
+ *   native partitions (partial aggregates merged), and off;
+ * - DECIMAL(65,30), DECIMAL(38,10) and DECIMAL(15,2) arithmetic and aggregates with values near
+ *   the limits, read in 1, 3 and 8 partitions and computed locally.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadTpch } from '../../bench/data/load.ts';
+import { Random } from '../../bench/data/random.ts';
+import { withSession } from '../../src/db/driver.ts';
+import { col, connect, type Database, fn, type LazyFrame, lit } from '../../src/index.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
+import { diffResults } from './differential/compare.ts';
+
+const stack = inject('stack');
+const TPCH = 'sluice_exact_tpch';
+const LINEITEM = 20_000;
+const DECIMALS = 'sluice_exact_decimals';
+
+let tpch: Database;
+let decimals: Database;
+
+/** How a program's tables are read. */
+const MODES = {
+  'pushdown on': { pushdown: true, partitioning: 'none' },
+  'pushdown on, 3 key ranges': { pushdown: true, partitioning: 3 },
+  'pushdown on, 8 native partitions': { pushdown: true, partitioning: 'native' },
+  'pushdown off': { pushdown: false, partitioning: 'none' },
+} as const;
+type Mode = keyof typeof MODES;
+
+interface Program {
+  readonly name: string;
+  readonly sql: string;
+  readonly frame: (table: (name: string) => LazyFrame) => LazyFrame;
+  readonly ordered: boolean;
+  /** The modes it runs in, when not all. */
+  readonly modes?: readonly Mode[];
+}
+
+const revenue = () => col('l_extendedprice').times(lit(1).minus(col('l_discount')));
+
+const TPCH_PROGRAMS: readonly Program[] = [
+  {
+    name: 'Q1',
+    frame: (t) =>
+      t('lineitem')
+        .filter(col('l_shipdate').le(fn.dateAdd(lit('1998-12-01'), -90, 'day')))
+        .groupBy('l_returnflag', 'l_linestatus')
+        .agg(
+          fn.sum('l_quantity').as('sum_qty'),
+          fn.sum('l_extendedprice').as('sum_base_price'),
+          fn.sum(revenue()).as('sum_disc_price'),
+          fn.sum(revenue().times(lit(1).plus(col('l_tax')))).as('sum_charge'),
+          fn.avg('l_quantity').as('avg_qty'),
+          fn.avg('l_extendedprice').as('avg_price'),
+          fn.avg('l_discount').as('avg_disc'),
+          fn.count().as('count_order'),
+        )
+        .orderBy('l_returnflag', 'l_linestatus'),
+    sql: `SELECT l_returnflag, l_linestatus, SUM(l_quantity) AS sum_qty, SUM(l_extendedprice) AS sum_base_price,
+            SUM(l_extendedprice * (1 - l_discount)) AS sum_disc_price,
+            SUM(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,
+            AVG(l_quantity) AS avg_qty, AVG(l_extendedprice) AS avg_price, AVG(l_discount) AS avg_disc,
+            COUNT(*) AS count_order
+          FROM lineitem
+          WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL 90 DAY
+          GROUP BY l_returnflag, l_linestatus
+          ORDER BY l_returnflag, l_linestatus`,
+    ordered: true,
+  },
+  {
+    name: 'Q14',
+    frame: (t) =>
+      t('lineitem')
+        .filter(col('l_shipdate').ge('1995-09-01').and(col('l_shipdate').lt('1995-10-01')))
+        .join(t('part'), col('l_partkey').eq(col('p_partkey')))
+        .agg(
+          lit
+            .decimal('100.00')
+            .times(fn.sum(fn.when(col('p_type').like('PROMO%'), revenue()).otherwise(0)))
+            .div(fn.sum(revenue()))
+            .as('promo_revenue'),
+        ),
+    sql: `SELECT 100.00 * SUM(CASE WHEN p_type LIKE 'PROMO%' THEN l_extendedprice * (1 - l_discount) ELSE 0 END)
+              / SUM(l_extendedprice * (1 - l_discount)) AS promo_revenue
+          FROM lineitem, part
+          WHERE l_partkey = p_partkey AND l_shipdate >= DATE '1995-09-01'
+            AND l_shipdate < DATE '1995-09-01' + INTERVAL 1 MONTH`,
+    ordered: true,
+  },
+];
+
+const DECIMAL_PROGRAMS: readonly Program[] = [
+  {
+    name: 'DECIMAL(65,30) aggregates near the limits, per group',
+    frame: (t) =>
+      t('nums')
+        .groupBy('g')
+        .agg(
+          fn.sum('a').as('sum_a'),
+          fn.avg('a').as('avg_a'),
+          fn.min('a').as('min_a'),
+          fn.max('a').as('max_a'),
+          fn.sum(col('a').minus(col('c'))).as('sum_a_c'),
+          fn.count('a').as('n'),
+        )
+        .orderBy('g'),
+    sql: `SELECT g, SUM(a) AS sum_a, AVG(a) AS avg_a, MIN(a) AS min_a, MAX(a) AS max_a, SUM(a - c) AS sum_a_c,
+            COUNT(a) AS n
+          FROM nums GROUP BY g ORDER BY g`,
+    ordered: true,
+  },
+  {
+    name: 'products, quotients and their sums',
+    frame: (t) =>
+      t('nums')
+        .groupBy('g')
+        .agg(
+          fn.sum(col('b').times(col('c'))).as('sum_bc'),
+          fn.sum(col('c').div(7)).as('sum_c7'),
+          fn.avg(col('b').times(lit(1).minus(col('d')))).as('avg_bd'),
+          fn.sum(col('b').times(col('d')).times(col('d'))).as('sum_bdd'),
+          fn.sum('c').div(fn.sum('b')).as('ratio'),
+        )
+        .orderBy('g'),
+    sql: `SELECT g, SUM(b * c) AS sum_bc, SUM(c / 7) AS sum_c7, AVG(b * (1 - d)) AS avg_bd,
+            SUM(b * d * d) AS sum_bdd, SUM(c) / SUM(b) AS ratio
+          FROM nums GROUP BY g ORDER BY g`,
+    ordered: true,
+  },
+  {
+    // Without GROUP BY the server sums a quotient's 18 internal digits; per group (through a
+    // temporary table) it rounds the running sum to the scale at every row. Partition partials
+    // travel rounded to their scale, so only whole reads are checked here (see the docs).
+    name: 'a global SUM and AVG of quotients keep every internal digit',
+    frame: (t) =>
+      t('nums').agg(
+        fn.sum(col('c').div(7)).as('s'),
+        fn.avg(col('c').div(7)).as('a'),
+        fn.sum(col('b').div(3)).as('sb'),
+      ),
+    sql: 'SELECT SUM(c / 7) AS s, AVG(c / 7) AS a, SUM(b / 3) AS sb FROM nums',
+    ordered: true,
+    modes: ['pushdown on', 'pushdown off'],
+  },
+  {
+    name: 'row-wise arithmetic',
+    frame: (t) =>
+      t('nums')
+        .select(
+          'id',
+          col('a').plus(col('b')).as('ab'),
+          col('c').times(col('d')).as('cd'),
+          col('c').div(col('b')).as('c_b'),
+          col('b').mod(lit.decimal('0.7')).as('b_mod'),
+          col('a').negate().as('neg_a'),
+        )
+        .orderBy('id'),
+    sql: `SELECT id, a + b AS ab, c * d AS cd, c / b AS c_b, b % 0.7 AS b_mod, -a AS neg_a FROM nums ORDER BY id`,
+    ordered: true,
+  },
+];
+
+/** Near-limit DECIMAL values: a DECIMAL(65,30), b DECIMAL(15,2), c DECIMAL(38,10), d DECIMAL(4,3). */
+function decimalRows(count: number): string[][] {
+  const random = new Random(11);
+  const digits = (n: number) => Array.from({ length: n }, () => String(random.int(0, 9))).join('');
+  const sign = () => (random.next() < 0.4 ? '-' : '');
+  const rows: string[][] = [];
+  for (let id = 1; id <= count; id++) {
+    // At most 33 integer digits, so a sum of a group cannot leave DECIMAL(65,30).
+    const a =
+      id % 17 === 0
+        ? `${sign()}0.${'0'.repeat(29)}1`
+        : `${sign()}${random.int(1, 4)}${digits(random.int(0, 32))}.${digits(30)}`;
+    const b = `${sign()}${random.int(1, 9)}${digits(random.int(0, 11))}.${digits(2)}`;
+    const c = `${sign()}${random.int(1, 9)}${digits(random.int(0, 19))}.${digits(10)}`;
+    const d = `0.${digits(3)}`;
+    rows.push([String(id), String(id % 8), a, b, c, d]);
+  }
+  // The extremes of each type.
+  rows.push([
+    String(count + 1),
+    '0',
+    `${'9'.repeat(33)}.${'9'.repeat(30)}`,
+    `${'9'.repeat(13)}.99`,
+    `${'9'.repeat(28)}.${'9'.repeat(10)}`,
+    '0.999',
+  ]);
+  rows.push([
+    String(count + 2),
+    '1',
+    `-${'9'.repeat(33)}.${'9'.repeat(30)}`,
+    `-${'9'.repeat(13)}.99`,
+    `-${'9'.repeat(28)}.${'9'.repeat(10)}`,
+    '0.001',
+  ]);
+  return rows;
+}
+
+beforeAll(async () => {
+  await loadTpch(stack.single, { lineitem: LINEITEM, seed: 3, database: TPCH });
+  await withSession(
+    stack.single,
+    async (session) => {
+      const db = quoteIdentifier(TPCH);
+      await session.query(`CREATE TABLE ${db}.lineitem_native LIKE ${db}.lineitem`);
+      await session.query(`ALTER TABLE ${db}.lineitem_native PARTITION BY HASH(l_orderkey) PARTITIONS 8`);
+      await session.query(`INSERT INTO ${db}.lineitem_native SELECT * FROM ${db}.lineitem`);
+
+      const dec = quoteIdentifier(DECIMALS);
+      await session.query(`DROP DATABASE IF EXISTS ${dec}`);
+      await session.query(`CREATE DATABASE ${dec}`);
+      const columns =
+        'id INT PRIMARY KEY, g INT, a DECIMAL(65,30), b DECIMAL(15,2), c DECIMAL(38,10), d DECIMAL(4,3)';
+      await session.query(`CREATE TABLE ${dec}.nums (${columns})`);
+      await session.query(`CREATE TABLE ${dec}.nums_native (${columns}) PARTITION BY KEY (id) PARTITIONS 8`);
+      const rows = decimalRows(400);
+      for (const table of ['nums', 'nums_native']) {
+        await session.query(
+          `INSERT INTO ${dec}.${table} VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          rows.flat(),
+        );
+      }
+    },
+    { withoutDatabase: true },
+  );
+  const url = (database: string) =>
+    `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${database}`;
+  tpch = await connect({ url: url(TPCH), dialect: 'mariadb' });
+  decimals = await connect({ url: url(DECIMALS), dialect: 'mariadb' });
+});
+
+afterAll(async () => {
+  await tpch?.close();
+  await decimals?.close();
+  await withSession(
+    stack.single,
+    async (session) => {
+      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(TPCH)}`);
+      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DECIMALS)}`);
+    },
+    { withoutDatabase: true },
+  );
+});
+
+/** The table as the mode reads it; `partitioned` is the table read in parallel. */
+function reader(db: Database, mode: Mode, partitioned: string, keys: Record<string, string>) {
+  const { pushdown, partitioning } = MODES[mode];
+  return (name: string): LazyFrame => {
+    if (name !== partitioned || partitioning === 'none') return db.table(name, { pushdown });
+    if (partitioning === 'native') {
+      return db.table(`${name}_native`, { pushdown, partitioning: 'auto' });
+    }
+    return db.table(name, { pushdown, partitioning: { column: keys[name]!, count: partitioning } });
+  };
+}
+
+async function expectSame(db: Database, program: Program, frame: LazyFrame, label: string) {
+  const want = await withSession({ ...stack.single, database: db === tpch ? TPCH : DECIMALS }, (session) =>
+    session.query(program.sql),
+  );
+  expect(want.length).toBeGreaterThan(0);
+  const got = await frame.collect();
+  const columns = frame.columns;
+  const diff = diffResults({ columns, rows: want }, { columns, rows: got }, { ordered: program.ordered });
+  if (diff !== undefined)
+    expect.fail(`${program.name} (${label}) differs from MariaDB\n${diff}\n\n${frame.explain()}`);
+  return got;
+}
+
+describe('TPC-H Q1 and Q14 digit for digit', () => {
+  for (const program of TPCH_PROGRAMS) {
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      it(`${program.name}, ${mode}`, async () => {
+        const frame = program.frame(reader(tpch, mode, 'lineitem', { lineitem: 'l_orderkey' }));
+        await expectSame(tpch, program, frame, mode);
+        if (program.name === 'Q1' && mode.includes('partitions')) {
+          expect(frame.explain()).toMatch(/read in 8 partitions \(native/);
+        }
+      });
+    }
+    it(`${program.name} as SQL text, pushdown on and off`, async () => {
+      for (const pushdown of [true, false]) {
+        const rows = await expectSame(
+          tpch,
+          program,
+          tpch.sql(program.sql, { pushdown }),
+          `SQL text, pushdown ${pushdown}`,
+        );
+        if (program.name === 'Q14') {
+          // 100.00 * DECIMAL(.,4) / DECIMAL(.,4): a DECIMAL with 10 digits after the point.
+          expect(String(rows[0]!.promo_revenue)).toMatch(/^\d+\.\d{10}$/);
+        }
+      }
+    });
+  }
+});
+
+describe('DECIMAL near its limits, digit for digit', () => {
+  for (const program of DECIMAL_PROGRAMS) {
+    for (const mode of program.modes ?? (Object.keys(MODES) as Mode[])) {
+      it(`${program.name}, ${mode}`, async () => {
+        const frame = program.frame(reader(decimals, mode, 'nums', { nums: 'id' }));
+        await expectSame(decimals, program, frame, mode);
+      });
+    }
+  }
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { col, lit } from '../../../src/frame/column.ts';
+import { factorOrs } from '../../../src/optimizer/rules/or-factoring.ts';
+import { renderExpr } from '../../../src/plan/render.ts';
+import { fakeDatabase, pushedSql } from '../frame/fake-source.ts';
+
+const db = fakeDatabase({ part: ['p_partkey', 'p_brand', 'p_size'], lineitem: ['l_partkey', 'l_quantity'] });
+const optimizedText = (explain: string) => explain.split('== Optimized plan ==\n')[1]!.split('\n\n')[0];
+
+describe('OR factoring', () => {
+  it('takes the conjuncts every branch shares out of the OR', () => {
+    const key = col('p_partkey').eq(col('l_partkey'));
+    const expr = key
+      .and(col('p_brand').eq('Brand#12'))
+      .and(col('l_quantity').le(11))
+      .or(col('l_partkey').eq(col('p_partkey')).and(col('p_brand').eq('Brand#23')))
+      .or(key.and(col('p_size').between(1, 15)));
+    expect(renderExpr(factorOrs(expr.node))).toBe(
+      "((p_partkey = l_partkey) AND ((((p_brand = 'Brand#12') AND (l_quantity <= 11)) OR (p_brand = 'Brand#23')) OR p_size BETWEEN 1 AND 15))",
+    );
+  });
+
+  it('drops the OR when a branch is nothing but shared conjuncts, and leaves unshared ORs alone', () => {
+    const a = col('p_size').gt(1);
+    expect(renderExpr(factorOrs(a.or(a.and(col('p_brand').eq('x'))).node))).toBe('(p_size > 1)');
+    const plain = col('p_size').gt(1).or(col('p_brand').eq('x')).node;
+    expect(factorOrs(plain)).toBe(plain);
+    // Nested: the inner OR is factored first.
+    const inner = a.and(col('p_brand').eq('x')).or(a.and(col('p_brand').eq('y')));
+    expect(renderExpr(factorOrs(col('l_quantity').gt(lit(0)).and(inner).node))).toBe(
+      "((l_quantity > 0) AND ((p_size > 1) AND ((p_brand = 'x') OR (p_brand = 'y'))))",
+    );
+  });
+
+  it('takes the shared equality of a Q19-style join condition out, where a hash join finds it', () => {
+    const key = col('p_partkey').eq(col('l_partkey'));
+    const q = db
+      .table('lineitem')
+      .join(
+        db.table('part'),
+        key
+          .and(col('p_brand').eq('Brand#12'))
+          .and(col('l_quantity').le(11))
+          .or(key.and(col('p_brand').eq('Brand#23')).and(col('l_quantity').ge(10))),
+      )
+      .select('l_quantity');
+    expect(optimizedText(q.explain())).toContain(
+      "Join inner on=((p_partkey = l_partkey) AND (((p_brand = 'Brand#12') AND (l_quantity <= 11)) OR ((p_brand = 'Brand#23') AND (l_quantity >= 10))))",
+    );
+    expect(pushedSql(q.explain())[0]).toContain('ON ((t1.`p_partkey` = t0.`l_partkey`) AND ((');
+  });
+});
