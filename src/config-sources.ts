@@ -32,6 +32,8 @@ export interface SourceDefinition {
   readonly dialect: DialectName;
   /** Where it was defined: the file path or the variable name (for messages). */
   readonly origin: string;
+  /** Tables `sluice serve` lets queries read (`schema.table`, `schema.*`, `*`; see docs/http.md). */
+  readonly allow?: readonly string[];
 }
 
 export interface SourcesConfig {
@@ -40,6 +42,8 @@ export interface SourcesConfig {
   readonly defaultSource?: string;
   /** The config file read, if any. */
   readonly file?: string;
+  /** The file's `serve` section (tokens, limits, …), checked by `sluice serve` (src/http/config.ts). */
+  readonly serve?: Readonly<Record<string, unknown>>;
 }
 
 export interface LoadSourcesOptions {
@@ -60,8 +64,10 @@ export async function loadSources(options: LoadSourcesOptions = {}): Promise<Sou
   });
   const sources = new Map<string, SourceDefinition>();
   let defaultSource: string | undefined;
+  let serve: Record<string, unknown> | undefined;
   if (text !== undefined) {
     const parsed = parseConfig(text, file);
+    serve = parsed.serve;
     for (const [name, entry] of Object.entries(parsed.sources ?? {})) {
       sources.set(name.toLowerCase(), sourceFromEntry(name, entry, file, env));
     }
@@ -78,7 +84,12 @@ export async function loadSources(options: LoadSourcesOptions = {}): Promise<Sou
       `defaultSource '${defaultSource}' in '${file}' is not a source; sources: ${[...sources.keys()].join(', ') || 'none'}`,
     );
   }
-  return { sources, ...(defaultSource ? { defaultSource } : {}), ...(text !== undefined ? { file } : {}) };
+  return {
+    sources,
+    ...(defaultSource ? { defaultSource } : {}),
+    ...(text !== undefined ? { file } : {}),
+    ...(serve ? { serve } : {}),
+  };
 }
 
 /** The source called `name`; an unknown name lists the known ones. */
@@ -122,12 +133,14 @@ function adHocSource(name: string, url: string, origin: string): SourceDefinitio
 interface ConfigFile {
   sources?: Record<string, string | SourceEntry>;
   defaultSource?: string;
+  serve?: Record<string, unknown>;
 }
 
 interface SourceEntry {
   url: string;
   dialect?: string;
   passwordEnv?: string;
+  allow?: string[];
 }
 
 function parseConfig(text: string, file: string): ConfigFile {
@@ -143,8 +156,8 @@ function parseConfig(text: string, file: string): ConfigFile {
   }
   const config = parsed as Record<string, unknown>;
   for (const key of Object.keys(config)) {
-    if (!['sources', 'defaultSource', '$schema'].includes(key)) {
-      problems.push(`unknown key '${key}' (valid: sources, defaultSource)`);
+    if (!['sources', 'defaultSource', 'serve', '$schema'].includes(key)) {
+      problems.push(`unknown key '${key}' (valid: sources, defaultSource, serve)`);
     }
   }
   if (config.sources !== undefined && (typeof config.sources !== 'object' || config.sources === null)) {
@@ -160,8 +173,8 @@ function parseConfig(text: string, file: string): ConfigFile {
       continue;
     }
     for (const key of Object.keys(entry)) {
-      if (!['url', 'dialect', 'passwordEnv'].includes(key)) {
-        problems.push(`source '${name}': unknown key '${key}' (valid: url, dialect, passwordEnv)`);
+      if (!['url', 'dialect', 'passwordEnv', 'allow'].includes(key)) {
+        problems.push(`source '${name}': unknown key '${key}' (valid: url, dialect, passwordEnv, allow)`);
       }
     }
   }
@@ -195,7 +208,14 @@ function sourceFromEntry(
   if (!DIALECTS.includes(dialect)) {
     throw new ConfigError(`${what} has dialect '${spec.dialect}'; valid dialects: ${DIALECTS.join(', ')}`);
   }
-  return { name: name.toLowerCase(), url, endpoint, dialect, origin };
+  return {
+    name: name.toLowerCase(),
+    url,
+    endpoint,
+    dialect,
+    origin,
+    ...(Array.isArray(spec.allow) ? { allow: Object.freeze([...spec.allow]) } : {}),
+  };
 }
 
 /** The source for messages: its name and URL without the password. */

@@ -24,6 +24,7 @@ import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { SluiceError, UsageError } from '../../src/errors.ts';
 import { drillScale } from '../../src/ml/drills.ts';
 import {
+  connectionUrl,
   createScoresTable,
   loadTelemetry,
   readEndpoint,
@@ -269,7 +270,7 @@ export async function benchMl(
     ? [telemetry.cluster.head, ...telemetry.cluster.leaves]
     : [telemetry.single!];
   const pids = await Promise.all(servers.map(serverPid));
-  const url = `mysql://${encodeURIComponent(head.user)}${head.password ? `:${encodeURIComponent(head.password)}` : ''}@${head.host}:${head.port}/${encodeURIComponent(head.database)}`;
+  const url = connectionUrl(head);
 
   const load = await loadTelemetry(telemetry, {
     seed,

@@ -12,7 +12,7 @@ import { connect } from '../frame/connect.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';
 import { drillScale } from '../ml/drills.ts';
 import { assign, kmeans } from '../ml/kmeans.ts';
-import { createScoresTable, loadTelemetry } from '../ml/load-telemetry.ts';
+import { connectionUrl, createScoresTable, loadTelemetry } from '../ml/load-telemetry.ts';
 import { closeReaderPool } from '../reader/parallel.ts';
 import type { Progress } from '../stack/progress.ts';
 import { stackUp } from '../stack/stack.ts';
@@ -69,10 +69,7 @@ export async function runDemo(
     `    ${load.readings} readings in ${seconds(started)} (produce ${load.produceSeconds.toFixed(1)} s, pipeline ${load.pipelineSeconds.toFixed(1)} s), exactly once: count and key checksum verified; ${load.failures} failure events`,
   );
 
-  const head = cluster.head;
-  const db = await connect(
-    `mysql://${encodeURIComponent(head.user)}${head.password ? `:${encodeURIComponent(head.password)}` : ''}@${head.host}:${head.port}/${encodeURIComponent(head.database)}`,
-  );
+  const db = await connect(connectionUrl(cluster.head));
   try {
     const readings = db.table('drill_readings');
     out('\n2. per-drill features, pushed down (the database reduces the readings to one row per drill)');

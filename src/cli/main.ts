@@ -17,6 +17,7 @@ commands:
   load FILE TABLE           bulk-load a csv/tsv/ndjson/arrow/parquet file into a table (--help)
   shell                     an interactive SQL prompt with history and table output
   bench ml ...              the multi-pass ML feature benchmark (sluice bench ml --help)
+  serve                     the HTTP query service, pipelines API and console (sluice serve --help)
 
 options:
   --home DIR                stack folder (default ./.sluice, or SLUICE_HOME)
@@ -56,6 +57,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   load: async (argv) => (await import('./load.ts')).runLoadCommand(argv),
   bench: async (argv) => (await import('./bench-ml.ts')).runBenchCommand(argv),
   shell: async (argv) => (await import('./shell.ts')).runShellCommand(argv),
+  serve: async (argv) => (await import('./serve.ts')).runServeCommand(argv),
 };
 
 /** Runs one command line; returns the exit code. Errors are printed for a person, not as a stack trace. */

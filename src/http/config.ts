@@ -1,9 +1,10 @@
 /**
- * What `sluice serve` runs with: named sources, tokens, limits. One JSON file (`--config`), with
- * `--source name=url` and the host/port flags on top, and SLUICE_TOKENS for tokens kept out of files.
- * Every problem is listed at once, with the valid values.
+ * What `sluice serve` runs with: named sources, tokens, limits. The sources are the ones every
+ * command shares (sluice.config.json, SLUICE_SOURCE_<NAME>); the file's `serve` section holds the
+ * rest; `--source name=url`, the host/port flags and SLUICE_TOKENS go on top. Every problem is
+ * listed at once, with the valid values.
  */
-import { readFile } from 'node:fs/promises';
+import { loadSources } from '../config-sources.ts';
 import { parseDbUrl } from '../db/endpoint.ts';
 import { ConfigError } from '../errors.ts';
 import type { DialectName } from '../sql/dialect.ts';
@@ -73,23 +74,22 @@ export interface ServeOptions {
   readonly tokens?: string;
 }
 
-/** Reads the config file (if any) and applies flags and SLUICE_TOKENS over it. */
+/**
+ * The sources of sluice.config.json (or `--config`) and SLUICE_SOURCE_<NAME> (src/config-sources.ts,
+ * shared with the other commands), the file's `serve` section, then `--source`, `--host`, `--port`
+ * and SLUICE_TOKENS over them.
+ */
 export async function loadServeConfig(options: ServeOptions): Promise<ServeConfig> {
-  let file: Record<string, unknown> = {};
-  if (options.configFile) {
-    let text: string;
-    try {
-      text = await readFile(options.configFile, 'utf8');
-    } catch (cause) {
-      throw new ConfigError(`cannot read config file '${options.configFile}'`, { cause });
-    }
-    try {
-      file = JSON.parse(text) as Record<string, unknown>;
-    } catch (cause) {
-      throw new ConfigError(`config file '${options.configFile}' is not JSON: ${(cause as Error).message}`);
-    }
+  const named = await loadSources(options.configFile ? { configPath: options.configFile } : {});
+  const file: Record<string, unknown> = { ...(named.serve ?? {}) };
+  const sources: Record<string, unknown> = {};
+  for (const [name, source] of named.sources) {
+    sources[name] = {
+      url: source.url,
+      dialect: source.dialect,
+      ...(source.allow ? { allow: source.allow } : {}),
+    };
   }
-  const sources: Record<string, unknown> = { ...((file.sources as Record<string, unknown>) ?? {}) };
   for (const entry of options.sources ?? []) {
     const at = entry.indexOf('=');
     if (at <= 0) throw new ConfigError(`--source takes name=url, not '${entry}'`);

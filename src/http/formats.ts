@@ -34,10 +34,10 @@ export interface ResultEncoder {
   readonly contentType: string;
   /** Bytes for one batch (the first call also carries whatever header the format has). */
   batch(batch: RecordBatch): Uint8Array;
-  /** The end of a complete or truncated result. */
-  end(truncation: Truncation | undefined): Uint8Array;
-  /** The end of a result that failed after its first bytes. */
-  fail(error: ErrorBody): Uint8Array;
+  /** The end of a complete or truncated result of `rows` rows. */
+  end(truncation: Truncation | undefined, rows: number): Uint8Array;
+  /** The end of a result that failed after its first bytes (`rows` were sent). */
+  fail(error: ErrorBody, rows: number): Uint8Array;
 }
 
 export const FORMATS = {
@@ -150,7 +150,7 @@ class NdjsonEncoder implements ResultEncoder {
 class JsonEncoder implements ResultEncoder {
   readonly contentType = FORMATS.json;
   private started = false;
-  private rows = 0;
+  private first = true;
   constructor(private readonly queryId: string) {}
 
   batch(batch: RecordBatch): Uint8Array {
@@ -167,17 +167,17 @@ class JsonEncoder implements ResultEncoder {
       text = `{"query_id":${JSON.stringify(this.queryId)},"columns":${JSON.stringify(columns)},"rows":[`;
     }
     for (const row of arrowToRows(new Table([batch]))) {
-      text += `${this.rows > 0 ? ',' : ''}\n${jsonRow(row, keys, quoted)}`;
-      this.rows++;
+      text += `${this.first ? '' : ','}\n${jsonRow(row, keys, quoted)}`;
+      this.first = false;
     }
     return utf8(text);
   }
-  end(truncation: Truncation | undefined): Uint8Array {
+  end(truncation: Truncation | undefined, rows: number): Uint8Array {
     const tail = truncation ? `,"truncated":${JSON.stringify(truncation)}` : '';
-    return utf8(`\n],"row_count":${this.rows}${tail}}\n`);
+    return utf8(`\n],"row_count":${rows}${tail}}\n`);
   }
-  fail(error: ErrorBody): Uint8Array {
-    return utf8(`\n],"row_count":${this.rows},"error":${JSON.stringify(error)}}\n`);
+  fail(error: ErrorBody, rows: number): Uint8Array {
+    return utf8(`\n],"row_count":${rows},"error":${JSON.stringify(error)}}\n`);
   }
 }
 

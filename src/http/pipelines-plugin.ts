@@ -85,16 +85,18 @@ export async function pipelinesPlugin(app: ServiceApp, ctx: ServiceContext): Pro
               : `${action[0]!.toUpperCase()}${action.slice(1)} the pipeline (its runner follows within a second)`,
           tags: ['pipelines'],
           params: Name,
-          response: { 200: Ok },
+          response: { 200: Ok, 202: Ok },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { name } = request.params as { name: string };
-        if (action === 'start') await sup.start(name);
-        else {
-          await setPipelineState(sup.state(), name, desired);
-          if (action === 'stop') await sup.release(name);
+        if (action === 'start') {
+          await sup.start(name);
+          // Accepted: the runner joins the consumer group in the background (status shows it).
+          return reply.code(202).send({ pipeline: name, desiredState: desired });
         }
+        await setPipelineState(sup.state(), name, desired);
+        if (action === 'stop') await sup.release(name);
         return { pipeline: name, desiredState: desired };
       },
     );

@@ -66,14 +66,38 @@ export class PipelineSupervisor {
     return withSession(this.state(), (session) => readPipeline(session, name));
   }
 
-  /** Starts the pipeline here (it must exist); a second start of a running one does nothing. */
+  /**
+   * Starts the pipeline here (it must exist) and returns once it is supervised: joining the
+   * consumer group takes seconds, and a start that fails (a broker not answering yet) is tried
+   * again with backoff, like a crash. A second start of a supervised pipeline does nothing.
+   */
   async start(name: string): Promise<void> {
+    await this.record(name);
     const existing = this.supervised.get(name);
-    if (existing?.runner && existing.wanted) return;
+    if (existing?.wanted) return;
     const entry: Supervised = existing ?? { runner: undefined, restarts: 0, wanted: true, lastError: null };
     entry.wanted = true;
     this.supervised.set(name, entry);
-    await this.launch(name, entry);
+    this.launchOrRetry(name, entry);
+  }
+
+  private launchOrRetry(name: string, entry: Supervised): void {
+    this.launch(name, entry).catch((error: unknown) => {
+      entry.lastError = (error as Error).message;
+      this.log.warn({ pipeline: name, err: error }, 'pipeline did not start');
+      this.retry(name, entry);
+    });
+  }
+
+  private retry(name: string, entry: Supervised): void {
+    if (!entry.wanted) return;
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
+    entry.restarts++;
+    this.metrics.pipelineRestarts.inc({ pipeline: name });
+    entry.timer = setTimeout(() => {
+      if (entry.wanted) this.launchOrRetry(name, entry);
+    }, delay);
+    entry.timer.unref();
   }
 
   private async launch(name: string, entry: Supervised): Promise<void> {
@@ -88,19 +112,8 @@ export class PipelineSupervisor {
       (error: unknown) => {
         if (entry.runner === runner) entry.runner = undefined;
         entry.lastError = (error as Error).message;
-        if (!entry.wanted) return;
-        const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
-        entry.restarts++;
-        this.metrics.pipelineRestarts.inc({ pipeline: name });
-        this.log.warn({ pipeline: name, err: error, delay }, 'pipeline stopped on an error; restarting');
-        entry.timer = setTimeout(() => {
-          if (!entry.wanted) return;
-          this.launch(name, entry).catch((launchError: unknown) => {
-            entry.lastError = (launchError as Error).message;
-            this.log.error({ pipeline: name, err: launchError }, 'pipeline restart failed');
-          });
-        }, delay);
-        entry.timer.unref();
+        this.log.warn({ pipeline: name, err: error }, 'pipeline stopped on an error; restarting');
+        this.retry(name, entry);
       },
     );
   }
@@ -121,10 +134,13 @@ export class PipelineSupervisor {
   }
 
   /** What this server knows of a pipeline it runs (undefined when it runs elsewhere or not at all). */
-  local(name: string): (RunnerStatus & { restarts: number; supervisedError: string | null }) | undefined {
+  local(
+    name: string,
+  ): (Partial<RunnerStatus> & { restarts: number; supervisedError: string | null }) | undefined {
     const entry = this.supervised.get(name);
-    if (!entry?.runner) return undefined;
-    return { ...entry.runner.status(), restarts: entry.restarts, supervisedError: entry.lastError };
+    if (!entry?.wanted) return undefined;
+    const status = entry.runner?.status() ?? { state: 'starting', partitions: [] };
+    return { ...status, restarts: entry.restarts, supervisedError: entry.lastError };
   }
 
   updateMetrics(): void {

@@ -175,6 +175,15 @@ function compressor(encoding: Encoding): NodeJS.ReadWriteStream | undefined {
   return undefined;
 }
 
+const BYTE_CAP_PIECE_ROWS = 1024;
+
+function slices(batch: RecordBatch, rows: number): RecordBatch[] {
+  if (batch.numRows <= rows) return [batch];
+  const out: RecordBatch[] = [];
+  for (let start = 0; start < batch.numRows; start += rows) out.push(batch.slice(start, start + rows));
+  return out;
+}
+
 /**
  * The encoded result as bytes, batch by batch, ending as the format says. Caps cut the result at
  * a batch boundary (rows: inside the batch) and end with the truncation marker.
@@ -198,18 +207,22 @@ async function* encodeResult(
         batch = batch.slice(0, limits.maxRows - query.rows);
         truncation = { reason: 'maxRows', rows: 0, bytes: 0 };
       }
-      const bytes = encoder.batch(batch);
-      if (limits.maxBytes > 0 && query.bytes + bytes.byteLength > limits.maxBytes && sentAny) {
-        truncation = { reason: 'maxBytes', rows: 0, bytes: 0 };
-        break;
+      // Under a byte cap, batches go out in small pieces so the cut lands close to the cap.
+      const pieces = limits.maxBytes > 0 ? slices(batch, BYTE_CAP_PIECE_ROWS) : [batch];
+      for (const piece of pieces) {
+        const bytes = encoder.batch(piece);
+        if (limits.maxBytes > 0 && query.bytes + bytes.byteLength > limits.maxBytes && sentAny) {
+          truncation = { reason: 'maxBytes', rows: 0, bytes: 0 };
+          break;
+        }
+        query.rows += piece.numRows;
+        query.bytes += bytes.byteLength;
+        ctx.metrics.rowsOut.inc({ format }, piece.numRows);
+        ctx.metrics.bytesOut.inc({ format }, bytes.byteLength);
+        if (!sentAny) onFirstByte();
+        sentAny = true;
+        yield bytes;
       }
-      query.rows += batch.numRows;
-      query.bytes += bytes.byteLength;
-      ctx.metrics.rowsOut.inc({ format }, batch.numRows);
-      ctx.metrics.bytesOut.inc({ format }, bytes.byteLength);
-      if (!sentAny) onFirstByte();
-      sentAny = true;
-      yield bytes;
       if (truncation) break;
       const next = await rest.next();
       batch = next.done ? undefined : next.value;
@@ -219,7 +232,7 @@ async function* encodeResult(
       // Stop the database now: the rest of the result will not be read.
       await rest.return?.();
     }
-    const end = encoder.end(truncation);
+    const end = encoder.end(truncation, query.rows);
     if (end.byteLength > 0) yield end;
     ctx.metrics.queries.inc({ status: truncation ? 'truncated' : 'ok', format });
   } catch (error) {
@@ -227,12 +240,10 @@ async function* encodeResult(
     ctx.metrics.queries.inc({ status: reason ? 'cancelled' : 'error', format });
     const answer = errorAnswer(reason ? query.controller.signal.reason : error, query.id).body.error;
     ctx.log.warn({ query_id: query.id, err: error, reason }, 'query failed after its first byte');
-    yield encoder.fail({
-      code: answer.code,
-      message: answer.message,
-      query_id: query.id,
-      retriable: answer.retriable,
-    });
+    yield encoder.fail(
+      { code: answer.code, message: answer.message, query_id: query.id, retriable: answer.retriable },
+      query.rows,
+    );
   } finally {
     await rest.return?.().catch(() => undefined);
   }
@@ -320,10 +331,10 @@ export async function queryPlugin(app: ServiceApp, ctx: ServiceContext): Promise
       const cancelled = ctx.queries.cancel(query, 'delete');
       if (cancelled) ctx.metrics.cancellations.inc({ reason: 'delete' });
       // A client that reads gets the error trailer; one that does not read holds the stream at a
-      // write, so after a second its response is cut (which also ends the reads).
+      // write, so after five seconds its response is cut (which also ends the reads).
       const settled = await Promise.race([
         query.done?.then(() => true),
-        new Promise((r) => setTimeout(r, 1000, false)),
+        new Promise((r) => setTimeout(r, 5000, false)),
       ]);
       if (!settled) query.stop?.();
       await query.done;

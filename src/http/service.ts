@@ -68,12 +68,14 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
             ...(typeof config.logger === 'object' ? config.logger : {}),
           },
     bodyLimit: config.bodyLimitBytes,
+    // Closing the server ends streaming responses too (their queries are cancelled first).
+    forceCloseConnections: true,
     // The query id doubles as the request id, so every log line of a query carries it.
     genReqId: (req) => {
       const given = req.headers[QUERY_ID_HEADER];
       return typeof given === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   const metrics = new ServiceMetrics();
@@ -127,8 +129,11 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
   await app.register(async (scope) => pipelinesPlugin(scope as unknown as ServiceApp, ctx));
   await app.register(async (scope) => consolePlugin(scope as unknown as ServiceApp, ctx));
 
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     ctx.queries.cancelAll('shutdown');
+    for (const query of ctx.queries.list()) query.stop?.();
+  });
+  app.addHook('onClose', async () => {
     await ctx.pipelines.stopAll();
     await sources.close();
   });

@@ -11,6 +11,7 @@ import {
   stringify as stringifyLossless,
 } from 'lossless-json';
 import type { TsvValue } from '../db/tsv.ts';
+import { avroReader } from './avro.ts';
 import type { FormatSpec, JsonColumn } from './spec.ts';
 
 export type Payload = string | Buffer | Readonly<Record<string, unknown>>;
@@ -38,6 +39,11 @@ export function createDecoder(format: FormatSpec): Decoder {
       return jsonDecoder(format.columns);
     case 'csv':
       return csvDecoder(format.columns, format.delimiter, format.quote, format.header);
+    case 'avro': {
+      const read = avroReader(format);
+      const json = jsonDecoder(format.columns);
+      return { columns: json.columns, decode: (payload) => json.decode(read(payload)) };
+    }
     case 'raw':
       return {
         columns: [format.column],

@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.ts';
 import { hasUnsafeSql } from '../writer/author-sql.ts';
 import { WRITE_MODES, type WriteMode } from '../writer/rows.ts';
+import { avroType } from './avro.ts';
 import type { DeadLetterSpec } from './dead-letters.ts';
 import { type SaslSpec, SECURITY_SCHEMA, securityProblems, type TlsSpec } from './kafka-security.ts';
 
@@ -60,7 +61,15 @@ export type FormatSpec =
       /** Each record starts with a header line naming its columns (records holding whole files). */
       readonly header: boolean;
     }
-  | { readonly kind: 'raw'; readonly column: string };
+  | { readonly kind: 'raw'; readonly column: string }
+  | {
+      /** Avro with the writer's schema here; confluent wire: magic byte and schema id first. */
+      readonly kind: 'avro';
+      readonly schema: unknown;
+      readonly wire: 'plain' | 'confluent';
+      readonly schemaId?: number;
+      readonly columns: readonly JsonColumn[];
+    };
 
 export type TransformSpec =
   | {
@@ -122,6 +131,22 @@ export interface ErrorPolicySpec {
 
 const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_$]{0,63}$';
 
+/** Column ← path mappings (JSON and Avro formats). */
+const JSON_COLUMNS = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['column', 'path'],
+    properties: {
+      column: { type: 'string', pattern: IDENTIFIER },
+      path: { type: 'string', minLength: 1 },
+      default: { type: ['string', 'number', 'boolean', 'null'] },
+    },
+  },
+} as const;
+
 const schema = {
   type: 'object',
   additionalProperties: false,
@@ -157,7 +182,7 @@ const schema = {
     format: {
       type: 'object',
       required: ['kind'],
-      properties: { kind: { enum: ['json', 'csv', 'tsv', 'raw'] } },
+      properties: { kind: { enum: ['json', 'csv', 'tsv', 'raw', 'avro'] } },
       allOf: [
         {
           if: { properties: { kind: { const: 'json' } } },
@@ -167,20 +192,7 @@ const schema = {
             required: ['columns'],
             properties: {
               kind: {},
-              columns: {
-                type: 'array',
-                minItems: 1,
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['column', 'path'],
-                  properties: {
-                    column: { type: 'string', pattern: IDENTIFIER },
-                    path: { type: 'string', minLength: 1 },
-                    default: { type: ['string', 'number', 'boolean', 'null'] },
-                  },
-                },
-              },
+              columns: JSON_COLUMNS,
             },
           },
         },
@@ -196,6 +208,21 @@ const schema = {
               delimiter: { type: 'string', minLength: 1, maxLength: 1 },
               quote: { type: 'string', minLength: 1, maxLength: 1 },
               header: { type: 'boolean', default: false },
+            },
+          },
+        },
+        {
+          if: { properties: { kind: { const: 'avro' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's keyword
+          then: {
+            additionalProperties: false,
+            required: ['schema', 'columns'],
+            properties: {
+              kind: {},
+              schema: { type: ['object', 'array', 'string'] },
+              wire: { enum: ['plain', 'confluent'], default: 'plain' },
+              schemaId: { type: 'integer', minimum: 0 },
+              columns: JSON_COLUMNS,
             },
           },
         },
@@ -337,6 +364,14 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
     format.quote ??= '"';
     format.kind = 'csv';
   }
+  const avroFormat = spec.format as { kind: string; schema?: unknown };
+  if (avroFormat.kind === 'avro') {
+    try {
+      avroType(avroFormat.schema);
+    } catch (error) {
+      problems.push(`/format/schema: ${(error as Error).message.replace(/^format\.schema: /, '')}`);
+    }
+  }
   const columns = formatColumns(spec.format as FormatSpec);
   if (new Set(columns).size !== columns.length) problems.push('/format: a column is named twice');
   const set = (target.set as Record<string, string> | undefined) ?? {};
@@ -364,6 +399,7 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
 export function formatColumns(format: FormatSpec): string[] {
   switch (format.kind) {
     case 'json':
+    case 'avro':
       return format.columns.map((column) => column.column);
     case 'csv':
       return [...format.columns];

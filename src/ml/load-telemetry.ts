@@ -48,6 +48,12 @@ export interface LoadReport {
 
 const PARTITIONS = 4;
 
+/** A connection URL with the password (for `connect()` and pipeline specs; never printed). */
+export function connectionUrl(endpoint: DbEndpoint): string {
+  const password = endpoint.password ? `:${encodeURIComponent(endpoint.password)}` : '';
+  return `mysql://${encodeURIComponent(endpoint.user)}${password}@${endpoint.host}:${endpoint.port}/${encodeURIComponent(endpoint.database)}`;
+}
+
 /** The endpoint frames read from: the server, or the cluster's head. */
 export const readEndpoint = (target: TelemetryTarget): DbEndpoint => target.single ?? target.cluster!.head;
 
@@ -62,9 +68,9 @@ async function datasetMatches(target: TelemetryTarget, seed: number, scale: Dril
     const row = marker[0];
     if (!row || Number(row.seed) !== seed || Number(row.drills) !== scale.drills) return false;
     if (Number(row.per_drill) !== scale.readingsPerDrill) return false;
-    const [sum] = await session.query<{ n: string; key_sum: string }>(
-      READINGS_CHECKSUM_SQL('drill_readings'),
-    );
+    const [sum] = await session
+      .query<{ n: string; key_sum: string }>(READINGS_CHECKSUM_SQL('drill_readings'))
+      .catch(() => [{ n: '-1', key_sum: '-1' }]);
     return Number(sum!.n) === expected.count && Number(sum!.key_sum) === expected.keySum;
   });
 }
@@ -187,8 +193,7 @@ export async function loadTelemetry(
   const produceSeconds = (performance.now() - produceStarted) / 1000;
 
   const name = `ml_readings_${Date.now()}`;
-  const url = (endpoint: DbEndpoint) =>
-    `mysql://${encodeURIComponent(endpoint.user)}${endpoint.password ? `:${encodeURIComponent(endpoint.password)}` : ''}@${endpoint.host}:${endpoint.port}/${encodeURIComponent(endpoint.database)}`;
+  const url = connectionUrl;
   const spec = {
     name,
     source: { brokers: [...target.brokers], topics: [topic], sessionTimeoutMs: 6000 },

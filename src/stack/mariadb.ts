@@ -123,6 +123,9 @@ export function mariaDbArgs(spec: MariaDbServerSpec): string[] {
     `--socket=${socketPath(spec.dir)}`,
     `--pid-file=${path.join(spec.dir, 'mariadbd.pid')}`,
     `--log-error=${path.join(spec.dir, 'server.log')}`,
+    // Its own folder for on-disk temporary tables: the shared /tmp is cleaned by other programs
+    // (seen: a 1M-row window query failing with "Error on delete of '/tmp/#sql-temptable-…'").
+    `--tmpdir=${path.join(spec.dir, 'tmp')}`,
     ...(runningAsRoot() ? ['--user=root'] : []),
     '--skip-name-resolve',
     '--character-set-server=utf8mb4',
@@ -158,6 +161,7 @@ export async function startMariaDb(
     await mkdir(spec.dir, { recursive: true });
     await cp(template, datadir, { recursive: true });
   }
+  await mkdir(path.join(spec.dir, 'tmp'), { recursive: true });
   const logFile = path.join(spec.dir, 'server.log');
   const started = Date.now();
   let record: ComponentRecord;

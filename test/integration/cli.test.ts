@@ -83,14 +83,20 @@ describe('sluice stack (the CLI, as a user runs it)', () => {
     expect(pids(JSON.parse(again.stdout))).toEqual(pids(before));
   });
 
-  localOnly('demo writes and reads back through every part of the stack and says what it did', async () => {
-    const result = await sluice(['demo', '--home', stack.home]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/single server: 10000 rows in 7 sensor groups/);
+  localOnly('demo runs the predictive-maintenance job end to end and says what each step did', async () => {
+    const result = await sluice(['demo', '--home', stack.home, '--scale', '0.004']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/1\. telemetry: 6 drills × 667 readings/);
+    expect(result.stdout).toMatch(/4002 readings in .* exactly once: count and key checksum verified/);
     expect(result.stdout).toMatch(
-      /spider cluster: 10000 rows through the head, on the leaves 5000 \+ 5000 = 10000/,
+      /2\. per-drill features, pushed down[\s\S]*6 drills in [\d.]+ s\n {4}pushed: SELECT `drill_id`, COUNT\(\*\)/,
     );
-    expect(result.stdout).toMatch(/kafka: 10000 messages produced and consumed back over 4 partitions/);
+    expect(result.stdout).toMatch(
+      /3\. k-means \(k = 8, 10 iterations\)[\s\S]*local: on the cached Arrow columns \(cache\d+\)/,
+    );
+    expect(result.stdout).toMatch(/centroid 7: rpm [+-]\d+\.\d\dσ/);
+    expect(result.stdout).toMatch(/\d+ scores written in/);
+    expect([...result.stdout.matchAll(/^ {4}drill +\d+ \(/gm)]).toHaveLength(5);
   });
 
   it('up then down in a fresh folder: the server runs, then no process of ours is left', async () => {

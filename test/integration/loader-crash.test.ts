@@ -18,16 +18,14 @@ import {
   range,
 } from '../../bench/data/events.ts';
 import { Random } from '../../bench/data/random.ts';
-import { resolveStackConfig } from '../../src/config.ts';
 import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import { createPipeline, startPipeline } from '../../src/loader/pipeline.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { stopProcess } from '../../src/stack/processes.ts';
-import { stackUp } from '../../src/stack/stack.ts';
 import { readState } from '../../src/stack/state.ts';
-import { eventSpec, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
+import { eventSpec, restartStack, tableChecksum, uniqueName, urlOf, waitUntil } from './loader-support.ts';
 
 const stack = inject('stack');
 const EVENTS = 200_000;
@@ -183,16 +181,7 @@ describe('exactly once under failure', () => {
     await stopProcess(broker.pid!, broker.marker!);
     const loadedWhileDown = (await tableChecksum(stack.single, name)).count;
     await sleep(1000);
-    const config = resolveStackConfig({
-      home: stack.home,
-      cacheDir: process.env.SLUICE_CACHE ?? path.join(root, '.sluice', 'cache'),
-      topology: 'all',
-      leaves: stack.cluster.leaves.length,
-      portBase: 'auto',
-      kafkaPort: 'auto',
-      bufferPoolMb: 256,
-    });
-    await stackUp(config);
+    await restartStack(stack.home, stack.cluster.leaves.length);
     await runner.done;
 
     expect(loadedWhileDown).toBeLessThan(EVENTS);

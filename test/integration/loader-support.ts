@@ -1,4 +1,5 @@
 /** Shared pieces of the loader's integration tests (not a test file itself). */
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventFormat, eventsChecksumSql } from '../../bench/data/events.ts';
 import { withSession } from '../../src/db/driver.ts';
@@ -59,4 +60,22 @@ export async function waitUntil(
     }
     await sleep(100);
   }
+}
+
+/** Starts again whatever the test stack in `home` has lost (a killed server, a stopped broker). */
+export async function restartStack(home: string, leaves: number): Promise<void> {
+  const { resolveStackConfig } = await import('../../src/config.ts');
+  const { stackUp } = await import('../../src/stack/stack.ts');
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  await stackUp(
+    resolveStackConfig({
+      home,
+      cacheDir: process.env.SLUICE_CACHE ?? path.join(root, '.sluice', 'cache'),
+      topology: 'all',
+      leaves,
+      portBase: 'auto',
+      kafkaPort: 'auto',
+      bufferPoolMb: 256,
+    }),
+  );
 }

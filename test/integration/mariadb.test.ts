@@ -21,6 +21,19 @@ describe('every MariaDB server of the stack answers real queries', () => {
     expect(row!.version).toMatch(/MariaDB/);
   });
 
+  it.each(servers)(
+    '%s keeps its temporary tables in its own folder, not the shared /tmp',
+    async (_name, endpoint) => {
+      const [row] = await withSession(endpoint, (session) =>
+        session.query<{ tmpdir: string }>('SELECT @@tmpdir AS tmpdir'),
+      );
+      // A stack from SLUICE_DB_URL / SLUICE_CLUSTER_URLS or testcontainers has no home of ours.
+      if (!stack.home) return;
+      expect(row!.tmpdir.startsWith(`${stack.home}/`)).toBe(true);
+      expect(row!.tmpdir.endsWith('/tmp')).toBe(true);
+    },
+  );
+
   it.each(servers)('%s stores and returns utf8mb4 text and computes an aggregate', async (name, endpoint) => {
     const table = `smoke_${name}`;
     const values = ['plain', "it's \\ quoted", '🦀 crab', ''];

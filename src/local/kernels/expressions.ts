@@ -33,7 +33,18 @@ function literalOperand(value: unknown): NumericScalar | undefined {
   return { kind: /e/i.test(String(value)) ? 'double' : 'decimal', value };
 }
 
-function operand(expr: Expr, batch: Batch): Operand | undefined {
+/** Each expression node once per batch: `diff * diff` evaluates `diff` one time. */
+type Memo = Map<Expr, Operand | undefined>;
+
+function operand(expr: Expr, batch: Batch, memo: Memo = new Map()): Operand | undefined {
+  if (memo.has(expr)) return memo.get(expr);
+  const result = evaluateNode(expr, batch, memo);
+  memo.set(expr, result);
+  return result;
+}
+
+function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined {
+  const operand = (node: Expr, b: Batch) => operandOf(node, b, memo);
   switch (expr.kind) {
     case 'alias':
       return operand(expr.expr, batch);
@@ -101,7 +112,7 @@ function operand(expr: Expr, batch: Batch): Operand | undefined {
       }
       return undefined;
     case 'case':
-      return caseWhen(expr, batch);
+      return caseWhen(expr, batch, memo);
     default:
       return undefined;
   }
@@ -156,7 +167,12 @@ function squareRoot(inner: NumericVector): NumericVector {
 }
 
 /** CASE WHEN p THEN v ... [ELSE v] END with numeric results all INT or all DOUBLE (no conversion). */
-function caseWhen(expr: Extract<Expr, { kind: 'case' }>, batch: Batch): NumericVector | undefined {
+function caseWhen(
+  expr: Extract<Expr, { kind: 'case' }>,
+  batch: Batch,
+  memo: Memo,
+): NumericVector | undefined {
+  const operand = (node: Expr, b: Batch) => operandOf(node, b, memo);
   const length = batch.length;
   const branches: { when: Operand; result: Operand }[] = [];
   for (const branch of expr.branches) {
@@ -205,6 +221,63 @@ const reader = (o: Operand): ((i: number) => number) => {
   return (i) => values[i]!;
 };
 
+type Loop<A, B> = (a: A, b: B, out: Float64Array) => void;
+const VECTOR_VECTOR: Record<'+' | '-' | '*' | '/', Loop<Float64Array, Float64Array>> = {
+  '+': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
+  },
+  '-': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
+  },
+  '*': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!;
+  },
+  '/': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! / b[i]!;
+  },
+};
+const VECTOR_SCALAR: Record<'+' | '-' | '*' | '/', Loop<Float64Array, number>> = {
+  '+': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! + b;
+  },
+  '-': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! - b;
+  },
+  '*': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! * b;
+  },
+  '/': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a[i]! / b;
+  },
+};
+const SCALAR_VECTOR: Record<'+' | '-' | '*' | '/', Loop<number, Float64Array>> = {
+  '+': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a + b[i]!;
+  },
+  '-': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a - b[i]!;
+  },
+  '*': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a * b[i]!;
+  },
+  '/': (a, b, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = a / b[i]!;
+  },
+};
+
+/** First row whose value is not finite (or is a division by zero), or -1. */
+function firstBad(
+  out: Float64Array,
+  divisor: Float64Array | undefined,
+  scalarDivisor: number | undefined,
+): number {
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]!)) return i;
+    if (divisor !== undefined && divisor[i] === 0) return i;
+  }
+  return scalarDivisor === 0 && out.length > 0 ? 0 : -1;
+}
+
 function arithmetic(
   op: ArithmeticOp,
   left: Operand,
@@ -223,29 +296,18 @@ function arithmetic(
     isScalar(right) ? undefined : right.valid,
   );
   const out = new Float64Array(length);
-  // Monomorphic loops per shape: vector-vector, vector-scalar, scalar-vector.
-  if (a && b) {
-    if (op === '+') for (let i = 0; i < length; i++) out[i] = a[i]! + b[i]!;
-    else if (op === '-') for (let i = 0; i < length; i++) out[i] = a[i]! - b[i]!;
-    else if (op === '*') for (let i = 0; i < length; i++) out[i] = a[i]! * b[i]!;
-    else for (let i = 0; i < length; i++) out[i] = a[i]! / b[i]!;
-  } else if (a) {
-    if (op === '+') for (let i = 0; i < length; i++) out[i] = a[i]! + sb;
-    else if (op === '-') for (let i = 0; i < length; i++) out[i] = a[i]! - sb;
-    else if (op === '*') for (let i = 0; i < length; i++) out[i] = a[i]! * sb;
-    else for (let i = 0; i < length; i++) out[i] = a[i]! / sb;
-  } else {
-    const y = b!;
-    if (op === '+') for (let i = 0; i < length; i++) out[i] = sa + y[i]!;
-    else if (op === '-') for (let i = 0; i < length; i++) out[i] = sa - y[i]!;
-    else if (op === '*') for (let i = 0; i < length; i++) out[i] = sa * y[i]!;
-    else for (let i = 0; i < length; i++) out[i] = sa / y[i]!;
-  }
+  // One small loop function per (op, shape): each stays monomorphic and optimized.
+  const op2 = op as '+' | '-' | '*' | '/';
+  if (a && b) VECTOR_VECTOR[op2](a, b, out);
+  else if (a) VECTOR_SCALAR[op2](a, sb, out);
+  else SCALAR_VECTOR[op2](sa, b!, out);
   let outValid = valid;
   if (double) {
     // Division by zero and overflow to ±Infinity are NULL, as the server gives them.
+    const divisorVector = op === '/' && !isScalar(right) ? right.values : undefined;
+    const divisorScalar = op === '/' && isScalar(right) ? right.value : undefined;
     const divisor = reader(right);
-    for (let i = 0; i < length; i++) {
+    for (let i = firstBad(out, divisorVector, divisorScalar); i >= 0 && i < length; i++) {
       const r = out[i]!;
       if (Number.isFinite(r) && (op !== '/' || divisor(i) !== 0)) continue;
       if (!isValidAt(outValid, i)) continue;
@@ -314,6 +376,8 @@ function logical(op: 'and' | 'or', left: Operand, right: Operand, length: number
   }
   return { kind: 'int', type: T.int, values: out, valid, length };
 }
+
+const operandOf = (expr: Expr, batch: Batch, memo: Memo) => operand(expr, batch, memo);
 
 /** The expression over every row of the batch as a vector, or undefined for the row path. */
 export function vectorize(expr: Expr, batch: Batch): NumericVector | undefined {

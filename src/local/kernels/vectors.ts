@@ -39,7 +39,7 @@ export interface NumericVector {
   readonly kind: 'int' | 'double';
   /** The type the row-at-a-time evaluator gives the same expression. */
   readonly type: SqlType;
-  readonly values: NumericArray;
+  readonly values: Float64Array;
   /** Undefined: every row valid. */
   readonly valid: Uint8Array | undefined;
   readonly length: number;
@@ -75,13 +75,13 @@ export function andValidity(a: Uint8Array | undefined, b: Uint8Array | undefined
 const isTyped = (values: Values): values is NumericArray =>
   ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
 
-const converted = new WeakMap<object, { values: NumericArray; valid: Uint8Array | undefined } | null>();
+const converted = new WeakMap<object, { values: Float64Array; valid: Uint8Array | undefined } | null>();
 
 /** The column's values as a vector, or undefined when a value is not a plain number. */
 export function vectorOfColumn(values: Values, type: SqlType, length: number): NumericVector | undefined {
   if (type.kind !== 'int' && type.kind !== 'double') return undefined;
   const kind = type.kind;
-  if (isTyped(values)) return { kind, type, values, valid: undefined, length };
+  if (values instanceof Float64Array) return { kind, type, values, valid: undefined, length };
   let cached = converted.get(values as object);
   if (cached === undefined) {
     cached = convert(values, length);
@@ -90,10 +90,12 @@ export function vectorOfColumn(values: Values, type: SqlType, length: number): N
   return cached === null ? undefined : { kind, type, values: cached.values, valid: cached.valid, length };
 }
 
+/** Every vector holds a Float64Array, so the kernels' loops see one array type (monomorphic, fast). */
 function convert(
   values: Values,
   length: number,
 ): { values: Float64Array; valid: Uint8Array | undefined } | null {
+  if (isTyped(values)) return { values: Float64Array.from(values), valid: undefined };
   const out = new Float64Array(length);
   let valid: Uint8Array | undefined;
   for (let i = 0; i < length; i++) {
@@ -121,9 +123,9 @@ export function valuesOfVector(vector: NumericVector): Values {
       for (let i = 0; i < length; i++) if (!isValidAt(valid, i)) anyNull = true;
     }
   }
-  if (!anyNull) return values instanceof Float64Array ? values : Float64Array.from(values);
+  if (!anyNull) return values;
   const out: Value[] = nullValues(length);
   for (let i = 0; i < length; i++) if (isValidAt(valid, i)) out[i] = values[i]!;
-  converted.set(out, { values: values instanceof Float64Array ? values : Float64Array.from(values), valid });
+  converted.set(out, { values, valid });
   return out;
 }

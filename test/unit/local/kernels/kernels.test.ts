@@ -175,7 +175,13 @@ describe('vectorized aggregates', () => {
       it(`${fnName}(${column}) per group equals the row path`, () => {
         const source = b.columns.find((c) => c.name === column)!;
         const vector = vectorize(col(column).node, b)!;
-        const fast = aggregateVector(fnName, vector, grouping)!;
+        const fast = aggregateVector(fnName, vector, grouping);
+        if (fnName === 'avg' && vector.kind === 'int') {
+          // AVG of an INT is a DECIMAL, computed on the exact path.
+          expect(fast).toBeUndefined();
+          return;
+        }
+        if (!fast) throw new Error('not vectorized');
         const slow = aggregate(fnName, source.values, source.type, grouping, DEFAULT_COLLATION);
         expect(fast.type).toEqual(slow.type);
         same(fast.values, slow.values);

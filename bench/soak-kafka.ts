@@ -1,0 +1,233 @@
+/**
+ * Soak: a pipeline left running under a steady produce rate, with pauses, a broker restart and a
+ * database SIGKILL on the way; lag, produce-to-visible latency and RSS over time, and an exact
+ * count at the end.
+ *
+ *   node --import tsx bench/soak-kafka.ts --home STACK_HOME [--topology all|single] [--minutes 10]
+ *     [--rate 5000] [--partitions 8] [--url mysql://…] [--brokers host:port]
+ *
+ * The stack in STACK_HOME (started by `sluice stack up`) is the one restarted: at 1/3 of the
+ * time the broker is stopped and started again, at 2/3 the database server is SIGKILLed and
+ * started again; between 45 % and 55 % nothing is produced. Events go out every 100 ms through
+ * an idempotent producer. Latency: for each send, from the send call to the commit of the batch
+ * holding its first record of each partition. Every 5 s: lag (produced - committed), RSS of this
+ * process (the pipeline runs here). At the end: every event once (count and checksum).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { resolveStackConfig } from '../src/config.ts';
+import { withSession } from '../src/db/driver.ts';
+import { parseDbUrl } from '../src/db/endpoint.ts';
+import { describeError } from '../src/errors.ts';
+import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
+import { quoteIdentifier } from '../src/sql/identifiers.ts';
+import { stopProcess } from '../src/stack/processes.ts';
+import { stackUp } from '../src/stack/stack.ts';
+import { readState } from '../src/stack/state.ts';
+import {
+  createTopic,
+  eventAt,
+  eventFormat,
+  eventJson,
+  eventsChecksum,
+  eventsChecksumSql,
+  eventsTableSql,
+  kafkaFor,
+  range,
+} from './data/events.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      home: { type: 'string' },
+      minutes: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '5000' },
+      partitions: { type: 'string', default: '8' },
+      url: { type: 'string' },
+      brokers: { type: 'string' },
+      topology: { type: 'string', default: 'all' },
+    },
+  });
+  if (!values.home) throw new Error('--home STACK_HOME is needed (the stack that is restarted)');
+  const home = path.resolve(values.home);
+  const durationMs = Number(values.minutes) * 60_000;
+  const rate = Number(values.rate);
+  const partitions = Number(values.partitions);
+  const url = values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice';
+  const db = parseDbUrl(url, '--url');
+  const brokers = (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+  const config = resolveStackConfig({ home, portBase: 'auto', kafkaPort: 'auto', topology: values.topology });
+  const kafka = kafkaFor(brokers);
+  const name = `soak_${Date.now().toString(36)}`;
+  await createTopic(kafka, name, partitions);
+  await withSession(db, (session) => session.query(eventsTableSql(name)));
+  await createPipeline({
+    name,
+    source: { brokers, topics: [name], sessionTimeoutMs: 6000 },
+    format: eventFormat(),
+    target: { url, table: name },
+  });
+
+  const committed = new Array<number>(partitions).fill(0);
+  const commits: { partition: number; offset: number; at: number }[] = [];
+  const runner = await startPipeline(db, name, {
+    onBatch: (_topic, partition, report) => {
+      committed[partition] = report.nextOffset;
+      commits.push({ partition, offset: report.nextOffset, at: Date.now() });
+    },
+    log: (line) => log(`  ${line}`),
+  });
+  let stopped: unknown;
+  runner.done.catch((error: unknown) => {
+    stopped = error;
+  });
+
+  const produced = new Array<number>(partitions).fill(0);
+  /** Per send and partition: the offset of its first record there and when it was sent. */
+  const sends: { partition: number; offset: number; at: number }[] = [];
+  const timeline: { second: number; lag: number; rssMb: number; event?: string }[] = [];
+  const started = Date.now();
+  const elapsed = () => Date.now() - started;
+  let nextId = 1;
+  let producing = true;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const perTick = Math.max(1, Math.round(rate / 10));
+  const produceLoop = (async () => {
+    for (let tick = 0; producing; tick++) {
+      const due = started + tick * 100;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const fraction = elapsed() / durationMs;
+      if (fraction >= 0.45 && fraction < 0.55) continue;
+      const ids = range(nextId, perTick);
+      const messages = ids.map((id) => ({
+        key: String(id),
+        value: eventJson(eventAt(1, id)),
+        partition: id % partitions,
+      }));
+      for (;;) {
+        try {
+          const at = Date.now();
+          const metadata = await producer.send({ topic: name, messages, acks: -1 });
+          for (const entry of metadata) {
+            sends.push({ partition: entry.partition, offset: Number(entry.baseOffset), at });
+            produced[entry.partition] = Math.max(
+              produced[entry.partition]!,
+              Number(entry.baseOffset) + ids.filter((id) => id % partitions === entry.partition).length,
+            );
+          }
+          break;
+        } catch (error) {
+          log(`  produce failed (${(error as Error).message}); again in 1 s`);
+          await sleep(1000);
+        }
+      }
+      nextId += perTick;
+    }
+  })();
+
+  const lag = () => produced.reduce((sum, count, partition) => sum + count - committed[partition]!, 0);
+  const sample = (event?: string) => {
+    const entry = {
+      second: Math.round(elapsed() / 1000),
+      lag: lag(),
+      rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      ...(event ? { event } : {}),
+    };
+    timeline.push(entry);
+    log(`  ${entry.second}s lag ${entry.lag} rss ${entry.rssMb} MB${event ? ` — ${event}` : ''}`);
+  };
+  const sampler = setInterval(() => sample(), 5000);
+  let brokerRestarted = false;
+  let databaseKilled = false;
+  while (elapsed() < durationMs) {
+    await sleep(500);
+    if (stopped) throw stopped;
+    if (!brokerRestarted && elapsed() > durationMs / 3) {
+      brokerRestarted = true;
+      const broker = (await readState(home)).components.kafka!;
+      sample('broker stopping');
+      await stopProcess(broker.pid!, broker.marker!);
+      await sleep(2000);
+      await stackUp(config);
+      sample('broker started again');
+    }
+    if (!databaseKilled && elapsed() > (2 * durationMs) / 3) {
+      databaseKilled = true;
+      const single = (await readState(home)).components.single!;
+      sample('database SIGKILL');
+      process.kill(single.pid!, 'SIGKILL');
+      await sleep(2000);
+      await stackUp(config);
+      sample('database started again');
+    }
+  }
+  producing = false;
+  await produceLoop;
+  await producer.disconnect();
+  const total = nextId - 1;
+  while (lag() > 0) {
+    if (stopped) throw stopped;
+    await sleep(200);
+  }
+  clearInterval(sampler);
+  sample('caught up');
+  await runner.stop();
+
+  const [row] = await withSession(db, (session) =>
+    session.query<{ n: string; checksum: string }>(eventsChecksumSql(name)),
+  );
+  const expected = eventsChecksum(1, range(1, total));
+  const exact = Number(row!.n) === expected.count && BigInt(row!.checksum) === expected.checksum;
+  const latencies = sends
+    .map((send) => {
+      const commit = commits.find(
+        (entry) => entry.partition === send.partition && entry.offset > send.offset,
+      );
+      return commit ? commit.at - send.at : Number.NaN;
+    })
+    .filter((value) => Number.isFinite(value))
+    .sort((a, b) => a - b);
+  await dropPipeline(db, name);
+  await withSession(db, (session) => session.query(`DROP TABLE ${quoteIdentifier(name)}`));
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [name] }).catch(() => undefined);
+  await admin.disconnect();
+  const rss = timeline.map((entry) => entry.rssMb);
+  const summary = {
+    benchmark: 'kafka-soak',
+    machine: {
+      cores: os.cpus().length,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    options: { minutes: Number(values.minutes), rate, partitions },
+    events: total,
+    rows: Number(row!.n),
+    exact,
+    latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) },
+    rssMb: { first: rss[0], last: rss.at(-1), max: Math.max(...rss) },
+    maxLag: Math.max(...timeline.map((entry) => entry.lag)),
+    timeline,
+  };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (!exact) throw new Error(`table: ${row!.n} rows; expected ${expected.count} with the same checksum`);
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    log(describeError(error));
+    process.exit(1);
+  });
