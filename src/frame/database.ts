@@ -32,7 +32,7 @@ import {
   readPartitioned,
 } from './partitioned-read.ts';
 import { FrameRuntime, type LocalExecutor, type RunControl, type Source } from './runtime.ts';
-import { sqlToPlan } from './sql-parser.ts';
+import { sqlToPlan } from './sql-text/to-plan.ts';
 
 export interface ConnectOptions {
   /** mysql://user:password@host:port/database */
@@ -78,7 +78,7 @@ export class Database implements Source, AsyncDisposable {
   }
 
   /**
-   * A frame over SQL text, planned like the DataFrame verbs (src/frame/sql-parser.ts) so it is
+   * A frame over SQL text, planned like the DataFrame verbs (src/frame/sql-text/to-plan.ts) so it is
    * optimized, pushed down and composes with further verbs; text the planner does not translate
    * runs as written, as a derived table (explain shows why).
    */

@@ -10,7 +10,7 @@
  */
 import avro from 'avsc';
 import { ConfigError } from '../errors.ts';
-import { type Payload, RecordError } from './formats.ts';
+import { type Payload, RecordError } from './record-error.ts';
 
 export interface AvroFormat {
   /** The writer's schema (Avro JSON). */

@@ -56,10 +56,11 @@ function snappyDecompress(data: Buffer): Buffer {
   const chunks: Buffer[] = [];
   let at = XERIAL_HEADER_BYTES;
   while (at < data.length) {
-    if (at + 4 > data.length) throw new Error('truncated xerial snappy block header');
+    if (at + 4 > data.length) throw new SluiceError('KAFKA_CODEC', 'truncated xerial snappy block header');
     const size = data.readInt32BE(at);
     at += 4;
-    if (size < 0 || at + size > data.length) throw new Error('truncated xerial snappy block');
+    if (size < 0 || at + size > data.length)
+      throw new SluiceError('KAFKA_CODEC', 'truncated xerial snappy block');
     chunks.push(toBuffer(snappy.uncompress(data.subarray(at, at + size))));
     at += size;
   }

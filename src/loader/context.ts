@@ -1,8 +1,3 @@
-/**
- * Everything a pipeline's writers share, built once from its spec: endpoints, the decoder, the
- * transform, the leaf router, and where partitions without stored offsets start.
- */
-import path from 'node:path';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
@@ -127,9 +122,4 @@ export async function writerContext(
         )
       : undefined,
   };
-}
-
-/** A JS transform module path is resolved against the spec file's folder, as a person expects. */
-export function specBaseDir(specFile: string | undefined): string {
-  return specFile ? path.dirname(path.resolve(specFile)) : process.cwd();
 }

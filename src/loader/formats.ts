@@ -12,25 +12,17 @@ import {
 } from 'lossless-json';
 import type { TsvValue } from '../db/tsv.ts';
 import { avroReader } from './avro.ts';
-import type { FormatSpec, JsonColumn } from './spec.ts';
+import type { Payload } from './record-error.ts';
+import { RecordError } from './record-error.ts';
 
-export type Payload = string | Buffer | Readonly<Record<string, unknown>>;
+export { type Payload, RecordError } from './record-error.ts';
+
+import type { FormatSpec, JsonColumn } from './spec.ts';
 
 export interface Decoder {
   readonly columns: readonly string[];
   /** The rows in one payload (CSV payloads may hold several lines). Throws RecordError. */
   decode(payload: Payload): TsvValue[][];
-}
-
-/** A record that cannot become a row; `stage` says where it failed. */
-export class RecordError extends Error {
-  constructor(
-    readonly stage: 'parse' | 'transform' | 'load',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RecordError';
-  }
 }
 
 export function createDecoder(format: FormatSpec): Decoder {

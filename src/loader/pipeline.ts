@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { type DbSession, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { ConfigError, describeError, SluiceError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import {
   kafkaClient,
   prepareTables,
@@ -363,9 +363,4 @@ export async function pipelineErrors(state: DbEndpoint, name: string, limit = 10
     await readPipeline(session, name);
     return listErrors(session, name, limit);
   });
-}
-
-/** For messages: the error text of a runner that stopped on an error. */
-export function failureText(error: unknown): string {
-  return error instanceof SluiceError ? error.message : describeError(error);
 }

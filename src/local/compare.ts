@@ -99,11 +99,6 @@ export function commonKeys(types: readonly SqlType[], collation: Collation): Key
 const MODE_ORDER: readonly Mode[] = ['number', 'time', 'datetime', 'double', 'string', 'binary'];
 const widerMode = (a: Mode, b: Mode): Mode => (MODE_ORDER.indexOf(a) > MODE_ORDER.indexOf(b) ? a : b);
 
-/** -1, 0 or 1 for two non-null keys. */
-export function compareKeys(a: Key, b: Key): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * A key for grouping, DISTINCT and hashing: equal keys for values the database takes as equal
  * within one column of this type ('a' and 'A  ' under general_ci, 1 and 1.0).

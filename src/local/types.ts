@@ -57,8 +57,6 @@ export const T = {
 
 export const isNumeric = (type: SqlType): boolean =>
   type.kind === 'int' || type.kind === 'decimal' || type.kind === 'double';
-export const isTemporal = (type: SqlType): boolean =>
-  type.kind === 'date' || type.kind === 'datetime' || type.kind === 'time';
 export const isExactNumeric = (type: SqlType): boolean => type.kind === 'int' || type.kind === 'decimal';
 
 /** Digits after the point of an exact numeric type (0 for integers). */
@@ -163,8 +161,4 @@ export function typeFromSqlName(sqlType: string | undefined): SqlType | undefine
     default:
       return undefined;
   }
-}
-
-export function describeType(type: SqlType): string {
-  return type.kind === 'decimal' ? `decimal(scale ${type.scale ?? 0})` : type.kind;
 }

@@ -7,9 +7,9 @@
 import { conjunction, type Expr, Exprs } from '../plan/expr.ts';
 import { type PlanKind, type PlanNode, Plans, planInputs, withInputs } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
+import { NotPushable } from '../sql/compile-expr.ts';
 import { type CompiledQuery, compilePlan } from '../sql/compile-plan.ts';
 import type { Dialect } from '../sql/dialect.ts';
-import { NotPushable } from '../sql/expressions.ts';
 import { aggregatePushRule } from './pushdown/aggregate.ts';
 import { filterPushRule, filterVerdicts } from './pushdown/filter.ts';
 import { joinPushRule } from './pushdown/join.ts';

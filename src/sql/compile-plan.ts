@@ -18,8 +18,8 @@ import {
 } from '../plan/expr.ts';
 import type { Field, JoinNode, PlanNode, UnionNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
+import { type CompileContext, compileExpr, compileSortKeys, NotPushable } from './compile-expr.ts';
 import type { Dialect } from './dialect.ts';
-import { type CompileContext, compileExpr, compileSortKeys, NotPushable } from './expressions.ts';
 
 export interface CompiledQuery {
   readonly sql: string;

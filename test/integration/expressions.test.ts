@@ -1,8 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import { withSession } from '../../src/db/driver.ts';
 import { type Column, col, fn, lit } from '../../src/frame/column.ts';
+import { compileStandalone } from '../../src/sql/compile-expr.ts';
 import { mariadb } from '../../src/sql/dialects/index.ts';
-import { compileStandalone } from '../../src/sql/expressions.ts';
 
 const { single } = inject('stack');
 

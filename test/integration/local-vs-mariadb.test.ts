@@ -24,8 +24,8 @@ import { canonicalDateTime } from '../../src/local/temporal.ts';
 import { typeFromSqlName, type Value } from '../../src/local/types.ts';
 import { Exprs } from '../../src/plan/expr.ts';
 import { type PlanNode, Plans } from '../../src/plan/nodes.ts';
+import { compileStandalone } from '../../src/sql/compile-expr.ts';
 import { mariadb } from '../../src/sql/dialects/index.ts';
-import { compileStandalone } from '../../src/sql/expressions.ts';
 
 const { single } = inject('stack');
 

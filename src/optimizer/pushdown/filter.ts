@@ -7,8 +7,8 @@
  * One expression that cannot be translated never fails a query: it is computed locally.
  */
 import { conjunction, conjuncts, type Expr } from '../../plan/expr.ts';
+import { compileStandalone, NotPushable } from '../../sql/compile-expr.ts';
 import type { Dialect } from '../../sql/dialect.ts';
-import { compileStandalone, NotPushable } from '../../sql/expressions.ts';
 import { PUSH, type PushRule } from './verdict.ts';
 
 export type FilterVerdict =

@@ -2,10 +2,6 @@
  * Differential tests: every program in programs.ts is run three ways on the same seeded tables —
  * with pushdown on, with pushdown off (everything computed locally), and as hand-written SQL on
  * MariaDB — and the three answers must be the same (see compare.ts for what "the same" means).
- *
- * Pushdown-off runs need local execution (src/local). Until it is there, they are skipped, as are
- * pushdown-on runs of programs that have a local part (JS functions, FULL JOIN, federation);
- * once it is, they all run.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DbSession, openSession, withSession } from '../../../src/db/driver.ts';
@@ -13,7 +9,6 @@ import { connect, type Database, type LazyFrame } from '../../../src/index.ts';
 import { quoteIdentifier } from '../../../src/sql/identifiers.ts';
 import { diffResults } from './compare.ts';
 import { createDiffTables, DIFF_DATABASE, DIFF_TABLES } from './data.ts';
-import { localExecutionAvailable } from './local-probe.ts';
 import { type Frames, PROGRAMS, type Program } from './programs.ts';
 
 const stack = inject('stack');
@@ -26,7 +21,6 @@ let other: Database;
 let native: Database;
 const NATIVE_DATABASE = `${DIFF_DATABASE}_native`;
 let reference: DbSession;
-let localAvailable = false;
 const referenceRows = new Map<string, Promise<Record<string, unknown>[]>>();
 
 /**
@@ -76,7 +70,6 @@ beforeAll(async () => {
     url: `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${NATIVE_DATABASE}`,
     dialect: 'mariadb',
   });
-  localAvailable = await localExecutionAvailable(db, 'dims', 'dim_id');
 });
 
 afterAll(async () => {
@@ -142,14 +135,8 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
         else expect(rows.length).toBeGreaterThan(0);
       });
 
-      (program.knownIssue ? it.fails : it)('pushdown on', async (ctx) => {
+      (program.knownIssue ? it.fails : it)('pushdown on', async () => {
         const frame = program.frame(frames(true));
-        if (program.local && !localAvailable) {
-          expect(frame.explain(), `${program.local}: explain should show local steps`).not.toContain(
-            FULLY_PUSHED,
-          );
-          ctx.skip();
-        }
         await check(program, frame, 'on');
         const explain = frame.explain();
         if (program.local) {
@@ -159,8 +146,7 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
         }
       });
 
-      it('pushdown on, read in 3 key ranges in parallel', async (ctx) => {
-        if (program.local && !localAvailable) ctx.skip();
+      it('pushdown on, read in 3 key ranges in parallel', async () => {
         const frame = program.frame(frames(true, true));
         await check(program, frame, 'on, partitioned');
         if (program.knownIssue) return;
@@ -174,8 +160,7 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
         }
       });
 
-      it('pushdown on, read over 3 native partitions in parallel', async (ctx) => {
-        if (program.local && !localAvailable) ctx.skip();
+      it('pushdown on, read over 3 native partitions in parallel', async () => {
         const frame = program.frame(frames(true, 'auto', native));
         await check(program, frame, 'on, native partitions');
         if (program.knownIssue) return;
@@ -188,8 +173,7 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
         }
       });
 
-      it('pushdown off', async (ctx) => {
-        if (!localAvailable) ctx.skip();
+      it('pushdown off', async () => {
         await check(program, program.frame(frames(false)), 'off');
       });
     });

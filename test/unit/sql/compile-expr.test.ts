@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
 import { type Column, col, fn, lit } from '../../../src/frame/column.ts';
+import { compileStandalone, NotPushable } from '../../../src/sql/compile-expr.ts';
 import { mysqlFamilyDialect } from '../../../src/sql/dialect.ts';
 import { dialectNamed, mariadb } from '../../../src/sql/dialects/index.ts';
-import { compileStandalone, NotPushable } from '../../../src/sql/expressions.ts';
 
 const sql = (column: Column) => compileStandalone(column.node, mariadb);
 

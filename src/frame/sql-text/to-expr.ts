@@ -113,12 +113,6 @@ const WINDOW_ONLY: Record<string, WindowFunction> = {
   LAST_VALUE: 'lastValue',
 };
 
-export function isAggregateCall(node: Ast): boolean {
-  if (node.type !== 'aggr_func' && node.type !== 'function') return false;
-  const name = functionName(node);
-  return name !== undefined && name in AGGREGATES && !node.over;
-}
-
 export function toExpr(node: Ast, scope: ExprScope): Expr {
   if (node === null || typeof node !== 'object') return notTranslated('an empty expression');
   if (isSubquery(node)) return subquery(node, scope, 'scalar');

@@ -14,9 +14,9 @@
  * with the reason. Errors are kept for what no database would run either: an unknown or
  * ambiguous column, an unknown table alias, a select list that names one column twice.
  */
-import { ConfigError, PlanError } from '../errors.ts';
-import { rewriteSubqueries, SubqueryNotRewritten } from '../optimizer/rules/subqueries.ts';
-import { samePlan } from '../plan/equal.ts';
+import { ConfigError, PlanError } from '../../errors.ts';
+import { rewriteSubqueries, SubqueryNotRewritten } from '../../optimizer/rules/subqueries.ts';
+import { samePlan } from '../../plan/equal.ts';
 import {
   conjunction,
   conjuncts,
@@ -29,15 +29,15 @@ import {
   type SubqueryExpr,
   type SubqueryMode,
   unalias,
-} from '../plan/expr.ts';
-import { type Field, type PlanNode, Plans, type ScanOptions } from '../plan/nodes.ts';
-import { outputFields } from '../plan/schema.ts';
-import { subqueryOf } from '../plan/subquery.ts';
-import { defaultName } from './lazy-frame.ts';
-import { type Ast, NotTranslated, notTranslated, parseSql } from './sql-text/ast.ts';
-import { type ExprScope, sortKey, toExpr } from './sql-text/expressions.ts';
-import { type Binding, planFrom, type Scope } from './sql-text/scope.ts';
-import { selectItemTexts } from './sql-text/select-text.ts';
+} from '../../plan/expr.ts';
+import { type Field, type PlanNode, Plans, type ScanOptions } from '../../plan/nodes.ts';
+import { outputFields } from '../../plan/schema.ts';
+import { subqueryOf } from '../../plan/subquery.ts';
+import { defaultName } from '../lazy-frame.ts';
+import { type Ast, NotTranslated, notTranslated, parseSql } from './ast.ts';
+import { type Binding, planFrom, type Scope } from './scope.ts';
+import { selectItemTexts } from './select-text.ts';
+import { type ExprScope, sortKey, toExpr } from './to-expr.ts';
 
 export interface SqlPlanContext {
   /** The connection the tables belong to (`Database.id`). */
