@@ -7,6 +7,7 @@ import { registerCodecs } from './codecs.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { createDecoder } from './formats.ts';
 import { kafkaSecurity } from './kafka-security.ts';
+import { brokerSocketFactory } from './kafka-socket.ts';
 import { Slots, type WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
 import { formatColumns, type PipelineSpec } from './spec.ts';
@@ -45,6 +46,7 @@ export function kafkaClient(spec: PipelineSpec, clientId = `sluice-${spec.name}`
     // A broker restart takes seconds; the client keeps trying well past that before it gives up.
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 12 },
     connectionTimeout: 5000,
+    socketFactory: brokerSocketFactory,
   });
 }
 
