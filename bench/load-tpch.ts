@@ -9,8 +9,8 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { describeError, UsageError } from '../src/base/errors.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
-import { describeError, UsageError } from '../src/errors.ts';
 import { loadTpch } from './data/load.ts';
 import { tpchScale } from './data/tpch.ts';
 

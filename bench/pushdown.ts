@@ -10,9 +10,9 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { describeError } from '../src/base/errors.ts';
 import { withSession } from '../src/db/driver.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
-import { describeError } from '../src/errors.ts';
 import type { Database } from '../src/frame/database.ts';
 import { col, connect, fn, type LazyFrame, lit } from '../src/index.ts';
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveStackConfig } from '../src/config.ts';
+import { resolveStackConfig } from '../src/config/stack.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
 
 const { values } = parseArgs({

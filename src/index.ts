@@ -1,11 +1,20 @@
 // Public API of sluice. Only re-exports live here.
+
+export {
+  ConfigError,
+  DatabaseError,
+  describeError,
+  PlanError,
+  SluiceError,
+  StackError,
+} from './base/errors.ts';
 export {
   resolveStackConfig,
   type StackConfig,
   type StackOptions,
   TOPOLOGIES,
   type Topology,
-} from './config.ts';
+} from './config/stack.ts';
 export { type DbSession, openSession, withSession } from './db/driver.ts';
 export { type DbEndpoint, endpointUrl, parseDbUrl } from './db/endpoint.ts';
 export {
@@ -14,7 +23,6 @@ export {
   createShardedTable,
   type ShardedTableOptions,
 } from './db/sharding.ts';
-export { ConfigError, DatabaseError, describeError, PlanError, SluiceError, StackError } from './errors.ts';
 export { Column, col, fn, lit, SortOrder, WindowFunctionCall } from './frame/column.ts';
 export { connect } from './frame/connect.ts';
 export type { ConnectOptions, Database, TableOptions } from './frame/database.ts';

@@ -5,7 +5,7 @@
  * fails the slice.
  */
 import { pathToFileURL } from 'node:url';
-import { ConfigError, SluiceError } from '../src/errors.ts';
+import { ConfigError, SluiceError } from '../src/base/errors.ts';
 import type {
   TransformInput,
   TransformOutput,

@@ -3,9 +3,10 @@
  * INFILE. Shared by `bench/load-tpch.ts` and the integration test, so the test covers what the
  * benchmark runs.
  */
+
+import { DatabaseError } from '../../src/base/errors.ts';
 import { type DbSession, withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
-import { DatabaseError } from '../../src/errors.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import {
   createTableSql,

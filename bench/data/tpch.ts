@@ -6,8 +6,8 @@
  * `lineitem`. It is not dbgen: the values follow the spec's distributions, not its exact text.
  */
 
+import { ConfigError } from '../../src/base/errors.ts';
 import { type TsvValue, tsvLine } from '../../src/db/tsv.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { deriveSeed, Random } from './random.ts';
 

@@ -18,10 +18,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveStackConfig } from '../../src/config.ts';
+import { SluiceError, UsageError } from '../../src/base/errors.ts';
+import { resolveStackConfig } from '../../src/config/stack.ts';
 import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
-import { SluiceError, UsageError } from '../../src/errors.ts';
 import { drillScale } from '../../src/ml/drills.ts';
 import {
   connectionUrl,

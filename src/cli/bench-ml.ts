@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../base/errors.ts';
 
 export async function runBenchCommand(argv: readonly string[]): Promise<number> {
   if (argv[0] !== 'ml') throw new UsageError(`unknown benchmark '${argv[0] ?? ''}'; benchmarks: ml`);

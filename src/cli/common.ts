@@ -1,7 +1,7 @@
 /** What the data commands (query, explain, load, shell) share: argument parsing and the database. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { describeSource, resolveDatabase, type SourceDefinition } from '../config-sources.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../base/errors.ts';
+import { describeSource, resolveDatabase, type SourceDefinition } from '../config/sources.ts';
 
 /** The options that pick a database, common to every data command. */
 export const SOURCE_OPTIONS = {

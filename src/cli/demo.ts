@@ -6,7 +6,7 @@
  * what each step did, ending with the most anomalous drills. (That the stack's parts answer is
  * `sluice stack status`'s job.)
  */
-import type { StackConfig } from '../config.ts';
+import type { StackConfig } from '../config/stack.ts';
 import { col, fn, lit } from '../frame/column.ts';
 import { connect } from '../frame/connect.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';

@@ -10,8 +10,8 @@ import { createInterface } from 'node:readline';
 import { type RecordBatch, RecordBatchReader, Table, tableFromIPC } from 'apache-arrow';
 import { parse as parseCsv } from 'csv-parse';
 import { isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { ConfigError } from '../base/errors.ts';
 import type { TsvValue } from '../db/tsv.ts';
-import { ConfigError } from '../errors.ts';
 import { arrowRows } from '../writer/arrow-rows.ts';
 
 export const INPUT_FORMATS = ['csv', 'tsv', 'ndjson', 'arrow', 'parquet'] as const;

@@ -3,9 +3,10 @@
  * through the bulk writer (LOAD DATA LOCAL INFILE; multi-row INSERT for upsert), in ONE
  * transaction: with bad rows failing the load (the default) either every row commits or none.
  */
+
+import { UsageError } from '../base/errors.ts';
 import { withSession } from '../db/driver.ts';
 import { endpointUrl } from '../db/endpoint.ts';
-import { UsageError } from '../errors.ts';
 import { quoteIdentifier } from '../sql/identifiers.ts';
 import { writeBatch } from '../writer/bulk-writer.ts';
 import { type RowRejection, WRITE_MODES, type WriteMode } from '../writer/rows.ts';

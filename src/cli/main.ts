@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { resolveStackConfig, type StackOptions } from '../config.ts';
-import { describeError, UsageError } from '../errors.ts';
+import { describeError, UsageError } from '../base/errors.ts';
+import { resolveStackConfig, type StackOptions } from '../config/stack.ts';
 import { stackJson, stackTable } from './format.ts';
 import { argumentError, packageVersion, unknownCommand } from './usage.ts';
 

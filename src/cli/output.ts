@@ -21,7 +21,7 @@ import {
   tableToIPC,
 } from 'apache-arrow';
 import { stringify } from 'csv-stringify/sync';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { formatTable, tableRows } from '../frame/show.ts';
 import type { Progress } from './progress.ts';
 

@@ -8,10 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolveDatabase } from '../config-sources.ts';
+import { ConfigError, UsageError } from '../base/errors.ts';
+import { resolveDatabase } from '../config/sources.ts';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
-import { ConfigError, UsageError } from '../errors.ts';
 import {
   createPipeline,
   dropPipeline,

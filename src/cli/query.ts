@@ -5,7 +5,7 @@
  * output formats (src/cli/output.ts).
  */
 import type { RecordBatch } from 'apache-arrow';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { connect } from '../frame/connect.ts';
 import { planSqlRead, streamSql } from '../reader/read-sql.ts';
 import { parseCommand, positiveInteger, requireDatabase, SOURCE_OPTIONS, SOURCE_USAGE } from './common.ts';

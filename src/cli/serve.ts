@@ -2,7 +2,7 @@
  * `sluice serve`: the HTTP service (src/http) on a port, until Ctrl-C or SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { isLoopback, loadServeConfig } from '../http/config.ts';
 import { buildServer } from '../http/service.ts';
 

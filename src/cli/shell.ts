@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ConfigError, describeError } from '../errors.ts';
+import { ConfigError, describeError } from '../base/errors.ts';
 import { describeSource, parseCommand, requireDatabase, SOURCE_OPTIONS, SOURCE_USAGE } from './common.ts';
 import { OUTPUT_FORMATS, type OutputFormat, writeResult } from './output.ts';
 import { describeDone, StatementRunner } from './statements.ts';

@@ -6,7 +6,7 @@
  * so `USE` and `BEGIN … COMMIT` hold across statements of a shell.
  */
 import type { RecordBatch } from 'apache-arrow';
-import type { SourceDefinition } from '../config-sources.ts';
+import type { SourceDefinition } from '../config/sources.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { connect } from '../frame/connect.ts';
 import type { Database } from '../frame/database.ts';

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.ts';
-import { closestName } from '../suggest.ts';
+import { UsageError } from '../base/errors.ts';
+import { closestName } from '../base/suggest.ts';
 
 /**
  * The commands a usage text lists under `commands:`: the leading words of each entry, with

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { DatabaseError, reasonOf, SluiceError } from '../errors.ts';
+import { DatabaseError, reasonOf, SluiceError } from '../base/errors.ts';
 import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 
 /** Where a MySQL-wire server listens and how to log in. Plain data, safe to print (password aside). */
 export interface DbEndpoint {

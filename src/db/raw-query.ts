@@ -9,7 +9,7 @@
  * parser hands every packet in one reused object with `buffer`, `offset` and `end`.
  */
 import mysql from 'mysql2';
-import { DatabaseError, reasonOf } from '../errors.ts';
+import { DatabaseError, reasonOf } from '../base/errors.ts';
 import type { ColumnMeta } from './column-meta.ts';
 import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 

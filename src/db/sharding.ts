@@ -2,7 +2,7 @@
  * Sharded tables on a MariaDB Spider cluster: the head holds a Spider table whose partitions
  * each live on one leaf; the leaves hold ordinary InnoDB tables with the rows.
  */
-import { ConfigError, SluiceError } from '../errors.ts';
+import { ConfigError, SluiceError } from '../base/errors.ts';
 import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { type DbSession, escapeLiteral, withSession } from './driver.ts';
 import type { DbEndpoint } from './endpoint.ts';

@@ -3,10 +3,11 @@
  * frames know their columns before anything runs and a missing name fails with the list of the
  * names that do exist.
  */
+
+import { DatabaseError } from '../base/errors.ts';
+import { didYouMean, userTables } from '../base/suggest.ts';
 import type { DbSession } from '../db/driver.ts';
-import { DatabaseError } from '../errors.ts';
 import type { Field } from '../plan/nodes.ts';
-import { didYouMean, userTables } from '../suggest.ts';
 
 export type Catalog = ReadonlyMap<string, readonly Field[]>;
 

@@ -3,7 +3,7 @@
  * an expression node and never changes; every method returns a new Column. User arguments are
  * turned into nodes here, once: a Column is used as it is, any other value becomes a literal.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { checkArity, DATE_UNITS, type DateUnit } from '../functions/registry.ts';
 import {
   type AggregateFunction,

@@ -3,9 +3,9 @@
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
 import { type RecordBatch, Table } from 'apache-arrow';
+import { ConfigError } from '../base/errors.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
-import { ConfigError } from '../errors.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import {
   type Field,

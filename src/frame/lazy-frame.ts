@@ -4,7 +4,8 @@
  * nodes here, once; the planner never sees strings or builders.
  */
 import type { RecordBatch, Table } from 'apache-arrow';
-import { ConfigError, PlanError } from '../errors.ts';
+import { ConfigError, PlanError } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
 import {
   type Expr,
   Exprs,
@@ -19,7 +20,6 @@ import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } fr
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import { type PlanJson, planToJson } from '../plan/serialize.ts';
-import { didYouMean } from '../suggest.ts';
 import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
 import { LocalData } from './local-data.ts';
 import type { FrameRuntime, RunControl } from './runtime.ts';

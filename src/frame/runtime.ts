@@ -4,14 +4,14 @@
  * connection its plan reads from; joining frames of two connections merges their runtimes.
  */
 import { type RecordBatch, Table } from 'apache-arrow';
-import { PlanError } from '../errors.ts';
+import { PlanError } from '../base/errors.ts';
+import { didYouMean, userTables } from '../base/suggest.ts';
 import { type Optimized, optimize } from '../optimizer/optimize.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import { type Field, type PlanNode, Plans, planLeaves, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import type { Dialect, StatementLimits } from '../sql/dialect.ts';
-import { didYouMean, userTables } from '../suggest.ts';
 import type { LocalData } from './local-data.ts';
 import { arrowToRows } from './rows.ts';
 

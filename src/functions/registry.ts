@@ -2,7 +2,7 @@
  * Scalar functions sluice knows: arity, and how each renders in SQL. A dialect may override a
  * rendering or declare a function unsupported, in which case the expression stays local.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 
 export interface FunctionSpec {
   readonly name: string;

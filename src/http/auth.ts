@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { RequestError } from '../errors.ts';
+import { RequestError } from '../base/errors.ts';
 import type { Role, TokenConfig } from './config.ts';
 
 export type RouteRole = Role | 'public';

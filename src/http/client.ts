@@ -12,7 +12,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { type RecordBatch, RecordBatchReader, type Table, tableFromIPC } from 'apache-arrow';
-import { type ErrorCode, RequestError } from '../errors.ts';
+import { type ErrorCode, RequestError } from '../base/errors.ts';
 import type { QueryLimits } from './config.ts';
 import { ARROW_EOS, ERROR_TAG, FORMATS, TRUNCATED_TAG, type Truncation } from './formats.ts';
 

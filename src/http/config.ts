@@ -4,9 +4,10 @@
  * rest; `--source name=url`, the host/port flags and SLUICE_TOKENS go on top. Every problem is
  * listed at once, with the valid values.
  */
-import { loadSources } from '../config-sources.ts';
+
+import { ConfigError } from '../base/errors.ts';
+import { loadSources } from '../config/sources.ts';
 import { parseDbUrl } from '../db/endpoint.ts';
-import { ConfigError } from '../errors.ts';
 import type { DialectName } from '../sql/dialect.ts';
 
 export const ROLES = ['read', 'admin'] as const;
@@ -75,7 +76,7 @@ export interface ServeOptions {
 }
 
 /**
- * The sources of sluice.config.json (or `--config`) and SLUICE_SOURCE_<NAME> (src/config-sources.ts,
+ * The sources of sluice.config.json (or `--config`) and SLUICE_SOURCE_<NAME> (src/config/sources.ts,
  * shared with the other commands), the file's `serve` section, then `--source`, `--host`, `--port`
  * and SLUICE_TOKENS over them.
  */

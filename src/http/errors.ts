@@ -4,7 +4,7 @@
  * never carry a password (connections are named by `endpointUrl`, without it).
  */
 import type { FastifyError } from 'fastify';
-import { type ErrorCode, PlanError, RequestError, SluiceError } from '../errors.ts';
+import { type ErrorCode, PlanError, RequestError, SluiceError } from '../base/errors.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   CONFIG_INVALID: 400,

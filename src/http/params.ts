@@ -3,8 +3,9 @@
  * values (which it then sends to the database as parameters again). Placeholders inside strings,
  * quoted identifiers and comments are left alone.
  */
+
+import { RequestError } from '../base/errors.ts';
 import { escapeLiteral } from '../db/driver.ts';
-import { RequestError } from '../errors.ts';
 
 export function bindParams(sql: string, params: readonly (string | number | boolean | null)[]): string {
   let out = '';

@@ -7,8 +7,8 @@
  * (here or in `sluice pipeline start`) follows within a second.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { SluiceError } from '../base/errors.ts';
 import { withSession } from '../db/driver.ts';
-import { SluiceError } from '../errors.ts';
 import { dropPipeline, startPipeline } from '../loader/pipeline.ts';
 import type { PipelineRunner, RunnerStatus } from '../loader/runner.ts';
 import { listPipelineNames, readPipeline } from '../loader/state.ts';

@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { Type } from '@fastify/type-provider-typebox';
 import type { RecordBatch } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequestError, SluiceError } from '../errors.ts';
+import { RequestError, SluiceError } from '../base/errors.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';
 import { planLeaves } from '../plan/nodes.ts';
 import type { QueryLimits } from './config.ts';

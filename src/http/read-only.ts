@@ -7,7 +7,7 @@
  * account the source logs in with.
  */
 import parserModule from 'node-sql-parser/build/mariadb.js';
-import { RequestError } from '../errors.ts';
+import { RequestError } from '../base/errors.ts';
 import type { TableAllowlist } from './allowlist.ts';
 
 const parser = new parserModule.Parser();

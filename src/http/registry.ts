@@ -4,7 +4,7 @@
  * on every server and partition it runs on.
  */
 import { randomUUID } from 'node:crypto';
-import { RequestError } from '../errors.ts';
+import { RequestError } from '../base/errors.ts';
 
 export type CancelReason = 'disconnect' | 'delete' | 'timeout' | 'shutdown';
 

@@ -3,9 +3,10 @@
  * catalog is read once; a table made later is found by the runtime's refresh). Only what is safe
  * to show leaves this module: URLs without passwords.
  */
+
+import { RequestError } from '../base/errors.ts';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
-import { RequestError } from '../errors.ts';
 import { connect } from '../frame/connect.ts';
 import type { Database } from '../frame/database.ts';
 import { TableAllowlist } from './allowlist.ts';

@@ -9,7 +9,7 @@
  * as base64 text.
  */
 import avro from 'avsc';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { type Payload, RecordError } from './record-error.ts';
 
 export interface AvroFormat {

@@ -18,7 +18,7 @@
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import kafkajs, { CompressionTypes } from 'kafkajs';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 
 export type CodecName = 'gzip' | 'snappy' | 'lz4' | 'zstd';
 

@@ -1,7 +1,7 @@
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { ConfigError } from '../base/errors.ts';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
-import { ConfigError } from '../errors.ts';
 import { BatchDecoder, defaultDecodeThreads } from './batch-decoder.ts';
 import { registerCodecs } from './codecs.ts';
 import { DeadLetters } from './dead-letters.ts';

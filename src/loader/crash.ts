@@ -4,7 +4,7 @@
  * decoded is fetched again, byte for byte, by every new consumer: that one must stop the
  * pipeline with its reason in the status, not loop with the lag never moving.
  */
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 
 /** The error to stop the pipeline with, or undefined when starting a new consumer may help. */
 export function permanentCrash(error: Error): Error | undefined {

@@ -11,10 +11,11 @@
  * records past its own. Bad records go to the head's errors table before any leaf commits,
  * keyed by (topic, partition, offset, seq) so a replay cannot add them twice.
  */
+
+import { SluiceError } from '../base/errors.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import type { TsvValue } from '../db/tsv.ts';
-import { SluiceError } from '../errors.ts';
 import { withRetries } from '../runtime/retry.ts';
 import { writeBatch } from '../writer/bulk-writer.ts';
 import { isEncoded } from '../writer/rows.ts';

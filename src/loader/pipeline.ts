@@ -3,9 +3,9 @@
  * and (later) the HTTP service call these; all state lives in the target database.
  */
 import path from 'node:path';
+import { ConfigError } from '../base/errors.ts';
 import { type DbSession, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { ConfigError } from '../errors.ts';
 import {
   kafkaClient,
   prepareTables,

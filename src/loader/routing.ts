@@ -5,9 +5,10 @@
  * same way (BigInt, so 64-bit keys route exactly); other methods hash with the server's internal
  * functions, and such tables are written through the head instead.
  */
+
+import { ConfigError } from '../base/errors.ts';
 import type { DbSession } from '../db/driver.ts';
 import { leafServerName } from '../db/sharding.ts';
-import { ConfigError } from '../errors.ts';
 import { hashRouter, type LeafRouter } from './hash-router.ts';
 
 export { hashRouter, type LeafRouter } from './hash-router.ts';

@@ -9,8 +9,8 @@
  */
 import os from 'node:os';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { describeError, SluiceError } from '../base/errors.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
-import { describeError, SluiceError } from '../errors.ts';
 import {
   kafkaClient,
   prepareTables,

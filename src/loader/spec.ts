@@ -4,7 +4,7 @@
  * listed, and then handled as frozen, fully defaulted data.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { hasUnsafeSql } from '../writer/author-sql.ts';
 import { WRITE_MODES, type WriteMode } from '../writer/rows.ts';
 import { avroType } from './avro.ts';

@@ -9,8 +9,9 @@
  *   sluice_offsets    per (pipeline, topic, partition) the next offset to load and running
  *                     counts; it moves in the same transaction as the rows (exactly once)
  */
+
+import { SluiceError } from '../base/errors.ts';
 import type { DbSession } from '../db/driver.ts';
-import { SluiceError } from '../errors.ts';
 import type { PipelineSpec } from './spec.ts';
 
 export const DESIRED_STATES = ['running', 'paused', 'stopped'] as const;

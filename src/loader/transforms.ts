@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import { workerBundle } from '../runtime/worker-bundle.ts';
 import type { SourceRecord, TransformInput, TransformResult, TransformTask } from './record.ts';
 import type { TransformSpec } from './spec.ts';

@@ -3,8 +3,8 @@
  * with its static type. Columns are JS arrays, or typed arrays when they have no NULLs (a numeric
  * column read from Arrow without nulls is used as it is). Batches never change once built.
  */
-import { PlanError } from '../errors.ts';
-import { didYouMean } from '../suggest.ts';
+import { PlanError } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
 import type { SqlType, Value } from './types.ts';
 
 export type Values = ArrayLike<Value>;

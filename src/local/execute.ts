@@ -5,7 +5,7 @@
  * answer whether it ran in the database or here.
  */
 import type { Table } from 'apache-arrow';
-import { PlanError } from '../errors.ts';
+import { PlanError } from '../base/errors.ts';
 import type { Field, PlanKind, PlanNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import { batchFromArrow } from './arrow-in.ts';

@@ -2,7 +2,7 @@
  * Plain row objects in and out: what a JavaScript predicate sees, and what a mapBatches function
  * may return instead of an Arrow table.
  */
-import { PlanError } from '../errors.ts';
+import { PlanError } from '../base/errors.ts';
 import { formatEpochMicros } from '../values/civil-date.ts';
 import { type Batch, type LocalColumn, makeBatch } from './batch.ts';
 import { mergeTypes, type SqlType, T, type Value } from './types.ts';

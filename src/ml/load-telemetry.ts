@@ -7,10 +7,10 @@
  */
 import { tableFromArrays } from 'apache-arrow';
 import { Kafka, logLevel } from 'kafkajs';
+import { SluiceError } from '../base/errors.ts';
 import { withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { type ClusterEndpoints, createShardedTable } from '../db/sharding.ts';
-import { SluiceError } from '../errors.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../loader/pipeline.ts';
 import { quoteIdentifier } from '../sql/identifiers.ts';
 import { load } from '../writer/bulk-writer.ts';

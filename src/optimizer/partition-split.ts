@@ -10,7 +10,7 @@
  * Anything else (joins, windows, DISTINCT, unions) is read in one piece.
  */
 
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import {
   type AggregateExpr,
   type Expr,

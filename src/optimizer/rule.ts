@@ -3,7 +3,7 @@
  * Spark's RuleExecutor does). A rule that changes the plan's output columns is a bug, and the
  * optimizer stops with an error naming the rule.
  */
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import type { LiteralValue } from '../plan/expr.ts';
 import type { PlanNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';

@@ -2,8 +2,8 @@
  * The output columns of a plan, and the check that every column an expression names exists in
  * its input. A plan that names a missing column fails here, naming it and the available ones.
  */
-import { PlanError } from '../errors.ts';
-import { didYouMean } from '../suggest.ts';
+import { PlanError } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
 import { type Expr, exprName, referencedColumns, unalias } from './expr.ts';
 import type { Field, PlanNode } from './nodes.ts';
 

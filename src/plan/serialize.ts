@@ -7,7 +7,7 @@
  * `{"$date": "ISO"}`. JavaScript steps (filter/mapBatches with a function) and in-memory values
  * cannot travel.
  */
-import { PlanError } from '../errors.ts';
+import { PlanError } from '../base/errors.ts';
 import {
   AGGREGATE_FUNCTIONS,
   type AggregateFunction,

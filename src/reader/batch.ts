@@ -4,7 +4,7 @@
  * worker.
  */
 import { type Data, DataType, makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import type { BatchBuffers } from './batch-buffers.ts';
 
 export function toRecordBatch(schema: Schema, batch: BatchBuffers): RecordBatch {

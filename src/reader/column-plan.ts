@@ -4,8 +4,9 @@
  * maps to the same plan, whether it returns rows or not. `arrow-types.ts` turns plans into Arrow
  * types; this module stays free of apache-arrow so the worker threads need not load it.
  */
+
+import { ConfigError } from '../base/errors.ts';
 import { BINARY_CHARSET, ColumnFlag, type ColumnMeta, MysqlType } from '../db/column-meta.ts';
-import { ConfigError } from '../errors.ts';
 
 /**
  * How the decoder turns one column's text into Arrow values. A number rather than a string so the

@@ -6,7 +6,7 @@
  * (`batch-buffers.ts`) can be transferred to another thread without copying.
  */
 
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import type { BatchBuffers } from './batch-buffers.ts';
 import { ColumnBuilder } from './column-builder.ts';
 import { type ColumnPlan, Kind } from './column-plan.ts';

@@ -4,7 +4,7 @@
  * a useful size. Flat columns only (everything the reader produces).
  */
 import { type Data, DataType, type RecordBatch, type Schema } from 'apache-arrow';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import { toRecordBatch } from './batch.ts';
 import type { ColumnBuffers } from './batch-buffers.ts';
 

@@ -5,7 +5,7 @@
  * partitions still running).
  */
 import { type Data, DataType, DateUnit, type RecordBatch, type Schema } from 'apache-arrow';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import { RowGatherer } from './gather.ts';
 
 export interface SortKey {

@@ -7,8 +7,8 @@
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { RecordBatch, Schema } from 'apache-arrow';
+import { SluiceError } from '../base/errors.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { SluiceError } from '../errors.ts';
 import { backOff } from '../runtime/retry.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';

@@ -13,10 +13,10 @@
  * - `single`: one scan, with the reason nothing else applied.
  */
 import os from 'node:os';
+import { ConfigError, SluiceError } from '../base/errors.ts';
+import { didYouMean, userTables } from '../base/suggest.ts';
 import { type DbSession, withSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { ConfigError, SluiceError } from '../errors.ts';
-import { didYouMean, userTables } from '../suggest.ts';
 import { keyRangePlan, primaryKeyColumn } from './partitioning/key-range.ts';
 import { nativePartitions, nativePlan } from './partitioning/native.ts';
 import {

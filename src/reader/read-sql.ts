@@ -8,9 +8,9 @@
  * query is read exactly once.
  */
 import { type RecordBatch, Table, Type } from 'apache-arrow';
+import { ConfigError } from '../base/errors.ts';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
-import { ConfigError } from '../errors.ts';
 import { quoteIdentifier } from '../sql/identifiers.ts';
 import type { TypeOptions } from './column-plan.ts';
 import { type ParallelReadOptions, type ReadTask, readParallel } from './parallel.ts';

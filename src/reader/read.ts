@@ -3,9 +3,9 @@
  * partition workers run, and the whole read when a query is not split.
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
+import { SluiceError } from '../base/errors.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { killQuery, openRawConnection } from '../db/raw-query.ts';
-import { SluiceError } from '../errors.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';
 import { decodeQuery } from './decode-query.ts';

@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import { workerBundle } from '../runtime/worker-bundle.ts';
 import type { PartitionTaskData, SessionToMain, SessionToWorker } from './protocol.ts';
 

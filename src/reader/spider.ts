@@ -4,8 +4,9 @@
  * a `srv` names an entry of the head's `mysql.servers`. Reading each backing table directly on its
  * leaf skips the head, like the SingleStore connector's readFromLeaves.
  */
+
+import { SluiceError } from '../base/errors.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { SluiceError } from '../errors.ts';
 
 /** Spider's parameter names and their abbreviations, mapped to one name each. */
 const PARAMETER_ALIASES: Record<string, string> = {

@@ -5,7 +5,7 @@
  * BIGINT, microseconds for DATETIME/TIME) and falls back to the engine's own parser only where
  * the fast arithmetic could round.
  */
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 import { daysFromCivil } from '../values/civil-date.ts';
 import type { ColumnBuilder } from './column-builder.ts';
 

@@ -6,7 +6,7 @@
  * is, with its code and cause.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SluiceError } from '../errors.ts';
+import { SluiceError } from '../base/errors.ts';
 
 export interface Backoff {
   /** The delay after the first failure, before jitter; it doubles with every further failure. */

@@ -2,7 +2,7 @@
  * Expression nodes to SQL text plus parameters. Every literal becomes a `?` placeholder with its
  * value in `params`; no user value is ever written into the SQL text.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { checkArity, functionSpec } from '../functions/registry.ts';
 import type { AggregateFunction, Expr, ExprKind, SortKey, WindowExpr } from '../plan/expr.ts';
 import type { Dialect } from './dialect.ts';

@@ -1,5 +1,5 @@
+import { ConfigError } from '../base/errors.ts';
 import { type DbEndpoint, parseDbUrl } from '../db/endpoint.ts';
-import { ConfigError } from '../errors.ts';
 
 /** Services named by environment variables: sluice uses them as they are and starts nothing for them. */
 export interface ExternalServices {

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { StackError } from '../errors.ts';
+import { StackError } from '../base/errors.ts';
 import { ensureTools, TOOLS } from './prerequisites.ts';
 import { elapsed, logTail, spawnDaemon } from './processes.ts';
 import type { Progress } from './progress.ts';

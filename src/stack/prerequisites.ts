@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { StackError } from '../errors.ts';
+import { StackError } from '../base/errors.ts';
 import type { Progress } from './progress.ts';
 
 const run = promisify(execFile);

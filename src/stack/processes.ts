@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { StackError } from '../errors.ts';
+import { StackError } from '../base/errors.ts';
 
 export interface DaemonSpec {
   command: string;

@@ -1,4 +1,4 @@
-import { StackError } from '../errors.ts';
+import { StackError } from '../base/errors.ts';
 import { isOurProcess, logTail, sleep } from './processes.ts';
 import type { ComponentRecord } from './types.ts';
 

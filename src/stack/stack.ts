@@ -4,11 +4,11 @@
  */
 import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { StackConfig } from '../config.ts';
+import { StackError } from '../base/errors.ts';
+import type { StackConfig } from '../config/stack.ts';
 import { withSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl } from '../db/endpoint.ts';
 import { registerLeafServers } from '../db/sharding.ts';
-import { StackError } from '../errors.ts';
 import { type ExternalServices, externalServices } from './external.ts';
 import { describeKafka, ensureKafka, startKafka } from './kafka.ts';
 import {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import type { ComponentRecord } from './types.ts';
 
 /** What `up` started, so `down` stops exactly those processes and `up` again reuses ports and data. */

@@ -5,7 +5,7 @@
  * and start another statement (a separator) or hide the rest of the statement (a comment) is
  * refused. Record values never travel this way.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 
 const UNSAFE_SQL = /;|--|\/\*|#/;
 

@@ -14,9 +14,9 @@
  * `load()` for Arrow tables (its own transaction).
  */
 import type { Table } from 'apache-arrow';
+import { ConfigError, SluiceError } from '../base/errors.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
-import { ConfigError, SluiceError } from '../errors.ts';
 import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
 import { arrowRows } from './arrow-rows.ts';
 import { DUPLICATE_KEY, writeHalving } from './halving.ts';

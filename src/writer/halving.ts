@@ -5,7 +5,7 @@
  * the staging table) run their chunks through this, so "which rows are bad" means the same thing
  * on both paths.
  */
-import { DatabaseError } from '../errors.ts';
+import { DatabaseError } from '../base/errors.ts';
 import type { RowRejection, WriteMode } from './rows.ts';
 
 /** Server errors that belong to one row's values, not to the statement or the connection. */

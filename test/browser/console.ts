@@ -23,7 +23,7 @@ import {
   produceEvents,
   range,
 } from '../../bench/data/events.ts';
-import { resolveStackConfig } from '../../src/config.ts';
+import { resolveStackConfig } from '../../src/config/stack.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { endpointUrl } from '../../src/db/endpoint.ts';
 import { resolveServeConfig } from '../../src/http/config.ts';

@@ -1,7 +1,7 @@
 import { RecordBatch, Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DatabaseError, PlanError } from '../../src/base/errors.ts';
 import { withSession } from '../../src/db/driver.ts';
-import { DatabaseError, PlanError } from '../../src/errors.ts';
 import type { Database } from '../../src/frame/database.ts';
 import { col, connect, fn, lit } from '../../src/index.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { resolveStackConfig } from '../../src/config.ts';
+import { resolveStackConfig } from '../../src/config/stack.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { stackDown, stackUp } from '../../src/stack/stack.ts';
 

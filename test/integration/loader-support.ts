@@ -64,7 +64,7 @@ export async function waitUntil(
 
 /** Starts again whatever the test stack in `home` has lost (a killed server, a stopped broker). */
 export async function restartStack(home: string, leaves: number): Promise<void> {
-  const { resolveStackConfig } = await import('../../src/config.ts');
+  const { resolveStackConfig } = await import('../../src/config/stack.ts');
   const { stackUp } = await import('../../src/stack/stack.ts');
   const root = path.resolve(import.meta.dirname, '..', '..');
   await stackUp(

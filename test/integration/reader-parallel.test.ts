@@ -1,9 +1,9 @@
 import net from 'node:net';
 import type { RecordBatch } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DatabaseError, SluiceError } from '../../src/base/errors.ts';
 import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
-import { DatabaseError, SluiceError } from '../../src/errors.ts';
 import { limitBatches } from '../../src/reader/merge.ts';
 import {
   closeReaderPool,

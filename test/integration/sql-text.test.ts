@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadTpch } from '../../bench/data/load.ts';
+import { PlanError } from '../../src/base/errors.ts';
 import { withSession } from '../../src/db/driver.ts';
-import { PlanError } from '../../src/errors.ts';
 import type { Database } from '../../src/frame/database.ts';
 import { col, connect, fn, lit } from '../../src/index.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';

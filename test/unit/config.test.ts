@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveStackConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/base/errors.ts';
+import { resolveStackConfig } from '../../src/config/stack.ts';
 
 describe('resolveStackConfig', () => {
   it('has sane defaults: everything, two leaves, fixed ports, .sluice in the working folder', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatabaseError, describeError, reasonOf, StackError } from '../../src/errors.ts';
+import { DatabaseError, describeError, reasonOf, StackError } from '../../src/base/errors.ts';
 
 describe('errors', () => {
   it('describes an error with its details and causes, without a stack trace', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestName, didYouMean, userTables } from '../../src/suggest.ts';
+import { closestName, didYouMean, userTables } from '../../src/base/suggest.ts';
 
 describe('suggestions for mistyped names', () => {
   it('suggests the closest name within a typo of it, keeping the candidate spelling', () => {

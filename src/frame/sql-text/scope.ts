@@ -8,12 +8,12 @@
  * therefore resolve to two different plan columns; a bare `x` that more than one table has is
  * ambiguous and fails with a PlanError, as it does in MariaDB.
  */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
+import { didYouMean } from '../../base/suggest.ts';
 import { type Expr, Exprs, referencedColumns } from '../../plan/expr.ts';
 import { type Field, type PlanNode, Plans, type ScanOptions } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import { containsSubquery } from '../../plan/subquery.ts';
-import { didYouMean } from '../../suggest.ts';
 import { type Ast, isSubquery, notTranslated } from './ast.ts';
 
 /** One column of the FROM clause. */

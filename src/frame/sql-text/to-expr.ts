@@ -3,7 +3,7 @@
  * travel as parameters in the pushed SQL); functions map to registry names; anything without an
  * exact sluice equivalent throws `NotTranslated` and the whole statement runs as written.
  */
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../base/errors.ts';
 import { checkArity, DATE_UNITS } from '../../functions/registry.ts';
 import {
   type AggregateFunction,

@@ -14,7 +14,7 @@
  * with the reason. Errors are kept for what no database would run either: an unknown or
  * ambiguous column, an unknown table alias, a select list that names one column twice.
  */
-import { ConfigError, PlanError } from '../../errors.ts';
+import { ConfigError, PlanError } from '../../base/errors.ts';
 import { rewriteSubqueries, SubqueryNotRewritten } from '../../optimizer/rules/subqueries.ts';
 import { samePlan } from '../../plan/equal.ts';
 import {

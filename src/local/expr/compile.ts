@@ -3,7 +3,7 @@
  * One function per node kind, as the SQL compiler has; aggregates and window functions are not
  * scalar and are computed by their plan nodes, which replace them by columns before compiling.
  */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import type { Expr, ExprKind, LiteralValue } from '../../plan/expr.ts';
 import { findColumn } from '../batch.ts';
 import { fromUnscaled, unscaledBig } from '../decimal.ts';

@@ -5,7 +5,7 @@
  * is), TRIM, REPLACE, YEAR/MONTH/DAYOFMONTH/HOUR, DATEDIFF, and dateTrunc/dateAdd as rendered.
  */
 
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import { DATE_UNITS, type DateUnit } from '../../functions/registry.ts';
 import { civilFromDays, daysFromCivil, formatDate } from '../../values/civil-date.ts';
 import type { Collation } from '../collation.ts';

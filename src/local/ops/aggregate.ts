@@ -4,7 +4,7 @@
  * per group into a column, and the output expressions are then evaluated over one row per group.
  * A global aggregate (no group keys) gives one row, even over no input rows.
  */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import {
   type AggregateExpr,
   type Expr,

@@ -4,7 +4,7 @@
  * over one input) become hash keys for Arquero's hash join; the rest of the condition is evaluated
  * on the matching pairs. NULL keys never match. Output rows follow the left side's order.
  */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import { conjuncts, type Expr, referencedColumns } from '../../plan/expr.ts';
 import type { JoinNode } from '../../plan/nodes.ts';
 import { type Batch, findColumn, type LocalColumn, makeBatch, nullValues, takeValues } from '../batch.ts';

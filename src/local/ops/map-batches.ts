@@ -1,5 +1,5 @@
 /** A user function over the input as an Arrow table; it returns an Arrow table or row objects. */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import type { MapBatchesFn } from '../../plan/nodes.ts';
 import { batchFromArrow } from '../arrow-in.ts';
 import { batchToArrow } from '../arrow-out.ts';

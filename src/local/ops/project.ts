@@ -1,5 +1,5 @@
 /** SELECT: each output column a column of the input (passed through, type kept) or a computed one. */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import { type Expr, exprName, unalias } from '../../plan/expr.ts';
 import { type Batch, findColumn, type LocalColumn, makeBatch } from '../batch.ts';
 import { type ExecContext, scopeOf } from '../context.ts';

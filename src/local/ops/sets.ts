@@ -1,5 +1,5 @@
 /** DISTINCT and UNION [ALL]: duplicates are rows equal column by column as the database compares them. */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues, takeRows, type Values } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import type { ExecContext } from '../context.ts';

@@ -5,7 +5,7 @@
  * ordered without a frame is RANGE UNBOUNDED PRECEDING to CURRENT ROW (peers included), unordered
  * is the whole partition, and `rows: [start, end]` is ROWS BETWEEN with undefined as UNBOUNDED.
  */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import {
   AGGREGATE_FUNCTIONS,
   type AggregateFunction,

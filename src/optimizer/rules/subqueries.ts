@@ -22,7 +22,7 @@
  *
  * The rule runs first, before other rules could move expressions across the subquery's scope.
  */
-import { PlanError } from '../../errors.ts';
+import { PlanError } from '../../base/errors.ts';
 import {
   conjunction,
   conjuncts,

@@ -4,9 +4,10 @@
  * `{ column, lower?, upper?, count }` picks the column. The first and last ranges are open-ended
  * and NULLs go to the first one, so the bounds set the stride and never drop rows.
  */
+
+import { ConfigError } from '../../base/errors.ts';
 import type { DbSession } from '../../db/driver.ts';
 import type { DbEndpoint } from '../../db/endpoint.ts';
-import { ConfigError } from '../../errors.ts';
 import { quoteIdentifier } from '../../sql/identifiers.ts';
 import {
   type KeyRange,

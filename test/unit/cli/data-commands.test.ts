@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseFormat } from '../../../src/cli/output.ts';
 import { nextStatement } from '../../../src/cli/shell.ts';
 import { statementKind } from '../../../src/cli/statements.ts';
-import { loadSources, resolveDatabase } from '../../../src/config-sources.ts';
+import { loadSources, resolveDatabase } from '../../../src/config/sources.ts';
 
 let dir = '';
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/base/errors.ts';
 import { PIPELINE_USAGE } from '../../../src/cli/pipeline.ts';
 import { argumentError, commandsOf, packageVersion, unknownCommand } from '../../../src/cli/usage.ts';
-import { UsageError } from '../../../src/errors.ts';
 
 const USAGE = `usage: tool <command>
 

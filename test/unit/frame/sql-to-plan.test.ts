@@ -4,7 +4,7 @@
  * and the errors for names no database would accept either.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, PlanError } from '../../../src/errors.ts';
+import { ConfigError, PlanError } from '../../../src/base/errors.ts';
 import { col, fn, lit } from '../../../src/frame/column.ts';
 import { LazyFrame } from '../../../src/frame/lazy-frame.ts';
 import { selectItemTexts } from '../../../src/frame/sql-text/select-text.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatabaseError } from '../../../src/errors.ts';
+import { DatabaseError } from '../../../src/base/errors.ts';
 import { TableAllowlist } from '../../../src/http/allowlist.ts';
 import { loadServeConfig, resolveServeConfig } from '../../../src/http/config.ts';
 import { errorAnswer } from '../../../src/http/errors.ts';

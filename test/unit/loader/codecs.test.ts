@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { SluiceError } from '../../../src/errors.ts';
+import { SluiceError } from '../../../src/base/errors.ts';
 import { CODECS, type CodecName, registerCodecs } from '../../../src/loader/codecs.ts';
 import { permanentCrash } from '../../../src/loader/crash.ts';
 

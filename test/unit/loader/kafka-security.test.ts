@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 import { kafkaSecurity } from '../../../src/loader/kafka-security.ts';
 import { parsePipelineSpec } from '../../../src/loader/spec.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 import { formatColumns, parsePipelineSpec } from '../../../src/loader/spec.ts';
 
 const minimal = {

@@ -1,6 +1,6 @@
 import { Float64, Int32, type Table, tableFromArrays, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/errors.ts';
+import { PlanError } from '../../../src/base/errors.ts';
 import { col, fn, lit } from '../../../src/frame/column.ts';
 import { executeLocal } from '../../../src/local/execute.ts';
 import { Plans } from '../../../src/plan/nodes.ts';

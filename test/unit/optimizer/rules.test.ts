@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/errors.ts';
+import { PlanError } from '../../../src/base/errors.ts';
 import { col, fn, lit } from '../../../src/frame/column.ts';
 import { optimize } from '../../../src/optimizer/optimize.ts';
 import { foldConstants } from '../../../src/optimizer/rules/constant-folding.ts';

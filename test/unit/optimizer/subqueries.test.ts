@@ -7,7 +7,7 @@
  */
 import { Float64, Int32 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/errors.ts';
+import { PlanError } from '../../../src/base/errors.ts';
 import { col, fn } from '../../../src/frame/column.ts';
 import { sqlToPlan } from '../../../src/frame/sql-text/to-plan.ts';
 import { rewriteSubqueries } from '../../../src/optimizer/rules/subqueries.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SluiceError } from '../../../src/errors.ts';
+import { SluiceError } from '../../../src/base/errors.ts';
 import {
   arrowSchema,
   BINARY_CHARSET,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SluiceError } from '../../../src/errors.ts';
+import { ConfigError, SluiceError } from '../../../src/base/errors.ts';
 import { backoffDelay, withRetries } from '../../../src/runtime/retry.ts';
 
 const fast = { initialMs: 1, maxMs: 4 };

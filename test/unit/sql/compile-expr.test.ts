@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 import { type Column, col, fn, lit } from '../../../src/frame/column.ts';
 import { compileStandalone, NotPushable } from '../../../src/sql/compile-expr.ts';
 import { mysqlFamilyDialect } from '../../../src/sql/dialect.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StackError } from '../../../src/errors.ts';
+import { StackError } from '../../../src/base/errors.ts';
 import { ensureTools, findExecutable, TOOLS } from '../../../src/stack/prerequisites.ts';
 import { silent } from '../../../src/stack/progress.ts';
 

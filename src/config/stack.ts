@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../base/errors.ts';
 
 export const TOPOLOGIES = ['all', 'single', 'cluster'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];

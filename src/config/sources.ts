@@ -14,9 +14,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type DbEndpoint, endpointUrl, parseDbUrl } from './db/endpoint.ts';
-import { ConfigError } from './errors.ts';
-import type { DialectName } from './sql/dialect.ts';
+import { ConfigError } from '../base/errors.ts';
+import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
+import type { DialectName } from '../sql/dialect.ts';
 
 const DIALECTS: readonly DialectName[] = ['mariadb', 'mysql', 'singlestore'];
 
