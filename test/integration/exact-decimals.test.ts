@@ -151,17 +151,15 @@ const DECIMAL_PROGRAMS: readonly Program[] = [
       ),
     sql: 'SELECT SUM(c / 7) AS s, AVG(c / 7) AS a, SUM(b / 3) AS sb, SUM(a / 3) AS sa, AVG(d / b) AS ad, SUM(d) AS sd FROM nums',
     ordered: true,
-    partitionedExplain: /read in [38] partitions[^]*CAST\(\(SUM\(\(`a` \/ \?\)\) - ROUND\(SUM\(\(`a` \/ \?\)\), \?\)\) AS DECIMAL\(38,36\)\)/,
+    partitionedExplain:
+      /read in [38] partitions[\s\S]*CAST\(\(SUM\(\(`a` \/ \?\)\) - ROUND\(SUM\(\(`a` \/ \?\)\), \?\)\) AS DECIMAL\(38,36\)\)/,
   },
   {
     // 45 internal digits (beyond a CAST's 38), and a quotient's sum inside an expression: the
     // split refuses both, and the single read is exact.
     name: 'quotient sums the partitions cannot carry are read in one piece',
     frame: (t) =>
-      t('nums').agg(
-        fn.sum(col('a').div(col('b'))).as('sab'),
-        fn.sum(col('c').div(7)).times(2).as('twice'),
-      ),
+      t('nums').agg(fn.sum(col('a').div(col('b'))).as('sab'), fn.sum(col('c').div(7)).times(2).as('twice')),
     sql: 'SELECT SUM(a / b) AS sab, SUM(c / 7) * 2 AS twice FROM nums',
     ordered: true,
     partitionedExplain: /a partial SUM of a quotient with 45 inside digits cannot leave exactly/,
