@@ -6,7 +6,10 @@
  * BIGINT UNSIGNED up to 2^64 - 1. Each statement runs as SQL text with pushdown off (computed by
  * sluice), and the ORDER BY reads also in 3 key ranges (a k-way merge of sorted partitions).
  */
+
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type OutputFormat, writeResult } from '../../src/cli/output.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { col, connect, type Database } from '../../src/index.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
@@ -16,8 +19,8 @@ const stack = inject('stack');
 const DATABASE = 'sluice_exact_local';
 let db: Database;
 
-/** k DECIMAL(65,30), v DECIMAL(38,10), u BIGINT UNSIGNED, i BIGINT: neighbours a double merges. */
-const ROWS: readonly (readonly [number, number, string, string, string, string])[] = (() => {
+/** k DECIMAL(65,30), v DECIMAL(38,10), u BIGINT UNSIGNED, i BIGINT: neighbours a double merges; j BIGINT. */
+const ROWS: readonly (readonly [number, number, string, string, string, string, string])[] = (() => {
   const big = '12345678901234567890123';
   const k = [
     `${big}.000000000000000000000000000001`,
@@ -50,7 +53,9 @@ const ROWS: readonly (readonly [number, number, string, string, string, string])
   // Every value twice (a group of two, a join pair), in an order that is not the sorted one.
   return Array.from({ length: 24 }, (_, n) => {
     const at = (list: readonly string[]) => list[(n * 7) % list.length]!;
-    return [n + 1, n % 3, at(k), at(v), at(u), at(i)] as const;
+    // j: integers whose running sum passes 2^53 and comes back (a double sum loses a unit).
+    const j = ['9007199254740991', '2', '-9007199254740991'][n] ?? '1';
+    return [n + 1, n % 3, at(k), at(v), at(u), at(i), j] as const;
   });
 })();
 
@@ -63,10 +68,10 @@ beforeAll(async () => {
       await session.query(`CREATE DATABASE ${name}`);
       await session.query(
         `CREATE TABLE ${name}.wide (id INT PRIMARY KEY, g INT, k DECIMAL(65,30), v DECIMAL(38,10),
-           u BIGINT UNSIGNED, i BIGINT)`,
+           u BIGINT UNSIGNED, i BIGINT, j BIGINT)`,
       );
       await session.query(
-        `INSERT INTO ${name}.wide VALUES ${ROWS.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        `INSERT INTO ${name}.wide VALUES ${ROWS.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
         ROWS.flat(),
       );
     },
@@ -137,6 +142,11 @@ const KEYS: readonly [string, string, boolean][] = [
     'SELECT COUNT(DISTINCT k) AS dk, COUNT(DISTINCT u) AS du, COUNT(DISTINCT v) AS dv FROM wide',
     true,
   ],
+  [
+    'SUM and AVG of BIGINT passing 2^53 on the way',
+    'SELECT SUM(j) AS s, AVG(j) AS a, SUM(j + 0) AS s0, SUM(u) AS su, AVG(u) AS au FROM wide',
+    true,
+  ],
 ];
 
 const WINDOWS: readonly [string, string][] = [
@@ -150,7 +160,7 @@ const WINDOWS: readonly [string, string][] = [
   ],
   [
     'window MIN, MAX and SUM of BIGINT UNSIGNED',
-    'SELECT id, MIN(k) OVER (PARTITION BY g) AS mk, MAX(u) OVER (PARTITION BY g) AS mu, SUM(u) OVER (PARTITION BY g) AS su, SUM(i) OVER (ORDER BY id) AS si FROM wide ORDER BY id',
+    'SELECT id, MIN(k) OVER (PARTITION BY g) AS mk, MAX(u) OVER (PARTITION BY g) AS mu, SUM(u) OVER (PARTITION BY g) AS su, SUM(i) OVER (ORDER BY id) AS si, SUM(j) OVER (ORDER BY id) AS sj, AVG(j) OVER (ORDER BY id) AS aj FROM wide ORDER BY id',
   ],
 ];
 
@@ -191,4 +201,37 @@ describe('exact window aggregates', () => {
 
 describe('exact functions of DECIMAL text and BIGINT UNSIGNED', () => {
   for (const [name, sql] of FUNCTIONS) it(name, () => expectLocalSame(sql, true));
+
+  it('CSV, JSON and NDJSON of a locally computed result keep every digit', async () => {
+    const sql =
+      'SELECT id, k, u, u + 0 AS u0, k * 1 AS k1, SUM(v) OVER (ORDER BY id) AS sv FROM wide ORDER BY id';
+    const want = await expected(sql);
+    const table = await db.sql(sql, { pushdown: false }).toArrow();
+    const written = async (format: OutputFormat) => {
+      const chunks: string[] = [];
+      const stdout = new Writable({
+        write(chunk, _encoding, done) {
+          chunks.push(String(chunk));
+          done();
+        },
+      });
+      await writeResult(
+        (async function* () {
+          yield* table.batches;
+        })(),
+        { format, stdout },
+      );
+      return chunks.join('');
+    };
+    const text = (value: unknown) => String(value);
+    const csv = (await written('csv')).trim().split('\n').slice(1);
+    expect(csv).toEqual(
+      want.map((row) => ['id', 'k', 'u', 'u0', 'k1', 'sv'].map((c) => text(row[c])).join(',')),
+    );
+    // JSON numbers written from their digits: compare the raw text, not a parsed double.
+    const line = (row: Record<string, unknown>) =>
+      `{"id":${row.id},"k":${row.k},"u":${row.u},"u0":${row.u0},"k1":${row.k1},"sv":${row.sv}}`;
+    expect((await written('ndjson')).trim().split('\n')).toEqual(want.map(line));
+    expect(await written('json')).toBe(`[\n${want.map(line).join(',\n')}\n]\n`);
+  });
 });
