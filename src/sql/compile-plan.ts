@@ -138,7 +138,10 @@ class Compiler {
           // A filter over grouped rows reads the block's output names: HAVING accepts them.
           return { ...input, having: [...input.having, ...predicate] };
         }
-        return { ...this.wrap(input, true, wasted([node.predicate], input) > DUPLICATION_BUDGET), where: predicate };
+        return {
+          ...this.wrap(input, true, wasted([node.predicate], input) > DUPLICATION_BUDGET),
+          where: predicate,
+        };
       }
       case 'project': {
         const input = this.block(node.input);
@@ -326,7 +329,9 @@ class Compiler {
    * capture them; keys over columns the inner block does not output are lost, as before.
    */
   private wrap(block: Block, keepOrder = false, materialize = false): Block {
-    const inner = this.render(materialize && block.limit === undefined ? { ...block, limit: ALL_ROWS } : block);
+    const inner = this.render(
+      materialize && block.limit === undefined ? { ...block, limit: ALL_ROWS } : block,
+    );
     const alias = this.alias();
     const outer = {
       ...emptyBlock({ sql: `(${inner.sql}) AS ${alias}`, params: inner.params }, block.fields),

@@ -147,7 +147,11 @@ describe('a column referenced many times over a merged derived table is computed
     col('x')
       .minus(lit(c))
       .times(col('x').minus(lit(c)))
-      .plus(col('y').minus(lit(c)).times(col('y').minus(lit(c))));
+      .plus(
+        col('y')
+          .minus(lit(c))
+          .times(col('y').minus(lit(c))),
+      );
 
   it('materializes the input (LIMIT of all rows) when re-evaluation would waste over the budget', () => {
     const nearest = db
@@ -157,7 +161,13 @@ describe('a column referenced many times over a merged derived table is computed
       .withColumn('d2', distance(2))
       .withColumn('d3', distance(3))
       .withColumn('m', fn.least('d0', 'd1', 'd2', 'd3'))
-      .withColumn('c', fn.when(col('d0').eq(col('m')), 0).when(col('d1').eq(col('m')), 1).otherwise(2));
+      .withColumn(
+        'c',
+        fn
+          .when(col('d0').eq(col('m')), 0)
+          .when(col('d1').eq(col('m')), 1)
+          .otherwise(2),
+      );
     const sql = sqlOf(nearest);
     // m = LEAST of four merged distances (61 operators) is read three times by the CASE: the
     // block computing m is materialized once, and the CASE reads its columns.
