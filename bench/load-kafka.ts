@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { describeError, UsageError } from '../src/base/errors.ts';
+import { UsageError } from '../src/base/errors.ts';
 import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createShardedTable } from '../src/db/sharding.ts';
@@ -55,6 +55,16 @@ import {
   produceEvents,
   range,
 } from './data/events.ts';
+import {
+  brokersFrom,
+  consumeAlone,
+  dbUrlFrom,
+  deleteTopic,
+  log,
+  mediansOf,
+  runBenchmark,
+  writeSummary,
+} from './kafka-common.ts';
 
 interface Options {
   events: number;
@@ -102,7 +112,6 @@ function cpuPerRow(before: CpuSample, after: CpuSample, rows: number) {
 }
 
 const COLUMNS = EVENT_COLUMNS.map((column) => column.name);
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function urlOf(endpoint: DbEndpoint): string {
   return `mysql://${endpoint.user}${endpoint.password ? `:${endpoint.password}` : ''}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
@@ -404,39 +413,11 @@ async function consumeOnly(
   kafka: Kafka,
   topic: string,
 ): Promise<{ recordsPerSecond: number; cpu: { sluice: number; broker: number } }> {
-  const consumer = kafka.consumer({
-    groupId: `${topic}-consume-only`,
-    maxBytesPerPartition: 2 * 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let assignedAt = 0;
-  let cpuBefore: CpuSample | undefined;
-  let seen = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    assignedAt = performance.now();
-    cpuBefore = sampleCpu(options);
-  });
-  const seconds = await new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 64,
-      eachBatch: async ({ batch }) => {
-        seen += batch.messages.length;
-        if (seen >= options.events) resolve((performance.now() - assignedAt) / 1000);
-      },
-    });
-  });
-  const cpu = cpuPerRow(cpuBefore!, sampleCpu(options), options.events);
-  await consumer.disconnect();
+  const { seconds, before, after } = await consumeAlone(kafka, topic, options.events, () =>
+    sampleCpu(options),
+  );
+  const cpu = cpuPerRow(before, after, options.events);
   return { recordsPerSecond: options.events / seconds, cpu: { sluice: cpu.sluice, broker: cpu.broker } };
-}
-
-async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
 }
 
 /**
@@ -478,12 +459,6 @@ function eventSpecFor(name: string, options: Options): Record<string, unknown> {
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 function integer(name: string, text: string, min: number): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < min)
@@ -517,15 +492,12 @@ async function main(): Promise<void> {
     runs: integer('runs', values.runs, 1),
     seed: integer('seed', values.seed, 0),
     target: values.target,
-    single: parseDbUrl(
-      values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice',
-      '--url',
-    ),
+    single: parseDbUrl(dbUrlFrom(values.url), '--url'),
     cluster:
       clusterUrls.length >= 2
         ? { head: parseDbUrl(clusterUrls[0]!), leaves: clusterUrls.slice(1).map((url) => parseDbUrl(url)) }
         : undefined,
-    brokers: (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    brokers: brokersFrom(values.brokers),
     latencyEvents: integer('latency-events', values['latency-events'], 100),
     latencyRate: integer('latency-rate', values['latency-rate'], 100),
     batch: JSON.parse(values.batch) as Record<string, unknown>,
@@ -641,35 +613,15 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const medians = Object.fromEntries(
-    Object.keys(runs[0]!).map((key) => [key, median(runs.map((run) => run[key]!))]),
-  );
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        benchmark: 'kafka-load',
-        machine: {
-          cores: os.cpus().length,
-          memoryGb: Math.round(os.totalmem() / 2 ** 30),
-          node: process.version,
-        },
-        options: {
-          ...options,
-          single: urlOf(options.single),
-          cluster: options.cluster ? clusterUrls : undefined,
-        },
-        medians,
-        runs,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeSummary('kafka-load', {
+    options: {
+      ...options,
+      single: urlOf(options.single),
+      cluster: options.cluster ? clusterUrls : undefined,
+    },
+    medians: mediansOf(runs),
+    runs,
+  });
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    log(describeError(error));
-    process.exit(1);
-  });
+runBenchmark(main);

@@ -13,11 +13,9 @@
  * holding its first record of each partition. Every 5 s: lag (produced - committed), RSS of this
  * process (the pipeline runs here). At the end: every event once (count and checksum).
  */
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { describeError } from '../src/base/errors.ts';
 import { resolveStackConfig } from '../src/config/stack.ts';
 import { withSession } from '../src/db/driver.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
@@ -37,8 +35,7 @@ import {
   kafkaFor,
   range,
 } from './data/events.ts';
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
+import { brokersFrom, dbUrlFrom, deleteTopic, log, runBenchmark, writeSummary } from './kafka-common.ts';
 
 /** Spans of the run (fractions of its length) in which nothing is produced. */
 const PAUSES: readonly (readonly [number, number])[] = [
@@ -88,9 +85,9 @@ async function main(): Promise<void> {
   const durationMs = Number(values.minutes) * 60_000;
   const rate = Number(values.rate);
   const partitions = Number(values.partitions);
-  const url = values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice';
+  const url = dbUrlFrom(values.url);
   const db = parseDbUrl(url, '--url');
-  const brokers = (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+  const brokers = brokersFrom(values.brokers);
   const config = resolveStackConfig({ home, portBase: 'auto', kafkaPort: 'auto', topology: values.topology });
   const kafka = kafkaFor(brokers);
   const name = `soak_${Date.now().toString(36)}`;
@@ -226,18 +223,9 @@ async function main(): Promise<void> {
     .sort((a, b) => a - b);
   await dropPipeline(db, name);
   await withSession(db, (session) => session.query(`DROP TABLE ${quoteIdentifier(name)}`));
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [name] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTopic(kafka, name);
   const rss = timeline.map((entry) => entry.rssMb);
-  const summary = {
-    benchmark: 'kafka-soak',
-    machine: {
-      cores: os.cpus().length,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
+  writeSummary('kafka-soak', {
     options: { minutes: Number(values.minutes), rate, partitions },
     events: total,
     rows: Number(row!.n),
@@ -250,14 +238,8 @@ async function main(): Promise<void> {
       max: Math.max(...timeline.map((entry) => entry.load1)),
     },
     timeline,
-  };
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  });
   if (!exact) throw new Error(`table: ${row!.n} rows; expected ${expected.count} with the same checksum`);
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    log(describeError(error));
-    process.exit(1);
-  });
+runBenchmark(main);
