@@ -13,6 +13,7 @@
  * holding its first record of each partition. Every 5 s: lag (produced - committed), RSS of this
  * process (the pipeline runs here). At the end: every event once (count and checksum).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
