@@ -41,7 +41,7 @@ interface CpuProfile {
 export const STAGES = [
   'fetch (kafkajs: protocol, record batches)',
   'decompress',
-  'decode/parse (JSON.parse, paths)',
+  'decode/parse (JSON, CSV, Avro; paths)',
   'transform',
   'row building (LOAD DATA text)',
   'hand-off to decode threads',
@@ -57,7 +57,7 @@ export type Stage = (typeof STAGES)[number];
 const RULES: readonly [RegExp, Stage][] = [
   [/\/loader\/state\.|\/loader\/dead-letters\./, 'offset commit + batch stats (client)'],
   [/\/loader\/codecs\.|snappyjs|lz4|zstd|node:zlib/, 'decompress'],
-  [/\/loader\/(formats|avro|processor)\.|lossless-json|avsc/, 'decode/parse (JSON.parse, paths)'],
+  [/\/loader\/(formats|avro|processor)\.|lossless-json|avsc/, 'decode/parse (JSON, CSV, Avro; paths)'],
   [/\/loader\/transforms\.|workers\/transform/, 'transform'],
   [/\/db\/tsv\.|\/writer\/rows\.|decode-batch/, 'row building (LOAD DATA text)'],
   [/\/loader\/batch-decoder\.|piscina/, 'hand-off to decode threads'],
@@ -74,14 +74,14 @@ const RULES: readonly [RegExp, Stage][] = [
  * so their frames are told apart by function name.
  */
 const BUNDLED: Readonly<Record<string, Stage>> = {
-  parseJson: 'decode/parse (JSON.parse, paths)',
-  follow: 'decode/parse (JSON.parse, paths)',
-  columnValue: 'decode/parse (JSON.parse, paths)',
-  decode: 'decode/parse (JSON.parse, paths)',
-  text: 'decode/parse (JSON.parse, paths)',
-  processRecords: 'decode/parse (JSON.parse, paths)',
-  decodeInto: 'decode/parse (JSON.parse, paths)',
-  exactNumber: 'decode/parse (JSON.parse, paths)',
+  parseJson: 'decode/parse (JSON, CSV, Avro; paths)',
+  follow: 'decode/parse (JSON, CSV, Avro; paths)',
+  columnValue: 'decode/parse (JSON, CSV, Avro; paths)',
+  decode: 'decode/parse (JSON, CSV, Avro; paths)',
+  text: 'decode/parse (JSON, CSV, Avro; paths)',
+  processRecords: 'decode/parse (JSON, CSV, Avro; paths)',
+  decodeInto: 'decode/parse (JSON, CSV, Avro; paths)',
+  exactNumber: 'decode/parse (JSON, CSV, Avro; paths)',
   tsvLine: 'row building (LOAD DATA text)',
   tsvField: 'row building (LOAD DATA text)',
   escapeTsv: 'row building (LOAD DATA text)',
