@@ -12,8 +12,8 @@ import { type Batch, findColumn, type LocalColumn, makeBatch, nullValues, takeVa
 import { comparisonKeys, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
-import { selectRows } from '../kernels/expressions.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
+import { selectRows } from '../kernels/expressions.ts';
 import { equalKeyPairs, type KeyValues } from '../relational.ts';
 import { mergeTypes } from '../types.ts';
 
