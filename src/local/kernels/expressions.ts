@@ -433,7 +433,8 @@ function compare(op: ComparisonOp, left: Operand, right: Operand, length: number
   return { kind: 'int', type: T.int, values: out, valid, length };
 }
 
-const JS_COMPARISON: Record<ComparisonOp, string> = {
+/** SQL comparison operators as JavaScript writes them (for generated loops). */
+export const JS_COMPARISON: Record<ComparisonOp, string> = {
   '=': '===',
   '!=': '!==',
   '<': '<',

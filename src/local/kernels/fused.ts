@@ -14,6 +14,7 @@
 import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T } from '../types.ts';
+import { JS_COMPARISON } from './expressions.ts';
 import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfColumn } from './vectors.ts';
 
 type Kind = 'int' | 'double' | 'decimal';
@@ -39,14 +40,6 @@ interface Graph {
 }
 
 const ARITHMETIC = new Set(['+', '-', '*', '/']);
-const COMPARISON: Record<string, string> = {
-  '=': '===',
-  '!=': '!==',
-  '<': '<',
-  '<=': '<=',
-  '>': '>',
-  '>=': '>=',
-};
 
 function literalKind(value: unknown): { kind: Kind; value: number } | undefined {
   if (typeof value === 'boolean') return { kind: 'int', value: value ? 1 : 0 };
@@ -148,7 +141,7 @@ function build(graph: Graph, expr: Expr): Node | null {
             `const v${id} = d${id} ? ${decides} : ${1 - decides}; const n${id} = !d${id} && (n${a} || n${b});`,
         );
       }
-      const op = COMPARISON[expr.op];
+      const op = (JS_COMPARISON as Record<string, string>)[expr.op];
       if (!op) return null;
       return add(
         graph,
