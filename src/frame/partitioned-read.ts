@@ -7,8 +7,10 @@
  */
 import { type RecordBatch, Table } from 'apache-arrow';
 import type { DbEndpoint } from '../db/endpoint.ts';
+import { staticType } from '../local/static-type.ts';
 import { PARTITIONS_ID, type PartitionSplit, splitForPartitions } from '../optimizer/partition-split.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
+import type { Expr } from '../plan/expr.ts';
 import { type PlanNode, planLeaves, type ScanNode } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { type ReadTask, readParallel } from '../reader/parallel.ts';
@@ -32,6 +34,14 @@ export function partitionableScan(query: PushedQuery): ScanNode | undefined {
   return scan;
 }
 
+/** The digits a DECIMAL expression shows and carries, as local execution types it. */
+function decimalOf(expr: Expr, input: PlanNode) {
+  const type = staticType(expr, input);
+  if (type?.kind !== 'decimal') return undefined;
+  const scale = type.scale ?? 0;
+  return { scale, frac: Math.max(scale, type.frac ?? 0) };
+}
+
 /** FROM text for one partition: its table reference, with a key range as a derived table. */
 function fromFor(scan: PartitionScan): { sql: string; params: readonly unknown[] } {
   if (!scan.where) return { sql: scan.from, params: [] };
@@ -47,7 +57,7 @@ export async function planPartitionedQuery(
 ): Promise<PartitionedQuery | { reason: string }> {
   const scan = partitionableScan(query);
   if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
-  const split = splitForPartitions(query.subtree);
+  const split = splitForPartitions(query.subtree, { decimalOf });
   if ('reason' in split) return split;
   const plan = await planPartitions(endpoint, scan.table, {
     partitioning: scan.options.partitioning ?? 'auto',

@@ -90,7 +90,10 @@ const RENDER: Renderers = {
   like: (expr, ctx) =>
     `(${exprToSql(expr.operand, ctx)} ${not(expr.negated)}LIKE ${exprToSql(expr.pattern, ctx)})`,
   cast: (expr, ctx) => {
-    const inner = `CAST(${exprToSql(expr.operand, ctx)} AS ${ctx.dialect.castType(expr.to)})`;
+    const type = expr.digits
+      ? `DECIMAL(${expr.digits.precision},${expr.digits.scale})`
+      : ctx.dialect.castType(expr.to);
+    const inner = `CAST(${exprToSql(expr.operand, ctx)} AS ${type})`;
     return expr.to === 'boolean' ? `(${inner} <> 0)` : inner;
   },
   case: (expr, ctx) => {

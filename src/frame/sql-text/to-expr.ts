@@ -9,6 +9,7 @@ import {
   type AggregateFunction,
   type BinaryOp,
   type CastType,
+  type DecimalDigits,
   type Expr,
   Exprs,
   type LiteralValue,
@@ -319,7 +320,17 @@ function caseExpr(node: Ast, scope: ExprScope): Expr {
 }
 
 /** CAST targets with an exact sluice cast type (same SQL type after the dialect's rendering). */
-function castType(target: Ast): CastType | undefined {
+function castType(target: Ast): { to: CastType; digits?: DecimalDigits } | undefined {
+  const to = castKind(target);
+  if (to !== 'decimal') return to === undefined ? undefined : { to };
+  // DECIMAL alone is DECIMAL(10,0); DECIMAL(p) is DECIMAL(p,0).
+  const precision = typeof target.length === 'number' ? target.length : 10;
+  const scale = typeof target.scale === 'number' ? target.scale : 0;
+  if (precision < 1 || precision > 65 || scale > 38 || scale > precision) return undefined;
+  return { to, digits: { precision, scale } };
+}
+
+function castKind(target: Ast): CastType | undefined {
   const type = String(target.dataType ?? '').toUpperCase();
   const hasLength = target.length !== undefined && target.length !== null;
   switch (type) {
@@ -337,7 +348,7 @@ function castType(target: Ast): CastType | undefined {
       // sluice's timestamp is DATETIME(6); a plain DATETIME drops the fraction.
       return target.length === 6 ? 'timestamp' : undefined;
     case 'DECIMAL':
-      return target.length === 38 && target.scale === 10 ? 'decimal' : undefined;
+      return 'decimal';
     default:
       return undefined;
   }
@@ -346,9 +357,10 @@ function castType(target: Ast): CastType | undefined {
 function cast(node: Ast, scope: ExprScope): Expr {
   const targets = Array.isArray(node.target) ? node.target : [node.target];
   if (targets.length !== 1 || !targets[0]) return notTranslated('CAST of an unknown shape');
-  const to = castType(targets[0]);
-  if (!to) return notTranslated(`CAST … AS ${String(targets[0].dataType)}${targets[0].length ? '(…)' : ''}`);
-  return Exprs.cast(astToExpr(node.expr, scope), to);
+  const type = castType(targets[0]);
+  if (!type)
+    return notTranslated(`CAST … AS ${String(targets[0].dataType)}${targets[0].length ? '(…)' : ''}`);
+  return Exprs.cast(astToExpr(node.expr, scope), type.to, type.digits);
 }
 
 function extract(node: Ast, scope: ExprScope): Expr {
