@@ -176,9 +176,12 @@ function csvDecoder(columns: readonly string[], delimiter: string, quote: string
       if (typeof payload === 'object' && !Buffer.isBuffer(payload)) {
         throw new RecordError('parse', 'a CSV pipeline got an object; the transform must return text');
       }
+      const source = text(payload);
       let records: string[][];
       try {
-        records = parseCsv(text(payload), { delimiter, quote, relax_quotes: false, skip_empty_lines: true });
+        records =
+          plainLines(source, delimiter, quote) ??
+          parseCsv(source, { delimiter, quote, relax_quotes: false, skip_empty_lines: true });
       } catch (error) {
         throw new RecordError('parse', `malformed CSV: ${(error as Error).message}`);
       }
@@ -204,4 +207,16 @@ function csvDecoder(columns: readonly string[], delimiter: string, quote: string
       });
     },
   };
+}
+
+/**
+ * Lines without a quote character or a carriage return split the way csv-parse would split them
+ * (fields at each delimiter, empty lines skipped), at a fraction of its cost per record (its
+ * parser is set up anew for every call); anything else goes to csv-parse.
+ */
+function plainLines(source: string, delimiter: string, quote: string): string[][] | undefined {
+  if (delimiter.length !== 1 || source.includes(quote) || source.includes('\r')) return undefined;
+  const records: string[][] = [];
+  for (const line of source.split('\n')) if (line !== '') records.push(line.split(delimiter));
+  return records;
 }
