@@ -27,7 +27,7 @@ import {
 } from '../plan/expr.ts';
 import type { Field, JoinNode, PlanNode, UnionNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
-import { type CompileContext, compileExpr, compileSortKeys, NotPushable } from './compile-expr.ts';
+import { type CompileContext, compileSortKeys, exprToSql, NotPushable } from './compile-expr.ts';
 import type { Dialect } from './dialect.ts';
 
 export interface CompiledQuery {
@@ -98,7 +98,7 @@ class Compiler {
 
   private expr(expr: Expr, columnSql?: (name: string) => string): Fragment {
     const ctx: CompileContext = { dialect: this.options.dialect, params: [], columnSql };
-    const sql = compileExpr(expr, ctx);
+    const sql = exprToSql(expr, ctx);
     return { sql, params: ctx.params };
   }
 
@@ -326,7 +326,8 @@ class Compiler {
    * derived table's rows have no order, so with `keepOrder` (for steps that keep their input's
    * order: filter, project, window, limit) the outer block sorts again by the inner ORDER BY
    * keys, qualified by the derived table's alias so that a select alias of the same name cannot
-   * capture them; keys over columns the inner block does not output are lost, as before.
+   * capture them. Keys over columns the inner block does not output cannot be named outside it,
+   * so the wrapped block then carries no ORDER BY.
    */
   private wrap(block: Block, keepOrder = false, materialize = false): Block {
     const inner = this.render(
