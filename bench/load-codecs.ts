@@ -14,11 +14,10 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { describeError, UsageError } from '../src/base/errors.ts';
+import { UsageError } from '../src/base/errors.ts';
 import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { registerCodecs } from '../src/loader/codecs.ts';
@@ -36,10 +35,19 @@ import {
   kafkaFor,
   range,
 } from './data/events.ts';
+import {
+  brokersFrom,
+  consumeAlone,
+  dbUrlFrom,
+  deleteTopic,
+  log,
+  mediansOf,
+  runBenchmark,
+  writeSummary,
+} from './kafka-common.ts';
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 type Codec = (typeof CODECS)[number];
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Options {
   events: number;
@@ -73,26 +81,8 @@ async function produceWithLibrdkafka(options: Options, topic: string, codec: Cod
 
 /** kafkajs alone (no decoding, no writes): CPU µs per record of this process. */
 async function consumeOnly(options: Options, kafka: Kafka, topic: string): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `${topic}-alone`, maxBytesPerPartition: 2 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let cpuAtJoin = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    cpuAtJoin = ownCpuSeconds();
-  });
-  let seen = 0;
-  const cpu = await new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 64,
-      eachBatch: async ({ batch }) => {
-        seen += batch.messages.length;
-        if (seen >= options.events) resolve(ownCpuSeconds() - cpuAtJoin);
-      },
-    });
-  });
-  await consumer.disconnect();
-  return (cpu / options.events) * 1e6;
+  const { before, after } = await consumeAlone(kafka, topic, options.events, ownCpuSeconds);
+  return ((after - before) / options.events) * 1e6;
 }
 
 async function pipelineLoad(
@@ -139,12 +129,6 @@ async function pipelineLoad(
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -161,7 +145,7 @@ async function main(): Promise<void> {
   for (const codec of codecs)
     if (!CODECS.includes(codec))
       throw new UsageError(`--codecs: ${codec} is not one of ${CODECS.join(', ')}`);
-  const url = values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice';
+  const url = dbUrlFrom(values.url);
   const options: Options = {
     events: Number(values.events),
     partitions: Number(values.partitions),
@@ -169,7 +153,7 @@ async function main(): Promise<void> {
     codecs,
     db: parseDbUrl(url, '--url'),
     url,
-    brokers: (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    brokers: brokersFrom(values.brokers),
     python: values.python,
   };
   registerCodecs();
@@ -183,10 +167,7 @@ async function main(): Promise<void> {
       await produceWithLibrdkafka(options, topic, codec);
       const alone = await consumeOnly(options, kafka, topic);
       const load = await pipelineLoad(options, topic, `${topic}_t`);
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-      await admin.disconnect();
+      await deleteTopic(kafka, topic);
       log(
         `run ${run} ${codec}: kafkajs alone ${alone.toFixed(2)} µs/record; pipeline ${Math.round(load.rowsPerSecond)} rows/s, ` +
           `${load.cpuUsPerRow.toFixed(2)} µs/row (sluice process)`,
@@ -197,31 +178,7 @@ async function main(): Promise<void> {
     }
     runs.push(result);
   }
-  const medians = Object.fromEntries(
-    Object.keys(runs[0]!).map((key) => [key, median(runs.map((entry) => entry[key]!))]),
-  );
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        benchmark: 'kafka-codecs',
-        machine: {
-          cores: os.cpus().length,
-          memoryGb: Math.round(os.totalmem() / 2 ** 30),
-          node: process.version,
-        },
-        options: { ...options, db: undefined },
-        medians,
-        runs,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeSummary('kafka-codecs', { options: { ...options, db: undefined }, medians: mediansOf(runs), runs });
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    log(describeError(error));
-    process.exit(1);
-  });
+runBenchmark(main);

@@ -4,7 +4,7 @@
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
  *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
- *     [--compare-main-thread]
+ *     [--compare-main-thread] [--format json|tsv] [--profile]
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
@@ -17,7 +17,11 @@
  *  4. sustained load: a pipeline (exactly once, default settings) loads them all; rows/s from the
  *     moment the group hands over the partitions to the last commit;
  *  5. latency: with the pipeline caught up, events are produced at a steady rate; for each the
- *     time from the producer's send call to the commit of the batch that holds it.
+ *     time from the producer's send call to the commit of the batch that holds it;
+ *  6. with --profile: the same load by `sluice pipeline start` in a child process under V8's CPU
+ *     profiler: CPU µs per row by stage (fetch, decompress, decode, transform, row building,
+ *     LOAD DATA, offset commit, GC, …), main thread and decode threads apart.
+ * --format tsv sends the events as TSV lines (a `tsv` pipeline, no JSON decode) instead of JSON.
  * CPU time is measured for this process, the database servers and the broker (from /proc), so
  * each run also gives a CPU-bound ceiling: the machine's cores divided by what kafkajs and the
  * broker spend per record plus what the database spends per row in the floor, i.e. the best any
@@ -32,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { describeError, UsageError } from '../src/base/errors.ts';
+import { UsageError } from '../src/base/errors.ts';
 import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createShardedTable } from '../src/db/sharding.ts';
@@ -55,6 +59,17 @@ import {
   produceEvents,
   range,
 } from './data/events.ts';
+import { profileStages, STAGES } from './data/stage-profile.ts';
+import {
+  brokersFrom,
+  consumeAlone,
+  dbUrlFrom,
+  deleteTopic,
+  log,
+  mediansOf,
+  runBenchmark,
+  writeSummary,
+} from './kafka-common.ts';
 
 interface Options {
   events: number;
@@ -71,6 +86,10 @@ interface Options {
   batch: Record<string, unknown>;
   /** Also load with decoding on the main thread (decodeThreads 0), the design before worker decoding. */
   compareMainThread: boolean;
+  /** The events as JSON (decoded by JSON.parse and paths) or as TSV lines (no JSON decode). */
+  format: 'json' | 'tsv';
+  /** Also load once in a child process under the CPU profiler: CPU µs per row by stage. */
+  profile: boolean;
   /** Local processes whose CPU time is measured: the database servers written to, the broker. */
   pids: { servers: number[]; broker: number | undefined };
 }
@@ -102,7 +121,7 @@ function cpuPerRow(before: CpuSample, after: CpuSample, rows: number) {
 }
 
 const COLUMNS = EVENT_COLUMNS.map((column) => column.name);
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 function urlOf(endpoint: DbEndpoint): string {
   return `mysql://${endpoint.user}${endpoint.password ? `:${endpoint.password}` : ''}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
@@ -257,7 +276,22 @@ async function producedTopic(options: Options, kafka: Kafka, topic: string): Pro
     partitions: options.partitions,
     seed: options.seed,
     ids: range(1, options.events),
+    payload: (id) => payloadOf(options, id),
   });
+}
+
+/** An event's payload in the run's format. */
+function payloadOf(options: Options, id: number): string {
+  return options.format === 'tsv'
+    ? eventRow(options.seed, id).join('\t')
+    : eventJson(eventAt(options.seed, id));
+}
+
+/** The pipeline's format for the run's payloads. */
+function formatOf(options: Options): Record<string, unknown> {
+  return options.format === 'tsv'
+    ? { kind: 'tsv', columns: EVENT_COLUMNS.map((column) => column.name) }
+    : eventFormat();
 }
 
 /**
@@ -272,21 +306,8 @@ async function loadAll(
   batch: Record<string, unknown>,
 ): Promise<LoadingPipeline> {
   await freshTable(options, name);
-  const target =
-    options.target === 'single'
-      ? { url: urlOf(options.single) }
-      : {
-          cluster: { head: urlOf(options.cluster!.head), leaves: options.cluster!.leaves.map(urlOf) },
-          via: via ?? 'leaves',
-        };
+  await createPipeline(pipelineSpec(options, topic, name, via, batch));
   const state = stateServer(options);
-  await createPipeline({
-    name,
-    source: { brokers: options.brokers, topics: [topic], sessionTimeoutMs: 6000 },
-    format: eventFormat(),
-    target: { ...target, table: name },
-    batch: { ...options.batch, ...batch },
-  });
   let firstStart = Number.POSITIVE_INFINITY;
   let assignedAt = Number.POSITIVE_INFINITY;
   let cpuAtAssignment: CpuSample | undefined;
@@ -334,6 +355,75 @@ async function loadAll(
   return { runner, sustained, commits, committed };
 }
 
+/** A pipeline from `topic` into the table `name` (the run's target, format and batch settings). */
+function pipelineSpec(
+  options: Options,
+  topic: string,
+  name: string,
+  via: 'leaves' | 'head' | undefined,
+  batch: Record<string, unknown>,
+) {
+  const target =
+    options.target === 'single'
+      ? { url: urlOf(options.single) }
+      : {
+          cluster: { head: urlOf(options.cluster!.head), leaves: options.cluster!.leaves.map(urlOf) },
+          via: via ?? 'leaves',
+        };
+  return {
+    name,
+    source: { brokers: options.brokers, topics: [topic], sessionTimeoutMs: 6000 },
+    format: formatOf(options),
+    target: { ...target, table: name },
+    batch: { ...options.batch, ...batch },
+  };
+}
+
+/**
+ * The same load once more, by `sluice pipeline start --until-caught-up` in a child process under
+ * V8's CPU profiler (bench/data/stage-profile.ts): the pipeline process's CPU µs per row by stage
+ * from the group's hand-over to its exit, and the database's and the broker's over the same run.
+ */
+async function profiledLoad(options: Options, topic: string, name: string): Promise<Record<string, number>> {
+  // The topic also holds the latency phase's events.
+  const rows = options.events + options.latencyEvents;
+  await freshTable(options, name);
+  await createPipeline(pipelineSpec(options, topic, name, undefined, {}));
+  const before = sampleCpu(options);
+  const profile = await profileStages(
+    ['bin/sluice.mjs', 'pipeline', 'start', name, '--db', urlOf(stateServer(options)), '--until-caught-up'],
+    rows,
+    ROOT,
+  );
+  const cpu = cpuPerRow(before, sampleCpu(options), rows);
+  await verify(options, name, range(1, rows));
+  await dropPipeline(stateServer(options), name);
+  await dropTable(options, name);
+  const result: Record<string, number> = {
+    profileRowsPerSecond: rows / profile.wallSeconds,
+    profileProcessCpuUsPerRow: profile.processCpuUsPerRow,
+    profileMainThreadCpuUsPerRow: profile.mainCpuUsPerRow,
+    profileServerCpuUsPerRow: cpu.server,
+    profileBrokerCpuUsPerRow: cpu.broker,
+  };
+  const lines = [`  CPU µs/row by stage (profiled run, ${Math.round(result.profileRowsPerSecond!)} rows/s):`];
+  for (const stage of STAGES) {
+    const main = profile.main[stage] ?? 0;
+    const workers = profile.workers[stage] ?? 0;
+    result[`stage: ${stage}: main`] = main;
+    result[`stage: ${stage}: workers`] = workers;
+    lines.push(
+      `    ${stage.padEnd(44)} main ${main.toFixed(2).padStart(6)}  workers ${workers.toFixed(2).padStart(6)}`,
+    );
+  }
+  lines.push(
+    `    ${'sluice process (all threads)'.padEnd(44)} ${profile.processCpuUsPerRow.toFixed(2)}; ` +
+      `database ${cpu.server.toFixed(2)}; broker ${cpu.broker.toFixed(2)}`,
+  );
+  log(lines.join('\n'));
+  return result;
+}
+
 function stateServer(options: Options): DbEndpoint {
   return options.target === 'single' ? options.single : options.cluster!.head;
 }
@@ -367,7 +457,7 @@ async function latency(
     const at = Date.now();
     const messages = ids.map((id) => ({
       key: String(id),
-      value: eventJson(eventAt(options.seed, id)),
+      value: payloadOf(options, id),
       partition: id % options.partitions,
     }));
     const metadata = await producer.send({ topic, messages, acks: -1 });
@@ -404,39 +494,11 @@ async function consumeOnly(
   kafka: Kafka,
   topic: string,
 ): Promise<{ recordsPerSecond: number; cpu: { sluice: number; broker: number } }> {
-  const consumer = kafka.consumer({
-    groupId: `${topic}-consume-only`,
-    maxBytesPerPartition: 2 * 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let assignedAt = 0;
-  let cpuBefore: CpuSample | undefined;
-  let seen = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    assignedAt = performance.now();
-    cpuBefore = sampleCpu(options);
-  });
-  const seconds = await new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 64,
-      eachBatch: async ({ batch }) => {
-        seen += batch.messages.length;
-        if (seen >= options.events) resolve((performance.now() - assignedAt) / 1000);
-      },
-    });
-  });
-  const cpu = cpuPerRow(cpuBefore!, sampleCpu(options), options.events);
-  await consumer.disconnect();
+  const { seconds, before, after } = await consumeAlone(kafka, topic, options.events, () =>
+    sampleCpu(options),
+  );
+  const cpu = cpuPerRow(before, after, options.events);
   return { recordsPerSecond: options.events / seconds, cpu: { sluice: cpu.sluice, broker: cpu.broker } };
-}
-
-async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
 }
 
 /**
@@ -446,7 +508,7 @@ async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
 function decodeCpuPerRow(options: Options): number {
   const decoder = createDecoder(parsePipelineSpec(eventSpecFor('decode', options)).format);
   const count = Math.min(options.events, 200_000);
-  const payloads = range(1, count).map((id) => Buffer.from(eventJson(eventAt(options.seed, id))));
+  const payloads = range(1, count).map((id) => Buffer.from(payloadOf(options, id)));
   // The text is kept (as the bytes sent), so none of the work can be optimised away.
   const pass = () => {
     const sent: Buffer[] = [];
@@ -473,15 +535,9 @@ function eventSpecFor(name: string, options: Options): Record<string, unknown> {
   return {
     name,
     source: { brokers: options.brokers, topics: ['t'] },
-    format: eventFormat(),
+    format: formatOf(options),
     target: { url: urlOf(options.single), table: name },
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function integer(name: string, text: string, min: number): number {
@@ -506,6 +562,8 @@ async function main(): Promise<void> {
       'latency-rate': { type: 'string', default: '5000' },
       batch: { type: 'string', default: '{}' },
       'compare-main-thread': { type: 'boolean', default: false },
+      format: { type: 'string', default: 'json' },
+      profile: { type: 'boolean', default: false },
     },
   });
   if (values.target !== 'single' && values.target !== 'cluster')
@@ -517,19 +575,18 @@ async function main(): Promise<void> {
     runs: integer('runs', values.runs, 1),
     seed: integer('seed', values.seed, 0),
     target: values.target,
-    single: parseDbUrl(
-      values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice',
-      '--url',
-    ),
+    single: parseDbUrl(dbUrlFrom(values.url), '--url'),
     cluster:
       clusterUrls.length >= 2
         ? { head: parseDbUrl(clusterUrls[0]!), leaves: clusterUrls.slice(1).map((url) => parseDbUrl(url)) }
         : undefined,
-    brokers: (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    brokers: brokersFrom(values.brokers),
     latencyEvents: integer('latency-events', values['latency-events'], 100),
     latencyRate: integer('latency-rate', values['latency-rate'], 100),
     batch: JSON.parse(values.batch) as Record<string, unknown>,
     compareMainThread: values['compare-main-thread'],
+    format: values.format === 'tsv' ? 'tsv' : 'json',
+    profile: values.profile,
     pids: { servers: [], broker: undefined },
   };
   if (options.target === 'cluster' && !options.cluster)
@@ -606,6 +663,7 @@ async function main(): Promise<void> {
       const pipeline = await loadAll(options, topic, name, undefined, {});
       const lag = await latency(options, kafka, topic, name, pipeline);
       await dropLoad(options, name, pipeline);
+      if (options.profile) Object.assign(result, await profiledLoad(options, topic, `${tag}_prof`));
       const best = Math.max(one.rowsPerSecond, each.rowsPerSecond);
       Object.assign(result, {
         kafkajsConsumeOnly: alone.recordsPerSecond,
@@ -641,35 +699,15 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const medians = Object.fromEntries(
-    Object.keys(runs[0]!).map((key) => [key, median(runs.map((run) => run[key]!))]),
-  );
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        benchmark: 'kafka-load',
-        machine: {
-          cores: os.cpus().length,
-          memoryGb: Math.round(os.totalmem() / 2 ** 30),
-          node: process.version,
-        },
-        options: {
-          ...options,
-          single: urlOf(options.single),
-          cluster: options.cluster ? clusterUrls : undefined,
-        },
-        medians,
-        runs,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeSummary('kafka-load', {
+    options: {
+      ...options,
+      single: urlOf(options.single),
+      cluster: options.cluster ? clusterUrls : undefined,
+    },
+    medians: mediansOf(runs),
+    runs,
+  });
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    log(describeError(error));
-    process.exit(1);
-  });
+runBenchmark(main);

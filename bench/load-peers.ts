@@ -30,7 +30,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { describeError, UsageError } from '../src/base/errors.ts';
+import { UsageError } from '../src/base/errors.ts';
 import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
@@ -38,9 +38,9 @@ import { quoteIdentifier } from '../src/sql/identifiers.ts';
 import { cpuSeconds, ownCpuSeconds, serverPid } from './data/cpu.ts';
 import { createTopic, EVENT_COLUMNS, eventAt, kafkaFor, range } from './data/events.ts';
 import { Random } from './data/random.ts';
+import { brokersFrom, dbUrlFrom, deleteTopic, log, runBenchmark, writeSummary } from './kafka-common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const log = (line: string) => process.stderr.write(`${line}\n`);
 const CONTENDERS = ['sluice', 'kafkajs', 'connect'] as const;
 type Contender = (typeof CONTENDERS)[number];
 const CONNECT_KAFKA_VERSION = '3.9.1';
@@ -331,10 +331,7 @@ async function crash(options: Options, kafka: Kafka, contender: Contender, rando
   await last.stop();
   const final = await counts(options, name);
   await cleanup(options, contender, name, name);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTopic(kafka, topic);
   const result = {
     kills: options.kills,
     rowsAtKill,
@@ -398,7 +395,7 @@ async function main(): Promise<void> {
   for (const contender of only)
     if (!CONTENDERS.includes(contender))
       throw new UsageError(`--only: ${contender} is not one of ${CONTENDERS}`);
-  const url = values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice';
+  const url = dbUrlFrom(values.url);
   const db = parseDbUrl(url, '--url');
   const cache = process.env.SLUICE_CACHE ?? path.join(root, '.sluice', 'cache');
   const work = path.join(os.tmpdir(), `sluice-peers-${process.pid}`);
@@ -409,7 +406,7 @@ async function main(): Promise<void> {
     kills: Number(values.kills),
     url,
     db,
-    brokers: (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    brokers: brokersFrom(values.brokers),
     connectTasks: Number(values['connect-tasks']),
     only,
     work,
@@ -430,31 +427,8 @@ async function main(): Promise<void> {
       crash: await crash(options, kafka, contender, random),
     };
   }
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        benchmark: 'kafka-peers',
-        machine: {
-          cores: os.cpus().length,
-          memoryGb: Math.round(os.totalmem() / 2 ** 30),
-          node: process.version,
-        },
-        options: { ...options, db: undefined },
-        results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await deleteTopic(kafka, topic);
+  writeSummary('kafka-peers', { options: { ...options, db: undefined }, results });
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    log(describeError(error));
-    process.exit(1);
-  });
+runBenchmark(main);

@@ -8,7 +8,7 @@
  *
  * The stack in STACK_HOME (started by `sluice stack up`) is the one restarted: at 1/3 of the
  * time the broker is stopped and started again, at 2/3 the database server is SIGKILLed and
- * started again; between 45 % and 55 % nothing is produced. Events go out every 100 ms through
+ * started again; between 20 % and 25 % and between 45 % and 55 % nothing is produced. Events go out every 100 ms through
  * an idempotent producer. Latency: for each send, from the send call to the commit of the batch
  * holding its first record of each partition. Every 5 s: lag (produced - committed), RSS of this
  * process (the pipeline runs here). At the end: every event once (count and checksum).
@@ -17,7 +17,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { describeError } from '../src/base/errors.ts';
 import { resolveStackConfig } from '../src/config/stack.ts';
 import { withSession } from '../src/db/driver.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
@@ -37,8 +36,32 @@ import {
   kafkaFor,
   range,
 } from './data/events.ts';
+import { brokersFrom, dbUrlFrom, deleteTopic, log, runBenchmark, writeSummary } from './kafka-common.ts';
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+/** Spans of the run (fractions of its length) in which nothing is produced. */
+const PAUSES: readonly (readonly [number, number])[] = [
+  [0.2, 0.25],
+  [0.45, 0.55],
+];
+
+/** The first commit of `partition` past `offset`: commits of one partition come in offset order. */
+function commitAfter(
+  commits: readonly { offset: number; at: number }[],
+  offset: number,
+): { offset: number; at: number } | undefined {
+  let low = 0;
+  let high = commits.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (commits[middle]!.offset > offset) high = middle;
+    else low = middle + 1;
+  }
+  return commits[low];
+}
+
+function* idsFrom(first: number, count: number): Generator<number> {
+  for (let id = first; id < first + count; id++) yield id;
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0
@@ -63,9 +86,9 @@ async function main(): Promise<void> {
   const durationMs = Number(values.minutes) * 60_000;
   const rate = Number(values.rate);
   const partitions = Number(values.partitions);
-  const url = values.url ?? process.env.SLUICE_DB_URL ?? 'mysql://root@127.0.0.1:13306/sluice';
+  const url = dbUrlFrom(values.url);
   const db = parseDbUrl(url, '--url');
-  const brokers = (values.brokers ?? process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+  const brokers = brokersFrom(values.brokers);
   const config = resolveStackConfig({ home, portBase: 'auto', kafkaPort: 'auto', topology: values.topology });
   const kafka = kafkaFor(brokers);
   const name = `soak_${Date.now().toString(36)}`;
@@ -79,11 +102,11 @@ async function main(): Promise<void> {
   });
 
   const committed = new Array<number>(partitions).fill(0);
-  const commits: { partition: number; offset: number; at: number }[] = [];
+  const commits = Array.from({ length: partitions }, () => [] as { offset: number; at: number }[]);
   const runner = await startPipeline(db, name, {
     onBatch: (_topic, partition, report) => {
       committed[partition] = report.nextOffset;
-      commits.push({ partition, offset: report.nextOffset, at: Date.now() });
+      commits[partition]!.push({ offset: report.nextOffset, at: Date.now() });
     },
     log: (line) => log(`  ${line}`),
   });
@@ -95,7 +118,7 @@ async function main(): Promise<void> {
   const produced = new Array<number>(partitions).fill(0);
   /** Per send and partition: the offset of its first record there and when it was sent. */
   const sends: { partition: number; offset: number; at: number }[] = [];
-  const timeline: { second: number; lag: number; rssMb: number; event?: string }[] = [];
+  const timeline: { second: number; lag: number; rssMb: number; load1: number; event?: string }[] = [];
   const started = Date.now();
   const elapsed = () => Date.now() - started;
   let nextId = 1;
@@ -108,7 +131,7 @@ async function main(): Promise<void> {
       const due = started + tick * 100;
       if (due > Date.now()) await sleep(due - Date.now());
       const fraction = elapsed() / durationMs;
-      if (fraction >= 0.45 && fraction < 0.55) continue;
+      if (PAUSES.some(([from, to]) => fraction >= from && fraction < to)) continue;
       const ids = range(nextId, perTick);
       const messages = ids.map((id) => ({
         key: String(id),
@@ -142,10 +165,13 @@ async function main(): Promise<void> {
       second: Math.round(elapsed() / 1000),
       lag: lag(),
       rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      load1: Math.round(os.loadavg()[0]! * 10) / 10,
       ...(event ? { event } : {}),
     };
     timeline.push(entry);
-    log(`  ${entry.second}s lag ${entry.lag} rss ${entry.rssMb} MB${event ? ` — ${event}` : ''}`);
+    log(
+      `  ${entry.second}s lag ${entry.lag} rss ${entry.rssMb} MB load ${entry.load1}${event ? ` — ${event}` : ''}`,
+    );
   };
   const sampler = setInterval(() => sample(), 5000);
   let brokerRestarted = false;
@@ -187,31 +213,20 @@ async function main(): Promise<void> {
   const [row] = await withSession(db, (session) =>
     session.query<{ n: string; checksum: string }>(eventsChecksumSql(name)),
   );
-  const expected = eventsChecksum(1, range(1, total));
+  const expected = eventsChecksum(1, idsFrom(1, total));
   const exact = Number(row!.n) === expected.count && BigInt(row!.checksum) === expected.checksum;
   const latencies = sends
     .map((send) => {
-      const commit = commits.find(
-        (entry) => entry.partition === send.partition && entry.offset > send.offset,
-      );
+      const commit = commitAfter(commits[send.partition]!, send.offset);
       return commit ? commit.at - send.at : Number.NaN;
     })
     .filter((value) => Number.isFinite(value))
     .sort((a, b) => a - b);
   await dropPipeline(db, name);
   await withSession(db, (session) => session.query(`DROP TABLE ${quoteIdentifier(name)}`));
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [name] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTopic(kafka, name);
   const rss = timeline.map((entry) => entry.rssMb);
-  const summary = {
-    benchmark: 'kafka-soak',
-    machine: {
-      cores: os.cpus().length,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
+  writeSummary('kafka-soak', {
     options: { minutes: Number(values.minutes), rate, partitions },
     events: total,
     rows: Number(row!.n),
@@ -219,15 +234,13 @@ async function main(): Promise<void> {
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) },
     rssMb: { first: rss[0], last: rss.at(-1), max: Math.max(...rss) },
     maxLag: Math.max(...timeline.map((entry) => entry.lag)),
+    loadAverage: {
+      min: Math.min(...timeline.map((entry) => entry.load1)),
+      max: Math.max(...timeline.map((entry) => entry.load1)),
+    },
     timeline,
-  };
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  });
   if (!exact) throw new Error(`table: ${row!.n} rows; expected ${expected.count} with the same checksum`);
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    log(describeError(error));
-    process.exit(1);
-  });
+runBenchmark(main);

@@ -35,11 +35,10 @@ export default async function decodeBatch(task: DecodeTask): Promise<unknown> {
   const { decoder, router } = setup(task);
   const payloads = Buffer.from(task.payloads.buffer, task.payloads.byteOffset, task.payloads.byteLength);
   const records: SourceRecord[] = new Array(task.lengths.length);
-  let position = 0;
   for (let index = 0; index < task.lengths.length; index++) {
     const length = task.lengths[index]!;
-    const value = length < 0 ? null : payloads.subarray(position, position + length);
-    if (length > 0) position += length;
+    const start = task.starts[index]!;
+    const value = length < 0 ? null : payloads.subarray(start, start + length);
     // Only the value is decoded; offsets and keys stay with the main thread.
     records[index] = { offset: index, key: null, value, timestamp: '' };
   }

@@ -7,9 +7,10 @@
  */
 import { type RecordBatch, Table } from 'apache-arrow';
 import type { DbEndpoint } from '../db/endpoint.ts';
+import { staticType } from '../local/static-type.ts';
 import { PARTITIONS_ID, type PartitionSplit, splitForPartitions } from '../optimizer/partition-split.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
-import { conjuncts } from '../plan/expr.ts';
+import { conjuncts, type Expr } from '../plan/expr.ts';
 import { type PlanNode, planInputs, planLeaves, type ScanNode } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { type ReadTask, readParallel } from '../reader/parallel.ts';
@@ -32,6 +33,14 @@ export function partitionableScan(query: PushedQuery): ScanNode | undefined {
   const scan = leaves.length === 1 && leaves[0]!.kind === 'scan' ? leaves[0] : undefined;
   if (!scan || scan.options.partitioning === 'none') return undefined;
   return scan;
+}
+
+/** The digits a DECIMAL expression shows and carries, as local execution types it. */
+function decimalOf(expr: Expr, input: PlanNode) {
+  const type = staticType(expr, input);
+  if (type?.kind !== 'decimal') return undefined;
+  const scale = type.scale ?? 0;
+  return { scale, frac: Math.max(scale, type.frac ?? 0) };
 }
 
 /** FROM text for one partition: its table reference, with a key range as a derived table. */
@@ -125,7 +134,7 @@ export async function planPartitionedQuery(
 ): Promise<PartitionedQuery | OnePiece> {
   const scan = partitionableScan(query);
   if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
-  const split = splitForPartitions(query.subtree);
+  const split = splitForPartitions(query.subtree, { decimalOf });
   if ('reason' in split) return split;
   const whole = await onePiece(query, scan, endpoint, facts);
   if (whole) return whole;

@@ -9,7 +9,7 @@
  * SET/WHERE); they are then decoded again here, by the same code, in the same order.
  *
  * With a transform, and for small batches (where a thread hand-off costs more than it saves),
- * everything runs on the main thread as before.
+ * everything runs on the main thread.
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
@@ -123,31 +123,19 @@ export class BatchDecoder {
     records: readonly SourceRecord[],
   ): Promise<RoutedBatch> {
     const { format, router, servers } = this.options;
-    const lengths = new Int32Array(records.length);
-    let total = 0;
-    for (let index = 0; index < records.length; index++) {
-      const value = records[index]!.value;
-      lengths[index] = value === null ? -1 : value.length;
-      total += value?.length ?? 0;
-    }
-    // The values are views into kafkajs's fetch buffers: copied once into one buffer to transfer.
-    const payloads = new Uint8Array(total);
-    let position = 0;
-    for (const record of records) {
-      if (record.value === null) continue;
-      payloads.set(record.value, position);
-      position += record.value.length;
-    }
+    const { payloads, starts, lengths } = packValues(records);
     const routing: RoutingData | undefined = router && {
       shardKey: router.shardKey,
       keyIndex: router.keyIndex,
       leafOfPartition: router.leafOfPartition,
     };
-    const task: DecodeTask = { format, routing, servers, payloads, lengths };
+    const task: DecodeTask = { format, routing, servers, payloads, starts, lengths };
     let answer: DecodeAnswer;
     try {
       const pool = await this.workers();
-      answer = (await pool.run(task, { transferList: [payloads.buffer, lengths.buffer] })) as DecodeAnswer;
+      answer = (await pool.run(task, {
+        transferList: [payloads.buffer, starts.buffer, lengths.buffer],
+      })) as DecodeAnswer;
     } catch {
       // A thread that died (out of memory, a bundle that cannot load) must not stop the load: the
       // same code runs here, and whatever it throws is the real error.
@@ -172,4 +160,48 @@ export class BatchDecoder {
       })),
     };
   }
+}
+
+/**
+ * Values closer than this to the end of the previous one in the same memory are copied together
+ * with the bytes between them (record headers, keys): one copy of a run is cheaper than one per
+ * record.
+ */
+const MAX_GAP = 4096;
+
+/**
+ * A batch's record values in one buffer for the decode thread. kafkajs's values are views into
+ * the fetch response (or a decompressed record batch), one after the other with each record's
+ * header between: each run of them is copied at once, with the bytes between, and every value is
+ * found again by its start and length.
+ */
+export function packValues(records: readonly SourceRecord[]): {
+  payloads: Uint8Array<ArrayBuffer>;
+  starts: Int32Array<ArrayBuffer>;
+  lengths: Int32Array<ArrayBuffer>;
+} {
+  const starts = new Int32Array(records.length);
+  const lengths = new Int32Array(records.length);
+  const runs: { memory: ArrayBufferLike; from: number; to: number; at: number }[] = [];
+  let run: (typeof runs)[number] | undefined;
+  let total = 0;
+  for (let index = 0; index < records.length; index++) {
+    const value = records[index]!.value;
+    if (value === null) {
+      lengths[index] = -1;
+      continue;
+    }
+    const from = value.byteOffset;
+    const to = from + value.length;
+    if (!run || run.memory !== value.buffer || from < run.to || from - run.to > MAX_GAP) {
+      run = { memory: value.buffer, from, to, at: total };
+      runs.push(run);
+    } else run.to = to;
+    total = run.at + (run.to - run.from);
+    starts[index] = run.at + (from - run.from);
+    lengths[index] = value.length;
+  }
+  const payloads = new Uint8Array(total);
+  for (const { memory, from, to, at } of runs) payloads.set(new Uint8Array(memory, from, to - from), at);
+  return { payloads, starts, lengths };
 }

@@ -17,8 +17,10 @@ export interface DecodeTask {
   readonly format: FormatSpec;
   readonly routing: RoutingData | undefined;
   readonly servers: number;
-  /** Every record's value, one after the other. */
+  /** Every record's value, with what lay between them in the fetched memory (batch-decoder.ts). */
   readonly payloads: Uint8Array;
+  /** Where each record's value starts in `payloads`. */
+  readonly starts: Int32Array;
   /** Each record's value length in `payloads`; -1 for a record without a value. */
   readonly lengths: Int32Array;
 }

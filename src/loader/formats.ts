@@ -10,6 +10,7 @@ import {
   parse as parseLossless,
   stringify as stringifyLossless,
 } from 'lossless-json';
+import { ConfigError } from '../base/errors.ts';
 import type { TsvValue } from '../db/tsv.ts';
 import { avroReader } from './avro.ts';
 import type { Payload } from './record-error.ts';
@@ -65,7 +66,7 @@ export function parseJsonPath(path: string): PathStep[] {
     /^(?:\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\])/;
   while (rest.length > 0) {
     const match = step.exec(rest);
-    if (!match) throw new RecordError('parse', `JSON path '${path}' is not valid near '${rest}'`);
+    if (!match) throw new ConfigError(`JSON path '${path}' is not valid near '${rest}'`);
     if (match[1] !== undefined) steps.push(match[1]);
     else if (match[2] !== undefined) steps.push(Number(match[2]));
     else if (match[3] !== undefined) steps.push(JSON.parse(`"${match[3]}"`) as string);
@@ -175,9 +176,12 @@ function csvDecoder(columns: readonly string[], delimiter: string, quote: string
       if (typeof payload === 'object' && !Buffer.isBuffer(payload)) {
         throw new RecordError('parse', 'a CSV pipeline got an object; the transform must return text');
       }
+      const source = text(payload);
       let records: string[][];
       try {
-        records = parseCsv(text(payload), { delimiter, quote, relax_quotes: false, skip_empty_lines: true });
+        records =
+          plainLines(source, delimiter, quote) ??
+          parseCsv(source, { delimiter, quote, relax_quotes: false, skip_empty_lines: true });
       } catch (error) {
         throw new RecordError('parse', `malformed CSV: ${(error as Error).message}`);
       }
@@ -203,4 +207,16 @@ function csvDecoder(columns: readonly string[], delimiter: string, quote: string
       });
     },
   };
+}
+
+/**
+ * Lines without a quote character or a carriage return split the way csv-parse would split them
+ * (fields at each delimiter, empty lines skipped), at a fraction of its cost per record (its
+ * parser is set up anew for every call); anything else goes to csv-parse.
+ */
+function plainLines(source: string, delimiter: string, quote: string): string[][] | undefined {
+  if (delimiter.length !== 1 || source.includes(quote) || source.includes('\r')) return undefined;
+  const records: string[][] = [];
+  for (const line of source.split('\n')) if (line !== '') records.push(line.split(delimiter));
+  return records;
 }

@@ -4,7 +4,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tsvLine } from '../../../src/db/tsv.ts';
-import { BatchDecoder, MIN_WORKER_RECORDS, type RoutedBatch } from '../../../src/loader/batch-decoder.ts';
+import {
+  BatchDecoder,
+  MIN_WORKER_RECORDS,
+  packValues,
+  type RoutedBatch,
+} from '../../../src/loader/batch-decoder.ts';
 import { createDecoder } from '../../../src/loader/formats.ts';
 import { hashRouter } from '../../../src/loader/hash-router.ts';
 import type { SourceRecord } from '../../../src/loader/record.ts';
@@ -135,5 +140,37 @@ describe('decoding on worker threads', () => {
     const { threads } = decoders(json);
     const batch = await threads.decode('t', 0, records(jsonBatch(MIN_WORKER_RECORDS - 1)));
     expect(isEncoded(batch.servers[0]!.rows)).toBe(false);
+  });
+});
+
+describe('packValues', () => {
+  it('copies runs of values that lie in one memory at once, and finds every value again', () => {
+    // Like a fetch response: each value preceded by a record header, in one buffer.
+    const response = Buffer.alloc(20_000, 0x2a);
+    const views: (Buffer | null)[] = [];
+    let at = 0;
+    for (let index = 0; index < 50; index++) {
+      at += 12; // a record header
+      const value = Buffer.from(`{"id":${index},"pad":"${'x'.repeat(index)}"}`);
+      value.copy(response, at);
+      views.push(response.subarray(at, at + value.length));
+      at += value.length;
+      if (index === 20) views.push(null);
+      if (index === 30) at += 8000; // past the gap that is copied along
+    }
+    const elsewhere = Buffer.from('{"id":"other memory"}');
+    const list = [...views, elsewhere, views[3]!];
+    const packed = packValues(list.map((value, offset) => ({ offset, key: null, value, timestamp: '0' })));
+    list.forEach((value, index) => {
+      if (value === null) {
+        expect(packed.lengths[index]).toBe(-1);
+        return;
+      }
+      const start = packed.starts[index]!;
+      const got = Buffer.from(packed.payloads.subarray(start, start + packed.lengths[index]!));
+      expect(got.equals(value)).toBe(true);
+    });
+    // Headers between values come along; the 8,000-byte hole does not.
+    expect(packed.payloads.length).toBeLessThan(at - 8000 + 200);
   });
 });
