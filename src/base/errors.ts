@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'OFFSET_CONFLICT'
   | 'TRANSFORM_FAILED'
   | 'KAFKA_CODEC'
+  /** A schema registry did not answer, or answered what it should not. */
+  | 'SCHEMA_REGISTRY'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_READ_ONLY'
