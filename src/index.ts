@@ -45,9 +45,9 @@ export { arrowSchema, type ColumnMeta, type TypeOptions } from './reader/arrow-t
 export {
   concatBatches,
   limitBatches,
+  type MergeKey,
   type MergeOptions,
   mergeSorted,
-  type SortKey,
 } from './reader/merge.ts';
 export {
   closeReaderPool,

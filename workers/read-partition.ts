@@ -6,9 +6,9 @@
  * growing. A `cancel` message kills the statement on the server.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { DbEndpoint } from '../src/db/endpoint.ts';
-import { killQuery, openRawConnection, type RawConnection } from '../src/db/raw-query.ts';
+import { killQuery, type RawConnection } from '../src/db/raw-query.ts';
 import { type BatchBuffers, transferList } from '../src/reader/batch-buffers.ts';
+import { RawConnectionPool } from '../src/reader/connection-pool.ts';
 import { decodeQuery } from '../src/reader/decode-query.ts';
 import type {
   FromWorker,
@@ -51,42 +51,12 @@ export default function session({ port }: { port: MessagePort }): Promise<void> 
 }
 
 /** Idle connections of this worker, per server, reused by the next task on the same server. */
-const idle = new Map<string, RawConnection[]>();
-const IDLE_CLOSE_MS = 10_000;
+const pool = new RawConnectionPool({ idleMs: 10_000 });
 /** How long a cancelled task waits for the server to confirm the kill before dropping the socket. */
 const KILL_WAIT_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function endpointKey(endpoint: DbEndpoint): string {
-  return `${endpoint.user}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
-}
-
-async function acquire(endpoint: DbEndpoint, netWriteTimeoutSeconds?: number): Promise<RawConnection> {
-  const pool = idle.get(endpointKey(endpoint));
-  while (pool && pool.length > 0) {
-    const connection = pool.pop()!;
-    if (connection.usable) return connection;
-  }
-  return openRawConnection(endpoint, { netWriteTimeoutSeconds });
-}
-
-function release(connection: RawConnection): void {
-  if (!connection.usable) return;
-  const key = endpointKey(connection.endpoint);
-  const pool = idle.get(key) ?? [];
-  pool.push(connection);
-  idle.set(key, pool);
-  // Idle connections close after a while; the timer must not keep the thread alive.
-  setTimeout(() => {
-    const index = pool.indexOf(connection);
-    if (index >= 0) {
-      pool.splice(index, 1);
-      void connection.close();
-    }
-  }, IDLE_CLOSE_MS).unref();
 }
 
 /** mysql2 formats a Buffer as a hex literal; a Buffer crosses threads as a plain Uint8Array. */
@@ -172,7 +142,9 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
     }
   });
   try {
-    connection = await acquire(endpoint, task.options.netWriteTimeoutSeconds);
+    connection = await pool.acquire(endpoint, {
+      netWriteTimeoutSeconds: task.options.netWriteTimeoutSeconds,
+    });
     if (cancelled) {
       connection.destroy();
       return { rows: 0, cancelled: true };
@@ -202,7 +174,7 @@ async function read(task: PartitionTask): Promise<PartitionOutcome> {
       drained = undefined;
     }
     if (cancelled) return { rows, cancelled: true };
-    release(connection);
+    pool.release(connection);
     return { rows, cancelled: false };
   } catch (error) {
     if (cancelled) {

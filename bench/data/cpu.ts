@@ -71,3 +71,46 @@ export function listeningPid(port: number): number | undefined {
   }
   return undefined;
 }
+
+/** A process and all its descendants (a Python peer and the JVM it starts), from /proc. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while the table was read.
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** CPU seconds of a process tree (processes that already ended are not counted). */
+export function treeCpuSeconds(root: number): number {
+  let total = 0;
+  for (const pid of processTree(root)) {
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}
+
+/** Resident bytes of a process tree, from /proc/<pid>/statm. */
+export function treeRssBytes(root: number): number {
+  let pages = 0;
+  for (const pid of processTree(root)) {
+    try {
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pages * 4096;
+}

@@ -13,7 +13,6 @@
  * across modes; a mode that disagrees fails the run (exit code 1).
  * Writes <out>/ml-<target>-sf<scale>.{json,md,svg}.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,8 +31,10 @@ import {
 } from '../../src/ml/load-telemetry.ts';
 import { closeReaderPool } from '../../src/reader/parallel.ts';
 import { stackUp } from '../../src/stack/stack.ts';
-import { cpuSeconds, ownCpuSeconds, serverPid } from '../data/cpu.ts';
+import { cpuSeconds, ownCpuSeconds, serverPid, treeCpuSeconds, treeRssBytes } from '../data/cpu.ts';
+import { type BaselineMode, findBaseline, type InstalledBaseline, installBaseline } from './baselines.ts';
 import { NAIVE_PASSES, type NaiveRun, openNaiveRun } from './naive.ts';
+import { openPeerRun, type PeerRun } from './peer.ts';
 import { FRAME_PASSES, type FrameMode, type FrameRun, openFrameRun } from './programs.ts';
 import { renderMarkdown, renderSvg } from './report.ts';
 import { answerDifference, type PassAnswer, type PassContext } from './shared.ts';
@@ -68,6 +69,8 @@ export interface ModeResult {
   /** Seconds per k-means iteration (W3) in the last run. */
   iterations: number[];
   answers: Record<string, PassAnswer>;
+  /** A Python baseline's package versions. */
+  versions?: Record<string, unknown>;
 }
 
 export interface BenchResult {
@@ -131,16 +134,6 @@ class Progress {
   }
 }
 
-function pythonModeProblem(mode: Mode): string {
-  const module = mode === 'spark-jdbc' ? 'pyspark' : 'connectorx';
-  try {
-    execFileSync('python3', ['-c', `import ${module}`], { stdio: 'ignore' });
-  } catch {
-    return `skipped: Python package '${module}' is not installed`;
-  }
-  return 'skipped: this harness has no program for this Python baseline yet (see docs/ml.md)';
-}
-
 export async function runBenchMl(argv: readonly string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -196,11 +189,6 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
   ] as const) {
     if (!(value > 0)) throw new UsageError(`--${name} must be positive, got '${v[name]}'`);
   }
-  if (v['install-baselines']) {
-    process.stderr.write(
-      'bench ml: --install-baselines: the Python baselines (spark-jdbc, connectorx-polars) have no programs in this harness yet; nothing installed\n',
-    );
-  }
   const progress = new Progress();
   const say = (line: string) => progress.done(line);
   const config = resolveStackConfig({
@@ -209,6 +197,21 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
     portBase: v['port-base'] as string | undefined,
     kafkaPort: v['kafka-port'] as string | undefined,
   });
+  if (v['install-baselines']) {
+    for (const mode of modes.filter((m) => PYTHON_MODES.has(m))) {
+      try {
+        await installBaseline(mode as BaselineMode, {
+          cacheDir: config.cacheDir,
+          allowInstall: config.allowInstall,
+          progress: say,
+        });
+      } catch (error) {
+        // The mode is then skipped with the reason; the other modes still run.
+        const details = (error as SluiceError).details;
+        say(`${mode}: ${(error as Error).message}${details ? `\n${details}` : ''}`);
+      }
+    }
+  }
   const report = await stackUp(config, say);
   const { single, cluster, kafka } = report.endpoints;
   if (!kafka) throw new SluiceError('CHECK_FAILED', 'bench ml: the stack has no Kafka broker');
@@ -227,6 +230,7 @@ export async function runBenchMl(argv: readonly string[]): Promise<number> {
       seed,
       outDir: String(v.out),
       reload: Boolean(v.reload),
+      cacheDir: config.cacheDir,
       command: `sluice bench ml ${argv.join(' ')}`.trim(),
     },
     telemetry,
@@ -245,6 +249,8 @@ export interface BenchSettings {
   readonly seed: number;
   readonly outDir: string;
   readonly reload?: boolean;
+  /** Where the Python baselines are installed (SLUICE_CACHE by default). */
+  readonly cacheDir?: string;
   readonly command: string;
 }
 
@@ -301,26 +307,57 @@ export async function benchMl(
     disagreements: [],
     explains: {},
   };
-  const runnable = modes.filter((mode) => {
-    if (!PYTHON_MODES.has(mode)) return true;
-    const problem = pythonModeProblem(mode);
-    result.skipped[mode] = problem;
-    say(`${mode}: ${problem}`);
-    return false;
-  });
+  const baselines = new Map<Mode, InstalledBaseline>();
+  const cacheDir = settings.cacheDir ?? resolveStackConfig().cacheDir;
+  for (const mode of modes.filter((m) => PYTHON_MODES.has(m))) {
+    const found = await findBaseline(mode as BaselineMode, cacheDir);
+    if ('problem' in found) {
+      result.skipped[mode] = `skipped: ${found.problem}`;
+      say(`${mode}: ${result.skipped[mode]}`);
+    } else baselines.set(mode, found);
+  }
+  const runnable = modes.filter((mode) => !PYTHON_MODES.has(mode) || baselines.has(mode));
   // Warm-up (untimed): the reader's worker threads start and the servers' caches fill.
   const warm = await openFrameRun(url, 'sluice');
   await warm.db.table('drill_readings').toArrow();
   await warm.db.close();
   const measures = new Map<string, PassMeasure[]>();
+  // A baseline that fails (its program, its JVM) is reported and left out; the others go on.
+  const failPeer = (mode: Mode, during: string, error: unknown) => {
+    const details = (error as SluiceError).details;
+    result.skipped[mode] =
+      `failed during ${during}: ${(error as Error).message}${details ? `\n${details.split('\n').slice(-6).join('\n')}` : ''}`;
+    say(`${mode}: ${result.skipped[mode]}`);
+    failed.add(mode);
+    delete result.modes[mode];
+  };
   const reference = new Map<string, { mode: Mode; answer: PassAnswer }>();
 
+  const failed = new Set<Mode>();
   for (let r = 1; r <= runs; r++) {
     for (const mode of runnable) {
+      if (failed.has(mode)) continue;
       result.modes[mode] ??= { times: {}, passes: {}, iterations: [], answers: {} };
       const modeResult = result.modes[mode]!;
       modeResult.iterations = [];
-      const frameRun = mode === 'naive' ? undefined : await openFrameRun(url, mode as FrameMode);
+      const baseline = baselines.get(mode);
+      let peerRun: PeerRun | undefined;
+      if (baseline) {
+        progress.line(`[run ${r}/${runs}] ${mode}: starting the peer (untimed)`);
+        try {
+          peerRun = await openPeerRun(
+            baseline,
+            head,
+            { ...scale, k, iterations, outDir, partitions: 4 },
+            path.join(outDir, `${mode}.log`),
+          );
+        } catch (error) {
+          failPeer(mode, 'start-up', error);
+          continue;
+        }
+        modeResult.versions = peerRun.versions;
+      }
+      const frameRun = mode === 'naive' || peerRun ? undefined : await openFrameRun(url, mode as FrameMode);
       const naiveRun = mode === 'naive' ? await openNaiveRun(url) : undefined;
       try {
         for (const pass of order) {
@@ -340,17 +377,25 @@ export async function benchMl(
           if (typeof global.gc === 'function') global.gc();
           const bytesBefore = await bytesSent(servers);
           const serverBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-          const clientBefore = ownCpuSeconds();
-          let peak = process.memoryUsage().rss;
-          const sampler = setInterval(() => {
-            peak = Math.max(peak, process.memoryUsage().rss);
-          }, 25);
+          // A peer's client is its process tree (Python, and Spark's JVM); sluice's is this process.
+          const clientCpu = peerRun ? () => treeCpuSeconds(peerRun.pid) : ownCpuSeconds;
+          const rss = peerRun ? () => treeRssBytes(peerRun.pid) : () => process.memoryUsage().rss;
+          const clientBefore = clientCpu();
+          let peak = rss();
+          const sampler = setInterval(
+            () => {
+              peak = Math.max(peak, rss());
+            },
+            peerRun ? 200 : 25,
+          );
           const started = performance.now();
           let answer: PassAnswer;
           try {
-            answer = naiveRun
-              ? await NAIVE_PASSES[pass]!(naiveRun as NaiveRun, context)
-              : await FRAME_PASSES[pass]!(frameRun as FrameRun, context);
+            answer = peerRun
+              ? await peerRun.pass(pass, context)
+              : naiveRun
+                ? await NAIVE_PASSES[pass]!(naiveRun as NaiveRun, context)
+                : await FRAME_PASSES[pass]!(frameRun as FrameRun, context);
           } finally {
             clearInterval(sampler);
           }
@@ -359,8 +404,8 @@ export async function benchMl(
             wallSeconds: wall,
             bytesFromDb: (await bytesSent(servers)) - bytesBefore,
             serverCpuSeconds: pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - serverBefore,
-            clientCpuSeconds: ownCpuSeconds() - clientBefore,
-            peakRssMiB: Math.max(peak, process.memoryUsage().rss) / 2 ** 20,
+            clientCpuSeconds: clientCpu() - clientBefore,
+            peakRssMiB: Math.max(peak, rss()) / 2 ** 20,
           };
           if (!selected.includes(pass)) continue;
           modeResult.times[pass] = [...(modeResult.times[pass] ?? []), Number(wall.toFixed(3))];
@@ -385,15 +430,20 @@ export async function benchMl(
         if (frameRun)
           for (const [pass, text] of Object.entries(frameRun.explains))
             result.explains[`${mode}/${pass}`] = text;
+      } catch (error) {
+        if (!peerRun) throw error;
+        failPeer(mode, 'a pass', error);
       } finally {
         await frameRun?.db.close();
         await naiveRun?.connection.end();
+        await peerRun?.close();
       }
     }
   }
   await closeReaderPool();
   for (const mode of runnable) {
-    const modeResult = result.modes[mode]!;
+    const modeResult = result.modes[mode];
+    if (!modeResult) continue;
     for (const pass of selected) {
       const list = measures.get(`${mode}/${pass}`) ?? [];
       if (list.length === 0) continue;

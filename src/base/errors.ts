@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'PIPELINE_STOPPED'
   | 'OFFSET_CONFLICT'
   | 'TRANSFORM_FAILED'
+  /** One Kafka record cannot become a row; the pipeline keeps it in the errors table and goes on. */
+  | 'RECORD_INVALID'
   | 'KAFKA_CODEC'
   /** A schema registry did not answer, or answered what it should not. */
   | 'SCHEMA_REGISTRY'

@@ -39,6 +39,8 @@ export interface RawConnection {
   close(): Promise<void>;
   /** Drops the socket at once. */
   destroy(): void;
+  /** Whether the open socket keeps the process alive: an idle pooled connection must not. */
+  keepAlive(on: boolean): void;
 }
 
 export interface RawConnectionOptions {
@@ -243,6 +245,11 @@ export async function openRawConnection(
           resolve();
         });
       });
+    },
+    keepAlive(on) {
+      const socket = (connection as unknown as { stream?: { ref?(): void; unref?(): void } }).stream;
+      if (on) socket?.ref?.();
+      else socket?.unref?.();
     },
     destroy() {
       abortCurrent?.(

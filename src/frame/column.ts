@@ -117,19 +117,19 @@ export class Column {
     if (values.length === 1 && isFrame(values[0])) return subqueryColumn('in', values[0], this.node);
     // isIn([1, 2]) and isIn(1, 2) both work, as in Spark.
     const list = values.length === 1 && Array.isArray(values[0]) ? values[0] : values;
-    return new Column(Exprs.in(this.node, (list as ColumnLike[]).map(toExpr)));
+    return new Column(Exprs.in(this.node, (list as ColumnLike[]).map(valueExpr)));
   }
   /** SQL's NOT IN: never true when the value or any value of a subquery's column is NULL. */
   notIn(...values: (ColumnLike | readonly ColumnLike[] | SubqueryFrame)[]): Column {
     if (values.length === 1 && isFrame(values[0])) return subqueryColumn('in', values[0], this.node, true);
     const list = values.length === 1 && Array.isArray(values[0]) ? values[0] : values;
-    return new Column(Exprs.in(this.node, (list as ColumnLike[]).map(toExpr), true));
+    return new Column(Exprs.in(this.node, (list as ColumnLike[]).map(valueExpr), true));
   }
   between(low: ColumnLike, high: ColumnLike): Column {
-    return new Column(Exprs.between(this.node, toExpr(low), toExpr(high)));
+    return new Column(Exprs.between(this.node, valueExpr(low), valueExpr(high)));
   }
   like(pattern: ColumnLike): Column {
-    return new Column(Exprs.like(this.node, toExpr(pattern)));
+    return new Column(Exprs.like(this.node, valueExpr(pattern)));
   }
   cast(to: CastType): Column {
     if (!(CAST_TYPES as readonly string[]).includes(to)) {
@@ -164,7 +164,7 @@ export class Column {
   }
 
   private binary(op: BinaryOp, other: ColumnLike): Column {
-    return new Column(Exprs.binary(op, this.node, toExpr(other)));
+    return new Column(Exprs.binary(op, this.node, valueExpr(other)));
   }
 }
 
@@ -240,7 +240,7 @@ function offsetFunction(name: 'lag' | 'lead') {
   };
 }
 
-export function toExpr(value: ColumnLike): Expr {
+export function valueExpr(value: ColumnLike): Expr {
   if (value instanceof Column) return value.node;
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     throw new ConfigError(
@@ -276,7 +276,7 @@ lit.decimal = (text: string): Column => {
 };
 
 const asColumn = (value: string | ColumnLike): Expr =>
-  typeof value === 'string' ? col(value).node : toExpr(value);
+  typeof value === 'string' ? col(value).node : valueExpr(value);
 
 function aggregate(name: AggregateFunction) {
   return (value: string | Column): Column => new Column(Exprs.aggregate(name, asColumn(value)));
@@ -289,7 +289,7 @@ function scalar(name: string) {
     return new Column(
       Exprs.call(
         name,
-        args.map((arg, index) => (index === 0 ? asColumn(arg) : toExpr(arg as ColumnLike))),
+        args.map((arg, index) => (index === 0 ? asColumn(arg) : valueExpr(arg as ColumnLike))),
       ),
     );
   };
@@ -301,10 +301,10 @@ export class When extends Column {
     super(Exprs.case(branches));
   }
   when(condition: Column, value: ColumnLike): When {
-    return new When([...this.branches, { when: condition.node, result: toExpr(value) }]);
+    return new When([...this.branches, { when: condition.node, result: valueExpr(value) }]);
   }
   otherwise(value: ColumnLike): Column {
-    return new Column(Exprs.case(this.branches, toExpr(value)));
+    return new Column(Exprs.case(this.branches, valueExpr(value)));
   }
 }
 
@@ -329,13 +329,13 @@ export const fn = {
   stddev: aggregate('stddev'),
   variance: aggregate('variance'),
   when: (condition: Column, value: ColumnLike): When =>
-    new When([{ when: condition.node, result: toExpr(value) }]),
+    new When([{ when: condition.node, result: valueExpr(value) }]),
   coalesce: (...values: (string | ColumnLike)[]): Column => {
     checkArity('coalesce', values.length);
     return new Column(
       Exprs.call(
         'coalesce',
-        values.map((value) => (typeof value === 'string' ? col(value).node : toExpr(value))),
+        values.map((value) => (typeof value === 'string' ? col(value).node : valueExpr(value))),
       ),
     );
   },
@@ -368,7 +368,7 @@ export const fn = {
     new Column(Exprs.call('dateTrunc', [Exprs.literal(unitNamed(unit)), asColumn(value)])),
   /** The date plus `amount` units (negative to subtract). */
   dateAdd: (value: string | Column, amount: number | Column, unit: DateUnit) =>
-    new Column(Exprs.call('dateAdd', [asColumn(value), toExpr(amount), Exprs.literal(unitNamed(unit))])),
+    new Column(Exprs.call('dateAdd', [asColumn(value), valueExpr(amount), Exprs.literal(unitNamed(unit))])),
   rowNumber: () => new WindowFunctionCall('rowNumber', []),
   rank: () => new WindowFunctionCall('rank', []),
   denseRank: () => new WindowFunctionCall('denseRank', []),

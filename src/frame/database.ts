@@ -16,7 +16,9 @@ import {
   transformUp,
 } from '../plan/nodes.ts';
 import { planFromJson } from '../plan/serialize.ts';
+import { RawConnectionPool } from '../reader/connection-pool.ts';
 import { readArrow } from '../reader/read.ts';
+import { TableFactsCache } from '../reader/table-facts.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
 import { type LoadOptions, load } from '../writer/bulk-writer.ts';
@@ -26,12 +28,15 @@ import { LazyFrame } from './lazy-frame.ts';
 import { fieldsOfArrow, LocalData } from './local-data.ts';
 import {
   describePartitionedQuery,
+  type OnePiece,
   type PartitionedQuery,
   partitionableScan,
   planPartitionedQuery,
   readPartitioned,
 } from './partitioned-read.ts';
+import { instantiate, makeTemplate, markerParams, type PlanTemplate, templateKey } from './plan-template.ts';
 import { FrameRuntime, type LocalExecutor, type RunControl, type Source } from './runtime.ts';
+import { bindParams, type SqlParam } from './sql-text/params.ts';
 import { sqlToPlan } from './sql-text/to-plan.ts';
 
 export interface ConnectOptions {
@@ -46,6 +51,18 @@ export interface ConnectOptions {
 
 export type TableOptions = Partial<ScanOptions>;
 
+export interface SqlOptions extends TableOptions {
+  /**
+   * Values for the text's `?` placeholders. Text run again with other values is planned once
+   * (see ./plan-template.ts): `db.sql('SELECT * FROM t WHERE id = ?', { params: [42] })`.
+   */
+  readonly params?: readonly SqlParam[];
+}
+
+/** How long a template made from SQL text is used before the text is planned again. */
+const TEMPLATE_TTL_MS = 60_000;
+const MAX_TEMPLATES = 500;
+
 let connections = 0;
 
 export class Database implements Source, AsyncDisposable {
@@ -54,8 +71,13 @@ export class Database implements Source, AsyncDisposable {
   readonly runtime: FrameRuntime;
   private catalog: Catalog = new Map();
   /** How each pushed query was last read, for explain. */
-  private readonly reads = new Map<string, PartitionedQuery | { reason: string }>();
+  private readonly reads = new Map<string, PartitionedQuery | OnePiece>();
   private closed = false;
+  /** Plans of SQL text with parameters, by text and parameter shape (cleared by refresh()). */
+  private readonly templates = new Map<string, { at: number; template: PlanTemplate | undefined }>();
+  /** Connections for reads in one piece, kept open between reads. */
+  private readonly pool = new RawConnectionPool();
+  private readonly facts = new TableFactsCache();
 
   constructor(
     readonly endpoint: DbEndpoint,
@@ -82,15 +104,40 @@ export class Database implements Source, AsyncDisposable {
    * optimized, pushed down and composes with further verbs; text the planner does not translate
    * runs as written, as a derived table (explain shows why).
    */
-  sql(text: string, options: TableOptions = {}): LazyFrame {
+  sql(text: string, options: SqlOptions = {}): LazyFrame {
     if (typeof text !== 'string' || text.trim() === '') throw new ConfigError('sql() needs SQL text');
-    const scanOptions: ScanOptions = { pushdown: options.pushdown ?? this.defaults.pushdown, ...options };
-    const plan = sqlToPlan(text, {
-      source: this.id,
-      fieldsOf: (table) => this.fieldsOf(table),
-      options: scanOptions,
-    });
+    const { params = [], ...tableOptions } = options;
+    const scanOptions: ScanOptions = {
+      pushdown: tableOptions.pushdown ?? this.defaults.pushdown,
+      ...tableOptions,
+    };
+    const planText = (sql: string) =>
+      sqlToPlan(sql, { source: this.id, fieldsOf: (table) => this.fieldsOf(table), options: scanOptions });
+    if (params.length === 0) return new LazyFrame(planText(text), this.runtime);
+    const key = `${templateKey(text, params)}${JSON.stringify(scanOptions)}`;
+    let cached = this.templates.get(key);
+    if (!cached || performance.now() - cached.at > TEMPLATE_TTL_MS) {
+      cached = { at: performance.now(), template: this.makeTemplate(text, params, planText) };
+      if (this.templates.size >= MAX_TEMPLATES) this.templates.delete(this.templates.keys().next().value!);
+      this.templates.set(key, cached);
+    }
+    const plan = cached.template ? instantiate(cached.template, params) : planText(bindParams(text, params));
     return new LazyFrame(plan, this.runtime);
+  }
+
+  private makeTemplate(
+    text: string,
+    params: readonly SqlParam[],
+    planText: (sql: string) => PlanNode,
+  ): PlanTemplate | undefined {
+    const { values, markers } = markerParams(params);
+    bindParams(text, params); // the placeholder count is checked against the caller's params
+    try {
+      return makeTemplate(planText(bindParams(text, values)), markers);
+    } catch {
+      // The text with markers does not plan (a marker where only some values fit): no template.
+      return undefined;
+    }
   }
 
   /**
@@ -126,6 +173,8 @@ export class Database implements Source, AsyncDisposable {
 
   /** Reads the catalog again (tables created after connect). */
   async refresh(): Promise<void> {
+    this.facts.clear();
+    this.templates.clear();
     this.catalog = await readCatalog(this.session);
   }
 
@@ -135,10 +184,10 @@ export class Database implements Source, AsyncDisposable {
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
   async *readPushed(query: PushedQuery, options: RunControl = {}): AsyncIterable<RecordBatch> {
-    const partitioned = await planPartitionedQuery(query, this.endpoint);
+    const partitioned = await planPartitionedQuery(query, this.endpoint, this.facts);
     this.reads.set(readKey(query), partitioned);
     if ('reason' in partitioned) {
-      yield* this.readArrow(query.compiled.sql, query.compiled.params, options);
+      yield* this.readWhole(query.compiled.sql, query.compiled.params, options, partitioned.expectedRows);
       return;
     }
     const tasks = partitioned.tasks.map((task) => ({ ...task, sql: this.limited(task.sql, options) }));
@@ -174,9 +223,21 @@ export class Database implements Source, AsyncDisposable {
 
   /** One statement read straight into Arrow batches (no row objects), streamed as decoded. */
   readArrow(sql: string, params: readonly unknown[], options: RunControl = {}): AsyncIterable<RecordBatch> {
+    return this.readWhole(sql, params, options);
+  }
+
+  /** One statement on this thread, over a pooled connection. */
+  private readWhole(
+    sql: string,
+    params: readonly unknown[],
+    options: RunControl,
+    expectedRows?: number,
+  ): AsyncIterable<RecordBatch> {
     return readArrow(this.endpoint, this.limited(sql, options), params, {
       signal: options.signal,
       decimalAs: this.defaults.decimalAs,
+      pool: this.pool,
+      expectedRows,
     });
   }
 
@@ -187,7 +248,7 @@ export class Database implements Source, AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.session.close();
+    await Promise.all([this.session.close(), this.pool.close()]);
   }
 
   /** `await using db = await connect(url)` closes the connection at the end of the block. */

@@ -20,7 +20,7 @@ import { JOIN_TYPES, type JoinType, type MapBatchesFn, type PlanNode, Plans } fr
 import { renderExpr } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
 import { type PlanJson, planToJson } from '../plan/serialize.ts';
-import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toExpr, toSortKey } from './column.ts';
+import { Column, type ColumnLike, col, runtimesOf, type SortSpec, toSortKey, valueExpr } from './column.ts';
 import { LocalData } from './local-data.ts';
 import type { FrameRuntime, RunControl } from './runtime.ts';
 import { formatTable } from './show.ts';
@@ -105,7 +105,7 @@ export class LazyFrame {
   /** Adds a column, or replaces the one with that name (in place). */
   withColumn(name: string, value: ColumnLike): LazyFrame {
     if (typeof name !== 'string' || name === '') throw new ConfigError('withColumn() needs a column name');
-    const expr = Exprs.alias(unalias(toExpr(value)), name);
+    const expr = Exprs.alias(unalias(valueExpr(value)), name);
     const columns = this.knownColumns('withColumn');
     const exprs = columns.map((c) => (c === name ? expr : (col(c).node as Expr)));
     if (!columns.includes(name)) exprs.push(expr);

@@ -7,13 +7,16 @@
  */
 import { type RecordBatch, Table } from 'apache-arrow';
 import type { DbEndpoint } from '../db/endpoint.ts';
+import { staticType } from '../local/static-type.ts';
 import { PARTITIONS_ID, type PartitionSplit, splitForPartitions } from '../optimizer/partition-split.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
-import { type PlanNode, planLeaves, type ScanNode } from '../plan/nodes.ts';
+import { conjuncts, type Expr } from '../plan/expr.ts';
+import { type PlanNode, planInputs, planLeaves, type ScanNode } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { type ReadTask, readParallel } from '../reader/parallel.ts';
 import type { PartitionPlan, PartitionScan } from '../reader/partitioning/scan.ts';
 import { planPartitions } from '../reader/partitions.ts';
+import type { TableFactsCache } from '../reader/table-facts.ts';
 import { compilePlan } from '../sql/compile-plan.ts';
 import type { LocalExecutor } from './runtime.ts';
 
@@ -32,6 +35,14 @@ export function partitionableScan(query: PushedQuery): ScanNode | undefined {
   return scan;
 }
 
+/** The digits a DECIMAL expression shows and carries, as local execution types it. */
+function decimalOf(expr: Expr, input: PlanNode) {
+  const type = staticType(expr, input);
+  if (type?.kind !== 'decimal') return undefined;
+  const scale = type.scale ?? 0;
+  return { scale, frac: Math.max(scale, type.frac ?? 0) };
+}
+
 /** FROM text for one partition: its table reference, with a key range as a derived table. */
 function fromFor(scan: PartitionScan): { sql: string; params: readonly unknown[] } {
   if (!scan.where) return { sql: scan.from, params: [] };
@@ -41,14 +52,92 @@ function fromFor(scan: PartitionScan): { sql: string; params: readonly unknown[]
   };
 }
 
+/** Rows a LIMIT without ORDER BY may ask for and still be read in one piece. */
+const ONE_PIECE_LIMIT = 10_000;
+
+/** A projection that only picks columns, keeping their names. */
+const picksColumns = (node: PlanNode) =>
+  node.kind === 'project' && node.exprs.every((expr) => expr.kind === 'column');
+
+/** Columns the filters right above the scan (past column picks) fix to one value (`column = literal`). */
+function pinnedColumns(subtree: PlanNode): Set<string> {
+  const pinned = new Set<string>();
+  const visit = (node: PlanNode): void => {
+    if (node.kind === 'filter') {
+      let below: PlanNode = node.input;
+      while (below.kind === 'filter' || picksColumns(below)) below = planInputs(below)[0]!;
+      if (below.kind === 'scan') {
+        for (const term of conjuncts(node.predicate)) {
+          if (term.kind !== 'binary' || term.op !== '=') continue;
+          const [column, value] =
+            term.left.kind === 'column' ? [term.left, term.right] : [term.right, term.left];
+          if (column.kind === 'column' && value.kind === 'literal' && value.value !== null)
+            pinned.add(column.name);
+        }
+      }
+    }
+    planInputs(node).forEach(visit);
+  };
+  visit(subtree);
+  return pinned;
+}
+
+/** A LIMIT over rows in table order (no sort, aggregate or distinct below it), small enough. */
+function smallUnorderedLimit(subtree: PlanNode): number | undefined {
+  let node = subtree;
+  while (node.kind === 'project') node = node.input;
+  if (node.kind !== 'limit' || node.limit === undefined || node.limit + node.offset > ONE_PIECE_LIMIT)
+    return undefined;
+  let below: PlanNode = node.input;
+  while (below.kind === 'project' || below.kind === 'filter') below = below.input;
+  return below.kind === 'scan' ? node.limit + node.offset : undefined;
+}
+
+/**
+ * Why a query is read in one piece on the calling thread although its table could be split: its
+ * filter fixes a unique key (at most one row) or the partitioning columns (one partition), or a
+ * small LIMIT ends it early. Splitting such a read costs more (worker threads, one connection per
+ * partition, catalog queries) than the read itself.
+ */
+async function onePiece(
+  query: PushedQuery,
+  scan: ScanNode,
+  endpoint: DbEndpoint,
+  facts: TableFactsCache,
+): Promise<OnePiece | undefined> {
+  if (scan.options.partitioning !== undefined && scan.options.partitioning !== 'auto') return undefined;
+  const limit = smallUnorderedLimit(query.subtree);
+  if (limit !== undefined)
+    return { reason: `LIMIT ${limit} without ORDER BY: at most ${limit} rows`, expectedRows: limit };
+  const pinned = pinnedColumns(query.subtree);
+  if (pinned.size === 0) return undefined;
+  const known = await facts.facts(endpoint, endpoint.database, scan.table);
+  const key = known.uniqueKeys.find((columns) => columns.every((column) => pinned.has(column)));
+  if (key)
+    return { reason: `the filter fixes unique key (${key.join(', ')}): one row at most`, expectedRows: 1 };
+  const partitioned = known.partitionColumns;
+  if (partitioned.length > 0 && partitioned.every((column) => pinned.has(column)))
+    return { reason: `the filter fixes the partitioning columns (${partitioned.join(', ')}): one partition` };
+  return undefined;
+}
+
+/** A read kept in one piece, why, and how many rows it may return at most when that is known. */
+export interface OnePiece {
+  readonly reason: string;
+  readonly expectedRows?: number;
+}
+
 export async function planPartitionedQuery(
   query: PushedQuery,
   endpoint: DbEndpoint,
-): Promise<PartitionedQuery | { reason: string }> {
+  facts: TableFactsCache,
+): Promise<PartitionedQuery | OnePiece> {
   const scan = partitionableScan(query);
   if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
-  const split = splitForPartitions(query.subtree);
+  const split = splitForPartitions(query.subtree, { decimalOf });
   if ('reason' in split) return split;
+  const whole = await onePiece(query, scan, endpoint, facts);
+  if (whole) return whole;
   const plan = await planPartitions(endpoint, scan.table, {
     partitioning: scan.options.partitioning ?? 'auto',
     parallelism: scan.options.parallelism,

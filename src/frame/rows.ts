@@ -36,7 +36,7 @@ function toMicros(value: bigint | number, unit: TimeUnit): bigint {
  * `storedValues`): Arrow JS's own getter turns a µs timestamp into a double of milliseconds,
  * which cannot hold every microsecond of dates far from 1970.
  */
-export function convertValue(value: unknown, type: DataType): unknown {
+export function collectedValue(value: unknown, type: DataType): unknown {
   if (value === null || value === undefined) return null;
   switch (type.typeId) {
     case Type.Int:
@@ -81,7 +81,7 @@ export function arrowToRows(table: Table): Record<string, unknown>[] {
   for (let i = 0; i < table.numRows; i++) {
     const row: Record<string, unknown> = {};
     for (let c = 0; c < fields.length; c++)
-      row[fields[c]!.name] = convertValue(columns[c]!(i), fields[c]!.type);
+      row[fields[c]!.name] = collectedValue(columns[c]!(i), fields[c]!.type);
     rows[i] = row;
   }
   return rows;

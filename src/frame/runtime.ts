@@ -8,11 +8,14 @@ import { PlanError } from '../base/errors.ts';
 import { didYouMean, userTables } from '../base/suggest.ts';
 import { type Optimized, optimize } from '../optimizer/optimize.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
+import type { LiteralValue } from '../plan/expr.ts';
 import { type Field, type PlanNode, Plans, planLeaves, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { outputFields } from '../plan/schema.ts';
+import { compilePlan } from '../sql/compile-plan.ts';
 import type { Dialect, StatementLimits } from '../sql/dialect.ts';
 import type { LocalData } from './local-data.ts';
+import { countLiterals, instanceOf, type PlanTemplate, swapLiterals } from './plan-template.ts';
 import { arrowToRows } from './rows.ts';
 
 /** How a run may be stopped (`signal`) and bounded by the database (`limits`, on every statement). */
@@ -43,6 +46,9 @@ export interface Source {
 export type LocalExecutor = (plan: PlanNode, inputs: ReadonlyMap<string, Table>) => Promise<Table>;
 
 export class FrameRuntime {
+  /** Optimized templates by their marker plan; null when optimizing changed a marker. */
+  private readonly templates = new WeakMap<PlanNode, Optimized | null>();
+
   constructor(
     private readonly sources: ReadonlyMap<string, Source>,
     private readonly local: LocalExecutor,
@@ -126,7 +132,25 @@ export class FrameRuntime {
     return optimize(bound, this.optimizerContext());
   }
 
+  /**
+   * The optimized plan; for a plan made from a template (SQL text with `?` parameters), the
+   * template's optimized plan with this call's values swapped in (see ./plan-template.ts).
+   */
   private async plan(plan: PlanNode, options: RunControl = {}): Promise<Optimized> {
+    const instance = instanceOf(plan);
+    if (instance) {
+      const { template, swap } = instance;
+      let optimized = this.templates.get(template.plan);
+      if (optimized === undefined) {
+        optimized = optimizedTemplate(await this.planFresh(template.plan, options), template);
+        this.templates.set(template.plan, optimized);
+      }
+      if (optimized) return swapOptimized(optimized, swap);
+    }
+    return this.planFresh(plan, options);
+  }
+
+  private async planFresh(plan: PlanNode, options: RunControl): Promise<Optimized> {
     let { plan: bound, missing } = this.bindSync(plan);
     if (missing.length > 0) {
       // A table made after connect: read the catalog again, once.
@@ -195,6 +219,34 @@ export class FrameRuntime {
   async collect(plan: PlanNode, options: RunControl = {}): Promise<Record<string, unknown>[]> {
     return arrowToRows(await this.toArrow(plan, options));
   }
+}
+
+/** A template's optimized plan, if every marker came through optimization as it was. */
+function optimizedTemplate(optimized: Optimized, template: PlanTemplate): Optimized | null {
+  const markers = new Set(template.markers.filter((m): m is LiteralValue => m !== undefined));
+  const seen = new Map<LiteralValue, number>();
+  for (const part of [optimized.split.residual, ...optimized.split.queries.map((q) => q.subtree)])
+    for (const [marker, count] of countLiterals(part, markers))
+      seen.set(marker, (seen.get(marker) ?? 0) + count);
+  return [...markers].every((marker) => (seen.get(marker) ?? 0) > 0) ? optimized : null;
+}
+
+/** The optimized template with this call's values: the pushed SQL is compiled again, nothing else runs. */
+function swapOptimized(optimized: Optimized, swap: ReadonlyMap<LiteralValue, LiteralValue>): Optimized {
+  const { split } = optimized;
+  return {
+    logical: swapLiterals(optimized.logical, swap),
+    optimized: swapLiterals(optimized.optimized, swap),
+    trace: optimized.trace,
+    split: {
+      residual: swapLiterals(split.residual, swap),
+      localReasons: split.localReasons,
+      queries: split.queries.map((query) => {
+        const subtree = swapLiterals(query.subtree, swap);
+        return { ...query, subtree, compiled: compilePlan(subtree, { dialect: query.dialect }) };
+      }),
+    },
+  };
 }
 
 export function renderExplain(

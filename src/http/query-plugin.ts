@@ -17,12 +17,12 @@ import type { RecordBatch } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError, SluiceError } from '../base/errors.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';
+import { bindParams } from '../frame/sql-text/params.ts';
 import { planLeaves } from '../plan/nodes.ts';
 import type { QueryLimits } from './config.ts';
 import { errorAnswer } from './errors.ts';
 import { createEncoder, FORMATS, type FormatName, negotiateFormat, type Truncation } from './formats.ts';
-import { bindParams } from './params.ts';
-import { checkReadOnly } from './read-only.ts';
+import { checkReadOnly, checkReadOnlyCached } from './read-only.ts';
 import type { CancelReason, RunningQuery } from './registry.ts';
 import type { ServiceApp, ServiceContext } from './service.ts';
 
@@ -111,9 +111,16 @@ async function frameFor(
   }
   const { name, db, allowlist } = await ctx.sources.database(body.source);
   if (body.sql !== undefined) {
-    const sql = bindParams(body.sql, body.params ?? []);
-    checkReadOnly(sql, allowlist);
-    return { source: name, frame: db.sql(sql) };
+    const params = body.params ?? [];
+    // A value in a placeholder cannot change what the statement does, so the text with its `?`
+    // is what is checked (once per text); text the checker cannot read with `?` is checked bound.
+    try {
+      checkReadOnlyCached(body.sql, allowlist);
+    } catch (error) {
+      if (params.length === 0 || (error as SluiceError).code !== 'SQL_UNREADABLE') throw error;
+      checkReadOnly(bindParams(body.sql, params), allowlist);
+    }
+    return { source: name, frame: db.sql(body.sql, { params }) };
   }
   if (body.params && body.params.length > 0)
     throw new RequestError('CONFIG_INVALID', 'params go with sql; a plan carries its values');

@@ -71,6 +71,21 @@ export function checkReadOnly(sql: string, allowlist: TableAllowlist): string[] 
   return read;
 }
 
+const MAX_CHECKED = 1000;
+const checked = new WeakMap<TableAllowlist, Map<string, string[]>>();
+
+/** `checkReadOnly`, remembering texts that passed (per allowlist), so repeated text is parsed once. */
+export function checkReadOnlyCached(sql: string, allowlist: TableAllowlist): string[] {
+  const passed = checked.get(allowlist) ?? new Map<string, string[]>();
+  checked.set(allowlist, passed);
+  const known = passed.get(sql);
+  if (known) return known;
+  const tables = checkReadOnly(sql, allowlist);
+  if (passed.size >= MAX_CHECKED) passed.delete(passed.keys().next().value!);
+  passed.set(sql, tables);
+  return tables;
+}
+
 function walk(node: unknown, depth: number): void {
   if (depth > 500) reject('the statement is nested too deeply to check');
   if (Array.isArray(node)) {

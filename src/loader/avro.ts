@@ -10,6 +10,7 @@
  */
 import avro from 'avsc';
 import { ConfigError } from '../base/errors.ts';
+import { unscaledToText } from '../values/decimal.ts';
 import { type Payload, RecordError } from './record-error.ts';
 import type { RegistryEntry, RegistrySpec } from './schema-registry.ts';
 
@@ -38,11 +39,7 @@ class DecimalType extends avro.types.LogicalType {
     let unscaled = 0n;
     for (const byte of bytes) unscaled = (unscaled << 8n) | BigInt(byte);
     if (bytes.length > 0 && bytes[0]! & 0x80) unscaled -= 1n << BigInt(bytes.length * 8);
-    const negative = unscaled < 0n;
-    const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
-    const whole = digits.slice(0, digits.length - this.scale);
-    const fraction = this.scale > 0 ? `.${digits.slice(digits.length - this.scale)}` : '';
-    return `${negative ? '-' : ''}${whole}${fraction}`;
+    return unscaledToText(unscaled, this.scale);
   }
 
   protected override _toValue(text: string): Buffer {

@@ -9,7 +9,7 @@
  * SET/WHERE); they are then decoded again here, by the same code, in the same order.
  *
  * With a transform, and for small batches (where a thread hand-off costs more than it saves),
- * everything runs on the main thread as before.
+ * everything runs on the main thread.
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';

@@ -10,6 +10,7 @@ import {
   parse as parseLossless,
   stringify as stringifyLossless,
 } from 'lossless-json';
+import { ConfigError } from '../base/errors.ts';
 import type { TsvValue } from '../db/tsv.ts';
 import { avroReader } from './avro.ts';
 import type { Payload } from './record-error.ts';
@@ -65,7 +66,7 @@ export function parseJsonPath(path: string): PathStep[] {
     /^(?:\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\])/;
   while (rest.length > 0) {
     const match = step.exec(rest);
-    if (!match) throw new RecordError('parse', `JSON path '${path}' is not valid near '${rest}'`);
+    if (!match) throw new ConfigError(`JSON path '${path}' is not valid near '${rest}'`);
     if (match[1] !== undefined) steps.push(match[1]);
     else if (match[2] !== undefined) steps.push(Number(match[2]));
     else if (match[3] !== undefined) steps.push(JSON.parse(`"${match[3]}"`) as string);

@@ -18,7 +18,7 @@ import type { DbEndpoint } from '../db/endpoint.ts';
 import type { TsvValue } from '../db/tsv.ts';
 import { withRetries } from '../runtime/retry.ts';
 import { writeBatch } from '../writer/bulk-writer.ts';
-import { isEncoded } from '../writer/rows.ts';
+import { type BulkWriteResult, isEncoded } from '../writer/rows.ts';
 import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { Decoder } from './formats.ts';
@@ -291,113 +291,147 @@ export class PartitionWriter {
     }
   }
 
+  /**
+   * Commits a segment on every server that has not seen it: on each, one transaction with its
+   * rows, its bad records and the guarded move of its offset. Then the watermarks move and the
+   * batch's history line is written.
+   */
   private async commitSegment(
     records: readonly SourceRecord[],
     processed: RoutedBatch,
     errors: readonly ErrorRecord[],
     started: number,
   ): Promise<BatchReport> {
-    const { spec, router } = this.context;
     const { sessions, state } = await this.openSessions();
     const watermarks = this.watermarks!;
-    const first = records[0]!.offset;
-    const next = records[records.length - 1]!.offset + 1;
+    const segment: Segment = {
+      records,
+      processed,
+      errors,
+      first: records[0]!.offset,
+      next: records[records.length - 1]!.offset + 1,
+    };
     this.checkErrorPolicy(errors, records.length);
-
-    const participants = sessions.map((_, index) => index).filter((index) => watermarks[index]! <= first);
-    // The accounting server counts records that produced no row; each server counts its own rows.
-    const accounting = 0;
-    let totals = { rowsLoaded: 0, duplicates: 0, failed: 0, filtered: 0 };
-    if (router && errors.length > 0) {
-      await insertErrors(state, this.pipeline, errors);
-      await this.context.deadLetters?.send(records, errors);
-    }
-
-    const results = await Promise.all(
-      participants.map(async (server) => {
-        const session = sessions[server]!;
-        const { rows, rowRecord } = processed.servers[server]!;
-        return session.transaction(async () => {
-          const ownFailures = server === accounting ? processed.failures.length : 0;
-          const written = await writeBatch(session, spec.target.table, this.context.columns, rows, {
-            mode: spec.target.mode,
-            updateColumns: spec.target.updateColumns,
-            set: spec.target.set,
-            where: spec.target.where,
-            badRows: 'collect',
-          });
-          // Rejections come from the exact path, which has the values (decoded again if need be).
-          const values = !isEncoded(rows) ? rows : written.rejected.length > 0 ? await rows.values() : [];
-          const rejected = written.rejected.map((rejection, seq) =>
-            this.errorRecord(records, {
-              record: rowRecord[rejection.index]!,
-              seq: 1000 + seq,
-              stage: 'load',
-              error: rejection.error,
-              payload: rowText(values[rejection.index]!),
-            }),
-          );
-          this.checkErrorPolicy([...errors, ...rejected], records.length);
-          const counts = {
-            rowsLoaded: written.written,
-            duplicates: written.duplicates,
-            failed: ownFailures + rejected.length,
-            filtered: (server === accounting ? processed.filtered : 0) + (written.filtered ?? 0),
-          };
-          // The guard comes last in the transaction but before COMMIT: if another writer moved
-          // the offset meanwhile, everything above rolls back.
-          const moved = await advanceOffset(
-            session,
-            this.pipeline,
-            this.topic,
-            this.partition,
-            watermarks[server]!,
-            next,
-            counts,
-          );
-          if (!moved) {
-            throw new SluiceError(
-              'OFFSET_CONFLICT',
-              `${this.topic}[${this.partition}]: the stored offset is no longer ${watermarks[server]}; another writer moved it`,
-              { retriable: true },
-            );
-          }
-          if (router) {
-            if (rejected.length > 0) await insertErrors(state, this.pipeline, rejected);
-            await this.context.deadLetters?.send(records, rejected);
-          } else {
-            await insertErrors(session, this.pipeline, [...errors, ...rejected]);
-            await this.context.deadLetters?.send(records, [...errors, ...rejected]);
-          }
-          return { server, counts };
-        });
-      }),
+    const participants = sessions
+      .map((_, index) => index)
+      .filter((index) => watermarks[index]! <= segment.first);
+    // Routed to leaves: the decode failures belong to no leaf, so they go to the head first.
+    if (this.context.router && errors.length > 0) await this.keepErrors(state, records, errors);
+    const counts = await Promise.all(
+      participants.map((server) =>
+        this.commitOnServer(segment, server, sessions[server]!, watermarks[server]!, state),
+      ),
     );
-    for (const { server, counts } of results) {
-      watermarks[server] = next;
-      totals = {
-        rowsLoaded: totals.rowsLoaded + counts.rowsLoaded,
-        duplicates: totals.duplicates + counts.duplicates,
-        failed: totals.failed + counts.failed,
-        filtered: totals.filtered + counts.filtered,
-      };
-    }
+    for (const server of participants) watermarks[server] = segment.next;
     const report: BatchReport = {
-      ...totals,
+      ...sumCounts(counts),
       records: records.length,
       bytes: records.reduce((sum, record) => sum + (record.value?.length ?? 0), 0),
       durationMs: performance.now() - started,
-      nextOffset: next,
+      nextOffset: segment.next,
     };
-    // Stats only: a lost row here loses a line of history, never data.
+    await this.recordHistory(state, report, segment.first);
+    return report;
+  }
+
+  /**
+   * One server's transaction: its rows, the rows it rejected, the offset guard, and the bad
+   * records (on this server; on the head when rows are routed to leaves).
+   */
+  private commitOnServer(
+    segment: Segment,
+    server: number,
+    session: DbSession,
+    watermark: number,
+    state: DbSession,
+  ): Promise<BatchCounts> {
+    const { records, processed, errors } = segment;
+    return session.transaction(async () => {
+      const { written, rejected } = await this.loadRows(session, segment, server);
+      this.checkErrorPolicy([...errors, ...rejected], records.length);
+      // The accounting server (the first) counts records that produced no row; each server counts its own rows.
+      const accounting = server === 0;
+      const counts: BatchCounts = {
+        rowsLoaded: written.written,
+        duplicates: written.duplicates,
+        failed: (accounting ? processed.failures.length : 0) + rejected.length,
+        filtered: (accounting ? processed.filtered : 0) + (written.filtered ?? 0),
+      };
+      await this.moveOffset(session, watermark, segment.next, counts);
+      if (this.context.router) await this.keepErrors(state, records, rejected);
+      else await this.keepErrors(session, records, [...errors, ...rejected]);
+      return counts;
+    });
+  }
+
+  /** Writes the server's rows; the rows the database rejected come back as error records. */
+  private async loadRows(
+    session: DbSession,
+    segment: Segment,
+    server: number,
+  ): Promise<{ written: BulkWriteResult; rejected: ErrorRecord[] }> {
+    const { spec } = this.context;
+    const { rows, rowRecord } = segment.processed.servers[server]!;
+    const written = await writeBatch(session, spec.target.table, this.context.columns, rows, {
+      mode: spec.target.mode,
+      updateColumns: spec.target.updateColumns,
+      set: spec.target.set,
+      where: spec.target.where,
+      badRows: 'collect',
+    });
+    // Rejections come from the exact path, which has the values (decoded again if need be).
+    const values = !isEncoded(rows) ? rows : written.rejected.length > 0 ? await rows.values() : [];
+    const rejected = written.rejected.map((rejection, seq) =>
+      this.errorRecord(segment.records, {
+        record: rowRecord[rejection.index]!,
+        seq: 1000 + seq,
+        stage: 'load',
+        error: rejection.error,
+        payload: rowText(values[rejection.index]!),
+      }),
+    );
+    return { written, rejected };
+  }
+
+  /**
+   * The guard comes last in the transaction but before COMMIT: if another writer moved the
+   * offset meanwhile, everything the transaction did rolls back.
+   */
+  private async moveOffset(
+    session: DbSession,
+    from: number,
+    next: number,
+    counts: BatchCounts,
+  ): Promise<void> {
+    const moved = await advanceOffset(session, this.pipeline, this.topic, this.partition, from, next, counts);
+    if (!moved) {
+      throw new SluiceError(
+        'OFFSET_CONFLICT',
+        `${this.topic}[${this.partition}]: the stored offset is no longer ${from}; another writer moved it`,
+        { retriable: true },
+      );
+    }
+  }
+
+  /** Bad records into the errors table and, when the spec names one, the dead-letter topic. */
+  private async keepErrors(
+    session: DbSession,
+    records: readonly SourceRecord[],
+    errors: readonly ErrorRecord[],
+  ): Promise<void> {
+    if (errors.length > 0) await insertErrors(session, this.pipeline, errors);
+    await this.context.deadLetters?.send(records, errors);
+  }
+
+  /** The batch's line in sluice_batches: stats only, so a lost line loses history, never data. */
+  private async recordHistory(state: DbSession, report: BatchReport, firstOffset: number): Promise<void> {
     await insertBatch(state, this.pipeline, {
       ...report,
       topic: this.topic,
       partition: this.partition,
-      firstOffset: first,
+      firstOffset,
     }).catch(() => undefined);
-    await this.keepHistory(state, first);
-    return report;
+    await this.keepHistory(state, firstOffset);
   }
 
   /**
@@ -451,6 +485,29 @@ export class PartitionWriter {
   ): Promise<ProcessedBatch> {
     return processRecords(topic, partition, records, context.decoder, context.transformer);
   }
+}
+
+/** A piece of a batch that every participating server takes whole (see segmentsAtWatermarks). */
+interface Segment {
+  readonly records: readonly SourceRecord[];
+  readonly processed: RoutedBatch;
+  /** Records that failed before the database (decode, transform). */
+  readonly errors: readonly ErrorRecord[];
+  readonly first: number;
+  /** The offset every participating server stands at once the segment is committed. */
+  readonly next: number;
+}
+
+function sumCounts(counts: readonly BatchCounts[]): BatchCounts {
+  return counts.reduce(
+    (sum, each) => ({
+      rowsLoaded: sum.rowsLoaded + each.rowsLoaded,
+      duplicates: sum.duplicates + each.duplicates,
+      failed: sum.failed + each.failed,
+      filtered: sum.filtered + each.filtered,
+    }),
+    { rowsLoaded: 0, duplicates: 0, failed: 0, filtered: 0 },
+  );
 }
 
 /** The error policy stopped the pipeline; the bad records travel along so they can be kept. */

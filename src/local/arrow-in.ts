@@ -93,10 +93,25 @@ const readNumbers: ChunkReader = (data, out, at) => {
   }
 };
 
+/** The 64-bit integer at `i` of `words` (two 32-bit words each) as a number when below 2^53. */
+function int64Number(words: Uint32Array, i: number, signed: boolean): number | undefined {
+  const low = words[2 * i]!;
+  const high = words[2 * i + 1]!;
+  if (high < 0x200000) return high * 4294967296 + low;
+  if (signed && high >= 0xffe00000) return (high - 4294967296) * 4294967296 + low;
+  return undefined;
+}
+
+const wordsOf = (values: BigInt64Array | BigUint64Array, length: number) =>
+  new Uint32Array(values.buffer, values.byteOffset, length * 2);
+
+/** 64-bit integers read as two 32-bit words: a number without a bigint when it is below 2^53. */
 const readBigInts: ChunkReader = (data, out, at) => {
-  const values = data.values as ArrayLike<bigint>;
+  const values = data.values as BigInt64Array | BigUint64Array;
+  const words = wordsOf(values, data.length);
+  const signed = values instanceof BigInt64Array;
   for (let i = 0; i < data.length; i++) {
-    out[at + i] = isValid(data, i) ? normalizeInt(values[i]!) : null;
+    out[at + i] = isValid(data, i) ? (int64Number(words, i, signed) ?? normalizeInt(values[i]!)) : null;
   }
 };
 
@@ -107,6 +122,25 @@ const readBools: ChunkReader = (data, out, at) => {
     out[at + i] = isValid(data, i) ? (bits[bit >> 3]! >> (bit & 7)) & 1 : null;
   }
 };
+
+/**
+ * The unscaled integer of the DECIMAL at `base` (`stride` 32-bit words, two's complement) as a
+ * number when a double holds it exactly (below 2^50, see decimal.ts), else undefined.
+ */
+function unscaledNumber(words: Uint32Array, base: number, stride: number): number | undefined {
+  const w0 = words[base]!;
+  const w1 = words[base + 1]!;
+  let high = true;
+  let allOnes = true;
+  for (let k = 2; k < stride; k++) {
+    const w = words[base + k];
+    high &&= w === 0;
+    allOnes &&= w === 0xffffffff;
+  }
+  if (high && w1 < 0x40000) return w1 * 4294967296 + w0;
+  if (allOnes && w1 >= 0xfffc0000) return -((~w1 >>> 0) * 4294967296 + (~w0 >>> 0) + 1);
+  return undefined;
+}
 
 function readDecimals(scale: number, bitWidth: number): ChunkReader {
   const stride = bitWidth / 32;
@@ -120,26 +154,11 @@ function readDecimals(scale: number, bitWidth: number): ChunkReader {
         continue;
       }
       const base = i * stride;
-      const w0 = words[base]!;
-      const w1 = words[base + 1]!;
-      let high = true;
-      for (let k = 2; k < stride; k++) high &&= words[base + k] === 0;
-      let allOnes = true;
-      for (let k = 2; k < stride; k++) allOnes &&= words[base + k] === 0xffffffff;
-      let unscaled: number;
-      // A double holds the value exactly below 2^50 (see decimal.ts), else it stays exact text.
-      if (doubles && high && w1 < 0x40000) {
-        unscaled = w1 * 4294967296 + w0;
-      } else if (doubles && allOnes && w1 >= 0xfffc0000) {
-        unscaled = -((~w1 >>> 0) * 4294967296 + (~w0 >>> 0) + 1);
-      } else {
-        const big = wordsToBigInt(words, base, stride);
-        // Beyond a double's digits the value stays exact: a bigint when it is an integer (a SUM
-        // of BIGINT UNSIGNED), else its decimal text.
-        out[at + i] = fromUnscaled(big, scale);
-        continue;
-      }
-      out[at + i] = scale === 0 ? unscaled : unscaled / divisor;
+      const unscaled = doubles ? unscaledNumber(words, base, stride) : undefined;
+      // Beyond a double's digits the value stays exact: a bigint when it is an integer (a SUM
+      // of BIGINT UNSIGNED), else its decimal text.
+      if (unscaled === undefined) out[at + i] = fromUnscaled(wordsToBigInt(words, base, stride), scale);
+      else out[at + i] = scale === 0 ? unscaled : unscaled / divisor;
     }
   };
 }
@@ -206,6 +225,20 @@ function readTimes(unit: TimeUnit): ChunkReader {
   };
 }
 
+/**
+ * Day numbers as 'YYYY-MM-DD', each day's text built once and shared (a date column holds few
+ * distinct days, and shared strings cost no allocation per row).
+ */
+const dayTexts = new Map<number, string>();
+export function dayText(days: number): string {
+  let text = dayTexts.get(days);
+  if (text === undefined) {
+    text = formatDays(days);
+    if (dayTexts.size < 1 << 16) dayTexts.set(days, text);
+  }
+  return text;
+}
+
 const readDates =
   (millis: boolean): ChunkReader =>
   (data, out, at) => {
@@ -216,7 +249,7 @@ const readDates =
         continue;
       }
       const raw = Number(values[i]!);
-      out[at + i] = formatDays(millis ? Math.floor(raw / 86_400_000) : raw);
+      out[at + i] = dayText(millis ? Math.floor(raw / 86_400_000) : raw);
     }
   };
 
@@ -295,6 +328,60 @@ function chunkReader(type: DataType): ChunkReader | undefined {
   }
 }
 
+/**
+ * A numeric column without NULLs as one Float64Array (no boxed number per row), when every value
+ * is a number a double holds exactly: integers below 2^53, DECIMALs within decimal.ts's double
+ * range. Undefined otherwise, and the column is read value by value.
+ */
+function readNumeric(type: DataType, chunks: readonly Data[]): Float64Array | undefined {
+  const t = type as unknown as { bitWidth: number; scale: number; precision: number };
+  const numeric =
+    type.typeId === Type.Int ||
+    (type.typeId === Type.Float && t.precision > 0) ||
+    (type.typeId === Type.Decimal && t.scale <= MAX_DOUBLE_FRAC);
+  if (!numeric) return undefined;
+  const length = chunks.reduce((n, data) => n + data.length, 0);
+  const out = new Float64Array(length);
+  let at = 0;
+  for (const data of chunks) {
+    if (type.typeId === Type.Decimal) {
+      if (!readDecimalNumbers(data, t.scale, t.bitWidth, out, at)) return undefined;
+    } else if (type.typeId === Type.Int && t.bitWidth === 64) {
+      const values = data.values as BigInt64Array | BigUint64Array;
+      const words = wordsOf(values, data.length);
+      const signed = values instanceof BigInt64Array;
+      for (let i = 0; i < data.length; i++) {
+        const number = int64Number(words, i, signed);
+        if (number === undefined) return undefined;
+        out[at + i] = number;
+      }
+    } else {
+      out.set((data.values as Float64Array).subarray(0, data.length), at);
+    }
+    at += data.length;
+  }
+  return out;
+}
+
+/** DECIMAL words as numbers, as readDecimals reads them; false when one needs the exact path. */
+function readDecimalNumbers(
+  data: Data,
+  scale: number,
+  bitWidth: number,
+  out: Float64Array,
+  at: number,
+): boolean {
+  const stride = bitWidth / 32;
+  const divisor = 10 ** scale;
+  const words = data.values as Uint32Array;
+  for (let i = 0; i < data.length; i++) {
+    const unscaled = unscaledNumber(words, i * stride, stride);
+    if (unscaled === undefined) return false;
+    out[at + i] = scale === 0 ? unscaled : unscaled / divisor;
+  }
+  return true;
+}
+
 /** A whole column's values. */
 export function readVector(vector: Vector): ArrayLike<Value> {
   const type = vector.type as DataType;
@@ -309,6 +396,8 @@ export function readVector(vector: Vector): ArrayLike<Value> {
     const data = chunks[0]!;
     return (data.values as Float64Array).subarray(0, data.length);
   }
+  const numbers = chunks.every((data) => data.nullCount === 0) ? readNumeric(type, chunks) : undefined;
+  if (numbers) return numbers;
   const out = nullValues(vector.length);
   if (type.typeId === Type.Dictionary) {
     const dictionaryChunks = chunks.map((data) => data.dictionary);

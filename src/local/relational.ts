@@ -1,8 +1,8 @@
 /**
- * The relational heavy lifting: hash grouping and hash joins by Arquero, sorting here (measured
- * faster, see sortRows). Arquero sees only key columns that this module's callers have already
- * normalized to SQL equality (collation keys for strings, one number for 1 and 1.0, null for
- * NULL), so its JavaScript equality is the database's; the results are row numbers, which
+ * The relational heavy lifting: hash grouping by Arquero, hash joins and sorting here (measured
+ * faster, see equalKeyPairs and sortRows). Both see only key columns that this module's callers
+ * have already normalized to SQL equality (collation keys for strings, one number for 1 and 1.0,
+ * null for NULL), so JavaScript equality is the database's; the results are row numbers, which
  * callers gather from.
  */
 import * as aq from 'arquero';
@@ -148,21 +148,120 @@ export function orderedPartitions(
 }
 
 export interface Pairs {
-  readonly left: ArrayLike<number>;
-  readonly right: ArrayLike<number>;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
 }
 
-/** Every (left row, right row) whose keys are equal; a NULL key matches nothing, as in SQL. */
+/**
+ * Several key columns as one: each distinct value of a column (on either side) gets a dense id,
+ * and a row's ids combine into one number (mixed radix). Undefined when the combinations would
+ * not fit in 2^53. A NULL in any key gives null.
+ */
+function compositeKeys(
+  leftKeys: readonly KeyValues[],
+  rightKeys: readonly KeyValues[],
+): [KeyValues, KeyValues] | undefined {
+  const leftIds = leftKeys.map(() => new Float64Array(0));
+  const rightIds = rightKeys.map(() => new Float64Array(0));
+  const radix: number[] = [];
+  for (let k = 0; k < leftKeys.length; k++) {
+    const ids = new Map<Key, number>();
+    const idsOf = (values: KeyValues) => {
+      const out = new Float64Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (value === null || value === undefined) {
+          out[i] = -1;
+          continue;
+        }
+        let id = ids.get(value);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(value, id);
+        }
+        out[i] = id;
+      }
+      return out;
+    };
+    leftIds[k] = idsOf(leftKeys[k]!);
+    rightIds[k] = idsOf(rightKeys[k]!);
+    radix.push(ids.size);
+  }
+  if (radix.reduce((product, n) => product * Math.max(n, 1), 1) >= 2 ** 53) return undefined;
+  const combine = (ids: Float64Array[], length: number): KeyValues => {
+    const out: (number | null)[] = new Array(length).fill(null);
+    for (let i = 0; i < length; i++) {
+      let key = 0;
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k]![i]!;
+        if (id < 0) {
+          key = -1;
+          break;
+        }
+        key = key * radix[k]! + id;
+      }
+      if (key >= 0) out[i] = key;
+    }
+    return out;
+  };
+  return [combine(leftIds, leftKeys[0]!.length), combine(rightIds, rightKeys[0]!.length)];
+}
+
+/**
+ * Every (left row, right row) whose keys are equal, in left-row order and, within a left row, in
+ * right-row order; a NULL key matches nothing, as in SQL. A hash join on typed arrays: the right
+ * side's rows are chained per key value (a Map to the chain's head, an Int32Array of next rows);
+ * several keys are combined into one (compositeKeys), or else checked on each candidate pair of
+ * the first key's chains. Keys compare with `===` (the callers normalized them: collation keys
+ * for strings, one number for 1 and 1.0).
+ */
 export function equalKeyPairs(
   leftKeys: readonly KeyValues[],
   rightKeys: readonly KeyValues[],
   leftLength: number,
   rightLength: number,
 ): Pairs {
-  if (leftLength === 0 || rightLength === 0) return { left: [], right: [] };
-  const left = keyTable(leftKeys, { li: rowRange(leftLength) });
-  const right = keyTable(rightKeys, { ri: rowRange(rightLength) });
-  const names = keyNames(leftKeys.length);
-  const joined = left.join(right, [names, names], [['li'], ['ri']]);
-  return { left: joined.array('li') as ArrayLike<number>, right: joined.array('ri') as ArrayLike<number> };
+  if (leftLength === 0 || rightLength === 0) return { left: new Int32Array(0), right: new Int32Array(0) };
+  if (leftKeys.length > 1) {
+    const combined = compositeKeys(leftKeys, rightKeys);
+    if (combined) return equalKeyPairs([combined[0]], [combined[1]], leftLength, rightLength);
+  }
+  const firstRight = rightKeys[0]!;
+  const heads = new Map<Key, number>();
+  const next = new Int32Array(rightLength);
+  for (let r = rightLength - 1; r >= 0; r--) {
+    const key = firstRight[r];
+    if (key === null || key === undefined) continue;
+    const head = heads.get(key);
+    next[r] = head === undefined ? -1 : head;
+    heads.set(key, r);
+  }
+  const firstLeft = leftKeys[0]!;
+  const more = leftKeys.length > 1;
+  const matches = (l: number, r: number): boolean => {
+    for (let k = 1; k < leftKeys.length; k++) {
+      const a = leftKeys[k]![l];
+      if (a === null || a !== rightKeys[k]![r]) return false;
+    }
+    return true;
+  };
+  let count = 0;
+  for (let l = 0; l < leftLength; l++) {
+    const key = firstLeft[l];
+    if (key === null || key === undefined) continue;
+    for (let r = heads.get(key) ?? -1; r >= 0; r = next[r]!) if (!more || matches(l, r)) count++;
+  }
+  const left = new Int32Array(count);
+  const right = new Int32Array(count);
+  let at = 0;
+  for (let l = 0; l < leftLength; l++) {
+    const key = firstLeft[l];
+    if (key === null || key === undefined) continue;
+    for (let r = heads.get(key) ?? -1; r >= 0; r = next[r]!) {
+      if (more && !matches(l, r)) continue;
+      left[at] = l;
+      right[at++] = r;
+    }
+  }
+  return { left, right };
 }

@@ -99,6 +99,12 @@ function plainDate(text: string): DateTimeParts | null | undefined {
   return { year, month, day, hour: 0, minute: 0, second: 0, micro: 0, hasTime: false };
 }
 
+/** Days since 1970-01-01 of exactly 'YYYY-MM-DD' (a DATE value's text); undefined for anything else. */
+export function plainDayNumber(text: string): number | undefined {
+  const parts = plainDate(text);
+  return parts ? daysFromCivil(parts.year, parts.month, parts.day) : undefined;
+}
+
 const TIME_TEXT = /^\s*(-?)(\d{1,3}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,6})\d*)?)?\s*$/;
 
 /** A TIME value 'HH:MM:SS[.ffffff]' (hours may exceed 23, as in MariaDB); null when not one. */

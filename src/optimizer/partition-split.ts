@@ -7,6 +7,9 @@
  *   VARIANCE from count, sum and sum of squares; COUNT(DISTINCT) cannot be split this way;
  * - ORDER BY + LIMIT is a top-N in every partition and a merge of the sorted partials;
  * - a plain LIMIT is applied per partition and again on the merged rows.
+ * A DECIMAL quotient keeps more digits inside the server than it shows (see
+ * docs/exact-decimals.md); a SUM or AVG of one leaves each partition as its whole part and the
+ * exact rest, so the merge adds every internal digit and rounds once, as one server would.
  * Anything else (joins, windows, DISTINCT, unions) is read in one piece.
  */
 
@@ -35,6 +38,22 @@ export interface PartitionSplit {
 
 export type Unsplittable = { readonly reason: string };
 
+/** A DECIMAL's digits: `scale` shown, `frac` carried inside the server (more after a division). */
+export interface DecimalDigitsOf {
+  readonly scale: number;
+  readonly frac: number;
+}
+
+export interface SplitOptions {
+  /** The DECIMAL digits of an expression over the aggregate's input; undefined when not a DECIMAL. */
+  readonly decimalOf?: (expr: Expr, input: PlanNode) => DecimalDigitsOf | undefined;
+}
+
+/** DECIMAL_MAX_SCALE: a CAST keeps at most this many digits after the point. */
+const MAX_SCALE = 38;
+/** AVG shows div_precision_increment (4) more digits than its argument. */
+const AVG_EXTRA_SCALE = 4;
+
 const ROW_WISE = new Set(['scan', 'filter', 'project']);
 
 const isRowWise = (node: PlanNode): boolean =>
@@ -44,7 +63,10 @@ const isRowWise = (node: PlanNode): boolean =>
 
 export const PARTITIONS_ID = 'partitions';
 
-export function splitForPartitions(node: PlanNode): PartitionSplit | Unsplittable {
+export function splitForPartitions(
+  node: PlanNode,
+  options: SplitOptions = {},
+): PartitionSplit | Unsplittable {
   const leaves = planLeaves(node);
   if (leaves.length !== 1 || leaves[0]!.kind !== 'scan')
     return { reason: 'the query reads more than one table' };
@@ -102,7 +124,7 @@ export function splitForPartitions(node: PlanNode): PartitionSplit | Unsplittabl
   }
 
   if (top.kind === 'aggregate' && isRowWise(top.input)) {
-    const split = splitAggregate(top);
+    const split = splitAggregate(top, options);
     if ('reason' in split) return split;
     return {
       perPartition: split.partial,
@@ -124,7 +146,10 @@ interface AggregateSplit {
   readonly summary: string;
 }
 
-function splitAggregate(node: PlanNode & { kind: 'aggregate' }): AggregateSplit | Unsplittable {
+function splitAggregate(
+  node: PlanNode & { kind: 'aggregate' },
+  options: SplitOptions,
+): AggregateSplit | Unsplittable {
   const calls: AggregateExpr[] = [];
   const indexOf = new Map<string, number>();
   const key = (expr: AggregateExpr) => JSON.stringify(expr);
@@ -140,6 +165,28 @@ function splitAggregate(node: PlanNode & { kind: 'aggregate' }): AggregateSplit 
   }
   const distinct = calls.find((call) => call.fn === 'countDistinct');
   if (distinct) return { reason: 'COUNT(DISTINCT) cannot be merged from partitions' };
+  /** SUM/AVG calls over a value with more inside digits than shown, and those digits. */
+  const hidden = new Map<number, DecimalDigitsOf>();
+  calls.forEach((call, i) => {
+    if ((call.fn !== 'sum' && call.fn !== 'avg') || call.arg === undefined) return;
+    const digits = options.decimalOf?.(call.arg, node.input);
+    if (digits && digits.frac > digits.scale) hidden.set(i, digits);
+  });
+  for (const [i, digits] of hidden) {
+    if (digits.frac > MAX_SCALE)
+      return { reason: `a partial SUM of a quotient with ${digits.frac} inside digits cannot leave exactly` };
+    // Only a top-level call is rounded once to its shown digits; inside an expression the
+    // server computes on every inside digit and shows the expression's own scale.
+    const topLevel = node.aggregates.every(
+      (expr) =>
+        !someExpr(expr, (n) => n.kind === 'aggregate' && key(n) === key(calls[i]!)) ||
+        (unalias(expr).kind === 'aggregate' && key(unalias(expr) as AggregateExpr) === key(calls[i]!)),
+    );
+    if (!topLevel)
+      return {
+        reason: 'a SUM or AVG of a quotient inside an expression is merged exactly only by the database',
+      };
+  }
 
   const partialExprs: Expr[] = [];
   const finalExprs: Expr[] = [];
@@ -160,6 +207,41 @@ function splitAggregate(node: PlanNode & { kind: 'aggregate' }): AggregateSplit 
         finalValue.push(Exprs.call('coalesce', [column(`${p}_count`), Exprs.literal(0)]));
         break;
       case 'sum':
+      case 'avg': {
+        const digits = hidden.get(i);
+        if (digits === undefined && call.fn === 'avg') {
+          add(`${p}_sum`, Exprs.aggregate('sum', arg), Exprs.aggregate('sum', column(`${p}_sum`)));
+          add(`${p}_count`, Exprs.aggregate('count', arg), Exprs.aggregate('sum', column(`${p}_count`)));
+          finalValue.push(Exprs.binary('/', column(`${p}_sum`), column(`${p}_count`)));
+          break;
+        }
+        if (digits === undefined) {
+          add(`${p}_sum`, Exprs.aggregate('sum', arg), Exprs.aggregate('sum', column(`${p}_sum`)));
+          finalValue.push(column(`${p}_sum`));
+          break;
+        }
+        // The partial sum shown at its scale would lose the quotient's inside digits: it leaves
+        // as ROUND(sum, 0) and the rest (below one half, so DECIMAL(38, frac) holds it).
+        const sum = Exprs.aggregate('sum', arg);
+        const whole = Exprs.call('round', [sum, Exprs.literal(0)]);
+        const rest = Exprs.cast(Exprs.binary('-', sum, whole), 'decimal', {
+          precision: MAX_SCALE,
+          scale: digits.frac,
+        });
+        add(`${p}_whole`, whole, Exprs.aggregate('sum', column(`${p}_whole`)));
+        add(`${p}_rest`, rest, Exprs.aggregate('sum', column(`${p}_rest`)));
+        const total = Exprs.binary('+', column(`${p}_whole`), column(`${p}_rest`));
+        if (call.fn === 'sum') {
+          finalValue.push(Exprs.call('round', [total, Exprs.literal(digits.scale)]));
+          break;
+        }
+        add(`${p}_count`, Exprs.aggregate('count', arg), Exprs.aggregate('sum', column(`${p}_count`)));
+        const scale = Math.min(digits.scale + AVG_EXTRA_SCALE, MAX_SCALE);
+        finalValue.push(
+          Exprs.call('round', [Exprs.binary('/', total, column(`${p}_count`)), Exprs.literal(scale)]),
+        );
+        break;
+      }
       case 'min':
       case 'max':
         add(
@@ -168,11 +250,6 @@ function splitAggregate(node: PlanNode & { kind: 'aggregate' }): AggregateSplit 
           Exprs.aggregate(call.fn, column(`${p}_${call.fn}`)),
         );
         finalValue.push(column(`${p}_${call.fn}`));
-        break;
-      case 'avg':
-        add(`${p}_sum`, Exprs.aggregate('sum', arg), Exprs.aggregate('sum', column(`${p}_sum`)));
-        add(`${p}_count`, Exprs.aggregate('count', arg), Exprs.aggregate('sum', column(`${p}_count`)));
-        finalValue.push(Exprs.binary('/', column(`${p}_sum`), column(`${p}_count`)));
         break;
       case 'stddev':
       case 'variance': {

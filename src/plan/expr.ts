@@ -90,6 +90,12 @@ export interface CastExpr {
   readonly kind: 'cast';
   readonly operand: Expr;
   readonly to: CastType;
+  /** For `decimal`: DECIMAL(precision, scale); without it DECIMAL(38,10). */
+  readonly digits?: DecimalDigits;
+}
+export interface DecimalDigits {
+  readonly precision: number;
+  readonly scale: number;
 }
 export interface CaseExpr {
   readonly kind: 'case';
@@ -226,7 +232,17 @@ export const Exprs = {
     Object.freeze({ kind: 'between', operand, low, high, negated }),
   like: (operand: Expr, pattern: Expr, negated = false): LikeExpr =>
     Object.freeze({ kind: 'like', operand, pattern, negated }),
-  cast: (operand: Expr, to: CastType): CastExpr => Object.freeze({ kind: 'cast', operand, to }),
+  cast: (operand: Expr, to: CastType, digits?: DecimalDigits): CastExpr =>
+    Object.freeze(
+      to === 'decimal' && digits
+        ? {
+            kind: 'cast',
+            operand,
+            to,
+            digits: Object.freeze({ precision: digits.precision, scale: digits.scale }),
+          }
+        : { kind: 'cast', operand, to },
+    ),
   case: (branches: readonly { when: Expr; result: Expr }[], otherwise?: Expr): CaseExpr =>
     Object.freeze({
       kind: 'case',
@@ -360,7 +376,7 @@ export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): 
     case 'isNull':
       return Exprs.isNull(m(expr.operand), expr.negated);
     case 'cast':
-      return Exprs.cast(m(expr.operand), expr.to);
+      return Exprs.cast(m(expr.operand), expr.to, expr.digits);
     case 'in':
       return Exprs.in(m(expr.operand), expr.list.map(m), expr.negated);
     case 'between':

@@ -35,7 +35,7 @@ export function renderExpr(expr: Expr): string {
     case 'like':
       return `${renderExpr(expr.operand)} ${expr.negated ? 'NOT ' : ''}LIKE ${renderExpr(expr.pattern)}`;
     case 'cast':
-      return `CAST(${renderExpr(expr.operand)} AS ${expr.to})`;
+      return `CAST(${renderExpr(expr.operand)} AS ${expr.to}${expr.digits ? `(${expr.digits.precision},${expr.digits.scale})` : ''})`;
     case 'case':
       return `CASE ${expr.branches.map((b) => `WHEN ${renderExpr(b.when)} THEN ${renderExpr(b.result)}`).join(' ')}${
         expr.otherwise ? ` ELSE ${renderExpr(expr.otherwise)}` : ''

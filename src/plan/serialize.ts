@@ -14,6 +14,7 @@ import {
   type BinaryOp,
   CAST_TYPES,
   type CastType,
+  type DecimalDigits,
   type Expr,
   type ExprKind,
   Exprs,
@@ -114,6 +115,16 @@ function oneOf<T extends string>(value: unknown, valid: readonly T[], path: stri
   if (typeof value !== 'string' || !(valid as readonly string[]).includes(value))
     fail(path, `expected one of ${valid.join(', ')}`);
   return value as T;
+}
+
+/** DECIMAL(precision, scale) as MariaDB allows it: precision 1 to 65, scale 0 to 38 and at most the precision. */
+function decimalDigits(value: unknown, path: string): DecimalDigits {
+  const digits = object(value, path);
+  const precision = integer(digits.precision, `${path}.precision`, 1);
+  const scale = integer(digits.scale, `${path}.scale`);
+  if (precision > 65 || scale > 38 || scale > precision)
+    fail(path, 'expected DECIMAL digits with precision 1-65 and scale 0-38, at most the precision');
+  return { precision, scale };
 }
 
 const SUBQUERY_MODES: readonly SubqueryMode[] = ['exists', 'in', 'scalar'];
@@ -231,7 +242,11 @@ class Reader {
         boolean(e.negated ?? false, `${p}.negated`),
       ),
     cast: (e, p, d) =>
-      Exprs.cast(this.expr(e.operand, `${p}.operand`, d), oneOf<CastType>(e.to, CAST_TYPES, `${p}.to`)),
+      Exprs.cast(
+        this.expr(e.operand, `${p}.operand`, d),
+        oneOf<CastType>(e.to, CAST_TYPES, `${p}.to`),
+        e.digits === undefined ? undefined : decimalDigits(e.digits, `${p}.digits`),
+      ),
     case: (e, p, d) =>
       Exprs.case(
         array(e.branches, `${p}.branches`).map((branch, i) => {

@@ -84,7 +84,9 @@ export class ColumnBuilder {
     this.nullCount = 0;
     if (this.isVariable) {
       this.offsets = new Int32Array(capacity + 1);
-      this.bytes = new Uint8Array(Math.max(65_536, Math.ceil(this.lastDataLength * 1.05)));
+      this.bytes = new Uint8Array(
+        Math.max(Math.min(65_536, capacity * 64), Math.ceil(this.lastDataLength * 1.05)),
+      );
       this.dataLength = 0;
     } else if (this.kind === Kind.Bit1) {
       this.bytes = new Uint8Array((capacity + 7) >> 3);

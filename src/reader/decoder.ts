@@ -30,6 +30,11 @@ export interface DecoderOptions {
   readonly batchBytes?: number;
   /** Rows to drop before decoding (a retried partition skips what was already delivered). */
   readonly skipRows?: number;
+  /**
+   * Rows the result is expected to hold at most (a point lookup, a small LIMIT): the first
+   * batch's buffers start that small and grow if more come, instead of the batch bound's size.
+   */
+  readonly expectedRows?: number;
 }
 
 export const DEFAULT_BATCH_ROWS = 65_536;
@@ -65,7 +70,10 @@ export class TextRowDecoder {
     this.builders = plans.map((plan) => new ColumnBuilder(plan));
     this.fixedRowBytes = this.builders.reduce((sum, builder) => sum + builder.width + 0.125, 0);
     // As many rows as the byte bound allows: untouched pages of a large allocation cost no memory.
-    this.startBatch(Math.min(this.batchRows, Math.ceil(this.batchBytes / this.fixedRowBytes) + 1));
+    const bound = Math.min(this.batchRows, Math.ceil(this.batchBytes / this.fixedRowBytes) + 1);
+    const expected =
+      options.expectedRows === undefined ? bound : Math.max(1, Math.floor(options.expectedRows));
+    this.startBatch(Math.min(bound, expected));
   }
 
   private startBatch(capacity: number): void {

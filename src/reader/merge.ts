@@ -8,7 +8,7 @@ import { type Data, DataType, DateUnit, type RecordBatch, type Schema } from 'ap
 import { SluiceError } from '../base/errors.ts';
 import { RowGatherer } from './gather.ts';
 
-export interface SortKey {
+export interface MergeKey {
   readonly column: string;
   readonly descending?: boolean;
   /**
@@ -161,7 +161,7 @@ interface ResolvedKey {
   readonly nullOrder: number;
 }
 
-function resolveKeys(schema: Schema, keys: readonly SortKey[]): ResolvedKey[] {
+function resolveKeys(schema: Schema, keys: readonly MergeKey[]): ResolvedKey[] {
   if (keys.length === 0)
     throw new SluiceError('CONFIG_INVALID', 'a sorted merge needs at least one sort key');
   return keys.map((key) => {
@@ -198,7 +198,7 @@ interface Cursor {
  */
 export async function* mergeSorted(
   streams: readonly AsyncIterable<RecordBatch>[],
-  keys: readonly SortKey[],
+  keys: readonly MergeKey[],
   options: MergeOptions = {},
 ): AsyncGenerator<RecordBatch, void, undefined> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;

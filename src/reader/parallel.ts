@@ -13,7 +13,7 @@ import { backOff } from '../runtime/retry.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';
 import type { DecoderOptions } from './decoder.ts';
-import { type MergeOptions, mergeSorted, type SortKey } from './merge.ts';
+import { type MergeKey, type MergeOptions, mergeSorted } from './merge.ts';
 import type { FromWorker, PartitionOutcome, PartitionTaskData, ToWorker, WireError } from './protocol.ts';
 import { HandOff } from './queue.ts';
 import { abortError } from './read.ts';
@@ -403,7 +403,7 @@ export function readPartitionStreams(
  */
 export function readParallelSorted(
   tasks: readonly ReadTask[],
-  keys: readonly SortKey[],
+  keys: readonly MergeKey[],
   options: Omit<ParallelReadOptions, 'parallelism'> & MergeOptions = {},
 ): AsyncGenerator<RecordBatch, void, undefined> {
   return mergeSorted(readPartitionStreams(tasks, options), keys, options);

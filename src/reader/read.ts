@@ -8,6 +8,7 @@ import type { DbEndpoint } from '../db/endpoint.ts';
 import { killQuery, openRawConnection } from '../db/raw-query.ts';
 import { arrowSchema, type TypeOptions } from './arrow-types.ts';
 import { emptyBatch, toRecordBatch } from './batch.ts';
+import type { RawConnectionPool } from './connection-pool.ts';
 import { decodeQuery } from './decode-query.ts';
 import type { DecoderOptions } from './decoder.ts';
 import { HandOff } from './queue.ts';
@@ -17,6 +18,8 @@ export interface ReadOptions extends TypeOptions, DecoderOptions {
   readonly signal?: AbortSignal;
   /** Batches decoded ahead of the consumer before the socket is paused (default 2). */
   readonly batchesAhead?: number;
+  /** Where the connection comes from and goes back to after a complete read (default: a new one). */
+  readonly pool?: RawConnectionPool;
 }
 
 /** Thrown when a read is aborted through its AbortSignal. */
@@ -48,7 +51,7 @@ export async function* readArrow(
 ): AsyncGenerator<RecordBatch, void, undefined> {
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
-  const connection = await openRawConnection(endpoint);
+  const connection = options.pool ? await options.pool.acquire(endpoint) : await openRawConnection(endpoint);
   let schema: Schema | undefined;
   let batches = 0;
   const queue = new HandOff<RecordBatch>(Math.max(1, options.batchesAhead ?? 2), () => connection.resume());
@@ -99,6 +102,8 @@ export async function* readArrow(
       await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       connection.destroy();
       await done;
+    } else if (options.pool) {
+      options.pool.release(connection);
     } else {
       await connection.close();
     }

@@ -70,34 +70,37 @@ const RENDER: Renderers = {
     return '?';
   },
   binary: (expr, ctx) =>
-    `(${compileExpr(expr.left, ctx)} ${BINARY_SQL[expr.op]} ${compileExpr(expr.right, ctx)})`,
-  not: (expr, ctx) => `(NOT ${compileExpr(expr.operand, ctx)})`,
-  negate: (expr, ctx) => `(- ${compileExpr(expr.operand, ctx)})`,
-  isNull: (expr, ctx) => `(${compileExpr(expr.operand, ctx)} IS ${not(expr.negated)}NULL)`,
+    `(${exprToSql(expr.left, ctx)} ${BINARY_SQL[expr.op]} ${exprToSql(expr.right, ctx)})`,
+  not: (expr, ctx) => `(NOT ${exprToSql(expr.operand, ctx)})`,
+  negate: (expr, ctx) => `(- ${exprToSql(expr.operand, ctx)})`,
+  isNull: (expr, ctx) => `(${exprToSql(expr.operand, ctx)} IS ${not(expr.negated)}NULL)`,
   in: (expr, ctx) => {
     // An empty list matches nothing (and NOT IN () everything); SQL has no empty IN list.
     if (expr.list.length === 0) return expr.negated ? '(1 = 1)' : '(1 = 0)';
-    const operand = compileExpr(expr.operand, ctx);
-    const list = expr.list.map((item) => compileExpr(item, ctx));
+    const operand = exprToSql(expr.operand, ctx);
+    const list = expr.list.map((item) => exprToSql(item, ctx));
     return `(${operand} ${not(expr.negated)}IN (${list.join(', ')}))`;
   },
   between: (expr, ctx) => {
-    const operand = compileExpr(expr.operand, ctx);
-    const low = compileExpr(expr.low, ctx);
-    const high = compileExpr(expr.high, ctx);
+    const operand = exprToSql(expr.operand, ctx);
+    const low = exprToSql(expr.low, ctx);
+    const high = exprToSql(expr.high, ctx);
     return `(${operand} ${not(expr.negated)}BETWEEN ${low} AND ${high})`;
   },
   like: (expr, ctx) =>
-    `(${compileExpr(expr.operand, ctx)} ${not(expr.negated)}LIKE ${compileExpr(expr.pattern, ctx)})`,
+    `(${exprToSql(expr.operand, ctx)} ${not(expr.negated)}LIKE ${exprToSql(expr.pattern, ctx)})`,
   cast: (expr, ctx) => {
-    const inner = `CAST(${compileExpr(expr.operand, ctx)} AS ${ctx.dialect.castType(expr.to)})`;
+    const type = expr.digits
+      ? `DECIMAL(${expr.digits.precision},${expr.digits.scale})`
+      : ctx.dialect.castType(expr.to);
+    const inner = `CAST(${exprToSql(expr.operand, ctx)} AS ${type})`;
     return expr.to === 'boolean' ? `(${inner} <> 0)` : inner;
   },
   case: (expr, ctx) => {
     const branches = expr.branches.map(
-      (branch) => `WHEN ${compileExpr(branch.when, ctx)} THEN ${compileExpr(branch.result, ctx)}`,
+      (branch) => `WHEN ${exprToSql(branch.when, ctx)} THEN ${exprToSql(branch.result, ctx)}`,
     );
-    const otherwise = expr.otherwise ? ` ELSE ${compileExpr(expr.otherwise, ctx)}` : '';
+    const otherwise = expr.otherwise ? ` ELSE ${exprToSql(expr.otherwise, ctx)}` : '';
     return `(CASE ${branches.join(' ')}${otherwise} END)`;
   },
   call: (expr, ctx) => {
@@ -107,14 +110,14 @@ const RENDER: Renderers = {
     checkArity(expr.name, expr.args.length);
     const { keywordArg } = functionSpec(expr.name);
     const args = expr.args.map((arg, index) =>
-      index === keywordArg?.index ? keyword(arg, keywordArg.allowed, expr.name) : compileExpr(arg, ctx),
+      index === keywordArg?.index ? keyword(arg, keywordArg.allowed, expr.name) : exprToSql(arg, ctx),
     );
     return ctx.dialect.renderFunction?.(expr.name, args) ?? functionSpec(expr.name).sql(args);
   },
   aggregate: (expr, ctx) => {
-    if (expr.fn === 'countDistinct') return `COUNT(DISTINCT ${compileExpr(expr.arg!, ctx)})`;
+    if (expr.fn === 'countDistinct') return `COUNT(DISTINCT ${exprToSql(expr.arg!, ctx)})`;
     if (expr.arg === undefined) return 'COUNT(*)';
-    return `${AGGREGATE_SQL[expr.fn]}(${compileExpr(expr.arg, ctx)})`;
+    return `${AGGREGATE_SQL[expr.fn]}(${exprToSql(expr.arg, ctx)})`;
   },
   window: (expr, ctx) => compileWindow(expr, ctx),
   subquery: () => {
@@ -123,7 +126,7 @@ const RENDER: Renderers = {
   outer: () => {
     throw new NotPushable('an outer column of a subquery the optimizer did not rewrite');
   },
-  alias: (expr, ctx) => `${compileExpr(expr.expr, ctx)} AS ${ctx.dialect.quoteIdentifier(expr.name)}`,
+  alias: (expr, ctx) => `${exprToSql(expr.expr, ctx)} AS ${ctx.dialect.quoteIdentifier(expr.name)}`,
 };
 
 /** A keyword argument (a date unit): only a string from the allowed list reaches the SQL text. */
@@ -150,16 +153,16 @@ function compileWindow(expr: WindowExpr, ctx: CompileContext): string {
   if (expr.fn in WINDOW_SQL) {
     const [value, offset] = expr.args;
     const args: string[] = [];
-    if (value) args.push(compileExpr(value, ctx));
+    if (value) args.push(exprToSql(value, ctx));
     // Offsets are validated integers and must be constants in the OVER clause's function call.
     if (offset) args.push(String(integerLiteral(offset, 'a lag/lead offset')));
     call = `${WINDOW_SQL[expr.fn as keyof typeof WINDOW_SQL]}(${args.join(', ')})`;
   } else {
-    call = compileExpr({ kind: 'aggregate', fn: expr.fn as AggregateFunction, arg: expr.args[0] }, ctx);
+    call = exprToSql({ kind: 'aggregate', fn: expr.fn as AggregateFunction, arg: expr.args[0] }, ctx);
   }
   const clauses: string[] = [];
   if (expr.partitionBy.length > 0) {
-    clauses.push(`PARTITION BY ${expr.partitionBy.map((key) => compileExpr(key, ctx)).join(', ')}`);
+    clauses.push(`PARTITION BY ${expr.partitionBy.map((key) => exprToSql(key, ctx)).join(', ')}`);
   }
   if (expr.orderBy.length > 0) clauses.push(`ORDER BY ${compileSortKeys(expr.orderBy, ctx)}`);
   if (expr.frame)
@@ -190,7 +193,7 @@ function frameBound(offset: number | undefined, unbounded: 'PRECEDING' | 'FOLLOW
 export function compileSortKeys(keys: readonly SortKey[], ctx: CompileContext): string {
   return keys
     .map((key) => {
-      const sql = compileExpr(key.expr, ctx);
+      const sql = exprToSql(key.expr, ctx);
       const direction = key.descending ? 'DESC' : 'ASC';
       const defaultNullsFirst = !key.descending;
       if (key.nullsFirst === defaultNullsFirst) return `${sql} ${direction}`;
@@ -200,7 +203,7 @@ export function compileSortKeys(keys: readonly SortKey[], ctx: CompileContext): 
     .join(', ');
 }
 
-export function compileExpr(expr: Expr, ctx: CompileContext): string {
+export function exprToSql(expr: Expr, ctx: CompileContext): string {
   return (RENDER[expr.kind] as (expr: Expr, ctx: CompileContext) => string)(expr, ctx);
 }
 
@@ -212,6 +215,6 @@ export interface CompiledExpr {
 /** Compiles one expression on its own, with fresh parameters. */
 export function compileStandalone(expr: Expr, dialect: Dialect): CompiledExpr {
   const ctx: CompileContext = { dialect, params: [] };
-  const sql = compileExpr(expr, ctx);
+  const sql = exprToSql(expr, ctx);
   return { sql, params: ctx.params };
 }

@@ -6,8 +6,17 @@
  *
  * A subtree that cannot be expressed for the dialect throws `NotPushable`; the pushdown pass uses
  * that verdict to keep the node local instead.
+ *
+ * The MySQL family merges a derived table into the query over it and evaluates a merged column's
+ * expression again at every reference. A block that references an expensive column of its input
+ * many times (k-means: `LEAST` of eight distances, then a CASE comparing each distance with it)
+ * would evaluate hundreds of operators per row; the compiler tracks what each column costs once
+ * merged and, past `DUPLICATION_BUDGET` wasted operators per row, makes that input a derived table
+ * the server must materialize (a `LIMIT` of all rows, which the family never merges), so every
+ * column is computed once.
  */
 import {
+  childExprs,
   conjuncts,
   type Expr,
   exprName,
@@ -18,7 +27,7 @@ import {
 } from '../plan/expr.ts';
 import type { Field, JoinNode, PlanNode, UnionNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
-import { type CompileContext, compileExpr, compileSortKeys, NotPushable } from './compile-expr.ts';
+import { type CompileContext, compileSortKeys, exprToSql, NotPushable } from './compile-expr.ts';
 import type { Dialect } from './dialect.ts';
 
 export interface CompiledQuery {
@@ -42,6 +51,11 @@ interface Fragment {
   readonly params: readonly unknown[];
 }
 
+/** Operators per row a block may evaluate again (by referencing merged columns more than once) before its input is materialized. */
+export const DUPLICATION_BUDGET = 64;
+/** The MySQL family's "all rows" LIMIT, a bigint (the driver would quote text). */
+const ALL_ROWS = 18446744073709551615n;
+
 interface Block {
   readonly from: Fragment;
   /** The output columns of the block as built so far. */
@@ -56,13 +70,18 @@ interface Block {
   readonly orderBy: Fragment | undefined;
   /** The sort keys `orderBy` was compiled from (over `fields`), to sort again after a wrap. */
   readonly orderKeys: readonly SortKey[] | undefined;
-  readonly limit: number | undefined;
+  readonly limit: number | bigint | undefined;
   readonly offset: number;
   readonly distinct: boolean;
   /** Names in `fields` that are computed in `select` (not FROM columns). */
   readonly computed: ReadonlySet<string>;
   /** Window functions in `select` see the rows after WHERE: a later filter must not join them. */
   readonly hasWindow: boolean;
+  /**
+   * Operators the server evaluates per reference of each output column once derived tables are
+   * merged (absent: a stored column or a value computed once, cost 1).
+   */
+  readonly costs: ReadonlyMap<string, number>;
 }
 
 class Compiler {
@@ -79,7 +98,7 @@ class Compiler {
 
   private expr(expr: Expr, columnSql?: (name: string) => string): Fragment {
     const ctx: CompileContext = { dialect: this.options.dialect, params: [], columnSql };
-    const sql = compileExpr(expr, ctx);
+    const sql = exprToSql(expr, ctx);
     return { sql, params: ctx.params };
   }
 
@@ -119,7 +138,10 @@ class Compiler {
           // A filter over grouped rows reads the block's output names: HAVING accepts them.
           return { ...input, having: [...input.having, ...predicate] };
         }
-        return { ...this.wrap(input, true), where: predicate };
+        return {
+          ...this.wrap(input, true, wasted([node.predicate], input) > DUPLICATION_BUDGET),
+          where: predicate,
+        };
       }
       case 'project': {
         const input = this.block(node.input);
@@ -130,11 +152,13 @@ class Compiler {
           input.plainSelect &&
           input.groupBy === undefined &&
           (isOpen(input) || (picksColumns && !input.distinct && !input.hasWindow));
-        const base = canMerge ? input : this.wrap(input, true);
+        const materialize = wasted(node.exprs, input) > DUPLICATION_BUDGET;
+        const base = canMerge && !materialize ? input : this.wrap(input, true, materialize);
         const fields = outputFields(node);
         return {
           ...base,
           fields,
+          costs: new Map(node.exprs.map((expr) => [exprName(expr)!, cost(unalias(expr), base.costs)])),
           select: node.exprs.map((expr) => this.selectItem(expr)),
           plainSelect: node.exprs.every((expr) => {
             const inner = unalias(expr);
@@ -148,10 +172,13 @@ class Compiler {
         for (const expr of node.aggregates) this.rejectWindows(expr);
         const input = this.block(node.input);
         const canMerge = input.plainSelect && input.groupBy === undefined && isOpen(input);
-        const base = canMerge ? input : this.wrap(input);
+        // A group key is evaluated once per row (its output is the group's), as is each aggregate's argument.
+        const materialize = wasted([...node.groupBy, ...node.aggregates], input) > DUPLICATION_BUDGET;
+        const base = canMerge && !materialize ? input : this.wrap(input, false, materialize);
         const all = [...node.groupBy, ...node.aggregates];
         return {
           ...base,
+          costs: new Map(),
           fields: outputFields(node),
           select: all.map((expr) => this.selectItem(expr)),
           plainSelect: false,
@@ -176,6 +203,8 @@ class Compiler {
           plainSelect: false,
           computed: new Set([...added]),
           hasWindow: true,
+          // The family materializes a derived table with window functions: its columns cost 1 above.
+          costs: new Map(),
         };
       }
       case 'sort': {
@@ -297,12 +326,19 @@ class Compiler {
    * derived table's rows have no order, so with `keepOrder` (for steps that keep their input's
    * order: filter, project, window, limit) the outer block sorts again by the inner ORDER BY
    * keys, qualified by the derived table's alias so that a select alias of the same name cannot
-   * capture them; keys over columns the inner block does not output are lost, as before.
+   * capture them. Keys over columns the inner block does not output cannot be named outside it,
+   * so the wrapped block then carries no ORDER BY.
    */
-  private wrap(block: Block, keepOrder = false): Block {
-    const inner = this.render(block);
+  private wrap(block: Block, keepOrder = false, materialize = false): Block {
+    const inner = this.render(
+      materialize && block.limit === undefined ? { ...block, limit: ALL_ROWS } : block,
+    );
     const alias = this.alias();
-    const outer = emptyBlock({ sql: `(${inner.sql}) AS ${alias}`, params: inner.params }, block.fields);
+    const outer = {
+      ...emptyBlock({ sql: `(${inner.sql}) AS ${alias}`, params: inner.params }, block.fields),
+      // A merged derived table's columns cost what they cost inside; a materialized one's cost 1.
+      costs: materialize || block.limit !== undefined || block.distinct ? new Map() : block.costs,
+    };
     const keys = block.orderKeys;
     if (!keepOrder || !keys) return outer;
     const names = new Set(block.fields.map((field) => field.name));
@@ -337,7 +373,7 @@ class Compiler {
     if (block.limit !== undefined || block.offset > 0) {
       // The MySQL family needs a LIMIT to have an OFFSET; 2^64-1 is its documented "all rows".
       // A bigint, not text: the driver writes text as a quoted string, which LIMIT rejects.
-      const limit = block.limit ?? 18446744073709551615n;
+      const limit = block.limit ?? ALL_ROWS;
       parts.push({ sql: ' LIMIT ?', params: [limit] });
       if (block.offset > 0) parts.push({ sql: ' OFFSET ?', params: [block.offset] });
     }
@@ -365,7 +401,32 @@ function emptyBlock(from: Fragment, fields: readonly Field[]): Block {
     distinct: false,
     computed: new Set(),
     hasWindow: false,
+    costs: new Map(),
   };
+}
+
+/** Operators evaluated per row for `expr`, a column costing what `costs` says (1 when absent). */
+function cost(expr: Expr, costs: ReadonlyMap<string, number>): number {
+  if (expr.kind === 'column') return costs.get(expr.name) ?? 1;
+  let total = 1;
+  for (const child of childExprs(expr)) total += cost(child, costs);
+  return total;
+}
+
+/**
+ * Operators per row evaluated again because `exprs` reference an input column whose merged
+ * expression costs more than 1 more than once.
+ */
+function wasted(exprs: readonly Expr[], input: Block): number {
+  const references = new Map<string, number>();
+  const count = (expr: Expr) => {
+    if (expr.kind === 'column') references.set(expr.name, (references.get(expr.name) ?? 0) + 1);
+    for (const child of childExprs(expr)) count(child);
+  };
+  for (const expr of exprs) count(expr);
+  let total = 0;
+  for (const [name, n] of references) total += (n - 1) * ((input.costs.get(name) ?? 1) - 1);
+  return total;
 }
 
 /** No clause that must apply after a WHERE/GROUP BY/SELECT has been set yet. */

@@ -3,6 +3,8 @@ import { loadTpch } from '../../bench/data/load.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { createShardedTable } from '../../src/db/sharding.ts';
 import type { Database } from '../../src/frame/database.ts';
+import { instanceOf } from '../../src/frame/plan-template.ts';
+import { bindParams, type SqlParam } from '../../src/frame/sql-text/params.ts';
 import { col, connect, fn, type LazyFrame } from '../../src/index.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 
@@ -135,5 +137,61 @@ describe('frames read in parallel over partitions', () => {
     for (const leaf of stack.cluster.leaves) expect(explain).toContain(`on ${leaf.host}:${leaf.port}:`);
     const total = await head.table('readings', { partitioning: 'auto' }).count();
     expect(total).toBe(5000);
+  });
+
+  it('a filter that fixes a unique key, or a LIMIT without ORDER BY, is read in one piece', async () => {
+    const [max] = await single.sql('SELECT MAX(l_orderkey) AS k FROM lineitem').collect();
+    const key = Number(max!.k);
+    const point = (p: 'auto' | 'none') =>
+      single
+        .table('lineitem', { partitioning: p })
+        .filter(col('l_orderkey').eq(key).and(col('l_linenumber').eq(1)))
+        .select('l_orderkey', 'l_linenumber', 'l_extendedprice');
+    expect(await same(point('auto'), point('none'))).toContain(
+      'read in one piece: the filter fixes unique key (l_orderkey, l_linenumber): one row at most',
+    );
+    const spider = (p: 'auto' | 'none') =>
+      head.table('readings', { partitioning: p }).filter(col('id').eq(4242));
+    expect(await same(spider('auto'), spider('none'))).toContain(
+      'read in one piece: the filter fixes unique key (id): one row at most',
+    );
+    const firstRows = single.table('lineitem').select('l_orderkey').limit(5);
+    expect(await firstRows.count()).toBe(5);
+    await firstRows.collect();
+    expect(firstRows.explain()).toContain('read in one piece: LIMIT 5 without ORDER BY');
+  });
+
+  it('SQL text with ? parameters is planned once and gives what the text with the values gives', async () => {
+    const cases: [string, SqlParam[][]][] = [
+      [
+        'SELECT l_orderkey, l_linenumber, l_quantity FROM lineitem WHERE l_orderkey = ? AND l_linenumber = ?',
+        [
+          [1, 1],
+          [7, 2],
+        ],
+      ],
+      [
+        'SELECT l_returnflag, COUNT(*) AS n, SUM(l_quantity) AS q FROM lineitem WHERE l_shipmode = ? AND l_quantity > ? GROUP BY l_returnflag ORDER BY l_returnflag',
+        [
+          ['MAIL', 40],
+          ['AIR', -1],
+          ["O'Brien", 3],
+        ],
+      ],
+      ['SELECT l_orderkey FROM lineitem ORDER BY l_orderkey, l_linenumber LIMIT ?', [[3], [5]]],
+    ];
+    for (const [text, calls] of cases) {
+      for (const params of calls) {
+        const frame = single.sql(text, { params });
+        expect(await frame.collect()).toEqual(await single.sql(bindParams(text, params)).collect());
+      }
+    }
+    // The point lookup and the grouped query are templated; LIMIT ? is not (it is no value in the plan).
+    expect(instanceOf(single.sql(cases[0]![0], { params: [1, 1] }).plan)).toBeDefined();
+    expect(instanceOf(single.sql(cases[1]![0], { params: ['x', 1] }).plan)).toBeDefined();
+    expect(instanceOf(single.sql(cases[2]![0], { params: [1] }).plan)).toBeUndefined();
+    expect(() => single.sql(cases[0]![0], { params: [1] })).toThrow(
+      /more \? placeholders than the 1 params given/,
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   type AggregateFunction,
   type BinaryOp,
   type CastType,
+  type DecimalDigits,
   type Expr,
   Exprs,
   type LiteralValue,
@@ -113,7 +114,7 @@ const WINDOW_ONLY: Record<string, WindowFunction> = {
   LAST_VALUE: 'lastValue',
 };
 
-export function toExpr(node: Ast, scope: ExprScope): Expr {
+export function astToExpr(node: Ast, scope: ExprScope): Expr {
   if (node === null || typeof node !== 'object') return notTranslated('an empty expression');
   if (isSubquery(node)) return subquery(node, scope, 'scalar');
   switch (node.type) {
@@ -149,7 +150,7 @@ export function toExpr(node: Ast, scope: ExprScope): Expr {
       return binary(node, scope);
     case 'expr_list':
       // A parenthesised expression; a row constructor (a, b) has no sluice form.
-      if (Array.isArray(node.value) && node.value.length === 1) return toExpr(node.value[0], scope);
+      if (Array.isArray(node.value) && node.value.length === 1) return astToExpr(node.value[0], scope);
       return notTranslated('a row constructor');
     case 'case':
       return caseExpr(node, scope);
@@ -216,7 +217,7 @@ function unary(node: Ast, scope: ExprScope): Expr {
   const operator = String(node.operator).toUpperCase();
   if (operator === 'NOT EXISTS' && isSubquery(node.expr))
     return subquery(node.expr, scope, 'exists', undefined, true);
-  const operand = toExpr(node.expr, scope);
+  const operand = astToExpr(node.expr, scope);
   if (operator === '-') {
     if (operand.kind === 'literal' && operand.decimal) {
       const text = String(operand.value);
@@ -233,7 +234,7 @@ function unary(node: Ast, scope: ExprScope): Expr {
 
 function binary(node: Ast, scope: ExprScope): Expr {
   const operator = String(node.operator).toUpperCase();
-  const left = () => toExpr(node.left, scope);
+  const left = () => astToExpr(node.left, scope);
   switch (operator) {
     case 'IN':
     case 'NOT IN': {
@@ -246,19 +247,19 @@ function binary(node: Ast, scope: ExprScope): Expr {
         return subquery(list.value[0], scope, 'in', left(), operator === 'NOT IN');
       }
       if (list.value.some(isSubquery)) notTranslated('IN over a list holding a subquery');
-      const items = list.value.map((item: Ast) => toExpr(item, scope));
+      const items = list.value.map((item: Ast) => astToExpr(item, scope));
       return Exprs.in(left(), items, operator === 'NOT IN');
     }
     case 'BETWEEN':
     case 'NOT BETWEEN': {
       const [low, high] = node.right?.value ?? [];
       if (!low || !high) return notTranslated('BETWEEN of an unknown shape');
-      return Exprs.between(left(), toExpr(low, scope), toExpr(high, scope), operator === 'NOT BETWEEN');
+      return Exprs.between(left(), astToExpr(low, scope), astToExpr(high, scope), operator === 'NOT BETWEEN');
     }
     case 'LIKE':
     case 'NOT LIKE':
       if (node.right?.escape) notTranslated('LIKE … ESCAPE');
-      return Exprs.like(left(), toExpr(node.right, scope), operator === 'NOT LIKE');
+      return Exprs.like(left(), astToExpr(node.right, scope), operator === 'NOT LIKE');
     case 'IS':
     case 'IS NOT':
       if (node.right?.type !== 'null') notTranslated(`${operator} TRUE/FALSE/UNKNOWN`);
@@ -273,7 +274,7 @@ function binary(node: Ast, scope: ExprScope): Expr {
   }
   const op = BINARY_OPS[operator];
   if (op === undefined) return notTranslated(`the operator ${operator}`);
-  return Exprs.binary(op, left(), toExpr(node.right, scope));
+  return Exprs.binary(op, left(), astToExpr(node.right, scope));
 }
 
 /** `d + INTERVAL n unit` (or DATE_ADD/DATE_SUB) as the registry's dateAdd(d, n, unit). */
@@ -281,7 +282,7 @@ function dateAdd(value: Ast, interval: Ast, subtract: boolean, scope: ExprScope)
   const unit = String(interval.unit ?? '').toLowerCase();
   if (!(DATE_UNITS as readonly string[]).includes(unit))
     return notTranslated(`INTERVAL … ${unit.toUpperCase()}`);
-  let amount = toExpr(interval.expr, scope);
+  let amount = astToExpr(interval.expr, scope);
   if (amount.kind === 'literal' && typeof amount.value === 'string') {
     // INTERVAL '3' DAY: MariaDB reads a numeric string as the number.
     if (!/^\s*-?\d+\s*$/.test(amount.value)) return notTranslated(`INTERVAL '${amount.value}'`);
@@ -293,23 +294,23 @@ function dateAdd(value: Ast, interval: Ast, subtract: boolean, scope: ExprScope)
         ? Exprs.literal(-amount.value)
         : Exprs.negate(amount);
   }
-  return Exprs.call('dateAdd', [toExpr(value, scope), amount, Exprs.literal(unit)]);
+  return Exprs.call('dateAdd', [astToExpr(value, scope), amount, Exprs.literal(unit)]);
 }
 
 function caseExpr(node: Ast, scope: ExprScope): Expr {
-  const operand = node.expr ? toExpr(node.expr, scope) : undefined;
+  const operand = node.expr ? astToExpr(node.expr, scope) : undefined;
   const branches: { when: Expr; result: Expr }[] = [];
   let otherwise: Expr | undefined;
   for (const arm of node.args ?? []) {
     if (arm.type === 'when') {
-      const condition = toExpr(arm.cond, scope);
+      const condition = astToExpr(arm.cond, scope);
       branches.push({
         // A simple CASE compares its operand with each WHEN value.
         when: operand ? Exprs.binary('=', operand, condition) : condition,
-        result: toExpr(arm.result, scope),
+        result: astToExpr(arm.result, scope),
       });
     } else if (arm.type === 'else') {
-      otherwise = toExpr(arm.result, scope);
+      otherwise = astToExpr(arm.result, scope);
     } else {
       notTranslated('a CASE arm of an unknown shape');
     }
@@ -319,7 +320,17 @@ function caseExpr(node: Ast, scope: ExprScope): Expr {
 }
 
 /** CAST targets with an exact sluice cast type (same SQL type after the dialect's rendering). */
-function castType(target: Ast): CastType | undefined {
+function castType(target: Ast): { to: CastType; digits?: DecimalDigits } | undefined {
+  const to = castKind(target);
+  if (to !== 'decimal') return to === undefined ? undefined : { to };
+  // DECIMAL alone is DECIMAL(10,0); DECIMAL(p) is DECIMAL(p,0).
+  const precision = typeof target.length === 'number' ? target.length : 10;
+  const scale = typeof target.scale === 'number' ? target.scale : 0;
+  if (precision < 1 || precision > 65 || scale > 38 || scale > precision) return undefined;
+  return { to, digits: { precision, scale } };
+}
+
+function castKind(target: Ast): CastType | undefined {
   const type = String(target.dataType ?? '').toUpperCase();
   const hasLength = target.length !== undefined && target.length !== null;
   switch (type) {
@@ -337,7 +348,7 @@ function castType(target: Ast): CastType | undefined {
       // sluice's timestamp is DATETIME(6); a plain DATETIME drops the fraction.
       return target.length === 6 ? 'timestamp' : undefined;
     case 'DECIMAL':
-      return target.length === 38 && target.scale === 10 ? 'decimal' : undefined;
+      return 'decimal';
     default:
       return undefined;
   }
@@ -346,16 +357,17 @@ function castType(target: Ast): CastType | undefined {
 function cast(node: Ast, scope: ExprScope): Expr {
   const targets = Array.isArray(node.target) ? node.target : [node.target];
   if (targets.length !== 1 || !targets[0]) return notTranslated('CAST of an unknown shape');
-  const to = castType(targets[0]);
-  if (!to) return notTranslated(`CAST … AS ${String(targets[0].dataType)}${targets[0].length ? '(…)' : ''}`);
-  return Exprs.cast(toExpr(node.expr, scope), to);
+  const type = castType(targets[0]);
+  if (!type)
+    return notTranslated(`CAST … AS ${String(targets[0].dataType)}${targets[0].length ? '(…)' : ''}`);
+  return Exprs.cast(astToExpr(node.expr, scope), type.to, type.digits);
 }
 
 function extract(node: Ast, scope: ExprScope): Expr {
   const field = String(node.args?.field ?? '').toLowerCase();
   if (!['year', 'month', 'day', 'hour'].includes(field))
     return notTranslated(`EXTRACT(${field.toUpperCase()} …)`);
-  return Exprs.call(field, [toExpr(node.args.source, scope)]);
+  return Exprs.call(field, [astToExpr(node.args.source, scope)]);
 }
 
 function call(node: Ast, scope: ExprScope): Expr {
@@ -365,17 +377,17 @@ function call(node: Ast, scope: ExprScope): Expr {
   if (name in AGGREGATES) return aggregateCall(node, name, scope);
   if (name in WINDOW_ONLY) return notTranslated(`${name} without OVER`);
   const args = functionArgs(node);
-  const converted = () => args.map((arg) => toExpr(arg, scope));
+  const converted = () => args.map((arg) => astToExpr(arg, scope));
   switch (name) {
     case 'EXISTS':
       if (args.length !== 1 || !isSubquery(args[0]!)) break;
       return subquery(args[0]!, scope, 'exists');
     case 'NOT':
       if (args.length !== 1) break;
-      return Exprs.not(toExpr(args[0]!, scope));
+      return Exprs.not(astToExpr(args[0]!, scope));
     case 'MOD':
       if (args.length !== 2) break;
-      return Exprs.binary('%', toExpr(args[0]!, scope), toExpr(args[1]!, scope));
+      return Exprs.binary('%', astToExpr(args[0]!, scope), astToExpr(args[1]!, scope));
     case 'IF': {
       if (args.length !== 3) break;
       const [condition, then, otherwise] = converted() as [Expr, Expr, Expr];
@@ -421,7 +433,7 @@ function aggregateCall(node: Ast, name: string, scope: ExprScope): Expr {
     // STDDEV_SAMP(x), VAR_SAMP(x): the parser reads these as plain functions.
     const args = functionArgs(node);
     if (args.length !== 1) return notTranslated(`${name} with ${args.length} arguments`);
-    return Exprs.aggregate(fn, toExpr(args[0]!, inner));
+    return Exprs.aggregate(fn, astToExpr(args[0]!, inner));
   }
   const args = node.args ?? {};
   if (args.orderby || args.separator) notTranslated(`${name} with ORDER BY or SEPARATOR`);
@@ -433,7 +445,7 @@ function aggregateCall(node: Ast, name: string, scope: ExprScope): Expr {
   if (!arg) return notTranslated(`${name} without an argument`);
   if (arg.type === 'expr_list' && arg.value?.length !== 1)
     return notTranslated(`${name} over several values`);
-  const value = toExpr(arg, inner);
+  const value = astToExpr(arg, inner);
   if (args.distinct) {
     if (fn !== 'count') return notTranslated(`${name}(DISTINCT …)`);
     return Exprs.aggregate('countDistinct', value);
@@ -446,12 +458,12 @@ function windowCall(node: Ast, name: string, scope: ExprScope): Expr {
   if (typeof spec !== 'object' || spec === null) return notTranslated('a named window (OVER w)');
   const window = spec.window_specification ?? {};
   if (window.name) notTranslated('a window based on a named window');
-  const partitionBy: Expr[] = (window.partitionby ?? []).map((item: Ast) => toExpr(item.expr, scope));
+  const partitionBy: Expr[] = (window.partitionby ?? []).map((item: Ast) => astToExpr(item.expr, scope));
   const orderBy: SortKey[] = (window.orderby ?? []).map((item: Ast) => sortKey(item, scope));
   const frame = window.window_frame_clause ? windowFrame(window.window_frame_clause) : undefined;
   const windowFn = WINDOW_ONLY[name];
   if (windowFn) {
-    const args = functionArgs(node).map((arg) => toExpr(arg, scope));
+    const args = functionArgs(node).map((arg) => astToExpr(arg, scope));
     if (windowFn === 'lag' || windowFn === 'lead') {
       if (args.length < 1 || args.length > 2) return notTranslated(`${name} with a default value`);
       const offset = args[1] ?? Exprs.literal(1);
@@ -502,5 +514,5 @@ function frameBound(text: string): number | 'unbounded preceding' | 'unbounded f
 /** One ORDER BY item (MariaDB puts NULLs first ascending, last descending: sluice's default). */
 export function sortKey(item: Ast, scope: ExprScope, expr?: Expr): SortKey {
   const descending = String(item.type ?? 'ASC').toUpperCase() === 'DESC';
-  return Exprs.sortKey(expr ?? toExpr(item.expr, scope), descending);
+  return Exprs.sortKey(expr ?? astToExpr(item.expr, scope), descending);
 }

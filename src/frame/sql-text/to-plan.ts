@@ -37,7 +37,7 @@ import { defaultName } from '../lazy-frame.ts';
 import { type Ast, NotTranslated, notTranslated, parseSql } from './ast.ts';
 import { type Binding, planFrom, type Scope } from './scope.ts';
 import { selectItemTexts } from './select-text.ts';
-import { type ExprScope, sortKey, toExpr } from './to-expr.ts';
+import { astToExpr, type ExprScope, sortKey } from './to-expr.ts';
 
 export interface SqlPlanContext {
   /** The connection the tables belong to (`Database.id`). */
@@ -264,7 +264,7 @@ class StatementPlanner {
 
   /** An expression where neither aggregates nor window functions belong (WHERE, ON, GROUP BY). */
   private rowExpr(ast: Ast, scope: ExprScope, where: string): Expr {
-    const expr = toExpr(ast, scope);
+    const expr = astToExpr(ast, scope);
     if (containsWindow(expr)) notTranslated(`a window function in ${where}`);
     return expr;
   }
@@ -348,7 +348,7 @@ class StatementPlanner {
         const item = items.find((i) => same(i.name, expr.column));
         if (item) return { output: item.name, descending };
       }
-      return { expr: toExpr(expr, withAliases(true, true)), descending };
+      return { expr: astToExpr(expr, withAliases(true, true)), descending };
     });
 
     const groupKeys: Expr[] = (ast.groupby?.columns ?? []).map((key: Ast) => {
@@ -359,7 +359,7 @@ class StatementPlanner {
       }
       return this.rowExpr(key, withAliases(false, false), 'GROUP BY');
     });
-    const having = ast.having ? toExpr(ast.having, withAliases(false, true)) : undefined;
+    const having = ast.having ? astToExpr(ast.having, withAliases(false, true)) : undefined;
     if (having && containsWindow(having)) notTranslated('a window function in HAVING');
 
     const aggregated =
@@ -425,7 +425,7 @@ class StatementPlanner {
         for (const binding of bindings) items.push({ expr: binding.expr, name: binding.column, binding });
         return;
       }
-      const expr = toExpr(node, this.scope(scope, true, true));
+      const expr = astToExpr(node, this.scope(scope, true, true));
       const isColumn = node?.type === 'column_ref' && typeof node.column === 'string';
       let name: string;
       if (column.as) name = String(column.as);

@@ -4,11 +4,11 @@
  * decimal is DECIMAL(38,10), string is CHAR, timestamp is DATETIME(6), boolean is
  * (CAST(x AS SIGNED) <> 0).
  */
-import type { CastType } from '../../plan/expr.ts';
+import type { CastType, DecimalDigits } from '../../plan/expr.ts';
 import { formatDate } from '../../values/civil-date.ts';
-import { type DecimalValue, fromUnscaled, rescale, unscaledBig } from '../decimal.ts';
+import { type DecimalValue, fromUnscaled, pow10n, rescale, unscaledBig } from '../decimal.ts';
 import { formatDateTime, parseDateTime } from '../temporal.ts';
-import { fracOf, type SqlType, scaleOf, T, type Value } from '../types.ts';
+import { fracOf, type SqlType, T, type Value } from '../types.ts';
 import { formatDecimal, toDouble, toSigned, toText } from '../values.ts';
 import { type Compiled, derived } from './compiled.ts';
 
@@ -32,7 +32,13 @@ function temporalParts(value: Value, from: SqlType) {
   return text === null ? null : parseDateTime(text);
 }
 
-function caster(to: CastType, from: SqlType): (value: Value) => Value {
+/** The largest unscaled value DECIMAL(precision, ·) holds: a CAST beyond it clamps, as the server does. */
+function clamp(precision: number): (unscaled: bigint) => bigint {
+  const max = pow10n(precision) - 1n;
+  return (unscaled) => (unscaled > max ? max : unscaled < -max ? -max : unscaled);
+}
+
+function caster(to: CastType, from: SqlType, digits: DecimalDigits): (value: Value) => Value {
   switch (to) {
     case 'int':
     case 'bigint':
@@ -52,20 +58,21 @@ function caster(to: CastType, from: SqlType): (value: Value) => Value {
     case 'double':
       return (value) => toDouble(value, from);
     case 'decimal': {
-      const scale = scaleOf(CAST_RESULT.decimal);
+      const { scale } = digits;
+      const inRange = clamp(digits.precision);
       if (from.kind === 'decimal' || from.kind === 'int') {
         const frac = fracOf(from);
         return (value) =>
           value === null
             ? null
-            : fromUnscaled(rescale(unscaledBig(value as DecimalValue, frac), frac, scale), scale);
+            : fromUnscaled(inRange(rescale(unscaledBig(value as DecimalValue, frac), frac, scale)), scale);
       }
       return (value) => {
         if (value === null) return null;
         // A DOUBLE by the shortest digits that read back to it, a string by its leading number.
         const text =
           from.kind === 'double' ? formatDecimal(toDouble(value, from)!, 40) : toText(value, from)!;
-        return fromUnscaled(rescale(unscaledBig(text, scale + 1), scale + 1, scale), scale);
+        return fromUnscaled(inRange(rescale(unscaledBig(text, scale + 1), scale + 1, scale)), scale);
       };
     }
     case 'string':
@@ -83,8 +90,12 @@ function caster(to: CastType, from: SqlType): (value: Value) => Value {
   }
 }
 
-export function cast(operand: Compiled, to: CastType): Compiled {
-  const convert = caster(to, operand.type);
+/** sluice's `cast('decimal')` without digits (the dialect's DECIMAL(38,10)). */
+const DEFAULT_DECIMAL: DecimalDigits = { precision: 38, scale: 10 };
+
+export function cast(operand: Compiled, to: CastType, digits: DecimalDigits = DEFAULT_DECIMAL): Compiled {
+  const convert = caster(to, operand.type, digits);
   const { evaluate } = operand;
-  return derived(CAST_RESULT[to], [operand], (row) => convert(evaluate(row)));
+  const type = to === 'decimal' ? T.decimal(digits.scale) : CAST_RESULT[to];
+  return derived(type, [operand], (row) => convert(evaluate(row)));
 }

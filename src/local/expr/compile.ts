@@ -120,7 +120,7 @@ const COMPILERS: Compilers = {
       return matcherFor(patternText)(text) !== negated ? 1 : 0;
     });
   },
-  cast: (expr, scope) => cast(compileExpr(expr.operand, scope), expr.to),
+  cast: (expr, scope) => cast(compileExpr(expr.operand, scope), expr.to, expr.digits),
   case: (expr, scope) => {
     const branches = expr.branches.map((branch) => {
       const whenCompiled = compileExpr(branch.when, scope);

@@ -10,6 +10,7 @@ import { DATE_UNITS, type DateUnit } from '../../functions/registry.ts';
 import { civilFromDays, daysFromCivil, formatDate } from '../../values/civil-date.ts';
 import type { Collation } from '../collation.ts';
 import { commonKeys } from '../compare.ts';
+import { type DecimalValue, pow10n, rescale, roundToScale, unscaledBig } from '../decimal.ts';
 import {
   addMicros,
   addMonths,
@@ -19,7 +20,7 @@ import {
   parseTime,
   weekday,
 } from '../temporal.ts';
-import { computed, mergeTypes, type SqlType, scaleOf, T, type Value } from '../types.ts';
+import { computed, fracOf, mergeTypes, type SqlType, scaleOf, T, type Value } from '../types.ts';
 import { normalizeInt, roundDecimal, roundDouble, toDouble, toNumber, toText } from '../values.ts';
 import { arithmeticKind, type Compiled, constant, convertValue, derived } from './compiled.ts';
 
@@ -48,10 +49,22 @@ const abs: Builder = ([arg]) => {
   if (kind === 'null') return constant(T.null, null);
   const type = kind === 'double' ? T.double : computed(arg!.type);
   return unary(type, arg!, (value) => {
-    const x = kind === 'double' ? toDouble(value, arg!.type)! : (value as number | bigint);
+    const x = kind === 'double' ? toDouble(value, arg!.type)! : (value as number | bigint | string);
+    // A DECIMAL held as exact text keeps its digits.
+    if (typeof x === 'string') return x.startsWith('-') ? x.slice(1) : x;
     return typeof x === 'bigint' ? normalizeInt(x < 0n ? -x : x) : Math.abs(x);
   });
 };
+
+/** An exact number (integer or DECIMAL with `frac` digits) rounded half away from zero to `digits`. */
+function roundExact(value: Value, frac: number, digits: number): Value {
+  if (digits >= frac) return value;
+  if (digits >= 0) return roundToScale(value as DecimalValue, frac, digits);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return roundDecimal(value, digits);
+  // Negative digits: round to a multiple of 10^-digits on the unscaled integer.
+  const units = rescale(unscaledBig(value as DecimalValue, frac), frac, digits);
+  return normalizeInt(units * pow10n(-digits));
+}
 
 const round: Builder = ([arg, digitsArg]) => {
   const kind = arithmeticKind(arg!.type);
@@ -73,28 +86,43 @@ const round: Builder = ([arg, digitsArg]) => {
     );
   const { evaluate } = arg!;
   const from = arg!.type;
+  const frac = fracOf(from);
   return derived(type, digitsArg ? [arg!, digitsArg] : [arg!], (row) => {
     const value = evaluate(row);
     if (value === null) return null;
     const digits = fixedDigits === undefined ? digitsOf(row) : fixedDigits;
     if (digits === null) return null;
     if (kind === 'double') return roundDouble(toDouble(value, from)!, digits);
-    if (typeof value === 'bigint')
-      return digits >= 0 ? value : normalizeInt(BigInt(roundDecimal(Number(value), digits)));
-    return roundDecimal(Number(value), digits);
+    return roundExact(value, frac, Math.max(digits, -MAX_ROUND_DIGITS));
   });
 };
 
+/** Rounding to more than this many digits before the point gives 0 for every exact number. */
+const MAX_ROUND_DIGITS = 90;
+
+/** FLOOR or CEIL of an exact number, on its unscaled integer (DECIMAL text keeps every digit). */
+function floorOrCeilExact(value: Value, frac: number, up: boolean): Value {
+  if (typeof value === 'number') return up ? Math.ceil(value) : Math.floor(value);
+  const unscaled = unscaledBig(value as DecimalValue, frac);
+  const factor = pow10n(frac);
+  let whole = unscaled / factor;
+  const rest = unscaled - whole * factor;
+  if (up && rest > 0n) whole += 1n;
+  if (!up && rest < 0n) whole -= 1n;
+  return normalizeInt(whole);
+}
+
 const floorOrCeil =
-  (f: (x: number) => number): Builder =>
+  (up: boolean): Builder =>
   ([arg]) => {
     const kind = arithmeticKind(arg!.type);
     if (kind === 'null') return constant(T.null, null);
     const type = kind === 'double' ? T.double : T.int;
-    return unary(type, arg!, (value) => {
-      if (typeof value === 'bigint') return value;
-      return f(kind === 'double' ? toDouble(value, arg!.type)! : Number(value));
-    });
+    const frac = fracOf(arg!.type);
+    const f = up ? Math.ceil : Math.floor;
+    return unary(type, arg!, (value) =>
+      kind === 'double' ? f(toDouble(value, arg!.type)!) : floorOrCeilExact(value, frac, up),
+    );
   };
 
 const log: Builder = (args) => {
@@ -369,8 +397,8 @@ const dateAdd: Builder = ([arg, amountArg, unitArg]) => {
 const BUILDERS: Record<string, Builder> = {
   abs,
   round,
-  floor: floorOrCeil(Math.floor),
-  ceil: floorOrCeil(Math.ceil),
+  floor: floorOrCeil(false),
+  ceil: floorOrCeil(true),
   sqrt: doubleFunction((x) => (x < 0 ? null : Math.sqrt(x))),
   ln: doubleFunction((x) => (x <= 0 ? null : Math.log(x))),
   log,

@@ -7,9 +7,13 @@
  * (DECIMAL operands, integer results beyond 2^53, strings, functions) returns undefined and the
  * caller uses the row path.
  */
-import type { ArithmeticOp, ComparisonOp, Expr } from '../../plan/expr.ts';
+import { type ArithmeticOp, type ComparisonOp, type Expr, someExpr } from '../../plan/expr.ts';
 import type { Batch } from '../batch.ts';
-import { T } from '../types.ts';
+import { type Collation, collationKey, DEFAULT_COLLATION } from '../collation.ts';
+import { compileExpr } from '../expr/compile.ts';
+import { likeMatcher } from '../expr/like.ts';
+import { plainDayNumber } from '../temporal.ts';
+import { type SqlType, T, type Value } from '../types.ts';
 import {
   allValid,
   andValidity,
@@ -24,6 +28,11 @@ import {
 type Operand = NumericVector | NumericScalar;
 
 const isScalar = (operand: Operand): operand is NumericScalar => !('length' in operand);
+/** INT, DOUBLE or DECIMAL: what comparisons, truth values and DOUBLE arithmetic read. */
+const isNumber = (operand: Operand): boolean =>
+  operand.kind === 'int' || operand.kind === 'double' || operand.kind === 'decimal';
+/** INT or DOUBLE: what the kernels compute results of. */
+const isIntOrDouble = (operand: Operand): boolean => operand.kind === 'int' || operand.kind === 'double';
 
 function literalOperand(value: unknown): NumericScalar | undefined {
   if (typeof value === 'boolean') return { kind: 'int', value: value ? 1 : 0 };
@@ -34,17 +43,65 @@ function literalOperand(value: unknown): NumericScalar | undefined {
 }
 
 /** Each expression node once per batch: `diff * diff` evaluates `diff` one time. */
-type Memo = Map<Expr, Operand | undefined>;
+interface Memo {
+  readonly nodes: Map<Expr, Operand | undefined>;
+  readonly collation: Collation;
+}
 
-function operand(expr: Expr, batch: Batch, memo: Memo = new Map()): Operand | undefined {
-  if (memo.has(expr)) return memo.get(expr);
+function operand(expr: Expr, batch: Batch, memo: Memo): Operand | undefined {
+  if (memo.nodes.has(expr)) return memo.nodes.get(expr);
   const result = evaluateNode(expr, batch, memo);
-  memo.set(expr, result);
+  memo.nodes.set(expr, result);
   return result;
+}
+
+/** No column, aggregate, window or subquery inside: the same value on every row. */
+const isConstantExpr = (expr: Expr): boolean =>
+  !someExpr(
+    expr,
+    (node) =>
+      node.kind === 'column' ||
+      node.kind === 'aggregate' ||
+      node.kind === 'window' ||
+      node.kind === 'subquery' ||
+      node.kind === 'outer',
+  );
+
+/** A constant operand from the value the row compiler folds the subtree to (a DATE as its day). */
+function scalarOfValue(type: SqlType, value: Value): NumericScalar | undefined {
+  if (value === null) return undefined;
+  if (typeof value === 'number') {
+    if (type.kind === 'int' || type.kind === 'double' || type.kind === 'decimal') {
+      return Number.isFinite(value) ? { kind: type.kind, value } : undefined;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  if (type.kind === 'date') {
+    const day = plainDayNumber(value);
+    return day === undefined ? undefined : { kind: 'date', value: day };
+  }
+  return type.kind === 'string' && !type.enumValues
+    ? { kind: 'string', value: Number.NaN, text: value }
+    : undefined;
+}
+
+function constantOperand(expr: Expr, batch: Batch, memo: Memo): NumericScalar | undefined {
+  if (expr.kind === 'literal' && !expr.decimal && typeof expr.value === 'number') {
+    return literalOperand(expr.value);
+  }
+  try {
+    const compiled = compileExpr(expr, { batch, collation: memo.collation, where: 'kernel' });
+    return compiled.constant ? scalarOfValue(compiled.type, compiled.evaluate(0)) : undefined;
+  } catch {
+    // The row path reports the error in its own words.
+    return undefined;
+  }
 }
 
 function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined {
   const operand = (node: Expr, b: Batch) => operandOf(node, b, memo);
+  if (expr.kind !== 'alias' && isConstantExpr(expr)) return constantOperand(expr, batch, memo);
   switch (expr.kind) {
     case 'alias':
       return operand(expr.expr, batch);
@@ -55,6 +112,10 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
       return column ? vectorOfColumn(column.values, column.type, batch.length) : undefined;
     }
     case 'binary': {
+      if (expr.op === '=' || expr.op === '!=') {
+        const text = stringEquality(expr.left, expr.right, expr.op === '!=', batch, memo);
+        if (text) return text;
+      }
       const left = operand(expr.left, batch);
       if (!left) return undefined;
       const right = operand(expr.right, batch);
@@ -75,16 +136,31 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
           return compare(expr.op, left, right, batch.length);
       }
     }
+    case 'in':
+      return inList(expr, batch, memo);
+    case 'between': {
+      const inner = operand(expr.operand, batch);
+      const low = operand(expr.low, batch);
+      const high = operand(expr.high, batch);
+      if (!inner || !low || !high || isScalar(inner)) return undefined;
+      const above = compare('>=', inner, low, batch.length);
+      const below = above && compare('<=', inner, high, batch.length);
+      if (!above || !below) return undefined;
+      const both = logical('and', above, below, batch.length);
+      return both && expr.negated ? negation(both) : both;
+    }
+    case 'like':
+      return like(expr, batch, memo);
     case 'not': {
       const inner = operand(expr.operand, batch);
-      if (!inner || isScalar(inner)) return undefined;
+      if (!inner || isScalar(inner) || !isNumber(inner)) return undefined;
       const out = new Float64Array(inner.length);
       for (let i = 0; i < inner.length; i++) out[i] = inner.values[i] === 0 ? 1 : 0;
       return { kind: 'int', type: T.int, values: out, valid: inner.valid, length: inner.length };
     }
     case 'negate': {
       const inner = operand(expr.operand, batch);
-      if (!inner || isScalar(inner)) return undefined;
+      if (!inner || isScalar(inner) || !isIntOrDouble(inner)) return undefined;
       const out = new Float64Array(inner.length);
       for (let i = 0; i < inner.length; i++) {
         const x = inner.values[i]!;
@@ -108,7 +184,7 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
       }
       if (expr.name === 'sqrt' && expr.args.length === 1) {
         const inner = operand(expr.args[0]!, batch);
-        return inner && !isScalar(inner) ? squareRoot(inner) : undefined;
+        return inner && !isScalar(inner) && isIntOrDouble(inner) ? squareRoot(inner) : undefined;
       }
       return undefined;
     case 'case':
@@ -124,7 +200,7 @@ function extreme(
   args: (Operand | undefined)[],
   length: number,
 ): NumericVector | undefined {
-  if (args.some((arg) => arg === undefined || arg.kind === 'decimal')) return undefined;
+  if (args.some((arg) => arg === undefined || !isIntOrDouble(arg))) return undefined;
   const operands = args as Operand[];
   if (operands.every(isScalar)) return undefined;
   const double = operands.some((arg) => arg.kind === 'double');
@@ -178,11 +254,12 @@ function caseWhen(
   for (const branch of expr.branches) {
     const when = operand(branch.when, batch);
     const result = operand(branch.result, batch);
-    if (!when || !result || isScalar(when) || result.kind === 'decimal') return undefined;
+    if (!when || !result || isScalar(when) || !isNumber(when)) return undefined;
+    if (!isIntOrDouble(result)) return undefined;
     branches.push({ when, result });
   }
   const otherwise = expr.otherwise ? operand(expr.otherwise, batch) : undefined;
-  if (expr.otherwise && (!otherwise || otherwise.kind === 'decimal')) return undefined;
+  if (expr.otherwise && (!otherwise || !isIntOrDouble(otherwise))) return undefined;
   const results = [...branches.map((b) => b.result), ...(otherwise ? [otherwise] : [])];
   const kind = results[0]!.kind;
   if (results.some((result) => result.kind !== kind)) return undefined;
@@ -284,6 +361,7 @@ function arithmetic(
   right: Operand,
   length: number,
 ): NumericVector | undefined {
+  if (!isNumber(left) || !isNumber(right)) return undefined;
   const double = left.kind === 'double' || right.kind === 'double';
   // DECIMAL operands (and integer division, which is DECIMAL) keep the exact path.
   if (!double && (left.kind !== 'int' || right.kind !== 'int' || op === '/')) return undefined;
@@ -322,7 +400,28 @@ function arithmetic(
   return { kind: 'int', type: T.int, values: out, valid, length };
 }
 
-function compare(op: ComparisonOp, left: Operand, right: Operand, length: number): NumericVector {
+/**
+ * A string constant met by a DATE: its day number when it is a plain date; undefined otherwise
+ * (a time part or other text compares as MariaDB does it on the row path).
+ */
+function asDate(operand: Operand): Operand | undefined {
+  if (operand.kind === 'date') return operand;
+  if (operand.kind !== 'string' || !isScalar(operand)) return undefined;
+  const day = plainDayNumber(operand.text!);
+  return day === undefined ? undefined : { kind: 'date', value: day };
+}
+
+/** Numbers with numbers, dates with dates (or plain-date strings); anything else is the row path's. */
+function compare(op: ComparisonOp, left: Operand, right: Operand, length: number): NumericVector | undefined {
+  if (left.kind === 'date' || right.kind === 'date') {
+    const l = asDate(left);
+    const r = asDate(right);
+    if (!l || !r) return undefined;
+    left = l;
+    right = r;
+  } else if (!isNumber(left) || !isNumber(right)) {
+    return undefined;
+  }
   const a = reader(left);
   const b = reader(right);
   const out = new Float64Array(length);
@@ -354,7 +453,8 @@ function compare(op: ComparisonOp, left: Operand, right: Operand, length: number
 }
 
 /** AND/OR in three-valued logic: a FALSE (for AND) or TRUE (for OR) operand decides even beside a NULL. */
-function logical(op: 'and' | 'or', left: Operand, right: Operand, length: number): NumericVector {
+function logical(op: 'and' | 'or', left: Operand, right: Operand, length: number): NumericVector | undefined {
+  if (!isNumber(left) || !isNumber(right)) return undefined;
   const a = reader(left);
   const b = reader(right);
   const va = isScalar(left) ? undefined : left.valid;
@@ -377,19 +477,126 @@ function logical(op: 'and' | 'or', left: Operand, right: Operand, length: number
   return { kind: 'int', type: T.int, values: out, valid, length };
 }
 
+/** NOT of a 1/0 vector (NULL stays NULL). */
+function negation(inner: NumericVector): NumericVector {
+  const out = new Float64Array(inner.length);
+  for (let i = 0; i < inner.length; i++) out[i] = inner.values[i] === 0 ? 1 : 0;
+  return { kind: 'int', type: T.int, values: out, valid: inner.valid, length: inner.length };
+}
+
+/** A string column's values, when `expr` is one (ENUMs too: = and IN compare their text). */
+function stringColumn(expr: Expr, batch: Batch): ArrayLike<Value> | undefined {
+  const inner = expr.kind === 'alias' ? expr.expr : expr;
+  if (inner.kind !== 'column') return undefined;
+  const column = batch.columns.find((c) => c.name === inner.name);
+  return column && column.type.kind === 'string' ? column.values : undefined;
+}
+
+/**
+ * A test on every row of a string column, decided once per distinct string (columns repeat
+ * their values); NULL rows are NULL. Undefined when a value is not a string.
+ */
+function perDistinct(values: ArrayLike<Value>, length: number, test: (text: string) => boolean) {
+  const out = new Float64Array(length);
+  let valid: Uint8Array | undefined;
+  const seen = new Map<string, number>();
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (typeof value === 'string') {
+      let result = seen.get(value);
+      if (result === undefined) {
+        result = test(value) ? 1 : 0;
+        if (seen.size < 65_536) seen.set(value, result);
+      }
+      out[i] = result;
+    } else if (value === null || value === undefined) {
+      valid ??= allValid(length);
+      clearBit(valid, i);
+    } else return undefined;
+  }
+  const vector: NumericVector = { kind: 'int', type: T.int, values: out, valid, length };
+  return vector;
+}
+
+/** `column = 'text'` (or !=) under the collation. */
+function stringEquality(
+  leftExpr: Expr,
+  rightExpr: Expr,
+  negated: boolean,
+  batch: Batch,
+  memo: Memo,
+): NumericVector | undefined {
+  let values = stringColumn(leftExpr, batch);
+  let other = rightExpr;
+  if (!values) {
+    values = stringColumn(rightExpr, batch);
+    other = leftExpr;
+  }
+  if (!values || !isConstantExpr(other)) return undefined;
+  const constant = constantOperand(other, batch, memo);
+  if (constant?.kind !== 'string') return undefined;
+  const fold = collationKey(memo.collation);
+  const key = fold(constant.text!);
+  return perDistinct(values, batch.length, (text) => (fold(text) === key) !== negated);
+}
+
+/**
+ * `x [NOT] IN (constants)`: a string column against strings, or numbers against numbers. A NULL
+ * in the list (x IN (1, NULL) is NULL when not 1) is left to the row path.
+ */
+function inList(expr: Extract<Expr, { kind: 'in' }>, batch: Batch, memo: Memo): NumericVector | undefined {
+  if (expr.list.length === 0 || !expr.list.every(isConstantExpr)) return undefined;
+  const items = expr.list.map((item) => constantOperand(item, batch, memo));
+  if (items.some((item) => item === undefined)) return undefined;
+  const constants = items as NumericScalar[];
+  const values = stringColumn(expr.operand, batch);
+  if (values) {
+    if (!constants.every((item) => item.kind === 'string')) return undefined;
+    const fold = collationKey(memo.collation);
+    const keys = new Set(constants.map((item) => fold(item.text!)));
+    return perDistinct(values, batch.length, (text) => keys.has(fold(text)) !== expr.negated);
+  }
+  const inner = operandOf(expr.operand, batch, memo);
+  if (!inner || isScalar(inner) || !isNumber(inner) || !constants.every(isNumber)) return undefined;
+  const set = new Set(constants.map((item) => item.value));
+  const out = new Float64Array(inner.length);
+  const hit = expr.negated ? 0 : 1;
+  for (let i = 0; i < inner.length; i++) out[i] = set.has(inner.values[i]!) ? hit : 1 - hit;
+  return { kind: 'int', type: T.int, values: out, valid: inner.valid, length: inner.length };
+}
+
+/** `column [NOT] LIKE 'pattern'` with a constant pattern. */
+function like(expr: Extract<Expr, { kind: 'like' }>, batch: Batch, memo: Memo): NumericVector | undefined {
+  const values = stringColumn(expr.operand, batch);
+  if (!values || !isConstantExpr(expr.pattern)) return undefined;
+  const pattern = constantOperand(expr.pattern, batch, memo);
+  if (pattern?.kind !== 'string') return undefined;
+  const matches = likeMatcher(pattern.text!, memo.collation);
+  return perDistinct(values, batch.length, (text) => matches(text) !== expr.negated);
+}
+
 const operandOf = (expr: Expr, batch: Batch, memo: Memo) => operand(expr, batch, memo);
 
 /** The expression over every row of the batch as a vector, or undefined for the row path. */
-export function vectorize(expr: Expr, batch: Batch): NumericVector | undefined {
+export function vectorize(
+  expr: Expr,
+  batch: Batch,
+  collation: Collation = DEFAULT_COLLATION,
+): NumericVector | undefined {
   if (!kernelsEnabled()) return undefined;
-  const result = operand(expr, batch);
-  return result && !isScalar(result) ? result : undefined;
+  const result = operand(expr, batch, { nodes: new Map(), collation });
+  // Day numbers are the kernels' own, and DECIMAL results belong to the exact path.
+  return result && !isScalar(result) && isIntOrDouble(result) ? result : undefined;
 }
 
 /** Row numbers where the predicate is TRUE (not FALSE, not NULL), or undefined for the row path. */
-export function selectRows(predicate: Expr, batch: Batch): Uint32Array | undefined {
+export function selectRows(
+  predicate: Expr,
+  batch: Batch,
+  collation: Collation = DEFAULT_COLLATION,
+): Uint32Array | undefined {
   if (!kernelsEnabled()) return undefined;
-  const vector = vectorize(predicate, batch);
+  const vector = vectorize(predicate, batch, collation);
   if (!vector) return undefined;
   const { values, valid, length } = vector;
   const rows = new Uint32Array(length);

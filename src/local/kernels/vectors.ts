@@ -8,6 +8,7 @@
  * beyond 2^53 (a bigint) sends the whole expression back to the row-at-a-time evaluator.
  */
 import { nullValues, type Values } from '../batch.ts';
+import { plainDayNumber } from '../temporal.ts';
 import type { SqlType, Value } from '../types.ts';
 
 let enabled = true;
@@ -36,7 +37,12 @@ export type NumericArray =
   | Uint8Array;
 
 export interface NumericVector {
-  readonly kind: 'int' | 'double';
+  /**
+   * 'date' (day numbers) and 'decimal' (DECIMAL values a double holds exactly, as the row path
+   * holds them) are read by comparisons only, and never leave the kernels as a result column:
+   * DECIMAL arithmetic and sums stay on the exact path.
+   */
+  readonly kind: 'int' | 'double' | 'date' | 'decimal';
   /** The type the row-at-a-time evaluator gives the same expression. */
   readonly type: SqlType;
   readonly values: Float64Array;
@@ -45,10 +51,16 @@ export interface NumericVector {
   readonly length: number;
 }
 
-/** A constant operand (a literal): never NULL here (a NULL literal is left to the row path). */
+/**
+ * A constant operand (a literal, or a subtree without columns the row compiler folded): never
+ * NULL here (a NULL constant is left to the row path). A 'date' holds its day number; a 'string'
+ * its text in `text` (and NaN in `value`, which no numeric loop reads: strings only meet dates
+ * and string columns).
+ */
 export interface NumericScalar {
-  readonly kind: 'int' | 'double' | 'decimal';
+  readonly kind: 'int' | 'double' | 'decimal' | 'date' | 'string';
   readonly value: number;
+  readonly text?: string;
 }
 
 export const isValidAt = (valid: Uint8Array | undefined, row: number): boolean =>
@@ -79,12 +91,14 @@ const converted = new WeakMap<object, { values: Float64Array; valid: Uint8Array 
 
 /** The column's values as a vector, or undefined when a value is not a plain number. */
 export function vectorOfColumn(values: Values, type: SqlType, length: number): NumericVector | undefined {
-  if (type.kind !== 'int' && type.kind !== 'double') return undefined;
+  if (type.kind !== 'int' && type.kind !== 'double' && type.kind !== 'date' && type.kind !== 'decimal')
+    return undefined;
   const kind = type.kind;
-  if (values instanceof Float64Array) return { kind, type, values, valid: undefined, length };
+  if (values instanceof Float64Array && kind !== 'date')
+    return { kind, type, values, valid: undefined, length };
   let cached = converted.get(values as object);
   if (cached === undefined) {
-    cached = convert(values, length);
+    cached = kind === 'date' ? convertDates(values, length) : convert(values, length);
     converted.set(values as object, cached);
   }
   return cached === null ? undefined : { kind, type, values: cached.values, valid: cached.valid, length };
@@ -102,6 +116,34 @@ function convert(
     const value = values[i];
     if (typeof value === 'number') out[i] = value;
     else if (value === null || value === undefined) {
+      valid ??= allValid(length);
+      clearBit(valid, i);
+    } else return null;
+  }
+  return { values: out, valid };
+}
+
+/** DATE values ('YYYY-MM-DD') as day numbers; null when one is not such text. */
+function convertDates(
+  values: Values,
+  length: number,
+): { values: Float64Array; valid: Uint8Array | undefined } | null {
+  const out = new Float64Array(length);
+  let valid: Uint8Array | undefined;
+  let lastText: unknown;
+  let lastDay = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (typeof value === 'string') {
+      // Neighbouring rows often share a day (and its shared text, see arrow-in.ts).
+      if (value !== lastText) {
+        const day = plainDayNumber(value);
+        if (day === undefined) return null;
+        lastText = value;
+        lastDay = day;
+      }
+      out[i] = lastDay;
+    } else if (value === null || value === undefined) {
       valid ??= allValid(length);
       clearBit(valid, i);
     } else return null;

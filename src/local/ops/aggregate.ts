@@ -80,7 +80,7 @@ export function aggregateRows(
   );
   const scope = scopeOf(batch, context, 'agg');
   const callColumns: LocalColumn[] = calls.map((call, index) => {
-    const vector = call.arg ? vectorize(call.arg, batch) : undefined;
+    const vector = call.arg ? vectorize(call.arg, batch, context.collation) : undefined;
     const fast = vector ? aggregateVector(call.fn, vector, grouping) : undefined;
     if (fast) return { name: `${AGGREGATE_PREFIX}${index}`, type: fast.type, values: fast.values };
     const arg = call.arg ? compileExpr(call.arg, scope) : undefined;

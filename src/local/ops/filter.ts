@@ -7,7 +7,7 @@ import { selectRows } from '../kernels/expressions.ts';
 import { rowObjects } from '../rows.ts';
 
 export function filterRows(batch: Batch, predicate: Expr, context: ExecContext): Batch {
-  const selected = selectRows(predicate, batch);
+  const selected = selectRows(predicate, batch, context.collation);
   if (selected) return selected.length === batch.length ? batch : takeRows(batch, selected);
   const test = compilePredicate(predicate, scopeOf(batch, context, 'filter'));
   const rows: number[] = [];

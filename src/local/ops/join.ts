@@ -1,8 +1,9 @@
 /**
  * Joins: inner, left, right, full, semi, anti and cross, on `using` columns or an `on` expression.
  * Equalities between the two sides (`using` keys, and `a = b` conjuncts of `on` with each side
- * over one input) become hash keys for Arquero's hash join; the rest of the condition is evaluated
- * on the matching pairs. NULL keys never match. Output rows follow the left side's order.
+ * over one input) become hash keys (relational.ts); the rest of the condition is evaluated on the
+ * matching pairs, over the columns it names. Pairs are row numbers in Int32Arrays. NULL keys
+ * never match. Output rows follow the left side's order.
  */
 import { PlanError } from '../../base/errors.ts';
 import { conjuncts, type Expr, referencedColumns } from '../../plan/expr.ts';
@@ -12,6 +13,7 @@ import { comparisonKeys, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
+import { selectRows } from '../kernels/expressions.ts';
 import { equalKeyPairs, type KeyValues } from '../relational.ts';
 import { mergeTypes } from '../types.ts';
 
@@ -55,8 +57,8 @@ function splitCondition(
 }
 
 interface PairList {
-  left: number[];
-  right: number[];
+  readonly left: ArrayLike<number>;
+  readonly right: ArrayLike<number>;
 }
 
 /** The joined row of a pair: left's columns, then right's minus the `using` keys. */
@@ -92,7 +94,10 @@ function pairColumns(
   return columns;
 }
 
-/** Pairs that pass the residual condition. */
+/**
+ * Pairs that pass the residual condition, evaluated over the pairs' values of the columns it
+ * names only (whole-column kernels when they apply).
+ */
 function filterPairs(
   left: Batch,
   right: Batch,
@@ -100,18 +105,29 @@ function filterPairs(
   residual: Expr,
   pairs: PairList,
   context: ExecContext,
-) {
+): PairList {
+  const used = referencedColumns(residual);
   const batch = makeBatch(
-    pairColumns(left, right, { ...node, type: 'inner' }, pairs.left, pairs.right),
+    pairColumns(
+      { ...left, columns: left.columns.filter((column) => used.has(column.name)) },
+      { ...right, columns: right.columns.filter((column) => used.has(column.name)) },
+      { ...node, type: 'inner' },
+      pairs.left,
+      pairs.right,
+    ),
     pairs.left.length,
   );
-  const test = compilePredicate(residual, scopeOf(batch, context, 'join condition'));
-  const kept: PairList = { left: [], right: [] };
-  for (let i = 0; i < pairs.left.length; i++) {
-    if (test(i)) {
-      kept.left.push(pairs.left[i]!);
-      kept.right.push(pairs.right[i]!);
-    }
+  let selected: ArrayLike<number> | undefined = selectRows(residual, batch, context.collation);
+  if (!selected) {
+    const test = compilePredicate(residual, scopeOf(batch, context, 'join condition'));
+    const rows: number[] = [];
+    for (let i = 0; i < batch.length; i++) if (test(i)) rows.push(i);
+    selected = rows;
+  }
+  const kept = { left: new Int32Array(selected.length), right: new Int32Array(selected.length) };
+  for (let i = 0; i < selected.length; i++) {
+    kept.left[i] = pairs.left[selected[i]!]!;
+    kept.right[i] = pairs.right[selected[i]!]!;
   }
   return kept;
 }
@@ -126,16 +142,17 @@ function allPairs(
   residual: Expr | undefined,
   context: ExecContext,
 ): PairList {
-  const out: PairList = { left: [], right: [] };
+  const out = { left: [] as number[], right: [] as number[] };
   if (right.length === 0) return out;
   const block = Math.max(1, Math.floor(PAIRS_PER_BLOCK / right.length));
   for (let start = 0; start < left.length; start += block) {
     const end = Math.min(left.length, start + block);
-    let pairs: PairList = { left: [], right: [] };
-    for (let l = start; l < end; l++) {
-      for (let r = 0; r < right.length; r++) {
-        pairs.left.push(l);
-        pairs.right.push(r);
+    const size = (end - start) * right.length;
+    let pairs: PairList = { left: new Int32Array(size), right: new Int32Array(size) };
+    for (let l = start, at = 0; l < end; l++) {
+      for (let r = 0; r < right.length; r++, at++) {
+        (pairs.left as Int32Array)[at] = l;
+        (pairs.right as Int32Array)[at] = r;
       }
     }
     if (residual) pairs = filterPairs(left, right, node, residual, pairs, context);
@@ -160,8 +177,7 @@ function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context:
     leftKeys.push(keysOf(evaluateAll(l, left.length), keyL));
     rightKeys.push(keysOf(evaluateAll(r, right.length), keyR));
   }
-  const pairs = equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
-  return { left: Array.from(pairs.left), right: Array.from(pairs.right) };
+  return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
 }
 
 /**
@@ -170,7 +186,7 @@ function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context:
  */
 function inLeftOrder(pairs: PairList, leftLength: number): { starts: Int32Array; right: Int32Array } {
   const starts = new Int32Array(leftLength + 1);
-  for (const l of pairs.left) starts[l + 1]!++;
+  for (let i = 0; i < pairs.left.length; i++) starts[pairs.left[i]! + 1]!++;
   for (let i = 0; i < leftLength; i++) starts[i + 1]! += starts[i]!;
   const fill = starts.slice(0, leftLength);
   const right = new Int32Array(pairs.left.length);
@@ -203,7 +219,7 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   }
 
   const leftHit = new Uint8Array(left.length);
-  for (const l of pairs.left) leftHit[l] = 1;
+  for (let i = 0; i < pairs.left.length; i++) leftHit[pairs.left[i]!] = 1;
   if (node.type === 'semi' || node.type === 'anti') {
     const keep = node.type === 'semi' ? 1 : 0;
     const rows: number[] = [];
@@ -215,30 +231,37 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   }
 
   const { starts, right: rightByLeft } = inLeftOrder(pairs, left.length);
-  const outLeft: number[] = [];
-  const outRight: number[] = [];
   const keepUnmatchedLeft = node.type === 'left' || node.type === 'full';
+  const keepUnmatchedRight = node.type === 'right' || node.type === 'full';
+  const rightHit = new Uint8Array(keepUnmatchedRight ? right.length : 0);
+  let unmatchedRight = 0;
+  if (keepUnmatchedRight) {
+    for (let i = 0; i < pairs.right.length; i++) rightHit[pairs.right[i]!] = 1;
+    for (let r = 0; r < right.length; r++) unmatchedRight += 1 - rightHit[r]!;
+  }
+  let unmatchedLeft = 0;
+  if (keepUnmatchedLeft) for (let l = 0; l < left.length; l++) unmatchedLeft += 1 - leftHit[l]!;
+  const total = pairs.left.length + unmatchedLeft + unmatchedRight;
+  const outLeft = new Int32Array(total);
+  const outRight = new Int32Array(total);
+  let at = 0;
   for (let l = 0; l < left.length; l++) {
     const from = starts[l]!;
     const to = starts[l + 1]!;
     if (from === to && keepUnmatchedLeft) {
-      outLeft.push(l);
-      outRight.push(-1);
+      outLeft[at] = l;
+      outRight[at++] = -1;
     }
     for (let k = from; k < to; k++) {
-      outLeft.push(l);
-      outRight.push(rightByLeft[k]!);
+      outLeft[at] = l;
+      outRight[at++] = rightByLeft[k]!;
     }
   }
-  if (node.type === 'right' || node.type === 'full') {
-    const rightHit = new Uint8Array(right.length);
-    for (const r of pairs.right) rightHit[r] = 1;
-    for (let r = 0; r < right.length; r++) {
-      if (!rightHit[r]) {
-        outLeft.push(-1);
-        outRight.push(r);
-      }
+  for (let r = 0; r < rightHit.length; r++) {
+    if (!rightHit[r]) {
+      outLeft[at] = -1;
+      outRight[at++] = r;
     }
   }
-  return makeBatch(pairColumns(left, right, node, outLeft, outRight), outLeft.length);
+  return makeBatch(pairColumns(left, right, node, outLeft, outRight), total);
 }

@@ -18,7 +18,7 @@ export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, wh
     const column = findColumn(batch, inner.name, where);
     return { ...column, name };
   }
-  const vector = vectorize(inner, batch);
+  const vector = vectorize(inner, batch, context.collation);
   if (vector) return { name, type: vector.type, values: valuesOfVector(vector) };
   const compiled = compileExpr(inner, scopeOf(batch, context, where));
   return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };

@@ -139,6 +139,53 @@ describe.each([mariadb, mysql, singlestore])('golden SQL for $name', (dialect) =
   });
 });
 
+describe('a column referenced many times over a merged derived table is computed once', () => {
+  const db = fakeDatabase(tables);
+  const sqlOf = (frame: { explain(): string }) => pushedSql(frame.explain())[0]!;
+  // Σ (x_i − c)²: 15 operators once merged, referenced by LEAST and by each comparison with it.
+  const distance = (c: number) =>
+    col('x')
+      .minus(lit(c))
+      .times(col('x').minus(lit(c)))
+      .plus(
+        col('y')
+          .minus(lit(c))
+          .times(col('y').minus(lit(c))),
+      );
+
+  it('materializes the input (LIMIT of all rows) when re-evaluation would waste over the budget', () => {
+    const nearest = db
+      .table('t')
+      .withColumn('d0', distance(0))
+      .withColumn('d1', distance(1))
+      .withColumn('d2', distance(2))
+      .withColumn('d3', distance(3))
+      .withColumn('m', fn.least('d0', 'd1', 'd2', 'd3'))
+      .withColumn(
+        'c',
+        fn
+          .when(col('d0').eq(col('m')), 0)
+          .when(col('d1').eq(col('m')), 1)
+          .otherwise(2),
+      );
+    const sql = sqlOf(nearest);
+    // m = LEAST of four merged distances (61 operators) is read three times by the CASE: the
+    // block computing m is materialized once, and the CASE reads its columns.
+    expect(sql).toMatch(/LEAST\(`d0`, `d1`, `d2`, `d3`\) AS `m` FROM \(.*\) AS t3 LIMIT \?\) AS t4$/);
+    expect(sql.match(/LIMIT \?/g)).toHaveLength(1);
+    const params = JSON.parse(nearest.explain().split('params: ')[1]!.split('\n')[0]!) as unknown[];
+    expect(params.at(-1)).toBe('18446744073709551615');
+  });
+
+  it('leaves cheap re-evaluation merged (no LIMIT)', () => {
+    const q = db
+      .table('t')
+      .withColumn('a', col('x').plus(lit(1)))
+      .withColumn('b', col('a').times(col('a')).plus(col('a')));
+    expect(sqlOf(q)).not.toContain('LIMIT');
+  });
+});
+
 describe('no user value ever appears inside the SQL text', () => {
   const hostile = ["'", '\\', "'; DROP TABLE t; --", '🦀 ünïcödé \u0000', '" OR 1=1 #', '`id`'];
   const db = fakeDatabase(tables);

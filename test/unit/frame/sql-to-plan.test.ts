@@ -97,8 +97,14 @@ const GOLDEN: [string, string, string, unknown[]][] = [
   ],
   [
     'SELECT CAST(a AS SIGNED) AS i, CAST(b AS CHAR) AS c, CAST(s AS DATE) AS dd, CAST(a AS DOUBLE) AS f, CAST(d AS DATETIME(6)) AS ts, CAST(b AS DECIMAL(38,10)) AS dec FROM t',
-    'Project [CAST(a AS bigint) AS i, CAST(b AS string) AS c, CAST(s AS date) AS dd, CAST(a AS double) AS f, CAST(d AS timestamp) AS ts, CAST(b AS decimal) AS dec]\n  Scan t source=db1',
+    'Project [CAST(a AS bigint) AS i, CAST(b AS string) AS c, CAST(s AS date) AS dd, CAST(a AS double) AS f, CAST(d AS timestamp) AS ts, CAST(b AS decimal(38,10)) AS dec]\n  Scan t source=db1',
     'SELECT CAST(`a` AS SIGNED) AS `i`, CAST(`b` AS CHAR) AS `c`, CAST(`s` AS DATE) AS `dd`, CAST(`a` AS DOUBLE) AS `f`, CAST(`d` AS DATETIME(6)) AS `ts`, CAST(`b` AS DECIMAL(38,10)) AS `dec` FROM `t`',
+    [],
+  ],
+  [
+    'SELECT CAST(b AS DECIMAL(10,2)) AS d2, CAST(b AS DECIMAL) AS d0 FROM t',
+    'Project [CAST(b AS decimal(10,2)) AS d2, CAST(b AS decimal(10,0)) AS d0]\n  Scan t source=db1',
+    'SELECT CAST(`b` AS DECIMAL(10,2)) AS `d2`, CAST(`b` AS DECIMAL(10,0)) AS `d0` FROM `t`',
     [],
   ],
   [
@@ -367,7 +373,7 @@ describe('what is not translated runs as written', () => {
     ['SELECT LENGTH(s) FROM t', 'the function LENGTH'],
     ['SELECT STDDEV(b) FROM t', 'the function STDDEV'],
     ['SELECT NOW() FROM t', 'the function NOW'],
-    ['SELECT CAST(b AS DECIMAL(10,2)) FROM t', 'CAST … AS DECIMAL(…)'],
+    ['SELECT CAST(b AS DECIMAL(70,2)) FROM t', 'CAST … AS DECIMAL(…)'],
     ['SELECT CAST(d AS DATETIME) FROM t', 'CAST … AS DATETIME'],
     ["SELECT a FROM t WHERE s REGEXP '^x'", 'the operator REGEXP'],
     ['SELECT a FROM t WHERE a DIV 2 = 1', 'the operator DIV'],

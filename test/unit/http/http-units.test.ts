@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseError } from '../../../src/base/errors.ts';
+import { bindParams } from '../../../src/frame/sql-text/params.ts';
 import { TableAllowlist } from '../../../src/http/allowlist.ts';
 import { loadServeConfig, resolveServeConfig } from '../../../src/http/config.ts';
 import { errorAnswer } from '../../../src/http/errors.ts';
 import { negotiateFormat } from '../../../src/http/formats.ts';
-import { bindParams } from '../../../src/http/params.ts';
 import { checkReadOnly } from '../../../src/http/read-only.ts';
 import { mariadbLimitStatement, mysqlLimitStatement } from '../../../src/sql/dialect.ts';
 

@@ -21,7 +21,7 @@ import { toRecordBatch } from '../../../src/reader/batch.ts';
 import type { BatchBuffers } from '../../../src/reader/batch-buffers.ts';
 import { TextRowDecoder } from '../../../src/reader/decoder.ts';
 import { RowGatherer } from '../../../src/reader/gather.ts';
-import { concatBatches, limitBatches, mergeSorted, type SortKey } from '../../../src/reader/merge.ts';
+import { concatBatches, limitBatches, type MergeKey, mergeSorted } from '../../../src/reader/merge.ts';
 
 const schema = new Schema([
   new Field('k', new Int32(), true),
@@ -83,7 +83,7 @@ async function collect(source: AsyncIterable<RecordBatch>): Promise<Row[]> {
 }
 
 /** The reference order: sort all rows with the same rules the merge promises. */
-function sortRows(rows: readonly Row[], keys: readonly SortKey[]): Row[] {
+function sortRows(rows: readonly Row[], keys: readonly MergeKey[]): Row[] {
   return [...rows].sort((a, b) => {
     for (const key of keys) {
       const x = a[key.column as keyof Row];
@@ -116,7 +116,7 @@ function randomRows(count: number, seed: number): Row[] {
 }
 
 describe('k-way merge of sorted streams', () => {
-  const cases: SortKey[][] = [
+  const cases: MergeKey[][] = [
     [{ column: 'k' }],
     [{ column: 'k', descending: true }],
     [{ column: 'k', nulls: 'last' }],

@@ -4,10 +4,13 @@
  * quoted identifiers and comments are left alone.
  */
 
-import { RequestError } from '../base/errors.ts';
-import { escapeLiteral } from '../db/driver.ts';
+import { ConfigError } from '../../base/errors.ts';
+import { escapeLiteral } from '../../db/driver.ts';
 
-export function bindParams(sql: string, params: readonly (string | number | boolean | null)[]): string {
+/** A value for a `?` placeholder of SQL text. */
+export type SqlParam = string | number | boolean | null;
+
+export function bindParams(sql: string, params: readonly SqlParam[]): string {
   let out = '';
   let used = 0;
   let i = 0;
@@ -35,10 +38,7 @@ export function bindParams(sql: string, params: readonly (string | number | bool
       i = stop;
     } else if (c === '?') {
       if (used >= params.length)
-        throw new RequestError(
-          'CONFIG_INVALID',
-          `the SQL has more ? placeholders than the ${params.length} params given`,
-        );
+        throw new ConfigError(`the SQL has more ? placeholders than the ${params.length} params given`);
       out += literal(params[used++]!);
       i++;
     } else {
@@ -47,15 +47,15 @@ export function bindParams(sql: string, params: readonly (string | number | bool
     }
   }
   if (used !== params.length)
-    throw new RequestError('CONFIG_INVALID', `${params.length} params given for ${used} ? placeholders`);
+    throw new ConfigError(`${params.length} params given for ${used} ? placeholders`);
   return out;
 }
 
-function literal(value: string | number | boolean | null): string {
+function literal(value: SqlParam): string {
   if (value === null) return 'NULL';
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RequestError('CONFIG_INVALID', 'params must be finite numbers');
+    if (!Number.isFinite(value)) throw new ConfigError('params must be finite numbers');
     return String(value);
   }
   return escapeLiteral(value);
