@@ -38,8 +38,6 @@ export interface Program {
   readonly columns?: readonly string[];
   /** The answer is meant to have no rows (otherwise an empty answer means the data went wrong). */
   readonly empty?: boolean;
-  /** A known, reported sluice bug makes the pushdown-on run fail (it is marked it.fails). */
-  readonly knownIssue?: string;
 }
 
 const program = (
