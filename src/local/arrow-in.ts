@@ -352,11 +352,12 @@ function chunkReader(type: DataType): ChunkReader | undefined {
 }
 
 /**
- * A numeric column without NULLs as one Float64Array (no boxed number per row), when every value
- * is a number a double holds exactly: integers below 2^53, DECIMALs within decimal.ts's double
- * range. Undefined otherwise, and the column is read value by value.
+ * A numeric column without NULLs as one typed array (no boxed number per row): 8-32-bit integers
+ * and floats as their own kind, 64-bit integers and DECIMALs as a Float64Array when every value
+ * is a number a double holds exactly (integers below 2^53, DECIMALs within decimal.ts's double
+ * range). Undefined otherwise, and the column is read value by value.
  */
-function readNumeric(type: DataType, chunks: readonly Data[]): Float64Array | undefined {
+function readNumeric(type: DataType, chunks: readonly Data[]): ArrayLike<number> | undefined {
   const t = type as unknown as { bitWidth: number; scale: number; precision: number };
   const numeric =
     type.typeId === Type.Int ||
@@ -364,12 +365,24 @@ function readNumeric(type: DataType, chunks: readonly Data[]): Float64Array | un
     (type.typeId === Type.Decimal && t.scale <= MAX_DOUBLE_FRAC);
   if (!numeric) return undefined;
   const length = chunks.reduce((n, data) => n + data.length, 0);
+  const narrow = (type.typeId === Type.Int && t.bitWidth < 64) || type.typeId === Type.Float;
+  if (narrow && chunks.length > 0) {
+    // Chunks of one typed array kind (Int32, Float64, ...) join as that kind: a copy, no conversion.
+    const Kind = (chunks[0]!.values as Float64Array).constructor as new (n: number) => Float64Array;
+    const joined = new Kind(length);
+    let offset = 0;
+    for (const data of chunks) {
+      joined.set((data.values as Float64Array).subarray(0, data.length), offset);
+      offset += data.length;
+    }
+    return joined;
+  }
   const out = new Float64Array(length);
   let at = 0;
   for (const data of chunks) {
     if (type.typeId === Type.Decimal) {
       if (!readDecimalNumbers(data, t.scale, t.bitWidth, out, at)) return undefined;
-    } else if (type.typeId === Type.Int && t.bitWidth === 64) {
+    } else {
       const values = data.values as BigInt64Array | BigUint64Array;
       const words = wordsOf(values, data.length);
       const signed = values instanceof BigInt64Array;
@@ -380,8 +393,6 @@ function readNumeric(type: DataType, chunks: readonly Data[]): Float64Array | un
         else if (signed && high >= 0xffe00000) out[at + i] = (high - 4294967296) * 4294967296 + low;
         else return undefined;
       }
-    } else {
-      out.set((data.values as Float64Array).subarray(0, data.length), at);
     }
     at += data.length;
   }
