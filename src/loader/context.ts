@@ -10,6 +10,7 @@ import { kafkaSecurity } from './kafka-security.ts';
 import { brokerSocketFactory } from './kafka-socket.ts';
 import type { WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
+import { SchemaRegistry } from './schema-registry.ts';
 import { formatColumns, type PipelineSpec } from './spec.ts';
 import { ensureOffsetsTable, ensureStateTables } from './state.ts';
 import { createTransformer } from './transforms.ts';
@@ -112,6 +113,10 @@ export async function writerContext(
       router,
       servers: endpoints.writers.length,
       threads: spec.batch.decodeThreads ?? defaultDecodeThreads(),
+      registry:
+        spec.format.kind === 'avro' && spec.format.registry
+          ? new SchemaRegistry(spec.format.registry)
+          : undefined,
     }),
     stateEndpoint: endpoints.state,
     writeEndpoints: endpoints.writers,

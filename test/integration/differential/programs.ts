@@ -1379,11 +1379,11 @@ const shapes: Program[] = [
     (t) =>
       t
         .sql(
-          'SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) FROM events WHERE events.k = dims.k) > 0 GROUP BY k',
+          'SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) + 0 FROM events WHERE events.k = dims.k) > 0 GROUP BY k',
         )
         .join(t.events.select('k', 'e_id'), 'k'),
     `SELECT d.k, d.dims_per_key, e.e_id
-     FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) FROM events WHERE events.k = dims.k) > 0 GROUP BY k) d
+     FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) + 0 FROM events WHERE events.k = dims.k) > 0 GROUP BY k) d
      JOIN events e ON d.k = e.k`,
     {
       columns: ['k', 'dims_per_key', 'e_id'],
