@@ -85,6 +85,11 @@ export class Database implements Source, AsyncDisposable {
   /** Connections for reads in one piece, kept open between reads. */
   private readonly pool = new RawConnectionPool();
   private readonly facts = new TableFactsCache();
+  /**
+   * Columns of SQL text the planner kept as written, learned when it first ran, so explain() and
+   * joins on them work afterwards without another round trip (cleared by refresh()).
+   */
+  private readonly textFields = new Map<string, readonly Field[]>();
 
   constructor(
     readonly endpoint: DbEndpoint,
@@ -215,11 +220,20 @@ export class Database implements Source, AsyncDisposable {
   async refresh(): Promise<void> {
     this.facts.clear();
     this.templates.clear();
+    this.textFields.clear();
     this.catalog = await readCatalog(this.session);
   }
 
-  queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
-    return queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
+  async queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
+    const known = this.textFields.get(sql);
+    if (known) return known;
+    const fields = await queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
+    this.textFields.set(sql, fields);
+    return fields;
+  }
+
+  knownQueryFields(sql: string): readonly Field[] | undefined {
+    return this.textFields.get(sql);
   }
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
