@@ -57,11 +57,14 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
     );
   }
   const loggerOptions = typeof config.logger === 'object' ? config.logger : {};
-  // Without a stream of its own, the log goes to stdout asynchronously: a synchronous write per
-  // line cost a point query about a fifth of its time on a busy machine. Lines written while a
-  // write is in flight go out together; what is buffered is flushed when the server closes.
+  // Without a stream of its own, the log goes to stdout asynchronously, in writes of 4 KiB or
+  // once a second: a write per line cost a point query about a fifth of its time on a busy
+  // machine. What is buffered is flushed when the server closes.
   const logStream =
-    config.logger === false || loggerOptions.stream ? undefined : pino.destination({ dest: 1, sync: false });
+    config.logger === false || loggerOptions.stream
+      ? undefined
+      : pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const logFlush = logStream ? setInterval(() => logStream.flush(), 1000).unref() : undefined;
   const app = Fastify({
     logger:
       config.logger === false
@@ -144,6 +147,7 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
   app.addHook('onClose', async () => {
     await ctx.pipelines.stopAll();
     await sources.close();
+    clearInterval(logFlush);
     logStream?.flushSync();
   });
   return app;
