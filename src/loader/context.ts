@@ -8,12 +8,13 @@ import { DeadLetters } from './dead-letters.ts';
 import { createDecoder } from './formats.ts';
 import { kafkaSecurity } from './kafka-security.ts';
 import { brokerSocketFactory } from './kafka-socket.ts';
-import { Slots, type WriterContext } from './partition-writer.ts';
+import type { WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 import { formatColumns, type PipelineSpec } from './spec.ts';
 import { ensureOffsetsTable, ensureStateTables } from './state.ts';
 import { createTransformer } from './transforms.ts';
+import { Slots } from './write-slots.ts';
 
 export interface TargetEndpoints {
   readonly state: DbEndpoint;

@@ -4,8 +4,9 @@
  * string as DOUBLEs. Each side gets a key function; keys compare with `<` and `>`.
  */
 import { type Collation, collationKey } from './collation.ts';
+import { type DecimalValue, MAX_DOUBLE_FRAC, POW10, unscaledBig } from './decimal.ts';
 import { canonicalDateTime, timeMicros } from './temporal.ts';
-import { isNumeric, type SqlType, type Value } from './types.ts';
+import { fracOf, isNumeric, type SqlType, type Value } from './types.ts';
 import { toDouble, toText } from './values.ts';
 
 export type Key = string | number | bigint;
@@ -32,6 +33,52 @@ function timeKey(type: SqlType): KeyFn {
 
 type Mode = 'number' | 'double' | 'string' | 'datetime' | 'time' | 'binary';
 
+const MAX_SAFE = 2 ** 53;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A key for exact numbers (integers, DECIMAL) compared at `frac` digits: the unscaled integer,
+ * a double while it is below 2^53 (one multiplication for a double-held value), a bigint beyond,
+ * so DECIMAL(65,30) values that differ in the 30th digit never tie and equal values always do
+ * (number and bigint keys compare exactly with `<`; one value always gets the same key).
+ */
+export function exactKey(frac: number): KeyFn {
+  if (frac === 0) {
+    return (value) => {
+      if (typeof value === 'number' || value === null) return value === 0 ? 0 : value;
+      if (typeof value === 'bigint')
+        return value <= MAX_SAFE_BIG && value >= -MAX_SAFE_BIG ? Number(value) : value;
+      return bigKey(unscaledBig(value as DecimalValue, 0));
+    };
+  }
+  const factor = frac <= MAX_DOUBLE_FRAC ? POW10[frac]! : Number.NaN;
+  return (value) => {
+    if (value === null) return null;
+    if (typeof value === 'number') {
+      const scaled = value * factor;
+      // A double-held value times 10^frac is within a quarter unit of its unscaled integer.
+      if (scaled < MAX_SAFE && scaled > -MAX_SAFE) {
+        const unscaled = Math.round(scaled);
+        return unscaled === 0 ? 0 : unscaled;
+      }
+    }
+    return bigKey(unscaledBig(value as DecimalValue, frac));
+  };
+}
+
+const bigKey = (unscaled: bigint): Key =>
+  unscaled <= MAX_SAFE_BIG && unscaled >= -MAX_SAFE_BIG ? Number(unscaled) : unscaled;
+
+/** The digits exact numbers of these types compare at, or undefined when one is a DOUBLE. */
+function exactFrac(types: readonly SqlType[]): number | undefined {
+  let frac = 0;
+  for (const type of types) {
+    if (type.kind === 'double') return undefined;
+    if (type.kind === 'int' || type.kind === 'decimal') frac = Math.max(frac, fracOf(type));
+  }
+  return frac;
+}
+
 function modeFor(a: SqlType, b: SqlType): Mode {
   const kinds = new Set([a.kind, b.kind]);
   kinds.delete('null');
@@ -45,10 +92,12 @@ function modeFor(a: SqlType, b: SqlType): Mode {
   return 'string';
 }
 
-function keyFor(mode: Mode, type: SqlType, collation: Collation): KeyFn {
+/** `frac`: the digits exact numbers compare at (undefined when a DOUBLE makes it a DOUBLE comparison). */
+function keyFor(mode: Mode, type: SqlType, collation: Collation, frac?: number): KeyFn {
   switch (mode) {
     case 'number':
-      // Exact DECIMAL text (beyond a double's digits) compares by its value.
+      if (frac !== undefined && type.kind !== 'null') return exactKey(frac);
+      // Against a DOUBLE the server compares as DOUBLE.
       return (value) => (typeof value === 'string' ? Number(value) : (value as number | bigint | null));
     case 'double':
       return (value) => toDouble(value, type);
@@ -80,7 +129,8 @@ function keyFor(mode: Mode, type: SqlType, collation: Collation): KeyFn {
 /** Key functions for the left and right operands of a comparison between these types. */
 export function comparisonKeys(a: SqlType, b: SqlType, collation: Collation): [KeyFn, KeyFn] {
   const mode = modeFor(a, b);
-  return [keyFor(mode, a, collation), keyFor(mode, b, collation)];
+  const frac = exactFrac([a, b]);
+  return [keyFor(mode, a, collation, frac), keyFor(mode, b, collation, frac)];
 }
 
 /** Key functions for several operands compared with each other (GREATEST, BETWEEN, IN). */
@@ -93,7 +143,8 @@ export function commonKeys(types: readonly SqlType[], collation: Collation): Key
     }
   }
   const chosen = mode ?? 'number';
-  return types.map((type) => keyFor(chosen, type, collation));
+  const frac = exactFrac(types);
+  return types.map((type) => keyFor(chosen, type, collation, frac));
 }
 
 const MODE_ORDER: readonly Mode[] = ['number', 'time', 'datetime', 'double', 'string', 'binary'];
@@ -107,6 +158,7 @@ export function groupKey(type: SqlType, collation: Collation): KeyFn {
   switch (type.kind) {
     case 'int':
     case 'decimal':
+      return exactKey(fracOf(type));
     case 'double':
       return (value) => (value === 0 ? 0 : (value as number | bigint | null));
     case 'string': {
@@ -124,9 +176,6 @@ export function groupKey(type: SqlType, collation: Collation): KeyFn {
 
 /** A key for ORDER BY within one column of this type: collation order for strings, time by its length. */
 export function orderKey(type: SqlType, collation: Collation): KeyFn {
-  if (type.kind === 'decimal') {
-    return (value) => (typeof value === 'string' ? Number(value) : (value as number | bigint | null));
-  }
   return type.kind === 'time' ? timeKey(type) : groupKey(type, collation);
 }
 

@@ -92,6 +92,18 @@ const QUERIES: readonly string[] = [
   'SELECT s, SUM(v) AS total FROM t GROUP BY s HAVING SUM(v) > (SELECT AVG(amount) FROM u)',
   'WITH big AS (SELECT k, SUM(amount) AS total FROM u GROUP BY k) SELECT id, total FROM t JOIN big ON t.k = big.k',
   'SELECT x.id FROM (SELECT id, k FROM t WHERE k IS NOT NULL) AS x WHERE x.k IN (SELECT k FROM w)',
+  // The COUNT bug: an outer row without inner rows counts 0, not NULL.
+  'SELECT id, (SELECT COUNT(*) FROM u WHERE u.k = t.k) AS n, (SELECT COUNT(amount) FROM u WHERE u.k = t.k AND u.amount > 1) AS m FROM t',
+  'SELECT id FROM t WHERE (SELECT COUNT(*) FROM u WHERE u.k = t.k) = 0',
+  'SELECT id, (SELECT COUNT(*) FROM e) AS n FROM t',
+  // EXISTS and IN under OR and in a select list, with NULLs on both sides of IN.
+  "SELECT id FROM t WHERE s = 'c' OR EXISTS (SELECT * FROM u WHERE u.k = t.k)",
+  'SELECT id FROM t WHERE k = 20 OR NOT EXISTS (SELECT * FROM u WHERE u.k = t.k AND u.amount < 3)',
+  'SELECT id, EXISTS (SELECT 1 FROM e) AS none, EXISTS (SELECT 1 FROM w WHERE w.k = t.k) AS some FROM t',
+  "SELECT id FROM t WHERE s = 'f' OR k IN (SELECT k FROM w)",
+  'SELECT id FROM t WHERE id = 1 OR k NOT IN (SELECT k FROM w)',
+  'SELECT id, k IN (SELECT k FROM u) AS in_u, k NOT IN (SELECT k FROM w) AS not_in_w, k IN (SELECT k FROM e) AS in_e FROM t',
+  'SELECT id, k IN (SELECT k FROM u WHERE u.uid = t.id) AS own FROM t',
 ];
 
 async function sameAsMariadb(sql: string, pushdown: boolean): Promise<void> {

@@ -127,7 +127,11 @@ export function astToExpr(node: Ast, scope: ExprScope): Expr {
         Exprs.literal(numberValue(node.value))
       );
     case 'bigint': {
-      const value = BigInt(String(node.value));
+      // The parser's name for any long number: a long one with a point is a DECIMAL literal too.
+      const text = String(node.value);
+      if (/^-?\d*\.\d*$/.test(text)) return Exprs.decimal(text) ?? Exprs.literal(Number(text));
+      if (!/^-?\d+$/.test(text)) return Exprs.literal(Number(text));
+      const value = BigInt(text);
       const small = value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER);
       return Exprs.literal(small ? Number(value) : value);
     }

@@ -2,7 +2,7 @@
  * Group-by kernels: grouping on one numeric key column, and COUNT, SUM, AVG, MIN, MAX, STDDEV
  * and VARIANCE of an INT or DOUBLE vector per group, each one loop over typed arrays. They add in
  * the same order as the row path (src/local/ops/accumulate.ts), so DOUBLE sums are the same bits;
- * an INT sum that reaches 2^53 returns undefined and the row path sums it exactly.
+ * an INT sum that could pass 2^53 on the way returns undefined and the row path sums it exactly.
  */
 import type { AggregateFunction } from '../../plan/expr.ts';
 import type { Values } from '../batch.ts';
@@ -31,8 +31,21 @@ export function groupByNumbers(values: Values, length: number): VectorGrouping |
   const ids = new Uint32Array(length);
   const first: number[] = [];
   const index = new Map<number, number>();
+  // Small non-negative integer keys (cluster numbers, flags) index a table instead of the Map.
+  const SMALL = 1024;
+  const small = new Int32Array(SMALL).fill(-1);
   for (let row = 0; row < length; row++) {
     const key = keys[row]!;
+    if (key >= 0 && key < SMALL && Number.isInteger(key)) {
+      let id = small[key]!;
+      if (id < 0) {
+        id = first.length;
+        small[key] = id;
+        first.push(row);
+      }
+      ids[row] = id;
+      continue;
+    }
     let id = index.get(key);
     if (id === undefined) {
       id = first.length;
@@ -59,6 +72,15 @@ const KERNEL_FUNCTIONS = new Set<AggregateFunction>([
   'variance',
 ]);
 
+function integerSumsExact(values: Float64Array, length: number): boolean {
+  let max = 0;
+  for (let row = 0; row < length; row++) {
+    const magnitude = Math.abs(values[row]!);
+    if (magnitude > max) max = magnitude;
+  }
+  return max * length < 2 ** 53;
+}
+
 /** fn(vector) per group, or undefined when the row path must compute it. */
 export function aggregateVector(
   fn: AggregateFunction,
@@ -81,6 +103,9 @@ export function aggregateVector(
     }
     case 'sum':
     case 'avg': {
+      // A double sum of integers is exact while every partial sum stays below 2^53, which
+      // length * max |value| below 2^53 guarantees; else the row path sums exactly.
+      if (vector.kind === 'int' && !integerSumsExact(values, length)) return undefined;
       const total = new Float64Array(count);
       const seen = new Float64Array(count);
       if (valid === undefined) {
@@ -96,9 +121,6 @@ export function aggregateVector(
           seen[g]!++;
           total[g]! += values[row]!;
         }
-      }
-      if (vector.kind === 'int') {
-        for (let g = 0; g < count; g++) if (Math.abs(total[g]!) >= 2 ** 53) return undefined;
       }
       const out = new Array<Value>(count);
       // AVG of an INT is a DECIMAL quotient, truncated at its internal digits (src/local/decimal.ts).

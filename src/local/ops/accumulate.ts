@@ -114,7 +114,10 @@ function sums(values: Values, type: SqlType, grouping: Grouping): { sums: Value[
     const group = ids[row]!;
     seen[group]!++;
     if (typeof value === 'bigint') needsBigInt = true;
-    total[group]! += Number(value);
+    const sum = total[group]! + Number(value);
+    // Past 2^53 on the way a double sum of integers may have lost a unit, even if it comes back.
+    if (sum >= 2 ** 53 || sum <= -(2 ** 53)) needsBigInt = true;
+    total[group] = sum;
   }
   const out = new Array<Value>(grouping.count);
   if (type.kind === 'int') {

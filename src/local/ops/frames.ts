@@ -7,9 +7,10 @@
 import type { AggregateFunction } from '../../plan/expr.ts';
 import type { Values } from '../batch.ts';
 import type { Collation } from '../collation.ts';
-import { type Key, orderKey } from '../compare.ts';
-import type { SqlType, Value } from '../types.ts';
-import { normalizeInt, roundDecimal, toNumber } from '../values.ts';
+import { exactKey, type Key, orderKey } from '../compare.ts';
+import { type DecimalValue, decimalArithmetic, fromUnscaled, fromUnscaledNumber } from '../decimal.ts';
+import { fracOf, isExactNumeric, type SqlType, type Value } from '../types.ts';
+import { normalizeInt, toNumber } from '../values.ts';
 import { aggregateType } from './accumulate.ts';
 
 /** The frame of each position of a partition of `size` rows: [start, end], empty when start > end. */
@@ -58,23 +59,17 @@ function running(
     };
   }
   if (fn === 'min' || fn === 'max') return runningExtreme(values, type, collation, fn === 'max');
+  if ((fn === 'sum' || fn === 'avg') && isExactNumeric(type)) return runningExactSum(values, type, fn);
   const read = numberReader(values, type);
-  const resultType = aggregateType(fn, type);
-  const exactScale = fn === 'sum' && type.kind === 'decimal' ? (type.scale ?? 0) : undefined;
-  let bigInts = false;
-  if (type.kind === 'int')
-    for (let i = 0; i < values.length && !bigInts; i++) bigInts = typeof values[i] === 'bigint';
   return () => {
     let n = 0;
     let sum = 0;
-    let bigSum = 0n;
     let sumSquares = 0;
     let shift: number | undefined;
     const take = (row: number, sign: 1 | -1) => {
       const value = read(row);
       if (value === null) return;
       n += sign;
-      if (bigInts) bigSum += sign === 1 ? BigInt(value) : -BigInt(value);
       const x = Number(value);
       shift ??= x;
       const d = x - shift;
@@ -88,10 +83,9 @@ function running(
         if (n === 0) return null;
         const total = sum + n * shift!;
         switch (fn) {
+          // INT and DECIMAL take runningExactSum: these are DOUBLE sums.
           case 'sum':
-            if (bigInts) return normalizeInt(bigSum);
-            if (resultType.kind === 'int') return Math.round(total);
-            return exactScale === undefined ? total : roundDecimal(total, exactScale);
+            return total;
           case 'avg':
             return total / n;
           default: {
@@ -100,6 +94,57 @@ function running(
             return fn === 'stddev' ? Math.sqrt(variance) : variance;
           }
         }
+      },
+    };
+  };
+}
+
+/** Below this a running sum of unscaled integers in a double stays exact after one more addend below it. */
+const FLUSH = 2 ** 52;
+
+/**
+ * SUM and AVG of INT or DECIMAL over a moving frame, exact: the unscaled integers (exactKey) add
+ * in a double while it stays below 2^52 and spill into a bigint beyond, so the result does not
+ * depend on the order values enter and leave; AVG divides as the server's my_decimal_div does.
+ */
+function runningExactSum(values: Values, type: SqlType, fn: 'sum' | 'avg'): () => RunningAggregate {
+  const frac = fracOf(type);
+  const toUnscaled = exactKey(frac);
+  const units: (number | bigint | null)[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) units[i] = toUnscaled(values[i]!) as number | bigint | null;
+  const resultType = aggregateType(fn, type);
+  const divide = fn === 'avg' ? decimalArithmetic('/', frac, 0, fracOf(resultType)) : undefined;
+  const asValue = (unscaled: bigint): DecimalValue =>
+    type.kind === 'int' ? normalizeInt(unscaled) : fromUnscaled(unscaled, frac);
+  return () => {
+    let n = 0;
+    let small = 0;
+    let big = 0n;
+    const take = (row: number, sign: 1 | -1) => {
+      const unit = units[row];
+      if (unit === null || unit === undefined) return;
+      n += sign;
+      if (typeof unit === 'bigint') {
+        big += sign === 1 ? unit : -unit;
+      } else if (unit >= FLUSH || unit <= -FLUSH || small >= FLUSH || small <= -FLUSH) {
+        big += BigInt(small) + BigInt(sign * unit);
+        small = 0;
+      } else {
+        small += sign * unit;
+      }
+    };
+    return {
+      add: (row) => take(row, 1),
+      remove: (row) => take(row, -1),
+      value: () => {
+        if (n === 0) return null;
+        const sum =
+          big === 0n && type.kind === 'decimal'
+            ? fromUnscaledNumber(small, frac)
+            : big === 0n
+              ? small
+              : asValue(big + BigInt(small));
+        return divide ? divide(sum, n) : sum;
       },
     };
   };

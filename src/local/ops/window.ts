@@ -1,6 +1,6 @@
 /**
  * Window functions: ROW_NUMBER, RANK, DENSE_RANK, LAG/LEAD, FIRST_VALUE/LAST_VALUE and aggregates
- * over frames. Arquero splits the rows into partitions and orders each; peers (rows with equal
+ * over frames. relational.ts splits the rows into partitions and orders each; peers (rows with equal
  * ORDER BY keys) share a rank and, in the default frame, each other's rows. Frames follow SQL:
  * ordered without a frame is RANGE UNBOUNDED PRECEDING to CURRENT ROW (peers included), unordered
  * is the whole partition, and `rows: [start, end]` is ROWS BETWEEN with undefined as UNBOUNDED.
@@ -20,10 +20,11 @@ import {
 import { type Batch, type LocalColumn, makeBatch, nullValues } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
+import { type DecimalValue, roundToScale } from '../decimal.ts';
 import { compileExpr } from '../expr/compile.ts';
-import { evaluateAll, presentValues } from '../expr/compiled.ts';
+import { type Compiled, derived, evaluateAll, presentValues } from '../expr/compiled.ts';
 import { type KeyValues, orderedPartitions } from '../relational.ts';
-import { computed, type SqlType, T, type Value } from '../types.ts';
+import { computed, fracOf, type SqlType, T, type Value } from '../types.ts';
 import { aggregateType } from './accumulate.ts';
 import { type FrameBounds, frameAggregate } from './frames.ts';
 import { sortKeyValues } from './sort.ts';
@@ -98,6 +99,22 @@ function offsetOf(expr: WindowExpr): number {
   return arg.value;
 }
 
+/**
+ * The server computes window functions over a temporary table that holds each argument at its
+ * shown digits: a quotient's inside digits are rounded away per row before a window SUM adds it.
+ */
+function shownDigits(arg: Compiled): Compiled {
+  const { type } = arg;
+  if (type.kind !== 'decimal' || fracOf(type) <= (type.scale ?? 0)) return arg;
+  const scale = type.scale ?? 0;
+  const frac = fracOf(type);
+  const { evaluate } = arg;
+  return derived(T.decimal(scale), [arg], (row) => {
+    const value = evaluate(row);
+    return value === null ? null : roundToScale(value as DecimalValue, frac, scale);
+  });
+}
+
 function computeWindow(
   batch: Batch,
   expr: WindowExpr,
@@ -109,7 +126,7 @@ function computeWindow(
       throw new PlanError(`window: ${expr.fn}() cannot contain an aggregate or another window function`);
     }
   }
-  const arg = expr.args[0] ? compileExpr(expr.args[0], scope) : undefined;
+  const arg = expr.args[0] ? shownDigits(compileExpr(expr.args[0], scope)) : undefined;
   const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
   const { partitions, sortKeys } = orderRows(batch, expr, context);
   const out = nullValues(batch.length);

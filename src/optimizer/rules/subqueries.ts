@@ -15,8 +15,10 @@
  * Correlated predicates are the conjuncts of S's filters (and inner join conditions) that read
  * an `outer(name)` column. They move up through filters, projections (which then keep the inner
  * columns the predicates read), inner joins and sorts; through an aggregate only equalities
- * move, each adding its inner side to the GROUP BY. Anything else (a correlated LIMIT, window,
- * outer join, a COUNT that would need its empty-group value) is not rewritten, and the rule
+ * move, each adding its inner side to the GROUP BY. A correlated COUNT without GROUP BY reads
+ * COALESCE(count, 0), as an outer row no inner row matches finds no group (the COUNT bug).
+ * Anything else (a correlated LIMIT, window, outer join, a COUNT inside an expression) is not
+ * rewritten, and the rule
  * fails with a PlanError naming it; SQL text planning checks this first and keeps such a
  * statement as written.
  *
@@ -32,9 +34,10 @@ import {
   mapExpr,
   referencedColumns,
   type SubqueryExpr,
+  someExpr,
   unalias,
 } from '../../plan/expr.ts';
-import { type Field, type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
+import { type Field, type PlanNode, Plans, planInputs, transformUp } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import {
   containsSubquery,
@@ -110,15 +113,6 @@ function pullUp(node: PlanNode, mode: SubqueryExpr['mode'], names: Names): Pulle
         unsupported('an aggregate that reads an outer column');
       }
       if (mode !== 'scalar') unsupported('an aggregate under a correlated EXISTS or IN');
-      if (
-        node.groupBy.length === 0 &&
-        node.aggregates.some((expr) => {
-          const inner = unalias(expr);
-          return inner.kind === 'aggregate' && (inner.fn === 'count' || inner.fn === 'countDistinct');
-        })
-      ) {
-        unsupported('a correlated COUNT (its value for no rows is 0, not NULL)');
-      }
       const inner = pullUp(node.input, mode, names);
       const groupBy = [...node.groupBy];
       const taken = new Set(fieldNames(node));
@@ -238,6 +232,41 @@ function valueColumn(sub: SubqueryExpr): string {
   return fields[0]!;
 }
 
+const isCount = (expr: Expr): boolean =>
+  expr.kind === 'aggregate' && (expr.fn === 'count' || expr.fn === 'countDistinct');
+
+/**
+ * How a subquery's output column depends on a COUNT: 'bare' when it is a COUNT of an aggregate
+ * without GROUP BY (through renaming projections), 'derived' when a COUNT reaches it any other
+ * way (an expression, a HAVING, a grouped COUNT), else 'none'.
+ */
+function countLineage(plan: PlanNode, column: string): 'bare' | 'derived' | 'none' {
+  const hasCount = (node: PlanNode): boolean =>
+    (node.kind === 'aggregate' && node.aggregates.some((expr) => someExpr(expr, isCount))) ||
+    planInputs(node).some(hasCount);
+  switch (plan.kind) {
+    case 'project': {
+      const expr = plan.exprs.find((e) => exprName(e) === column);
+      if (expr === undefined) return 'none';
+      const inner = unalias(expr);
+      if (inner.kind === 'column') return countLineage(plan.input, inner.name);
+      const reads = [...referencedColumns(inner)].map((name) => countLineage(plan.input, name));
+      return reads.some((read) => read !== 'none') ? 'derived' : 'none';
+    }
+    case 'aggregate': {
+      const expr = plan.aggregates.find((e) => exprName(e) === column);
+      if (expr === undefined) return 'none';
+      const inner = unalias(expr);
+      if (isCount(inner)) return plan.groupBy.length === 0 ? 'bare' : 'derived';
+      return someExpr(inner, isCount) ? 'derived' : 'none';
+    }
+    case 'sort':
+      return countLineage(plan.input, column);
+    default:
+      return hasCount(plan) ? 'derived' : 'none';
+  }
+}
+
 /** True when the plan is an aggregate without GROUP BY (under projections): always one row. */
 function oneRow(plan: PlanNode): boolean {
   if (plan.kind === 'project') return oneRow(plan.input);
@@ -327,28 +356,80 @@ class Rewriter {
     let current = plan;
     const rewritten = mapExpr(expr, (node) => {
       if (node.kind !== 'subquery') return undefined;
-      if (node.mode !== 'scalar') {
-        return unsupported(
-          `${node.mode === 'exists' ? 'EXISTS' : 'IN'} inside another expression (only as a WHERE conjunct)`,
-        );
-      }
-      const joined = this.scalar(current, node);
+      const joined = node.mode === 'scalar' ? this.scalar(current, node) : this.truthValue(current, node);
       current = joined.plan;
-      return Exprs.column(joined.column);
+      return joined.value;
     });
     return { plan: current, expr: rewritten };
   }
 
-  private scalar(plan: PlanNode, sub: SubqueryExpr): { plan: PlanNode; column: string } {
+  /**
+   * EXISTS or IN inside another expression (under OR, in a select list) as a value from COUNT
+   * subqueries joined like scalars: EXISTS is `n > 0`; `x IN (S)` is true when some value of S
+   * equals x, else false when S is empty, else NULL when x or a value of S is NULL, else false.
+   */
+  private truthValue(plan: PlanNode, sub: SubqueryExpr): { plan: PlanNode; value: Expr } {
+    const counted = (source: PlanNode, arg: Expr | undefined, correlated: readonly string[]) =>
+      Exprs.subquery(
+        'scalar',
+        Plans.aggregate(source, [], [Exprs.alias(Exprs.aggregate('count', arg), '__count')]),
+        correlated,
+      );
+    const zero = Exprs.literal(0);
+    if (sub.mode === 'exists') {
+      const rows = this.scalar(plan, counted(sub.plan, undefined, sub.correlated));
+      const value = Exprs.binary(sub.negated ? '=' : '>', rows.value, zero);
+      return { plan: rows.plan, value };
+    }
+    const operand = sub.operand!;
+    if (containsSubquery(operand)) unsupported('IN with a subquery on its left');
+    const column = Exprs.column(valueColumn(sub));
+    const outerOperand = mapExpr(operand, (node) =>
+      node.kind === 'column' ? Exprs.outer(node.name) : undefined,
+    );
+    const byOperand = [...new Set([...sub.correlated, ...referencedColumns(operand)])];
+    const matches = this.scalar(
+      plan,
+      counted(Plans.filter(sub.plan, Exprs.binary('=', column, outerOperand)), undefined, byOperand),
+    );
+    const rows = this.scalar(matches.plan, counted(sub.plan, undefined, sub.correlated));
+    const values = this.scalar(rows.plan, counted(sub.plan, column, sub.correlated));
+    const isIn = Exprs.case(
+      [
+        { when: Exprs.binary('>', matches.value, zero), result: Exprs.literal(1) },
+        { when: Exprs.binary('=', rows.value, zero), result: zero },
+        {
+          when: Exprs.binary('or', Exprs.isNull(operand), Exprs.binary('<', values.value, rows.value)),
+          result: Exprs.literal(null),
+        },
+      ],
+      zero,
+    );
+    return { plan: values.plan, value: sub.negated ? Exprs.not(isIn) : isIn };
+  }
+
+  private scalar(plan: PlanNode, sub: SubqueryExpr): { plan: PlanNode; value: Expr } {
     const value = valueColumn(sub);
     const rewritten = this.plan(sub.plan);
+    const counted = countLineage(rewritten, value);
     const pulled = pullUp(rewritten, 'scalar', this.names);
     const outerFields = outputFields(plan);
     const taken = new Set([...outerFields.map((field) => field.name), ...fieldNames(pulled.plan)]);
     const column = this.names.fresh('__scalar_', taken);
     const { plan: right, preds } = prepare(pulled, outerFields, this.names, new Map([[value, column]]));
-    if (preds.length === 0 && oneRow(right)) return { plan: Plans.join(plan, right, 'cross', []), column };
-    return { plan: Plans.join(plan, right, 'left', [], conjunction(preds)), column };
+    if (preds.length === 0 && oneRow(right)) {
+      return { plan: Plans.join(plan, right, 'cross', []), value: Exprs.column(column) };
+    }
+    if (counted === 'derived') {
+      unsupported('a correlated COUNT inside an expression or under HAVING (its value for no rows)');
+    }
+    // The COUNT bug: an outer row no inner row matches misses the grouped side of the left join
+    // and reads NULL, but COUNT over no rows is 0.
+    const read =
+      counted === 'bare'
+        ? Exprs.call('coalesce', [Exprs.column(column), Exprs.literal(0)])
+        : Exprs.column(column);
+    return { plan: Plans.join(plan, right, 'left', [], conjunction(preds)), value: read };
   }
 }
 

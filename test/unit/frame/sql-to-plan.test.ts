@@ -354,12 +354,12 @@ describe('SQL text composes with DataFrame verbs', () => {
 describe('what is not translated runs as written', () => {
   const FALLBACKS: [string, string][] = [
     [
-      'SELECT a FROM t WHERE a = 1 OR EXISTS (SELECT 1 FROM u)',
-      'subquery not planned: EXISTS inside another',
+      'SELECT a FROM t WHERE a = 1 OR EXISTS (SELECT 1 FROM u WHERE u.c > t.b)',
+      'subquery not planned: a correlated predicate other than an equality under an aggregate',
     ],
     [
-      'SELECT a FROM t WHERE b > (SELECT COUNT(*) FROM u WHERE u.a = t.a)',
-      'subquery not planned: a correlated COUNT',
+      'SELECT a FROM t WHERE b > (SELECT COUNT(*) + 1 FROM u WHERE u.a = t.a)',
+      'subquery not planned: a correlated COUNT inside an expression',
     ],
     [
       'SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE u.c = t.b LIMIT 2)',

@@ -76,6 +76,18 @@ const REWRITES: [string, string, string, string][] = [
     'Project [a, __scalar_1 AS m]\n  Join cross\n    Scan t source=db1\n    Project [max(c) AS __scalar_1]\n      Aggregate groupBy=[] aggregates=[max(c) AS max(c)]\n        Scan u source=db1',
   ],
   [
+    'EXISTS under OR: a COUNT grouped by the correlation, left joined, read as COALESCE(n, 0) > 0',
+    'SELECT a FROM t WHERE b = 1 OR EXISTS (SELECT * FROM u WHERE ua = a)',
+    'Project [a]\n  Filter ((b = 1) OR EXISTS(Filter (ua = outer(a)) <- Scan u source=db1))\n    Scan t source=db1',
+    'Project [a]\n  Project [id, a, b]\n    Filter ((b = 1) OR (coalesce(__scalar_1, 0) > 0))\n      Join left on=(a = ua)\n        Scan t source=db1\n        Project [ua, __count AS __scalar_1]\n          Aggregate groupBy=[ua] aggregates=[count(*) AS __count]\n            Scan u source=db1',
+  ],
+  [
+    'IN as a value: matches, rows and non-NULL values counted; NULL when no match but a NULL is in play',
+    'SELECT a, a IN (SELECT ua FROM u) AS x FROM t',
+    'Project [a, a IN(Project [ua] <- Scan u source=db1) AS x]\n  Scan t source=db1',
+    'Project [a, CASE WHEN (coalesce(__scalar_1, 0) > 0) THEN 1 WHEN (__scalar_2 = 0) THEN 0 WHEN (a IS NULL OR (__scalar_3 < __scalar_2)) THEN NULL ELSE 0 END AS x]\n  Join cross\n    Join cross\n      Join left on=(a = ua)\n        Scan t source=db1\n        Project [ua, __count AS __scalar_1]\n          Aggregate groupBy=[ua] aggregates=[count(*) AS __count]\n            Project [ua]\n              Scan u source=db1\n      Project [__count AS __scalar_2]\n        Aggregate groupBy=[] aggregates=[count(*) AS __count]\n          Project [ua]\n            Scan u source=db1\n    Project [__count AS __scalar_3]\n      Aggregate groupBy=[] aggregates=[count(ua) AS __count]\n        Project [ua]\n          Scan u source=db1',
+  ],
+  [
     'uncorrelated scalar without an aggregate: a left join (NULL when it has no row)',
     'SELECT a FROM t WHERE b = (SELECT c FROM u WHERE ua = 7)',
     'Project [a]\n  Filter (b = SCALAR(Project [c] <- Filter (ua = 7) <- Scan u source=db1))\n    Scan t source=db1',
@@ -172,6 +184,15 @@ describe('subqueryRewrite on plan text', () => {
     const frame = db.table('t').filter(col('a').isIn(db.table('u')));
     expect(() => rewriteSubqueries(frame.plan)).toThrow(PlanError);
     expect(() => rewriteSubqueries(frame.plan)).toThrow(/one column; this one returns 3/);
+  });
+});
+
+describe('the COUNT bug', () => {
+  it('a correlated COUNT reads COALESCE(count, 0): an outer row without inner rows counts 0', () => {
+    const plan = sqlToPlan('SELECT a, (SELECT COUNT(*) FROM u WHERE ua = a) AS n FROM t', ctx);
+    expect(renderPlan(rewriteSubqueries(plan))).toBe(
+      'Project [a, coalesce(__scalar_1, 0) AS n]\n  Join left on=(a = ua)\n    Scan t source=db1\n    Project [ua, count(*) AS __scalar_1]\n      Aggregate groupBy=[ua] aggregates=[count(*) AS count(*)]\n        Scan u source=db1',
+    );
   });
 });
 
