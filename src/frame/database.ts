@@ -227,7 +227,9 @@ export class Database implements Source, AsyncDisposable {
   async queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
     const known = this.textFields.get(sql);
     if (known) return known;
-    const fields = await queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
+    const fields = await queryFields(this.session, sql, this.catalog, (probe) =>
+      this.limited(probe, options),
+    );
     this.textFields.set(sql, fields);
     return fields;
   }
