@@ -84,6 +84,10 @@ export async function openPeerRun(
     stdio: ['pipe', log, log, 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
+  // A harness that dies mid-pass takes its peer along (Spark's JVM exits when Python does).
+  const killPeer = () => child.kill('SIGKILL');
+  process.once('exit', killPeer);
+  child.once('exit', () => process.removeListener('exit', killPeer));
   const lines = new Lines(child.stdio[3] as Readable);
   const failed = (what: string, detail: string) =>
     new SluiceError('COMPONENT_FAILED', `${baseline.mode}: ${what} (log: ${logFile})`, { details: detail });

@@ -8,7 +8,8 @@ function modesOf(result: BenchResult): Mode[] {
 }
 
 function total(result: BenchResult, mode: Mode, passes: readonly string[]): number | undefined {
-  const m = result.modes[mode]!;
+  const m = result.modes[mode];
+  if (!m) return undefined;
   let sum = 0;
   for (const pass of passes) {
     const figure = m.passes[pass];

@@ -33,6 +33,8 @@ export type ErrorCode =
   /** One Kafka record cannot become a row; the pipeline keeps it in the errors table and goes on. */
   | 'RECORD_INVALID'
   | 'KAFKA_CODEC'
+  /** A schema registry did not answer, or answered what it should not. */
+  | 'SCHEMA_REGISTRY'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_READ_ONLY'

@@ -3,7 +3,8 @@
  * know their columns before they run, and runs the statements the planner pushes to it.
  */
 import { type RecordBatch, Table } from 'apache-arrow';
-import { ConfigError } from '../base/errors.ts';
+import { ConfigError, PlanError } from '../base/errors.ts';
+import { didYouMean, userTables } from '../base/suggest.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
@@ -57,6 +58,12 @@ export interface SqlOptions extends TableOptions {
    * (see ./plan-template.ts): `db.sql('SELECT * FROM t WHERE id = ?', { params: [42] })`.
    */
   readonly params?: readonly SqlParam[];
+  /**
+   * Other connections by name: a table written `name.table` in the text is read from that
+   * connection (the name wins over a schema of the same name), and the query is federated: each
+   * connection runs its part, the rest (a join across them, say) runs locally.
+   */
+  readonly sources?: Readonly<Record<string, Database>>;
 }
 
 /** How long a template made from SQL text is used before the text is planned again. */
@@ -75,9 +82,17 @@ export class Database implements Source, AsyncDisposable {
   private closed = false;
   /** Plans of SQL text with parameters, by text and parameter shape (cleared by refresh()). */
   private readonly templates = new Map<string, { at: number; template: PlanTemplate | undefined }>();
-  /** Connections for reads in one piece, kept open between reads. */
-  private readonly pool = new RawConnectionPool();
+  /**
+   * Connections for reads in one piece, kept open between reads: as many as a server runs
+   * queries at once by default (`sluice serve` allows 32), so concurrent point lookups reuse them.
+   */
+  private readonly pool = new RawConnectionPool({ maxIdle: 32 });
   private readonly facts = new TableFactsCache();
+  /**
+   * Columns of SQL text the planner kept as written, learned when it first ran, so explain() and
+   * joins on them work afterwards without another round trip (cleared by refresh()).
+   */
+  private readonly textFields = new Map<string, readonly Field[]>();
 
   constructor(
     readonly endpoint: DbEndpoint,
@@ -106,15 +121,37 @@ export class Database implements Source, AsyncDisposable {
    */
   sql(text: string, options: SqlOptions = {}): LazyFrame {
     if (typeof text !== 'string' || text.trim() === '') throw new ConfigError('sql() needs SQL text');
-    const { params = [], ...tableOptions } = options;
+    const { params = [], sources = {}, ...tableOptions } = options;
     const scanOptions: ScanOptions = {
       pushdown: tableOptions.pushdown ?? this.defaults.pushdown,
       ...tableOptions,
     };
+    const qualified = (qualifier: string, table: string) => {
+      const other = Object.hasOwn(sources, qualifier) ? sources[qualifier] : undefined;
+      if (!other) return undefined;
+      const fields = other.fieldsOf(table);
+      if (!fields) {
+        const known = userTables(other.tableNames());
+        throw new PlanError(
+          `no table '${table}' in source '${qualifier}' (${other.label})${didYouMean(table, known)}`,
+          { table, source: qualifier, available: known },
+          'TABLE_NOT_FOUND',
+        );
+      }
+      return { source: other.id, fields };
+    };
     const planText = (sql: string) =>
-      sqlToPlan(sql, { source: this.id, fieldsOf: (table) => this.fieldsOf(table), options: scanOptions });
-    if (params.length === 0) return new LazyFrame(planText(text), this.runtime);
-    const key = `${templateKey(text, params)}${JSON.stringify(scanOptions)}`;
+      sqlToPlan(sql, {
+        source: this.id,
+        fieldsOf: (table) => this.fieldsOf(table),
+        options: scanOptions,
+        qualified,
+      });
+    let runtime = this.runtime;
+    for (const other of Object.values(sources)) runtime = runtime.merge(other.runtime);
+    if (params.length === 0) return new LazyFrame(planText(text), runtime);
+    const named = Object.entries(sources).map(([name, other]) => [name, other.id]);
+    const key = `${templateKey(text, params)}${JSON.stringify([scanOptions, named])}`;
     let cached = this.templates.get(key);
     if (!cached || performance.now() - cached.at > TEMPLATE_TTL_MS) {
       cached = { at: performance.now(), template: this.makeTemplate(text, params, planText) };
@@ -143,13 +180,24 @@ export class Database implements Source, AsyncDisposable {
   /**
    * A frame from a plan in its JSON form (`LazyFrame.toJSON()`), every table read from this
    * connection with this connection's column types. Malformed JSON is a PlanError naming where.
+   * `sources` binds the plan's own source ids (`Scan … source=db2`) to other connections, for a
+   * plan over several of them; a source id it does not name reads from this connection.
    */
-  fromPlan(json: unknown): LazyFrame {
-    const plan = transformUp(planFromJson(json, { source: this.id }), (node): PlanNode => {
+  fromPlan(json: unknown, options: { sources?: Readonly<Record<string, Database>> } = {}): LazyFrame {
+    const byId = new Map<string, Database>([[this.id, this]]);
+    const ids = new Map<string, string>();
+    let runtime = this.runtime;
+    for (const [planSource, db] of Object.entries(options.sources ?? {})) {
+      ids.set(planSource, db.id);
+      byId.set(db.id, db);
+      runtime = runtime.merge(db.runtime);
+    }
+    const plan = transformUp(planFromJson(json, { source: this.id, sources: ids }), (node): PlanNode => {
       if (node.kind !== 'scan') return node;
-      return Plans.scan(node.source, node.table, this.fieldsOf(node.table) ?? [], node.options);
+      const db = byId.get(node.source)!;
+      return Plans.scan(node.source, node.table, db.fieldsOf(node.table) ?? [], node.options);
     });
-    return new LazyFrame(plan, this.runtime);
+    return new LazyFrame(plan, runtime);
   }
 
   /**
@@ -175,11 +223,22 @@ export class Database implements Source, AsyncDisposable {
   async refresh(): Promise<void> {
     this.facts.clear();
     this.templates.clear();
+    this.textFields.clear();
     this.catalog = await readCatalog(this.session);
   }
 
-  queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
-    return queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
+  async queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
+    const known = this.textFields.get(sql);
+    if (known) return known;
+    const fields = await queryFields(this.session, sql, this.catalog, (probe) =>
+      this.limited(probe, options),
+    );
+    this.textFields.set(sql, fields);
+    return fields;
+  }
+
+  knownQueryFields(sql: string): readonly Field[] | undefined {
+    return this.textFields.get(sql);
   }
 
   /** A pushed query, read in parallel over the table's partitions when it can be split. */

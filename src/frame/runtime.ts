@@ -34,6 +34,8 @@ export interface Source {
   tableNames(): string[];
   refresh(): Promise<void>;
   queryFields(sql: string, options?: RunControl): Promise<readonly Field[]>;
+  /** The columns of SQL text `queryFields` has already learned, without asking the server. */
+  knownQueryFields(sql: string): readonly Field[] | undefined;
   /** Runs one pushed statement and yields its rows as Arrow batches. */
   readArrow(sql: string, params: readonly unknown[], options: RunControl): AsyncIterable<RecordBatch>;
   /** Runs a pushed query, split over partitions when its table allows; defaults to `readArrow`. */
@@ -99,10 +101,17 @@ export class FrameRuntime {
     return source;
   }
 
-  /** Fills in each table's columns from the catalog; missing tables are listed with the known ones. */
+  /**
+   * Fills in each table's columns from the catalog, and the columns of SQL text kept as written
+   * once a run has learned them; missing tables are listed with the known ones.
+   */
   private bindSync(plan: PlanNode): { plan: PlanNode; missing: { source: Source; table: string }[] } {
     const missing: { source: Source; table: string }[] = [];
     const bound = transformUp(plan, (node) => {
+      if (node.kind === 'sqlText' && node.fields.length === 0) {
+        const fields = this.source(node.source).knownQueryFields(node.sql);
+        return fields ? Plans.sqlText(node.source, node.sql, fields, node.options, node.reason) : node;
+      }
       if (node.kind !== 'scan' || node.fields.length > 0) return node;
       const source = this.source(node.source);
       const fields = source.fieldsOf(node.table);

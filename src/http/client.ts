@@ -24,6 +24,8 @@ export interface ClientOptions {
 
 export interface QueryOptions {
   readonly source?: string;
+  /** For a frame over several connections: each connection's id in the plan (`db2`) → a source name. */
+  readonly sources?: Readonly<Record<string, string>>;
   readonly params?: readonly (string | number | boolean | null)[];
   readonly limits?: Partial<QueryLimits>;
   readonly queryId?: string;
@@ -112,6 +114,7 @@ export class SluiceClient {
     return JSON.stringify({
       ...(typeof what === 'string' ? { sql: what } : { plan: what.toJSON() }),
       ...(options.source ? { source: options.source } : {}),
+      ...(options.sources ? { sources: options.sources } : {}),
       ...(options.params ? { params: options.params } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.queryId ? { query_id: options.queryId } : {}),

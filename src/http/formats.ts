@@ -14,8 +14,8 @@
  * is an object. The Arrow trailer is `<JSON><u32 little-endian JSON length><8-byte tag>`, the tag
  * `SLUICEER` (error) or `SLUICETR` (truncated), read from the end of the stream.
  */
-import { type RecordBatch, RecordBatchStreamWriter, Table } from 'apache-arrow';
-import { arrowToRows } from '../frame/rows.ts';
+import { type RecordBatch, RecordBatchStreamWriter } from 'apache-arrow';
+import { batchCells, csvText } from './text-columns.ts';
 
 export interface Truncation {
   readonly reason: 'maxRows' | 'maxBytes';
@@ -113,31 +113,33 @@ class ArrowEncoder implements ResultEncoder {
   }
 }
 
-/** JSON text of one value as collect() has it: exact digits for big integers and decimals' strings. */
-function jsonValue(value: unknown): string {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
-  if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-  return JSON.stringify(value) ?? 'null';
-}
-
-function jsonRow(row: Record<string, unknown>, keys: readonly string[], quoted: readonly string[]): string {
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    if (i > 0) out += ',';
-    out += `${quoted[i]}:${jsonValue(row[keys[i]!])}`;
+/**
+ * NDJSON lines (or JSON array items) of a batch: `{"name":value,…}` per row, from column text.
+ * The pieces go into one array joined once (a string built by `+=` per piece is a rope V8 must
+ * flatten later, and it made the garbage collector the main cost).
+ */
+function jsonRows(batch: RecordBatch, separator: string, first: boolean): string {
+  const names = batch.schema.fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`);
+  const cells = batchCells(batch, 'json');
+  const columns = names.length;
+  const parts = new Array<string>(batch.numRows * (2 * columns + 2));
+  let at = 0;
+  for (let row = 0; row < batch.numRows; row++) {
+    parts[at++] = first && row === 0 ? '' : separator;
+    for (let c = 0; c < columns; c++) {
+      parts[at++] = names[c]!;
+      parts[at++] = cells[c]![row]!;
+    }
+    parts[at++] = columns === 0 ? '{}' : '}';
   }
-  return `${out}}`;
+  return parts.join('');
 }
 
 class NdjsonEncoder implements ResultEncoder {
   readonly contentType = FORMATS.ndjson;
   batch(batch: RecordBatch): Uint8Array {
-    const keys = batch.schema.fields.map((f) => f.name);
-    const quoted = keys.map((k) => JSON.stringify(k));
-    let text = '';
-    for (const row of arrowToRows(new Table([batch]))) text += `${jsonRow(row, keys, quoted)}\n`;
-    return utf8(text);
+    const text = jsonRows(batch, '\n', true);
+    return utf8(batch.numRows > 0 ? `${text}\n` : text);
   }
   end(truncation: Truncation | undefined): Uint8Array {
     return truncation ? utf8(`${JSON.stringify({ truncated: truncation })}\n`) : new Uint8Array(0);
@@ -154,8 +156,6 @@ class JsonEncoder implements ResultEncoder {
   constructor(private readonly queryId: string) {}
 
   batch(batch: RecordBatch): Uint8Array {
-    const keys = batch.schema.fields.map((f) => f.name);
-    const quoted = keys.map((k) => JSON.stringify(k));
     let text = '';
     if (!this.started) {
       this.started = true;
@@ -166,10 +166,9 @@ class JsonEncoder implements ResultEncoder {
       }));
       text = `{"query_id":${JSON.stringify(this.queryId)},"columns":${JSON.stringify(columns)},"rows":[`;
     }
-    for (const row of arrowToRows(new Table([batch]))) {
-      text += `${this.first ? '' : ','}\n${jsonRow(row, keys, quoted)}`;
-      this.first = false;
-    }
+    if (batch.numRows === 0) return utf8(text);
+    text += `${this.first ? '' : ','}\n${jsonRows(batch, ',\n', true)}`;
+    this.first = false;
     return utf8(text);
   }
   end(truncation: Truncation | undefined, rows: number): Uint8Array {
@@ -181,27 +180,27 @@ class JsonEncoder implements ResultEncoder {
   }
 }
 
-function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text: string;
-  if (value instanceof Uint8Array) text = Buffer.from(value).toString('base64');
-  else text = String(value);
-  return /[",\r\n]/.test(text) || text.startsWith('#') ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 class CsvEncoder implements ResultEncoder {
   readonly contentType = `${FORMATS.csv}; charset=utf-8; header=present`;
   private started = false;
   batch(batch: RecordBatch): Uint8Array {
-    const keys = batch.schema.fields.map((f) => f.name);
     let text = '';
     if (!this.started) {
       this.started = true;
-      text = `${keys.map(csvField).join(',')}\r\n`;
+      text = `${batch.schema.fields.map((f) => csvText(f.name)).join(',')}\r\n`;
     }
-    for (const row of arrowToRows(new Table([batch])))
-      text += `${keys.map((k) => csvField(row[k])).join(',')}\r\n`;
-    return utf8(text);
+    const cells = batchCells(batch, 'csv');
+    const columns = cells.length;
+    const parts = new Array<string>(batch.numRows * 2 * Math.max(1, columns));
+    let at = 0;
+    for (let row = 0; row < batch.numRows; row++) {
+      for (let c = 0; c < columns; c++) {
+        parts[at++] = cells[c]![row]!;
+        parts[at++] = c === columns - 1 ? '\r\n' : ',';
+      }
+      if (columns === 0) parts[at++] = '\r\n';
+    }
+    return utf8(text + parts.join(''));
   }
   end(truncation: Truncation | undefined): Uint8Array {
     return truncation ? utf8(`#truncated ${JSON.stringify(truncation)}\r\n`) : new Uint8Array(0);

@@ -16,13 +16,14 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { RecordBatch } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError, SluiceError } from '../base/errors.ts';
+import type { Database } from '../frame/database.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';
 import { bindParams } from '../frame/sql-text/params.ts';
 import { planLeaves } from '../plan/nodes.ts';
 import type { QueryLimits } from './config.ts';
 import { errorAnswer } from './errors.ts';
 import { createEncoder, FORMATS, type FormatName, negotiateFormat, type Truncation } from './formats.ts';
-import { checkReadOnly, checkReadOnlyCached } from './read-only.ts';
+import { checkReadOnly, checkReadOnlyCached, type TableRead } from './read-only.ts';
 import type { CancelReason, RunningQuery } from './registry.ts';
 import type { ServiceApp, ServiceContext } from './service.ts';
 
@@ -64,6 +65,12 @@ export const QueryBody = Type.Object(
         description: 'A source name (GET /v1/sources); optional with one source',
       }),
     ),
+    sources: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 64 }), {
+        description:
+          'For a plan over several connections: each source id in the plan (`db2`) → a source name. SQL text names other sources as `name.table` instead.',
+      }),
+    ),
     params: Type.Optional(Type.Array(Param, { maxItems: 10_000 })),
     limits: Type.Optional(Limits),
     query_id: Type.Optional(Type.String({ maxLength: 128 })),
@@ -80,6 +87,7 @@ type QueryBodyType = {
   sql?: string;
   plan?: Record<string, unknown>;
   source?: string;
+  sources?: Record<string, string>;
   params?: (string | number | boolean | null)[];
   limits?: Partial<QueryLimits>;
   query_id?: string;
@@ -112,27 +120,42 @@ async function frameFor(
   const { name, db, allowlist } = await ctx.sources.database(body.source);
   if (body.sql !== undefined) {
     const params = body.params ?? [];
+    const others = ctx.sources.otherAllowlists(name);
     // A value in a placeholder cannot change what the statement does, so the text with its `?`
     // is what is checked (once per text); text the checker cannot read with `?` is checked bound.
+    let tables: TableRead[];
     try {
-      checkReadOnlyCached(body.sql, allowlist);
+      tables = checkReadOnlyCached(body.sql, allowlist, others);
     } catch (error) {
       if (params.length === 0 || (error as SluiceError).code !== 'SQL_UNREADABLE') throw error;
-      checkReadOnly(bindParams(body.sql, params), allowlist);
+      tables = checkReadOnly(bindParams(body.sql, params), allowlist, others);
     }
-    return { source: name, frame: db.sql(body.sql, { params }) };
+    // `other.table` reads another source: the query is federated over the sources it names.
+    const sources: Record<string, Database> = {};
+    for (const { source } of tables)
+      if (source && !sources[source]) sources[source] = (await ctx.sources.database(source)).db;
+    return { source: name, frame: db.sql(body.sql, { params, sources }) };
   }
   if (body.params && body.params.length > 0)
     throw new RequestError('CONFIG_INVALID', 'params go with sql; a plan carries its values');
-  const frame = db.fromPlan(body.plan);
+  // A plan over several connections names, for each of its own source ids, a source of this server.
+  const sources: Record<string, Database> = {};
+  const allowlists = new Map([[db.id, allowlist]]);
+  for (const [planSource, sourceName] of Object.entries(body.sources ?? {})) {
+    const other = await ctx.sources.database(sourceName);
+    sources[planSource] = other.db;
+    allowlists.set(other.db.id, other.allowlist);
+  }
+  const frame = db.fromPlan(body.plan, { sources });
   for (const leaf of planLeaves(frame.plan)) {
-    if (leaf.kind === 'sqlText') checkReadOnly(leaf.sql, allowlist);
+    const list = allowlists.get(leaf.kind === 'values' ? db.id : leaf.source) ?? allowlist;
+    if (leaf.kind === 'sqlText') checkReadOnly(leaf.sql, list);
     else if (leaf.kind === 'scan') {
       const dot = leaf.table.indexOf('.');
       const why =
         dot > 0
-          ? allowlist.denies(leaf.table.slice(0, dot), leaf.table.slice(dot + 1))
-          : allowlist.denies(null, leaf.table);
+          ? list.denies(leaf.table.slice(0, dot), leaf.table.slice(dot + 1))
+          : list.denies(null, leaf.table);
       if (why) throw new RequestError('FORBIDDEN', why, { table: leaf.table });
     }
   }
@@ -181,6 +204,31 @@ function compressor(encoding: Encoding): NodeJS.ReadWriteStream | undefined {
     return (zlib as unknown as { createZstdCompress: () => NodeJS.ReadWriteStream }).createZstdCompress();
   return undefined;
 }
+
+/** A compressed body in one piece (a small whole answer). */
+function compressWhole(encoding: Exclude<Encoding, 'identity'>, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, out: Buffer) => (error ? reject(error) : resolve(out));
+    if (encoding === 'gzip') zlib.gzip(body, { level: 1 }, done);
+    else (zlib as unknown as { zstdCompress: typeof zlib.gzip }).zstdCompress(body, done);
+  });
+}
+
+/** The iterator with one item it already gave put back in front. */
+function prepend<T>(item: T, rest: AsyncIterator<T>): AsyncIterator<T> {
+  let given = false;
+  return {
+    next: () => {
+      if (given) return rest.next();
+      given = true;
+      return Promise.resolve({ value: item, done: false });
+    },
+    return: (value?: unknown) => rest.return?.(value) ?? Promise.resolve({ value: undefined, done: true }),
+  };
+}
+
+/** Rows below which a first batch may be the whole result (reader batches hold tens of thousands). */
+const WHOLE_ANSWER_ROWS = 1024;
 
 const BYTE_CAP_PIECE_ROWS = 1024;
 
@@ -446,16 +494,40 @@ async function runQuery(
     const first = await iterator.next();
     if (first.done) throw new SluiceError('PLAN_INVALID', 'the query returned no schema');
     const encoding = negotiateEncoding(request.headers['accept-encoding']);
-    const rest = iterator;
-    const bytes = Readable.from(
-      encodeResult(first.value, rest, format, query, limits, ctx, () =>
-        ctx.metrics.firstByte.observe((performance.now() - started) / 1000),
-      ),
-      { objectMode: false, highWaterMark: 1 },
-    );
+    const onFirstByte = () => ctx.metrics.firstByte.observe((performance.now() - started) / 1000);
     reply.header('content-type', createEncoder(format, query.id).contentType);
     reply.header('cache-control', 'no-store');
     reply.header('vary', 'accept, accept-encoding');
+    let rest: AsyncIterator<RecordBatch> = iterator;
+    // A short first batch usually means the result ended (a point lookup): when the next pull says
+    // so, the whole answer goes out as one body with a length instead of a chunked stream.
+    if (first.value.numRows < WHOLE_ANSWER_ROWS) {
+      const second = await iterator.next();
+      if (second.done) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of encodeResult(
+          first.value,
+          iterator,
+          format,
+          query,
+          limits,
+          ctx,
+          onFirstByte,
+        ))
+          chunks.push(chunk);
+        ended = true;
+        cleanup();
+        const body = Buffer.concat(chunks);
+        if (encoding === 'identity') return reply.send(body);
+        reply.header('content-encoding', encoding);
+        return reply.send(await compressWhole(encoding, body));
+      }
+      rest = prepend(second.value, iterator);
+    }
+    const bytes = Readable.from(encodeResult(first.value, rest, format, query, limits, ctx, onFirstByte), {
+      objectMode: false,
+      highWaterMark: 1,
+    });
     const zip = compressor(encoding);
     let out: Readable = bytes;
     if (zip) {

@@ -36,8 +36,24 @@ const reject = (message: string, context: Record<string, unknown> = {}): never =
   throw new RequestError('NOT_READ_ONLY', message, context);
 };
 
-/** Throws a RequestError naming why `sql` may not run; returns the tables it reads. */
-export function checkReadOnly(sql: string, allowlist: TableAllowlist): string[] {
+/** A table a statement reads: in the request's source, or in another source it names. */
+export interface TableRead {
+  /** Another source's name, for a table written `source.table`. */
+  readonly source?: string;
+  readonly schema: string;
+  readonly table: string;
+}
+
+/**
+ * Throws a RequestError naming why `sql` may not run; returns the tables it reads. A qualifier
+ * that is the name of one of `others` (other sources) means that source's table, checked
+ * against that source's allowlist.
+ */
+export function checkReadOnly(
+  sql: string,
+  allowlist: TableAllowlist,
+  others: ReadonlyMap<string, TableAllowlist> = new Map(),
+): TableRead[] {
   const text = sql.trim().replace(/;\s*$/, '');
   let ast: unknown;
   let tables: string[];
@@ -56,31 +72,41 @@ export function checkReadOnly(sql: string, allowlist: TableAllowlist): string[] 
   if (statement?.type !== 'select')
     reject(`only SELECT is allowed; this statement is ${String(statement?.type).toUpperCase()}`);
   walk(statement, 0);
-  const read: string[] = [];
+  const read: TableRead[] = [];
   for (const entry of tables) {
-    const [kind, db, table] = entry.split('::');
+    const [kind, db, table = ''] = entry.split('::');
     if (kind !== 'select')
       reject(`only reads are allowed; this statement does ${kind?.toUpperCase()} on ${table}`);
-    const why = allowlist.denies(db === 'null' ? null : db, table ?? '');
+    const other = db && db !== 'null' ? others.get(db) : undefined;
+    const list = other ?? allowlist;
+    const schema = other || db === 'null' ? null : db!;
+    const why = list.denies(schema, table);
     if (why)
       throw new RequestError('FORBIDDEN', why, {
-        table: `${db === 'null' ? allowlist.defaultSchema : db}.${table}`,
+        table: `${other ? `${db}:` : ''}${schema ?? list.defaultSchema}.${table}`,
       });
-    read.push(`${db === 'null' ? allowlist.defaultSchema : db}.${table}`);
+    read.push({ ...(other ? { source: db } : {}), schema: schema ?? list.defaultSchema, table });
   }
   return read;
 }
 
 const MAX_CHECKED = 1000;
-const checked = new WeakMap<TableAllowlist, Map<string, string[]>>();
+const checked = new WeakMap<TableAllowlist, Map<string, TableRead[]>>();
 
-/** `checkReadOnly`, remembering texts that passed (per allowlist), so repeated text is parsed once. */
-export function checkReadOnlyCached(sql: string, allowlist: TableAllowlist): string[] {
-  const passed = checked.get(allowlist) ?? new Map<string, string[]>();
+/**
+ * `checkReadOnly`, remembering texts that passed (per allowlist), so repeated text is parsed
+ * once. `others` must be the same for one allowlist (a server's other sources).
+ */
+export function checkReadOnlyCached(
+  sql: string,
+  allowlist: TableAllowlist,
+  others: ReadonlyMap<string, TableAllowlist> = new Map(),
+): TableRead[] {
+  const passed = checked.get(allowlist) ?? new Map<string, TableRead[]>();
   checked.set(allowlist, passed);
   const known = passed.get(sql);
   if (known) return known;
-  const tables = checkReadOnly(sql, allowlist);
+  const tables = checkReadOnly(sql, allowlist, others);
   if (passed.size >= MAX_CHECKED) passed.delete(passed.keys().next().value!);
   passed.set(sql, tables);
   return tables;

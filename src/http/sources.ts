@@ -34,6 +34,7 @@ interface Entry {
 
 export class SourceRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly others = new Map<string, ReadonlyMap<string, TableAllowlist>>();
 
   constructor(sources: Readonly<Record<string, SourceConfig>>) {
     for (const [name, config] of Object.entries(sources)) {
@@ -87,6 +88,15 @@ export class SourceRegistry {
       });
     }
     return { name: found.name, db: await entry.db, allowlist: entry.allowlist };
+  }
+
+  /** The allowlists of every source except `name`, by source name (for federated queries). */
+  otherAllowlists(name: string): ReadonlyMap<string, TableAllowlist> {
+    const cached = this.others.get(name);
+    if (cached) return cached;
+    const others = new Map([...this.entries].filter(([n]) => n !== name).map(([n, e]) => [n, e.allowlist]));
+    this.others.set(name, others);
+    return others;
   }
 
   endpoint(name: string | undefined): DbEndpoint {

@@ -12,14 +12,19 @@ import avro from 'avsc';
 import { ConfigError } from '../base/errors.ts';
 import { unscaledToText } from '../values/decimal.ts';
 import { type Payload, RecordError } from './record-error.ts';
+import type { RegistryEntry, RegistrySpec } from './schema-registry.ts';
 
 export interface AvroFormat {
-  /** The writer's schema (Avro JSON). */
-  readonly schema: unknown;
+  /** The writer's schema (Avro JSON); with a registry, the ids' schemas come from it instead. */
+  readonly schema?: unknown;
   /** confluent: each payload starts with magic byte 0 and the registry's 4-byte schema id. */
   readonly wire: 'plain' | 'confluent';
   /** With confluent wire: the only schema id accepted (the spec's schema is that one). */
   readonly schemaId?: number;
+  /** Writer schemas by the id each record carries, from a schema registry (schema-registry.ts). */
+  readonly registry?: RegistrySpec;
+  /** The registry's answers looked up so far, by id (filled in by the batch decoder). */
+  readonly schemas?: Readonly<Record<string, RegistryEntry>>;
 }
 
 class DecimalType extends avro.types.LogicalType {
@@ -103,8 +108,23 @@ export function confluentFrame(schemaId: number, body: Buffer): Buffer {
 
 /** A payload's Avro record as a plain object (bytes and fixed as base64 text). */
 export function avroReader(format: AvroFormat): (payload: Payload) => Readonly<Record<string, unknown>> {
-  const type = avroType(format.schema);
-  const hasBytes = /"(bytes|fixed)"/.test(JSON.stringify(format.schema));
+  const fixed = format.registry ? undefined : readerOf(format.schema);
+  const byId = new Map<number, ReturnType<typeof readerOf>>();
+  const registered = (id: number) => {
+    let reader = byId.get(id);
+    if (!reader) {
+      const entry = format.schemas?.[id];
+      if (!entry) throw new RecordError('parse', `schema id ${id} was not looked up in the schema registry`);
+      if ('missing' in entry) throw new RecordError('parse', entry.missing);
+      try {
+        reader = readerOf(entry.schema);
+      } catch (error) {
+        throw new RecordError('parse', `schema id ${id}: ${(error as Error).message}`);
+      }
+      byId.set(id, reader);
+    }
+    return reader;
+  };
   return (payload) => {
     if (!Buffer.isBuffer(payload)) {
       throw new RecordError(
@@ -113,6 +133,7 @@ export function avroReader(format: AvroFormat): (payload: Payload) => Readonly<R
       );
     }
     let body = payload;
+    let reader = fixed;
     if (format.wire === 'confluent') {
       if (payload.length < 5 || payload[0] !== 0)
         throw new RecordError('parse', 'not in Confluent wire format (magic byte 0 and a 4-byte schema id)');
@@ -123,15 +144,20 @@ export function avroReader(format: AvroFormat): (payload: Payload) => Readonly<R
           `schema id ${id}; this pipeline reads schema id ${format.schemaId} only`,
         );
       body = payload.subarray(5);
+      reader ??= registered(id);
     }
     let record: unknown;
     try {
-      record = type.fromBuffer(body);
+      record = reader!.type.fromBuffer(body);
     } catch (error) {
       throw new RecordError('parse', `malformed Avro: ${(error as Error).message}`);
     }
-    return (hasBytes ? withBase64(record) : record) as Readonly<Record<string, unknown>>;
+    return (reader!.hasBytes ? withBase64(record) : record) as Readonly<Record<string, unknown>>;
   };
+}
+
+function readerOf(schema: unknown): { type: avro.Type; hasBytes: boolean } {
+  return { type: avroType(schema), hasBytes: /"(bytes|fixed)"/.test(JSON.stringify(schema)) };
 }
 
 function withBase64(value: unknown): unknown {

@@ -16,10 +16,11 @@ import { Piscina } from 'piscina';
 import { workerBundle } from '../runtime/worker-bundle.ts';
 import type { BulkRows, EncodedRows } from '../writer/rows.ts';
 import type { DecodeAnswer, DecodeTask, RoutingData } from './decode-protocol.ts';
-import type { Decoder } from './formats.ts';
+import { createDecoder, type Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
 import { type Failure, processRecords, type ServerRowValues, splitRows } from './processor.ts';
 import type { SourceRecord } from './record.ts';
+import { confluentSchemaId, type SchemaRegistry } from './schema-registry.ts';
 import type { FormatSpec } from './spec.ts';
 import type { Transformer } from './transforms.ts';
 
@@ -47,6 +48,8 @@ export interface BatchDecoderOptions {
   readonly servers: number;
   /** Worker threads for decoding; 0 decodes on the main thread. */
   readonly threads: number;
+  /** Where Avro writer schemas come from, by the id in each record. */
+  readonly registry?: SchemaRegistry;
 }
 
 /**
@@ -61,17 +64,51 @@ export function defaultDecodeThreads(): number {
   return Math.max(1, Math.min(4, os.availableParallelism() - 1));
 }
 
+/** A format and its decoder. */
+interface Reading {
+  readonly format: FormatSpec;
+  readonly decoder: Decoder;
+}
+
 export class BatchDecoder {
   private pool: Promise<Piscina> | undefined;
+  private reading: Reading | undefined;
 
   constructor(private readonly options: BatchDecoderOptions) {}
 
   async decode(topic: string, partition: number, records: readonly SourceRecord[]): Promise<RoutedBatch> {
     const { transformer, threads } = this.options;
+    const reading = await this.readingFor(records);
     if (transformer || threads === 0 || records.length < MIN_WORKER_RECORDS) {
-      return this.decodeHere(topic, partition, records);
+      return this.decodeHere(topic, partition, records, reading.decoder);
     }
-    return this.decodeOnWorker(topic, partition, records);
+    return this.decodeOnWorker(topic, partition, records, reading);
+  }
+
+  /** The decoder for `records` on this thread (with a schema registry: one that knows their ids). */
+  async decoderFor(records: readonly SourceRecord[]): Promise<Decoder> {
+    return (await this.readingFor(records)).decoder;
+  }
+
+  /**
+   * With a schema registry, the format (and its decoder) that know the schema of every id in
+   * `records`: ids not seen yet are looked up first. The format grows with each new id, so it
+   * changes rarely, and travels to the decode threads with each batch.
+   */
+  private async readingFor(records: readonly SourceRecord[]): Promise<Reading> {
+    const { registry, format, decoder } = this.options;
+    if (!registry || format.kind !== 'avro') return { format, decoder };
+    const known = this.reading?.format.kind === 'avro' ? (this.reading.format.schemas ?? {}) : {};
+    const ids = new Set<number>();
+    for (const record of records) {
+      const id = confluentSchemaId(record.value);
+      if (id !== undefined && !(id in known)) ids.add(id);
+    }
+    if (ids.size === 0 && this.reading) return this.reading;
+    const found = await registry.lookup(ids);
+    const next: FormatSpec = { ...format, schemas: { ...known, ...Object.fromEntries(found) } };
+    this.reading = { format: next, decoder: createDecoder(next) };
+    return this.reading;
   }
 
   /**
@@ -94,8 +131,9 @@ export class BatchDecoder {
     topic: string,
     partition: number,
     records: readonly SourceRecord[],
+    decoder: Decoder,
   ): Promise<{ failures: Failure[]; filtered: number; servers: ServerRowValues[] }> {
-    const { decoder, transformer, router, servers } = this.options;
+    const { transformer, router, servers } = this.options;
     const processed = await processRecords(topic, partition, records, decoder, transformer);
     return {
       failures: processed.failures,
@@ -121,8 +159,9 @@ export class BatchDecoder {
     topic: string,
     partition: number,
     records: readonly SourceRecord[],
+    { format, decoder }: Reading,
   ): Promise<RoutedBatch> {
-    const { format, router, servers } = this.options;
+    const { router, servers } = this.options;
     const { payloads, starts, lengths } = packValues(records);
     const routing: RoutingData | undefined = router && {
       shardKey: router.shardKey,
@@ -139,12 +178,12 @@ export class BatchDecoder {
     } catch {
       // A thread that died (out of memory, a bundle that cannot load) must not stop the load: the
       // same code runs here, and whatever it throws is the real error.
-      return this.decodeHere(topic, partition, records);
+      return this.decodeHere(topic, partition, records, decoder);
     }
     // The values, decoded here only if the exact path asks for them; once for all servers.
     let values: Promise<ServerRowValues[]> | undefined;
     const valuesOf = async (server: number) => {
-      values ??= this.decodeHere(topic, partition, records).then((batch) => batch.servers);
+      values ??= this.decodeHere(topic, partition, records, decoder).then((batch) => batch.servers);
       return (await values)[server]!.rows;
     };
     return {

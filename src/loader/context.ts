@@ -8,11 +8,13 @@ import { DeadLetters } from './dead-letters.ts';
 import { createDecoder } from './formats.ts';
 import { kafkaSecurity } from './kafka-security.ts';
 import { brokerSocketFactory } from './kafka-socket.ts';
-import { Slots, type WriterContext } from './partition-writer.ts';
+import type { WriterContext } from './partition-writer.ts';
 import { discoverRouter } from './routing.ts';
+import { SchemaRegistry } from './schema-registry.ts';
 import { formatColumns, type PipelineSpec } from './spec.ts';
 import { ensureOffsetsTable, ensureStateTables } from './state.ts';
 import { createTransformer } from './transforms.ts';
+import { Slots } from './write-slots.ts';
 
 export interface TargetEndpoints {
   readonly state: DbEndpoint;
@@ -111,6 +113,10 @@ export async function writerContext(
       router,
       servers: endpoints.writers.length,
       threads: spec.batch.decodeThreads ?? defaultDecodeThreads(),
+      registry:
+        spec.format.kind === 'avro' && spec.format.registry
+          ? new SchemaRegistry(spec.format.registry)
+          : undefined,
     }),
     stateEndpoint: endpoints.state,
     writeEndpoints: endpoints.writers,

@@ -25,6 +25,7 @@ import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
 import type { SourceRecord } from './record.ts';
+import { chunks, segmentsAtWatermarks } from './segments.ts';
 import type { PipelineSpec } from './spec.ts';
 import {
   advanceOffset,
@@ -37,6 +38,7 @@ import {
   readOffset,
 } from './state.ts';
 import type { Transformer } from './transforms.ts';
+import type { Slots } from './write-slots.ts';
 
 /** What every writer of a pipeline shares. */
 export interface WriterContext {
@@ -58,31 +60,6 @@ export interface WriterContext {
   readonly writeSlots?: Slots;
   /** Where bad records also go when the spec names a dead-letter topic. */
   readonly deadLetters?: DeadLetters;
-}
-
-/**
- * A counting semaphore. Many concurrent LOAD DATA streams into one table are slower than a few
- * on a small machine (they contend for the same pages and cores), so writers take a slot.
- */
-export class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(count: number) {
-    this.free = count;
-  }
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
 }
 
 export interface BatchReport extends BatchCounts {
@@ -483,7 +460,8 @@ export class PartitionWriter {
     partition: number,
     records: readonly SourceRecord[],
   ): Promise<ProcessedBatch> {
-    return processRecords(topic, partition, records, context.decoder, context.transformer);
+    const decoder = await context.batches.decoderFor(records);
+    return processRecords(topic, partition, records, decoder, context.transformer);
   }
 }
 
@@ -518,48 +496,6 @@ class PolicyStop extends SluiceError {
   ) {
     super('PIPELINE_STOPPED', message);
   }
-}
-
-/** Batches of at most maxRows records and about maxBytes of payload. */
-export function* chunks(
-  records: readonly SourceRecord[],
-  maxRows: number,
-  maxBytes: number,
-): Generator<readonly SourceRecord[]> {
-  let start = 0;
-  let bytes = 0;
-  for (let index = 0; index < records.length; index++) {
-    bytes += records[index]!.value?.length ?? 0;
-    if (index + 1 - start >= maxRows || bytes >= maxBytes) {
-      yield records.slice(start, index + 1);
-      start = index + 1;
-      bytes = 0;
-    }
-  }
-  if (start < records.length) yield records.slice(start);
-}
-
-/**
- * Cuts a batch at every watermark inside it, so each piece is either wholly new or wholly old to
- * each server: a server takes a piece only when its watermark is at or before the piece's start.
- */
-export function segmentsAtWatermarks(
-  records: readonly SourceRecord[],
-  watermarks: readonly number[],
-): (readonly SourceRecord[])[] {
-  const cuts = [...new Set(watermarks)].sort((a, b) => a - b);
-  const segments: (readonly SourceRecord[])[] = [];
-  let start = 0;
-  for (let index = 1; index < records.length; index++) {
-    const offset = records[index]!.offset;
-    const previous = records[index - 1]!.offset;
-    if (cuts.some((cut) => cut > previous && cut <= offset)) {
-      segments.push(records.slice(start, index));
-      start = index;
-    }
-  }
-  segments.push(records.slice(start));
-  return segments;
 }
 
 function rowText(row: readonly TsvValue[]): string {

@@ -10,6 +10,7 @@ import { WRITE_MODES, type WriteMode } from '../writer/rows.ts';
 import { avroType } from './avro.ts';
 import type { DeadLetterSpec } from './dead-letters.ts';
 import { type SaslSpec, SECURITY_SCHEMA, securityProblems, type TlsSpec } from './kafka-security.ts';
+import type { RegistryEntry, RegistrySpec } from './schema-registry.ts';
 
 export interface PipelineSpec {
   readonly name: string;
@@ -63,11 +64,17 @@ export type FormatSpec =
     }
   | { readonly kind: 'raw'; readonly column: string }
   | {
-      /** Avro with the writer's schema here; confluent wire: magic byte and schema id first. */
+      /**
+       * Avro with the writer's schema here, or from a schema registry by the id each record
+       * carries; confluent wire: magic byte and schema id first.
+       */
       readonly kind: 'avro';
-      readonly schema: unknown;
+      readonly schema?: unknown;
       readonly wire: 'plain' | 'confluent';
       readonly schemaId?: number;
+      readonly registry?: RegistrySpec;
+      /** Filled in at run time by the batch decoder: the registry's answers so far. */
+      readonly schemas?: Readonly<Record<string, RegistryEntry>>;
       readonly columns: readonly JsonColumn[];
     };
 
@@ -216,12 +223,24 @@ const schema = {
           // biome-ignore lint/suspicious/noThenProperty: JSON Schema's keyword
           then: {
             additionalProperties: false,
-            required: ['schema', 'columns'],
+            required: ['columns'],
+            anyOf: [{ required: ['schema'] }, { required: ['registry'] }],
             properties: {
               kind: {},
               schema: { type: ['object', 'array', 'string'] },
-              wire: { enum: ['plain', 'confluent'], default: 'plain' },
+              wire: { enum: ['plain', 'confluent'] },
               schemaId: { type: 'integer', minimum: 0 },
+              registry: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['url'],
+                properties: {
+                  url: { type: 'string', pattern: '^https?://' },
+                  username: { type: 'string' },
+                  usernameEnv: { type: 'string', minLength: 1 },
+                  passwordEnv: { type: 'string', minLength: 1 },
+                },
+              },
               columns: JSON_COLUMNS,
             },
           },
@@ -364,8 +383,15 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
     format.quote ??= '"';
     format.kind = 'csv';
   }
-  const avroFormat = spec.format as { kind: string; schema?: unknown };
-  if (avroFormat.kind === 'avro') {
+  const avroFormat = spec.format as { kind: string; schema?: unknown; wire?: string; registry?: unknown };
+  if (avroFormat.kind === 'avro' && avroFormat.registry !== undefined) {
+    // A record names its writer's schema only in Confluent's framing.
+    avroFormat.wire ??= 'confluent';
+    if (avroFormat.wire !== 'confluent')
+      problems.push('/format/wire: a schema registry needs wire "confluent" (the records carry schema ids)');
+  }
+  if (avroFormat.kind === 'avro') avroFormat.wire ??= 'plain';
+  if (avroFormat.kind === 'avro' && avroFormat.schema !== undefined) {
     try {
       avroType(avroFormat.schema);
     } catch (error) {

@@ -1,44 +1,14 @@
 /**
- * The relational heavy lifting: hash grouping by Arquero, hash joins and sorting here (measured
- * faster, see equalKeyPairs and sortRows). Both see only key columns that this module's callers
+ * The relational heavy lifting: hash grouping, hash joins and sorting on typed arrays (measured
+ * faster than Arquero's, see equalKeyPairs and sortRows). Both see only key columns that this module's callers
  * have already normalized to SQL equality (collation keys for strings, one number for 1 and 1.0,
  * null for NULL), so JavaScript equality is the database's; the results are row numbers, which
  * callers gather from.
  */
-import * as aq from 'arquero';
 import { rowRange } from './batch.ts';
 import type { Key } from './compare.ts';
 
 export type KeyValues = ArrayLike<Key | null>;
-
-/**
- * Arquero joins several keys into one string with '|' between values it quotes without escaping;
- * escaping quotes and backslashes in string keys keeps two different key tuples apart.
- */
-function escapedForTuples(keys: readonly KeyValues[]): KeyValues[] {
-  if (keys.length < 2) return [...keys];
-  return keys.map((values) => {
-    let out: (Key | null)[] | undefined;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i]!;
-      if (typeof value === 'string' && (value.includes('"') || value.includes('\\'))) {
-        out ??= Array.from(values);
-        out[i] = value.replace(/["\\]/g, '\\$&');
-      }
-    }
-    return out ?? values;
-  });
-}
-
-function keyTable(keys: readonly KeyValues[], extra: Record<string, ArrayLike<unknown>> = {}) {
-  const columns: Record<string, ArrayLike<unknown>> = { ...extra };
-  escapedForTuples(keys).forEach((values, index) => {
-    columns[`k${index}`] = values;
-  });
-  return aq.table(columns as Record<string, unknown[]>);
-}
-
-const keyNames = (count: number) => Array.from({ length: count }, (_, index) => `k${index}`);
 
 export interface Groups {
   /** The group of each row, numbered in order of first appearance. */
@@ -48,14 +18,76 @@ export interface Groups {
   readonly count: number;
 }
 
-/** Rows with equal keys (NULL equal to NULL, as GROUP BY and DISTINCT take them) in one group. */
+/**
+ * Rows with equal keys (NULL equal to NULL, as GROUP BY and DISTINCT take them) in one group,
+ * numbered in order of first appearance: each key column's distinct values get dense ids (NULL
+ * one of its own), a row's ids combine into one number (mixed radix), and the combinations are
+ * numbered through a table when they are few, a Map otherwise.
+ */
 export function groupRows(keys: readonly KeyValues[], length: number): Groups {
   if (keys.length === 0) {
     return { ids: new Uint32Array(length), firstRows: length > 0 ? [0] : [], count: length > 0 ? 1 : 0 };
   }
   if (length === 0) return { ids: new Uint32Array(0), firstRows: [], count: 0 };
-  const groups = keyTable(keys).groupby(keyNames(keys.length)).groups();
-  return { ids: groups.keys, firstRows: groups.rows, count: groups.size };
+  let combined: Float64Array = new Float64Array(length);
+  let radix = 1;
+  for (const values of keys) {
+    const ids = new Map<Key | null, number>();
+    const column = new Float64Array(length);
+    for (let i = 0; i < length; i++) {
+      const value = values[i] ?? null;
+      let id = ids.get(value);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(value, id);
+      }
+      column[i] = id;
+    }
+    if (radix * ids.size >= 2 ** 53) {
+      // Too many combinations for one number: number the pairs so far, then go on from there.
+      combined = numbered(combined, length, Number.POSITIVE_INFINITY).ids;
+      radix = combined.reduce((max, id) => Math.max(max, id + 1), 0);
+    }
+    for (let i = 0; i < length; i++) combined[i] = combined[i]! * ids.size + column[i]!;
+    radix *= ids.size;
+  }
+  return numbered(combined, length, radix);
+}
+
+/** Dense group numbers of combined keys below `radix`, in order of first appearance. */
+function numbered(
+  combined: Float64Array,
+  length: number,
+  radix: number,
+): { ids: Float64Array; firstRows: number[]; count: number } {
+  const ids = new Float64Array(length);
+  const firstRows: number[] = [];
+  if (radix <= 1 << 16) {
+    const table = new Int32Array(radix).fill(-1);
+    for (let i = 0; i < length; i++) {
+      const key = combined[i]!;
+      let id = table[key]!;
+      if (id < 0) {
+        id = firstRows.length;
+        table[key] = id;
+        firstRows.push(i);
+      }
+      ids[i] = id;
+    }
+    return { ids, firstRows, count: firstRows.length };
+  }
+  const table = new Map<number, number>();
+  for (let i = 0; i < length; i++) {
+    const key = combined[i]!;
+    let id = table.get(key);
+    if (id === undefined) {
+      id = firstRows.length;
+      table.set(key, id);
+      firstRows.push(i);
+    }
+    ids[i] = id;
+  }
+  return { ids, firstRows, count: firstRows.length };
 }
 
 export interface SortKeyValues {
@@ -119,7 +151,7 @@ export function sortRows(keys: readonly SortKeyValues[], length: number): Uint32
 }
 
 /**
- * Rows split by the partition keys (Arquero's grouping), each partition's rows in the order of the
+ * Rows split by the partition keys (groupRows), each partition's rows in the order of the
  * sort keys: what a window function runs over. Rows are bucketed by partition first, so each
  * partition is sorted on its own.
  */
@@ -150,6 +182,59 @@ export function orderedPartitions(
 export interface Pairs {
   readonly left: Int32Array;
   readonly right: Int32Array;
+}
+
+/**
+ * equalKeyPairs for one key whose right-side values are integers in a range a table can index
+ * (at most 4 slots per right row, or 2^16): chain heads in an Int32Array instead of a Map.
+ * Undefined for any other key.
+ */
+function denseIntegerPairs(
+  leftKey: KeyValues,
+  rightKey: KeyValues,
+  leftLength: number,
+  rightLength: number,
+): Pairs | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < rightLength; r++) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    if (typeof key !== 'number' || !Number.isInteger(key)) return undefined;
+    if (key < min) min = key;
+    if (key > max) max = key;
+  }
+  if (min > max) return { left: new Int32Array(0), right: new Int32Array(0) };
+  const span = max - min + 1;
+  if (span > Math.max(4 * rightLength, 1 << 16)) return undefined;
+  const heads = new Int32Array(span).fill(-1);
+  const next = new Int32Array(rightLength);
+  for (let r = rightLength - 1; r >= 0; r--) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    const slot = (key as number) - min;
+    next[r] = heads[slot]!;
+    heads[slot] = r;
+  }
+  /** The chain head of a left key, or -1 (not an integer in range, NULL, or a string). */
+  const headOf = (key: Key | null | undefined): number => {
+    if (typeof key !== 'number' || key < min || key > max || !Number.isInteger(key)) return -1;
+    return heads[key - min]!;
+  };
+  let count = 0;
+  for (let l = 0; l < leftLength; l++) {
+    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) count++;
+  }
+  const left = new Int32Array(count);
+  const right = new Int32Array(count);
+  let at = 0;
+  for (let l = 0; l < leftLength; l++) {
+    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) {
+      left[at] = l;
+      right[at++] = r;
+    }
+  }
+  return { left, right };
 }
 
 /**
@@ -227,6 +312,10 @@ export function equalKeyPairs(
     if (combined) return equalKeyPairs([combined[0]], [combined[1]], leftLength, rightLength);
   }
   const firstRight = rightKeys[0]!;
+  if (leftKeys.length === 1) {
+    const dense = denseIntegerPairs(leftKeys[0]!, firstRight, leftLength, rightLength);
+    if (dense) return dense;
+  }
   const heads = new Map<Key, number>();
   const next = new Int32Array(rightLength);
   for (let r = rightLength - 1; r >= 0; r--) {

@@ -58,6 +58,8 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
 export interface PlanBinding {
   /** The connection id every scan and SQL text of the plan is bound to. */
   readonly source: string;
+  /** Connection ids for the plan's own source ids (a plan over several connections); others get `source`. */
+  readonly sources?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -148,17 +150,21 @@ const BINARY_OPS: readonly BinaryOp[] = [
 class Reader {
   constructor(private readonly binding: PlanBinding) {}
 
+  private sourceOf(node: Obj): string {
+    return (typeof node.source === 'string' && this.binding.sources?.get(node.source)) || this.binding.source;
+  }
+
   private readonly planReaders: Record<PlanKind, (node: Obj, path: string, depth: number) => PlanNode> = {
     scan: (n, p) =>
       Plans.scan(
-        this.binding.source,
+        this.sourceOf(n),
         string(n.table, `${p}.table`),
         [],
         this.scanOptions(n.options, `${p}.options`),
       ),
     sqlText: (n, p) =>
       Plans.sqlText(
-        this.binding.source,
+        this.sourceOf(n),
         string(n.sql, `${p}.sql`),
         [],
         this.scanOptions(n.options, `${p}.options`),

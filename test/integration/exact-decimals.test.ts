@@ -9,17 +9,16 @@
  *   the limits, read in 1, 3 and 8 partitions and computed locally.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadTpch } from '../../bench/data/load.ts';
 import { Random } from '../../bench/data/random.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { col, connect, type Database, fn, type LazyFrame, lit } from '../../src/index.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
-import { diffResults } from './differential/compare.ts';
+import { expectRows, pricingSummary, revenue, useTpchDatabase } from './tpch-fixture.ts';
 
 const stack = inject('stack');
 const TPCH = 'sluice_exact_tpch';
-const LINEITEM = 20_000;
 const DECIMALS = 'sluice_exact_decimals';
+const tpchDatabase = useTpchDatabase({ name: TPCH, lineitem: 20_000, seed: 3 });
 
 let tpch: Database;
 let decimals: Database;
@@ -44,26 +43,10 @@ interface Program {
   readonly partitionedExplain?: RegExp;
 }
 
-const revenue = () => col('l_extendedprice').times(lit(1).minus(col('l_discount')));
-
 const TPCH_PROGRAMS: readonly Program[] = [
   {
     name: 'Q1',
-    frame: (t) =>
-      t('lineitem')
-        .filter(col('l_shipdate').le(fn.dateAdd(lit('1998-12-01'), -90, 'day')))
-        .groupBy('l_returnflag', 'l_linestatus')
-        .agg(
-          fn.sum('l_quantity').as('sum_qty'),
-          fn.sum('l_extendedprice').as('sum_base_price'),
-          fn.sum(revenue()).as('sum_disc_price'),
-          fn.sum(revenue().times(lit(1).plus(col('l_tax')))).as('sum_charge'),
-          fn.avg('l_quantity').as('avg_qty'),
-          fn.avg('l_extendedprice').as('avg_price'),
-          fn.avg('l_discount').as('avg_disc'),
-          fn.count().as('count_order'),
-        )
-        .orderBy('l_returnflag', 'l_linestatus'),
+    frame: pricingSummary,
     sql: `SELECT l_returnflag, l_linestatus, SUM(l_quantity) AS sum_qty, SUM(l_extendedprice) AS sum_base_price,
             SUM(l_extendedprice * (1 - l_discount)) AS sum_disc_price,
             SUM(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,
@@ -220,7 +203,7 @@ function decimalRows(count: number): string[][] {
 }
 
 beforeAll(async () => {
-  await loadTpch(stack.single, { lineitem: LINEITEM, seed: 3, database: TPCH });
+  tpch = tpchDatabase.db();
   await withSession(
     stack.single,
     async (session) => {
@@ -248,19 +231,14 @@ beforeAll(async () => {
   );
   const url = (database: string) =>
     `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${database}`;
-  tpch = await connect({ url: url(TPCH), dialect: 'mariadb' });
   decimals = await connect({ url: url(DECIMALS), dialect: 'mariadb' });
 });
 
 afterAll(async () => {
-  await tpch?.close();
   await decimals?.close();
   await withSession(
     stack.single,
-    async (session) => {
-      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(TPCH)}`);
-      await session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DECIMALS)}`);
-    },
+    (session) => session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DECIMALS)}`),
     { withoutDatabase: true },
   );
 });
@@ -282,12 +260,7 @@ async function expectSame(db: Database, program: Program, frame: LazyFrame, labe
     session.query(program.sql),
   );
   expect(want.length).toBeGreaterThan(0);
-  const got = await frame.collect();
-  const columns = frame.columns;
-  const diff = diffResults({ columns, rows: want }, { columns, rows: got }, { ordered: program.ordered });
-  if (diff !== undefined)
-    expect.fail(`${program.name} (${label}) differs from MariaDB\n${diff}\n\n${frame.explain()}`);
-  return got;
+  return expectRows(`${program.name} (${label}) differs from MariaDB`, want, frame, program.ordered);
 }
 
 describe('TPC-H Q1 and Q14 digit for digit', () => {

@@ -175,6 +175,48 @@ describe('formats round-trip against the in-process frame', () => {
     expect(explained.pushed_sql.join('\n')).toContain('WHERE');
   });
 
+  it('federation: one request reads tables of two sources and joins them (SQL text and a JSON plan)', async () => {
+    const headDb = await connect({ url: urlOf(head) });
+    try {
+      // Expected from each source on its own, joined here by id.
+      const typed = await db.sql('SELECT id, amount FROM typed WHERE id <= 60 ORDER BY id').collect();
+      const sharded = await headDb.sql('SELECT id, payload FROM http_sharded WHERE id <= 60').collect();
+      const payloads = new Map(sharded.map((row) => [Number(row.id), row.payload]));
+      const expected = typed.map((row) => ({
+        id: row.id,
+        amount: row.amount,
+        payload: payloads.get(row.id as number),
+      }));
+      expect(expected).toHaveLength(60);
+
+      const sql =
+        'SELECT t.id, t.amount, s.payload FROM typed t JOIN cluster.http_sharded s ON s.id = t.id WHERE t.id <= 60 AND s.id <= 60 ORDER BY t.id';
+      const { table } = await client.query(sql, { source: 'single' });
+      expect(arrowToRows(table)).toEqual(expected);
+      const explained = await client.explain(sql, { source: 'single' });
+      expect(explained.pushed_sql).toHaveLength(2);
+      expect(explained.explain).toContain('its inputs come from different connections');
+
+      const frame = db
+        .table('typed')
+        .filter(col('id').le(lit(60)))
+        .select('id', 'amount')
+        .join(
+          headDb
+            .table('http_sharded')
+            .filter(col('id').le(lit(60)))
+            .select('id', 'payload'),
+          'id',
+        )
+        .orderBy('id');
+      const viaPlan = await client.query(frame, { source: 'single', sources: { [headDb.id]: 'cluster' } });
+      expect(arrowToRows(viaPlan.table)).toEqual(arrowToRows(await frame.toArrow()));
+      expect(arrowToRows(viaPlan.table)).toEqual(expected);
+    } finally {
+      await headDb.close();
+    }
+  });
+
   it('NDJSON, JSON and CSV carry the values collect() returns, digit for digit', async () => {
     const expected = await db.sql(TYPED_SQL).collect();
     const { rows } = await client.rows(TYPED_SQL, { source: 'single' });

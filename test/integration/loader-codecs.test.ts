@@ -6,41 +6,27 @@
  */
 import { createRequire } from 'node:module';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import {
   eventAt,
   eventJson,
   eventsChecksum,
   eventsTableSql,
-  kafkaFor,
   produceEvents,
   range,
 } from '../../bench/data/events.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { type CodecName, compressionType, registerCodecs } from '../../src/loader/codecs.ts';
 import { createPipeline, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
-import { quoteIdentifier } from '../../src/sql/identifiers.ts';
-import { eventSpec, tableChecksum, uniqueName, urlOf } from './loader-support.ts';
+import { eventSpec, tableChecksum, uniqueName, urlOf, useScratch } from './loader-support.ts';
 
 const stack = inject('stack');
-const kafka = kafkaFor(stack.brokers);
+const { kafka, tables, topics } = useScratch();
 const PARTITIONS = 2;
 const EVENTS = 4000;
 const SEED = 15;
-const tables: string[] = [];
-const topics: string[] = [];
 
 registerCodecs();
-
-afterAll(async () => {
-  await withSession(stack.single, async (session) => {
-    for (const table of tables) await session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-});
 
 /** A topic the broker compresses with `codec`; half the events come already compressed by kafkajs. */
 async function compressedTopic(codec: CodecName): Promise<string> {

@@ -2,31 +2,19 @@
  * The dead-letter topic: bad records go there as they came (key, value, timestamp) with where
  * and why in headers, besides the errors table; good records load as before.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createTopic, kafkaFor } from '../../bench/data/events.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { createTopic } from '../../bench/data/events.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { registerCodecs } from '../../src/loader/codecs.ts';
 import { DEAD_LETTER_HEADERS } from '../../src/loader/dead-letters.ts';
 import { createPipeline, pipelineErrors, startPipeline } from '../../src/loader/pipeline.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
-import { uniqueName, urlOf } from './loader-support.ts';
+import { uniqueName, urlOf, useScratch } from './loader-support.ts';
 
 const stack = inject('stack');
-const kafka = kafkaFor(stack.brokers);
-const tables: string[] = [];
-const topics: string[] = [];
+const { kafka, tables, topics } = useScratch();
 
 registerCodecs();
-
-afterAll(async () => {
-  await withSession(stack.single, async (session) => {
-    for (const table of tables) await session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-});
 
 interface Letter {
   key: string | null;

@@ -4,29 +4,17 @@
  */
 import path from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createTopic, kafkaFor } from '../../bench/data/events.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { createTopic } from '../../bench/data/events.ts';
 import { withSession } from '../../src/db/driver.ts';
 import { createPipeline, pipelineErrors, pipelineStatus, startPipeline } from '../../src/loader/pipeline.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { load } from '../../src/writer/bulk-writer.ts';
-import { uniqueName, urlOf } from './loader-support.ts';
+import { uniqueName, urlOf, useScratch } from './loader-support.ts';
 
 const stack = inject('stack');
-const kafka = kafkaFor(stack.brokers);
+const { kafka, tables, topics } = useScratch();
 const fixtures = path.resolve(import.meta.dirname, '..', 'fixtures', 'transforms');
-const tables: string[] = [];
-const topics: string[] = [];
-
-afterAll(async () => {
-  await withSession(stack.single, async (session) => {
-    for (const table of tables) await session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-});
 
 async function table(ddlBody: string): Promise<string> {
   const name = uniqueName('rec');

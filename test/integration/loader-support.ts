@@ -1,13 +1,36 @@
 /** Shared pieces of the loader's integration tests (not a test file itself). */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventFormat, eventsChecksumSql } from '../../bench/data/events.ts';
+import type { Kafka } from 'kafkajs';
+import { afterAll, inject } from 'vitest';
+import { eventFormat, eventsChecksumSql, kafkaFor } from '../../bench/data/events.ts';
 import { withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
+import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 
 export function urlOf(endpoint: DbEndpoint): string {
   const password = endpoint.password ? `:${encodeURIComponent(endpoint.password)}` : '';
   return `mysql://${encodeURIComponent(endpoint.user)}${password}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+
+/**
+ * A test file's Kafka client and what it leaves behind: tables (on the single server) and topics
+ * pushed onto these lists are dropped and deleted after the file's tests.
+ */
+export function useScratch(): { kafka: Kafka; tables: string[]; topics: string[] } {
+  const stack = inject('stack');
+  const scratch = { kafka: kafkaFor(stack.brokers), tables: [] as string[], topics: [] as string[] };
+  afterAll(async () => {
+    await withSession(stack.single, async (session) => {
+      for (const table of scratch.tables)
+        await session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+    });
+    const admin = scratch.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: scratch.topics }).catch(() => undefined);
+    await admin.disconnect();
+  });
+  return scratch;
 }
 
 /** A unique name usable as topic, table and pipeline name. */

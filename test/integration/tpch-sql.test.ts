@@ -8,43 +8,18 @@
  * Rows are compared with compare.ts's rules, and then every value MariaDB returns as DECIMAL text
  * digit for digit (648 values over the three modes): sums, products, AVG and division included.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadTpch } from '../../bench/data/load.ts';
+import { describe, expect, it } from 'vitest';
 import { TPCH_QUERIES, type TpchSqlQuery } from '../../bench/data/tpch-queries.ts';
-import { withSession } from '../../src/db/driver.ts';
-import { connect, type Database, type LazyFrame } from '../../src/index.ts';
-import { quoteIdentifier } from '../../src/sql/identifiers.ts';
-import { diffResults } from './differential/compare.ts';
+import type { LazyFrame } from '../../src/index.ts';
+import { expectRows, useTpchDatabase } from './tpch-fixture.ts';
 
-const stack = inject('stack');
-const DATABASE = 'sluice_tpch_sql';
-/** Small enough for the pushdown-off runs to take seconds (Q19's OR join is a nested loop locally). */
-const LINEITEM = 16_000;
-const SEED = 11;
 const PARTITIONS = 3;
-
-let db: Database;
-const answers = new Map<string, Promise<Record<string, unknown>[]>>();
-
-/** MariaDB's answer to the query text, once per query. */
-function expected(query: TpchSqlQuery): Promise<Record<string, unknown>[]> {
-  let rows = answers.get(query.id);
-  if (!rows) {
-    rows = withSession({ ...stack.single, database: DATABASE }, (session) => session.query(query.sql));
-    answers.set(query.id, rows);
-  }
-  return rows;
-}
+/** lineitem small enough for the pushdown-off runs to take seconds (Q19's OR join is a nested loop locally). */
+const tpch = useTpchDatabase({ name: 'sluice_tpch_sql', lineitem: 16_000, seed: 11, partitions: PARTITIONS });
 
 async function check(query: TpchSqlQuery, frame: LazyFrame): Promise<void> {
-  const want = await expected(query);
-  const got = await frame.collect();
-  const diff = diffResults(
-    { columns: frame.columns, rows: want },
-    { columns: frame.columns, rows: got },
-    { ordered: query.ordered },
-  );
-  if (diff !== undefined) expect.fail(`${query.id} differs from MariaDB\n${diff}\n\n${frame.explain()}`);
+  const want = await tpch.answer(query.sql);
+  const got = await expectRows(`${query.id} differs from MariaDB`, want, frame, query.ordered);
   const digits = decimalDigitsDiffer(want, got, frame.columns, query.ordered);
   if (digits !== undefined)
     expect.fail(`${query.id}: DECIMAL digits differ from MariaDB: ${digits}\n\n${frame.explain()}`);
@@ -80,32 +55,10 @@ function decimalDigitsDiffer(
   return undefined;
 }
 
-beforeAll(async () => {
-  await loadTpch(stack.single, {
-    lineitem: LINEITEM,
-    seed: SEED,
-    database: DATABASE,
-    partitions: PARTITIONS,
-  });
-  db = await connect({
-    url: `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${DATABASE}`,
-    dialect: 'mariadb',
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await db?.close();
-  await withSession(
-    stack.single,
-    (session) => session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DATABASE)}`),
-    { withoutDatabase: true },
-  );
-});
-
 describe('the 22 TPC-H queries as SQL text', () => {
   it('every query selects rows of the generated data', async () => {
     for (const query of TPCH_QUERIES) {
-      const rows = await expected(query);
+      const rows = await tpch.answer(query.sql);
       expect(rows.length, `${query.id} rows`).toBeGreaterThan(0);
       expect(
         Object.values(rows[0]!).some((value) => value !== null),
@@ -116,7 +69,7 @@ describe('the 22 TPC-H queries as SQL text', () => {
 
   for (const query of TPCH_QUERIES) {
     it(`${query.id} ${query.name}: planned, pushed as one statement, MariaDB's answer`, async () => {
-      const frame = db.sql(query.sql, { partitioning: 'none' });
+      const frame = tpch.db().sql(query.sql, { partitioning: 'none' });
       const explain = frame.explain();
       expect(explain).not.toContain('SqlText');
       expect(explain).toContain('== Pushed SQL (1 statement) ==');
@@ -125,14 +78,14 @@ describe('the 22 TPC-H queries as SQL text', () => {
     });
 
     it(`${query.id}: MariaDB's answer with partitioned reads`, async () => {
-      const frame = db.sql(query.sql, { parallelism: PARTITIONS });
+      const frame = tpch.db().sql(query.sql, { parallelism: PARTITIONS });
       await check(query, frame);
       // Single-table queries read lineitem's 3 partitions and merge the partials; joins read in one piece.
       if (query.id === 'Q1' || query.id === 'Q6') expect(frame.explain()).toContain('read in 3 partitions');
     });
 
     it(`${query.id}: MariaDB's answer with pushdown off`, async () => {
-      const frame = db.sql(query.sql, { pushdown: false });
+      const frame = tpch.db().sql(query.sql, { pushdown: false });
       expect(frame.explain()).not.toContain('SqlText');
       await check(query, frame);
     });

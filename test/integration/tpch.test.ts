@@ -7,18 +7,12 @@
  * rows of this generator. Where the spec's ORDER BY can tie (revenue), a key is appended on both
  * sides so the comparison can be in order.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadTpch } from '../../bench/data/load.ts';
+import { describe, expect, it } from 'vitest';
 import { TPCH_QUERIES } from '../../bench/data/tpch-queries.ts';
-import { withSession } from '../../src/db/driver.ts';
-import { col, connect, type Database, fn, type LazyFrame, lit } from '../../src/index.ts';
-import { quoteIdentifier } from '../../src/sql/identifiers.ts';
-import { diffResults } from './differential/compare.ts';
+import { col, fn, type LazyFrame, lit } from '../../src/index.ts';
+import { expectRows, pricingSummary, revenue, useTpchDatabase } from './tpch-fixture.ts';
 
-const stack = inject('stack');
-const DATABASE = 'sluice_tpch_queries';
-const LINEITEM = 40_000;
-const SEED = 5;
+const tpch = useTpchDatabase({ name: 'sluice_tpch_queries', lineitem: 40_000, seed: 5 });
 
 interface TpchQuery {
   readonly name: string;
@@ -30,27 +24,10 @@ interface TpchQuery {
 /** The spec's SQL text of a query (the same text the 22-query suite runs). */
 const sqlOf = (id: string): string => TPCH_QUERIES.find((query) => query.id === id)!.sql;
 
-/** extendedprice * (1 - discount): the revenue of a line. */
-const revenue = () => col('l_extendedprice').times(lit(1).minus(col('l_discount')));
-
 const QUERIES: readonly TpchQuery[] = [
   {
     name: 'Q1 pricing summary report',
-    frame: (t) =>
-      t('lineitem')
-        .filter(col('l_shipdate').le(fn.dateAdd(lit('1998-12-01'), -90, 'day')))
-        .groupBy('l_returnflag', 'l_linestatus')
-        .agg(
-          fn.sum('l_quantity').as('sum_qty'),
-          fn.sum('l_extendedprice').as('sum_base_price'),
-          fn.sum(revenue()).as('sum_disc_price'),
-          fn.sum(revenue().times(lit(1).plus(col('l_tax')))).as('sum_charge'),
-          fn.avg('l_quantity').as('avg_qty'),
-          fn.avg('l_extendedprice').as('avg_price'),
-          fn.avg('l_discount').as('avg_disc'),
-          fn.count().as('count_order'),
-        )
-        .orderBy('l_returnflag', 'l_linestatus'),
+    frame: pricingSummary,
     sql: sqlOf('Q1'),
     ordered: true,
   },
@@ -169,53 +146,17 @@ const QUERIES: readonly TpchQuery[] = [
   },
 ];
 
-let db: Database;
-const answers = new Map<string, Promise<Record<string, unknown>[]>>();
-
-/** The SQL text's answer, once per query. */
-function expected(query: TpchQuery): Promise<Record<string, unknown>[]> {
-  let rows = answers.get(query.name);
-  if (!rows) {
-    rows = withSession({ ...stack.single, database: DATABASE }, (session) => session.query(query.sql));
-    answers.set(query.name, rows);
-  }
-  return rows;
-}
-
 async function check(query: TpchQuery, frame: LazyFrame): Promise<void> {
-  const want = await expected(query);
+  const want = await tpch.answer(query.sql);
   expect(want.length, 'the parameters select rows of the generated data').toBeGreaterThan(0);
   expect(Object.values(want[0]!).some((value) => value !== null)).toBe(true);
-  const got = await frame.collect();
-  const diff = diffResults(
-    { columns: frame.columns, rows: want },
-    { columns: frame.columns, rows: got },
-    { ordered: query.ordered },
-  );
-  if (diff !== undefined) expect.fail(`${query.name} differs from its SQL\n${diff}\n\n${frame.explain()}`);
+  await expectRows(`${query.name} differs from its SQL`, want, frame, query.ordered);
 }
-
-beforeAll(async () => {
-  await loadTpch(stack.single, { lineitem: LINEITEM, seed: SEED, database: DATABASE });
-  db = await connect({
-    url: `mysql://${stack.single.user}@${stack.single.host}:${stack.single.port}/${DATABASE}`,
-    dialect: 'mariadb',
-  });
-});
-
-afterAll(async () => {
-  await db?.close();
-  await withSession(
-    stack.single,
-    (session) => session.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(DATABASE)}`),
-    { withoutDatabase: true },
-  );
-});
 
 describe('TPC-H queries with the DataFrame API', () => {
   for (const query of QUERIES) {
     it(`${query.name}: same answer as its SQL, pushed down whole`, async () => {
-      const frame = query.frame((name) => db.table(name));
+      const frame = query.frame((name) => tpch.db().table(name));
       const explain = frame.explain();
       expect(explain).toContain('== Pushed SQL (1 statement) ==');
       expect(explain).toContain('== Local steps ==\nnone: the database computes the whole result');
@@ -226,7 +167,7 @@ describe('TPC-H queries with the DataFrame API', () => {
     it(`${query.name}: same answer with pushdown off`, async () => {
       await check(
         query,
-        query.frame((name) => db.table(name, { pushdown: false })),
+        query.frame((name) => tpch.db().table(name, { pushdown: false })),
       );
     });
   }

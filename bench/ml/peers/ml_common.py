@@ -81,11 +81,11 @@ def mysql_uri(settings):
     )
 
 
-def upsert_scores(settings, rows):
-    """W5's write-back: multi-row INSERT … ON DUPLICATE KEY UPDATE through PyMySQL, 2000 rows a statement."""
+def connect(settings):
+    """A PyMySQL session on the benchmark's database (imported here: only W5 needs it)."""
     import pymysql
 
-    connection = pymysql.connect(
+    return pymysql.connect(
         host=settings["host"],
         port=int(settings["port"]),
         user=settings["user"],
@@ -93,6 +93,11 @@ def upsert_scores(settings, rows):
         database=settings["database"],
         autocommit=True,
     )
+
+
+def upsert_scores(settings, rows):
+    """W5's write-back: multi-row INSERT … ON DUPLICATE KEY UPDATE through PyMySQL, 2000 rows a statement."""
+    connection = connect(settings)
     try:
         with connection.cursor() as cursor:
             for i in range(0, len(rows), 2000):
@@ -107,16 +112,7 @@ def upsert_scores(settings, rows):
 
 def execute(settings, sql):
     """One statement through PyMySQL (the Spark baseline's merge of its staged scores)."""
-    import pymysql
-
-    connection = pymysql.connect(
-        host=settings["host"],
-        port=int(settings["port"]),
-        user=settings["user"],
-        password=settings["password"] or "",
-        database=settings["database"],
-        autocommit=True,
-    )
+    connection = connect(settings)
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql)

@@ -26,10 +26,17 @@ export interface Binding {
   readonly expr: Expr;
 }
 
+export interface QualifiedTable {
+  readonly source: string;
+  readonly fields: readonly Field[];
+}
+
 export interface FromContext {
   readonly source: string;
   readonly options: ScanOptions;
   fieldsOf(table: string): readonly Field[] | undefined;
+  /** A table qualified with the name of another connection (`name.table`): where it is read. */
+  qualified?(qualifier: string, table: string): QualifiedTable | undefined;
   /** Plans a derived table's statement. */
   subquery(ast: Ast): PlanNode;
   /** A join's ON condition as an expression over the tables joined so far. */
@@ -260,12 +267,14 @@ function fromItem(item: Ast, index: number, ctx: FromContext, used: Set<string>)
     alias = String(item.as);
     plan = ctx.subquery(item.expr.ast);
   } else {
-    if (item.db) notTranslated(`a table of another database (${item.db}.${item.table})`);
     const table = String(item.table);
+    const other = item.db ? ctx.qualified?.(String(item.db), table) : undefined;
+    if (item.db && !other) notTranslated(`a table of another database (${item.db}.${item.table})`);
     if (table.toUpperCase() === 'DUAL') notTranslated('FROM DUAL');
     alias = item.as ? String(item.as) : table;
-    const cte = ctx.cte?.(table);
-    if (cte) plan = cte;
+    const cte = other ? undefined : ctx.cte?.(table);
+    if (other) plan = Plans.scan(other.source, table, other.fields, ctx.options);
+    else if (cte) plan = cte;
     else {
       const fields = ctx.fieldsOf(table);
       if (!fields || fields.length === 0) notTranslated(`table '${table}' is not in the catalog`);

@@ -35,7 +35,7 @@ import { outputFields } from '../../plan/schema.ts';
 import { subqueryOf } from '../../plan/subquery.ts';
 import { defaultName } from '../lazy-frame.ts';
 import { type Ast, NotTranslated, notTranslated, parseSql } from './ast.ts';
-import { type Binding, planFrom, type Scope } from './scope.ts';
+import { type Binding, planFrom, type QualifiedTable, type Scope } from './scope.ts';
 import { selectItemTexts } from './select-text.ts';
 import { astToExpr, type ExprScope, sortKey } from './to-expr.ts';
 
@@ -45,6 +45,8 @@ export interface SqlPlanContext {
   /** A table's columns from the catalog; undefined for a table it does not know. */
   fieldsOf(table: string): readonly Field[] | undefined;
   readonly options: ScanOptions;
+  /** Tables of other connections, named `qualifier.table` in the text (federated queries). */
+  qualified?(qualifier: string, table: string): QualifiedTable | undefined;
 }
 
 /** The plan for one SELECT statement (with UNIONs, derived tables); see the module comment. */
@@ -306,6 +308,7 @@ class StatementPlanner {
         source: this.ctx.source,
         options: this.ctx.options,
         fieldsOf: (table) => this.ctx.fieldsOf(table),
+        qualified: this.ctx.qualified,
         subquery: (sub) => this.query(sub),
         condition: (on, joined) => this.rowExpr(on, this.scope(joined, false), 'ON'),
         cte: (name) => this.cte(name),

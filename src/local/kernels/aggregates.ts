@@ -31,8 +31,21 @@ export function groupByNumbers(values: Values, length: number): VectorGrouping |
   const ids = new Uint32Array(length);
   const first: number[] = [];
   const index = new Map<number, number>();
+  // Small non-negative integer keys (cluster numbers, flags) index a table instead of the Map.
+  const SMALL = 1024;
+  const small = new Int32Array(SMALL).fill(-1);
   for (let row = 0; row < length; row++) {
     const key = keys[row]!;
+    if (key >= 0 && key < SMALL && Number.isInteger(key)) {
+      let id = small[key]!;
+      if (id < 0) {
+        id = first.length;
+        small[key] = id;
+        first.push(row);
+      }
+      ids[row] = id;
+      continue;
+    }
     let id = index.get(key);
     if (id === undefined) {
       id = first.length;

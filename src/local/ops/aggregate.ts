@@ -1,5 +1,5 @@
 /**
- * GROUP BY with aggregates. Groups come from Arquero's hash grouping over normalized keys; each
+ * GROUP BY with aggregates. Groups come from hash grouping over normalized keys (relational.ts); each
  * aggregate call inside the output expressions (sum(a) / sum(b), sum(case when ...)) is computed
  * per group into a column, and the output expressions are then evaluated over one row per group.
  * A global aggregate (no group keys) gives one row, even over no input rows.

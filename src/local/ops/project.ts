@@ -6,6 +6,7 @@ import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
 import { vectorize } from '../kernels/expressions.ts';
+import { fuseProjection } from '../kernels/fused.ts';
 import { valuesOfVector } from '../kernels/vectors.ts';
 import { computed } from '../types.ts';
 
@@ -25,8 +26,15 @@ export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, wh
 }
 
 export function project(batch: Batch, exprs: readonly Expr[], context: ExecContext): Batch {
+  // The numeric outputs in one generated loop; the rest (and anything it declines) one by one.
+  const fused = fuseProjection(exprs, batch);
   return makeBatch(
-    exprs.map((expr) => projectColumn(batch, expr, context, 'select')),
+    exprs.map((expr, index) => {
+      const column = fused?.[index];
+      const name = exprName(expr);
+      if (!column || name === undefined) return projectColumn(batch, expr, context, 'select');
+      return { name, type: column.type, values: column.values };
+    }),
     batch.length,
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Window functions: ROW_NUMBER, RANK, DENSE_RANK, LAG/LEAD, FIRST_VALUE/LAST_VALUE and aggregates
- * over frames. Arquero splits the rows into partitions and orders each; peers (rows with equal
+ * over frames. relational.ts splits the rows into partitions and orders each; peers (rows with equal
  * ORDER BY keys) share a rank and, in the default frame, each other's rows. Frames follow SQL:
  * ordered without a frame is RANGE UNBOUNDED PRECEDING to CURRENT ROW (peers included), unordered
  * is the whole partition, and `rows: [start, end]` is ROWS BETWEEN with undefined as UNBOUNDED.

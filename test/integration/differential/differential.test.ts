@@ -135,7 +135,7 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
         else expect(rows.length).toBeGreaterThan(0);
       });
 
-      (program.knownIssue ? it.fails : it)('pushdown on', async () => {
+      it('pushdown on', async () => {
         const frame = program.frame(frames(true));
         await check(program, frame, 'on');
         const explain = frame.explain();
@@ -149,7 +149,6 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
       it('pushdown on, read in 3 key ranges in parallel', async () => {
         const frame = program.frame(frames(true, true));
         await check(program, frame, 'on, partitioned');
-        if (program.knownIssue) return;
         // After a run, explain shows how each single-table query was read.
         const explain = frame.explain();
         if (
@@ -163,7 +162,6 @@ describe('differential: DataFrame programs = hand-written SQL on MariaDB', () =>
       it('pushdown on, read over 3 native partitions in parallel', async () => {
         const frame = program.frame(frames(true, 'auto', native));
         await check(program, frame, 'on, native partitions');
-        if (program.knownIssue) return;
         const explain = frame.explain();
         if (
           / FROM `\w+`( WHERE| GROUP| ORDER| LIMIT|$)/m.test(explain) &&

@@ -38,8 +38,6 @@ export interface Program {
   readonly columns?: readonly string[];
   /** The answer is meant to have no rows (otherwise an empty answer means the data went wrong). */
   readonly empty?: boolean;
-  /** A known, reported sluice bug makes the pushdown-on run fail (it is marked it.fails). */
-  readonly knownIssue?: string;
 }
 
 const program = (
@@ -1385,11 +1383,7 @@ const shapes: Program[] = [
     `SELECT d.k, d.dims_per_key, e.e_id
      FROM (SELECT k, COUNT(*) AS dims_per_key FROM dims WHERE (SELECT COUNT(*) + 0 FROM events WHERE events.k = dims.k) > 0 GROUP BY k) d
      JOIN events e ON d.k = e.k`,
-    {
-      columns: ['k', 'dims_per_key', 'e_id'],
-      knownIssue:
-        'explain() and .columns throw "join key \'k\' must be a column of both sides; left has (none)": the columns of unplanned SQL text are unknown until a query runs',
-    },
+    { columns: ['k', 'dims_per_key', 'e_id'] },
   ),
 ];
 

@@ -16,6 +16,8 @@ import {
   planBaselineInstall,
 } from '../../../bench/ml/baselines.ts';
 import { openPeerRun } from '../../../bench/ml/peer.ts';
+import { renderMarkdown, renderSvg } from '../../../bench/ml/report.ts';
+import type { BenchResult } from '../../../bench/ml/run.ts';
 import { answerDifference, initialKeys, pickInitial } from '../../../bench/ml/shared.ts';
 import { findExecutable } from '../../../src/stack/prerequisites.ts';
 
@@ -178,5 +180,48 @@ describe('the peer protocol with the real ml_common.py', () => {
     } finally {
       await peer.close();
     }
+  });
+});
+
+describe('the report of a run without the sluice modes', () => {
+  it('renders the table and chart of baselines alone (a run split by mode)', () => {
+    const measure = {
+      wallSeconds: 2,
+      bytesFromDb: 2 ** 20,
+      serverCpuSeconds: 0.5,
+      clientCpuSeconds: 1,
+      peakRssMiB: 300,
+    };
+    const result: BenchResult = {
+      system: 'sluice',
+      date: '2026-12-04T00:00:00Z',
+      machine: { cpus: 2, cpuModel: 'x', memoryGiB: 24, loadAverage: [1, 1, 1] },
+      command: 'sluice bench ml --modes connectorx-polars',
+      target: 'single',
+      scale: 1,
+      readings: 10,
+      drills: 1,
+      runs: 1,
+      k: 8,
+      iterations: 2,
+      load: {},
+      modes: {
+        'connectorx-polars': {
+          times: { W3: [2] },
+          passes: { W3: measure },
+          iterations: [0.5, 0.25],
+          answers: {},
+        },
+      },
+      skipped: { 'spark-jdbc': 'skipped: not installed' },
+      disagreements: [],
+      explains: {},
+    };
+    const markdown = renderMarkdown(result, ['W3']);
+    expect(markdown).toContain('| W3 wall s | 2.00 |');
+    expect(markdown).toContain('| W3 s per k-means iteration (median) | 0.250 |');
+    expect(markdown).toContain('spark-jdbc: skipped: not installed');
+    expect(markdown).not.toContain('total ÷ sluice');
+    expect(renderSvg(result, ['W3'])).toContain('<svg');
   });
 });

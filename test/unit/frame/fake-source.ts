@@ -21,6 +21,7 @@ export function fakeDatabase(
     tableNames: () => Object.keys(tables),
     refresh: async () => undefined,
     queryFields: async () => [],
+    knownQueryFields: () => undefined,
     readArrow: () => {
       throw new Error('the fake source cannot run queries');
     },

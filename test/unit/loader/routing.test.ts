@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chunks, segmentsAtWatermarks } from '../../../src/loader/partition-writer.ts';
 import type { SourceRecord } from '../../../src/loader/record.ts';
 import { hashRouter } from '../../../src/loader/routing.ts';
+import { chunks, segmentsAtWatermarks } from '../../../src/loader/segments.ts';
 
 describe('routing rows to Spider leaves', () => {
   // Partition p0 on the second leaf, p1 on the first: the comment decides, not the order.

@@ -1,0 +1,155 @@
+/**
+ * Fused projections (one generated loop for every numeric output of a SELECT) give exactly the
+ * row path's values, NULLs, zeros, overflow and division by zero included; the tests check the
+ * fused loop actually ran (fusionStats), that a new literal reuses the compiled loop, and that
+ * what the loop cannot compute falls back to the unfused path with the same answer.
+ */
+import { Float64, Int32 } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { type Column, col, fn, lit } from '../../../../src/frame/column.ts';
+import { batchFromArrow } from '../../../../src/local/arrow-in.ts';
+import type { Batch } from '../../../../src/local/batch.ts';
+import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
+import { fusionStats } from '../../../../src/local/kernels/fused.ts';
+import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
+import { project } from '../../../../src/local/ops/project.ts';
+import { squaredDistance } from '../../../../src/ml/kmeans.ts';
+import { arrowTable } from '../helpers.ts';
+
+function batch(): Batch {
+  const table = arrowTable({
+    i: [new Int32(), [1, -2, null, 0, 7, 2147483647, -2147483648, 3, null, 5]],
+    j: [new Int32(), [2, 0, 4, null, -7, 2147483647, 2, 0, 1, 5]],
+    x: [new Float64(), [0.5, -0, null, 1e308, -1e308, 2.25, 3.5, null, 0, 0.1]],
+    y: [new Float64(), [2, 0, 1, 1e308, 10, -0.5, 0, 4, null, 0.2]],
+    z: [new Float64(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+  });
+  return batchFromArrow(table);
+}
+
+const context = { collation: DEFAULT_COLLATION };
+
+/** Values of every output column, fused and on the row path. */
+function both(b: Batch, columns: Column[]) {
+  const exprs = columns.map((column, k) => column.as(`o${k}`).node);
+  const before = fusionStats.runs;
+  const fused = project(b, exprs, context);
+  const ran = fusionStats.runs - before;
+  const slow = withoutKernels(() => project(b, exprs, context));
+  return { fused, slow, ran };
+}
+
+function expectSame(fused: Batch, slow: Batch) {
+  expect(fused.length).toBe(slow.length);
+  fused.columns.forEach((column, k) => {
+    const other = slow.columns[k]!;
+    expect(column.name).toBe(other.name);
+    expect(column.type.kind).toBe(other.type.kind);
+    for (let row = 0; row < fused.length; row++) {
+      const [a, b] = [column.values[row], other.values[row]];
+      expect(Object.is(a, b), `${column.name} row ${row}: ${String(a)} vs ${String(b)}`).toBe(true);
+    }
+  });
+}
+
+const PROJECTIONS: Record<string, Column[]> = {
+  'arithmetic over INT and DOUBLE, NULLs and overflow to NULL': [
+    col('i').plus(col('j')),
+    col('x').times(col('y')),
+    col('x').div(col('y')),
+    col('i').div(col('y')),
+    col('x').minus(lit(3)),
+    lit(1).div(col('x')),
+    col('x').times(lit(2.5)),
+  ],
+  'comparisons and three-valued AND / OR / NOT': [
+    col('x').gt(lit(0.3)),
+    col('i').eq(col('j')),
+    col('i').ne(col('j')),
+    col('i')
+      .le(lit(3))
+      .and(col('x').ge(lit(0))),
+    col('i')
+      .lt(lit(0))
+      .or(col('y').gt(lit(1))),
+    col('x').lt(col('y')).not(),
+  ],
+  'IS NULL, negation (no -0), SQRT of negatives': [
+    col('x').isNull(),
+    col('y').isNotNull(),
+    col('i').negate(),
+    col('x').negate(),
+    fn.sqrt(col('x')),
+  ],
+  'LEAST / GREATEST and CASE': [
+    fn.least(col('x'), col('y'), col('x').times(lit(2))),
+    fn.greatest('i', 'j'),
+    fn.least('i', 'x'),
+    fn.when(col('x').lt(col('y')), 1).when(col('y').isNull(), 2),
+    fn.when(col('i').gt(lit(2)), col('j')).otherwise(col('i')),
+    fn.when(col('x').ge(lit(1)), col('y')).otherwise(lit(0.5).times(col('x'))),
+  ],
+  'an overflow inside a chain of + - * is NULL wherever the chain is read': [
+    col('x')
+      .times(col('y'))
+      .minus(col('x').times(col('y'))),
+    lit(1).div(col('x').times(col('y'))),
+    fn.least(col('x').times(col('y')).times(lit(0)), lit(1)),
+    col('x').times(col('y')).gt(lit(0)),
+    col('x').times(col('y')).isNull(),
+  ],
+  'k-means distances with shared subexpressions': [
+    squaredDistance(['x', 'z'], [0.25, 3]),
+    squaredDistance(['x', 'z'], [-1, 8]),
+    fn.least(squaredDistance(['x', 'z'], [0.25, 3]), squaredDistance(['x', 'z'], [-1, 8])),
+  ],
+};
+
+describe('fused projections', () => {
+  for (const [name, columns] of Object.entries(PROJECTIONS)) {
+    it(`${name}: one loop, the row path's values`, () => {
+      const { fused, slow, ran } = both(batch(), columns);
+      expect(ran, 'the fused loop ran').toBe(1);
+      expectSame(fused, slow);
+    });
+  }
+
+  it('a new literal reuses the compiled loop (k-means: new centroids each iteration)', () => {
+    const b = batch();
+    both(b, [squaredDistance(['x', 'z'], [0.5, 1])]);
+    const compiled = fusionStats.compiled;
+    const { fused, slow, ran } = both(b, [squaredDistance(['x', 'z'], [-3.25, 7])]);
+    expect(ran).toBe(1);
+    expect(fusionStats.compiled).toBe(compiled);
+    expectSame(fused, slow);
+  });
+
+  it('an INT result beyond 2^53 falls back to the unfused path, with the same answer', () => {
+    const { fused, slow, ran } = both(batch(), [col('i').times(col('j')).times(col('j'))]);
+    expect(ran).toBe(0);
+    expectSame(fused, slow);
+  });
+
+  it('DECIMAL arithmetic and strings are not fused; the other outputs still are', () => {
+    const { fused, slow, ran } = both(batch(), [
+      col('i').div(col('j')),
+      col('i').plus(lit(0.5)),
+      fn.concat(col('i'), lit('x')),
+      col('x').plus(col('y')),
+    ]);
+    expect(ran).toBe(1);
+    expectSame(fused, slow);
+  });
+
+  it('an empty batch gives empty columns', () => {
+    const b = batch();
+    const empty: Batch = {
+      length: 0,
+      columns: b.columns.map((c) => ({ ...c, values: new Float64Array(0) })),
+    };
+    const { fused, slow, ran } = both(empty, PROJECTIONS['LEAST / GREATEST and CASE']!);
+    expect(ran).toBe(1);
+    expect(fused.length).toBe(0);
+    expectSame(fused, slow);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Hash grouping and hash joins on typed arrays against a plain nested-loop reference: groups in
+ * order of first appearance with NULL equal to NULL, join pairs in left-then-right row order with
+ * NULL matching nothing, for one key and for several (combined into one number).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Key } from '../../../src/local/compare.ts';
+import { equalKeyPairs, groupRows, type KeyValues } from '../../../src/local/relational.ts';
+
+/** The reference: groups by the tuple of keys (NULL as a value), numbered by first appearance. */
+function referenceGroups(keys: readonly KeyValues[], length: number) {
+  const seen = new Map<string, number>();
+  const ids: number[] = [];
+  const firstRows: number[] = [];
+  for (let row = 0; row < length; row++) {
+    const tuple = JSON.stringify(keys.map((values) => [typeof values[row], String(values[row])]));
+    let id = seen.get(tuple);
+    if (id === undefined) {
+      id = seen.size;
+      seen.set(tuple, id);
+      firstRows.push(row);
+    }
+    ids.push(id);
+  }
+  return { ids, firstRows, count: seen.size };
+}
+
+/** The reference: every pair with all keys equal and none NULL, left rows first. */
+function referencePairs(left: readonly KeyValues[], right: readonly KeyValues[], l: number, r: number) {
+  const out = { left: [] as number[], right: [] as number[] };
+  for (let i = 0; i < l; i++) {
+    for (let j = 0; j < r; j++) {
+      if (left.every((values, k) => values[i] !== null && values[i] === right[k]![j])) {
+        out.left.push(i);
+        out.right.push(j);
+      }
+    }
+  }
+  return out;
+}
+
+const a: (Key | null)[] = [1, 2, null, 1, 2, 3, null, 1, 0, 'x'];
+const b: (Key | null)[] = ['p', 'q', 'p', 'p', null, 'q', null, 'p', 'p', 'x'];
+const c: (Key | null)[] = [10n, 10n, 11n, 10n, 11n, null, 12n, 10n, 10n, 10n];
+
+describe('hash grouping', () => {
+  for (const [name, keys] of [
+    ['one key with NULLs', [a]],
+    ['two keys', [a, b]],
+    ['three keys, bigints among them', [a, b, c]],
+  ] as const) {
+    it(`${name}: groups in order of first appearance, NULL equal to NULL`, () => {
+      const groups = groupRows(keys, a.length);
+      const expected = referenceGroups(keys, a.length);
+      expect(Array.from(groups.ids)).toEqual(expected.ids);
+      expect(Array.from(groups.firstRows)).toEqual(expected.firstRows);
+      expect(groups.count).toBe(expected.count);
+    });
+  }
+
+  it('many distinct values per key (combinations past the small table)', () => {
+    const n = 5000;
+    const x = Array.from({ length: n }, (_, i) => (i * 7919) % 1000);
+    const y = Array.from({ length: n }, (_, i) => `k${(i * 104729) % 997}`);
+    const groups = groupRows([x, y], n);
+    const expected = referenceGroups([x, y], n);
+    expect(Array.from(groups.ids)).toEqual(expected.ids);
+    expect(groups.count).toBe(expected.count);
+  });
+
+  it('no rows, no groups', () => {
+    expect(groupRows([a], 0).count).toBe(0);
+  });
+});
+
+describe('hash join pairs', () => {
+  const right: (Key | null)[] = [2, 1, null, 1, 5, 'x', 2];
+  const right2: (Key | null)[] = ['q', 'p', 'p', 'x', 'p', 'x', 'q'];
+  for (const [name, leftKeys, rightKeys] of [
+    ['one key: NULL matches nothing, duplicates on both sides', [a], [right]],
+    ['two keys combined into one', [a, b], [right, right2]],
+  ] as const) {
+    it(`${name}: left-then-right row order`, () => {
+      const pairs = equalKeyPairs(leftKeys, rightKeys, a.length, right.length);
+      const expected = referencePairs(leftKeys, rightKeys, a.length, right.length);
+      expect(Array.from(pairs.left)).toEqual(expected.left);
+      expect(Array.from(pairs.right)).toEqual(expected.right);
+    });
+  }
+
+  it('an empty side gives no pairs', () => {
+    expect(equalKeyPairs([a], [[]], a.length, 0).left.length).toBe(0);
+    expect(equalKeyPairs([[]], [right], 0, right.length).left.length).toBe(0);
+  });
+});
