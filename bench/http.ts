@@ -97,13 +97,16 @@ interface Server {
 const configFile = path.join(os.tmpdir(), `sluice-bench-http-${process.pid}.json`);
 writeFileSync(configFile, JSON.stringify({ serve: { maxConcurrentQueries: 64 } }));
 
-async function startServer(): Promise<Server> {
+/** `sluice serve`, or with `floor` the constant-answer fastify server (bench/http-floor-server.ts). */
+async function startServer(floor = false): Promise<Server> {
   const sources = ['--source', `b=${url}`, ...(cluster ? ['--source', `c=${cluster.head}`] : [])];
-  const child = spawn(
-    process.execPath,
-    [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--config', configFile, ...sources],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_TOKENS: '' } },
-  );
+  const args = floor
+    ? ['--import', 'tsx', path.join(root, 'bench', 'http-floor-server.ts')]
+    : [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--config', configFile, ...sources];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SLUICE_TOKENS: '' },
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk) => {
@@ -403,19 +406,23 @@ const ACCEPTS: Record<string, string> = {
 
 async function pointPhase(report: Record<string, unknown>): Promise<void> {
   const server = await startServer();
+  const floorServer = await startServer(true);
   const point: Record<string, unknown> = {};
   for (const c of String(values.connections).split(',').map(Number)) {
+    // The floor: the same client against a fastify route answering a constant JSON row.
+    const floor = await pointHttpLoop(floorServer.url, c);
     const loop = await pointHttpLoop(server.url, c);
     const cannon = await pointHttp(server.url, c);
     const direct = await pointDirect(c);
-    point[c] = { httpLoop: loop, autocannon: cannon, mysql2: direct, p50Ratio: loop.p50 / direct.p50 };
+    point[c] = { httpLoop: loop, autocannon: cannon, mysql2: direct, floor, p50Ratio: loop.p50 / direct.p50 };
     process.stderr.write(
-      `point c=${c}: http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
+      `point c=${c}: floor p50 ${floor.p50.toFixed(2)} ms ${floor.reqPerSec.toFixed(0)} req/s; http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
         `(autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
         `mysql2 p50 ${direct.p50.toFixed(2)} ms ${direct.reqPerSec.toFixed(0)} req/s\n`,
     );
   }
   report.point = point;
+  await stopServer(floorServer);
   report.serverPeakRssMbAfterPointQueries = await stopServer(server);
 }
 

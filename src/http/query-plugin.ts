@@ -232,6 +232,13 @@ const WHOLE_ANSWER_ROWS = 1024;
 
 const BYTE_CAP_PIECE_ROWS = 1024;
 
+/**
+ * Encoded bytes the response stream holds ahead of the socket: while one batch drains to the
+ * client the next is already pulled and encoded (the partition workers get their credit back
+ * sooner), instead of encoding and sending taking turns. A reader batch encodes to a few MiB.
+ */
+const STREAM_AHEAD_BYTES = 8 * 2 ** 20;
+
 function slices(batch: RecordBatch, rows: number): RecordBatch[] {
   if (batch.numRows <= rows) return [batch];
   const out: RecordBatch[] = [];
@@ -451,7 +458,8 @@ async function runQuery(
   const limits = effectiveLimits(ctx, body.limits);
   const headerId = request.headers[QUERY_ID_HEADER];
   const query = ctx.queries.begin({
-    id: body.query_id ?? (typeof headerId === 'string' ? headerId : undefined),
+    // Without an id of its own, the query takes the request's (a UUID made by genReqId).
+    id: body.query_id ?? (typeof headerId === 'string' ? headerId : request.id),
     source,
     format,
     principal: request.principal?.name ?? 'anonymous',
@@ -460,7 +468,8 @@ async function runQuery(
   query.done = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  request.log = request.log.child({ query_id: query.id });
+  // Every log line of the request carries its id; a query id of another value is added to them.
+  if (query.id !== request.id) request.log = request.log.child({ query_id: query.id });
   ctx.metrics.active.inc();
   reply.header('x-sluice-query-id', query.id);
   const cancel = (reason: CancelReason) => {
@@ -526,7 +535,7 @@ async function runQuery(
     }
     const bytes = Readable.from(encodeResult(first.value, rest, format, query, limits, ctx, onFirstByte), {
       objectMode: false,
-      highWaterMark: 1,
+      highWaterMark: STREAM_AHEAD_BYTES,
     });
     const zip = compressor(encoding);
     let out: Readable = bytes;
