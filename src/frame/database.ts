@@ -244,7 +244,12 @@ export class Database implements Source, AsyncDisposable {
   /** A pushed query, read in parallel over the table's partitions when it can be split. */
   async *readPushed(query: PushedQuery, options: RunControl = {}): AsyncIterable<RecordBatch> {
     const partitioned = await planPartitionedQuery(query, this.endpoint, this.facts);
-    this.reads.set(readKey(query), partitioned);
+    const key = readKey(query);
+    // Only the latest reads are kept for explain(): a server runs a point query with a new value
+    // each time, and every value is a key of its own.
+    this.reads.delete(key);
+    this.reads.set(key, partitioned);
+    if (this.reads.size > READS_KEPT) this.reads.delete(this.reads.keys().next().value!);
     if ('reason' in partitioned) {
       yield* this.readWhole(query.compiled.sql, query.compiled.params, options, partitioned.expectedRows);
       return;
@@ -315,6 +320,9 @@ export class Database implements Source, AsyncDisposable {
     return this.close();
   }
 }
+
+/** How many reads' partitioning explain() can describe (the most recent ones). */
+const READS_KEPT = 256;
 
 /** A pushed query and the read options of its tables: the same SQL may be read two ways. */
 const readKey = (query: PushedQuery) =>

@@ -161,6 +161,17 @@ describe('frames read in parallel over partitions', () => {
     expect(firstRows.explain()).toContain('read in one piece: LIMIT 5 without ORDER BY');
   });
 
+  it('explain describes the latest 256 reads only: a point query per value does not grow memory', async () => {
+    const text = 'SELECT l_orderkey FROM lineitem WHERE l_orderkey = ? AND l_linenumber = 1';
+    const point = (key: number) => single.sql(text, { params: [key] });
+    for (let key = 1; key <= 300; key++) await point(key).collect();
+    expect(point(1).explain()).toContain('partitions are discovered when the read starts');
+    expect(point(300).explain()).toContain('read in one piece: the filter fixes unique key');
+    // Reading a value again makes it recent.
+    await point(1).collect();
+    expect(point(1).explain()).toContain('read in one piece');
+  });
+
   it('SQL text with ? parameters is planned once and gives what the text with the values gives', async () => {
     const cases: [string, SqlParam[][]][] = [
       [
