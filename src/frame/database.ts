@@ -82,8 +82,11 @@ export class Database implements Source, AsyncDisposable {
   private closed = false;
   /** Plans of SQL text with parameters, by text and parameter shape (cleared by refresh()). */
   private readonly templates = new Map<string, { at: number; template: PlanTemplate | undefined }>();
-  /** Connections for reads in one piece, kept open between reads. */
-  private readonly pool = new RawConnectionPool();
+  /**
+   * Connections for reads in one piece, kept open between reads: as many as a server runs
+   * queries at once by default (`sluice serve` allows 32), so concurrent point lookups reuse them.
+   */
+  private readonly pool = new RawConnectionPool({ maxIdle: 32 });
   private readonly facts = new TableFactsCache();
   /**
    * Columns of SQL text the planner kept as written, learned when it first ran, so explain() and
@@ -227,7 +230,9 @@ export class Database implements Source, AsyncDisposable {
   async queryFields(sql: string, options: RunControl = {}): Promise<readonly Field[]> {
     const known = this.textFields.get(sql);
     if (known) return known;
-    const fields = await queryFields(this.session, sql, this.catalog, (probe) => this.limited(probe, options));
+    const fields = await queryFields(this.session, sql, this.catalog, (probe) =>
+      this.limited(probe, options),
+    );
     this.textFields.set(sql, fields);
     return fields;
   }

@@ -12,6 +12,7 @@ import { withSession } from '../db/driver.ts';
 import { dropPipeline, startPipeline } from '../loader/pipeline.ts';
 import type { PipelineRunner, RunnerStatus } from '../loader/runner.ts';
 import { listPipelineNames, readPipeline } from '../loader/state.ts';
+import { backoffDelay } from '../runtime/retry.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import type { SourceRegistry } from './sources.ts';
 
@@ -23,7 +24,8 @@ interface Supervised {
   timer?: NodeJS.Timeout;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+/** Between restarts: 1 s doubling to 30 s, jittered like every retry (runtime/retry.ts). */
+const RESTART_BACKOFF = { initialMs: 1000, maxMs: 30_000 } as const;
 
 export class PipelineSupervisor {
   private readonly supervised = new Map<string, Supervised>();
@@ -91,8 +93,8 @@ export class PipelineSupervisor {
 
   private retry(name: string, entry: Supervised): void {
     if (!entry.wanted) return;
-    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
     entry.restarts++;
+    const delay = backoffDelay(entry.restarts, RESTART_BACKOFF);
     this.metrics.pipelineRestarts.inc({ pipeline: name });
     entry.timer = setTimeout(() => {
       if (entry.wanted) this.launchOrRetry(name, entry);

@@ -205,6 +205,31 @@ function compressor(encoding: Encoding): NodeJS.ReadWriteStream | undefined {
   return undefined;
 }
 
+/** A compressed body in one piece (a small whole answer). */
+function compressWhole(encoding: Exclude<Encoding, 'identity'>, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, out: Buffer) => (error ? reject(error) : resolve(out));
+    if (encoding === 'gzip') zlib.gzip(body, { level: 1 }, done);
+    else (zlib as unknown as { zstdCompress: typeof zlib.gzip }).zstdCompress(body, done);
+  });
+}
+
+/** The iterator with one item it already gave put back in front. */
+function prepend<T>(item: T, rest: AsyncIterator<T>): AsyncIterator<T> {
+  let given = false;
+  return {
+    next: () => {
+      if (given) return rest.next();
+      given = true;
+      return Promise.resolve({ value: item, done: false });
+    },
+    return: (value?: unknown) => rest.return?.(value) ?? Promise.resolve({ value: undefined, done: true }),
+  };
+}
+
+/** Rows below which a first batch may be the whole result (reader batches hold tens of thousands). */
+const WHOLE_ANSWER_ROWS = 1024;
+
 const BYTE_CAP_PIECE_ROWS = 1024;
 
 function slices(batch: RecordBatch, rows: number): RecordBatch[] {
@@ -469,16 +494,40 @@ async function runQuery(
     const first = await iterator.next();
     if (first.done) throw new SluiceError('PLAN_INVALID', 'the query returned no schema');
     const encoding = negotiateEncoding(request.headers['accept-encoding']);
-    const rest = iterator;
-    const bytes = Readable.from(
-      encodeResult(first.value, rest, format, query, limits, ctx, () =>
-        ctx.metrics.firstByte.observe((performance.now() - started) / 1000),
-      ),
-      { objectMode: false, highWaterMark: 1 },
-    );
+    const onFirstByte = () => ctx.metrics.firstByte.observe((performance.now() - started) / 1000);
     reply.header('content-type', createEncoder(format, query.id).contentType);
     reply.header('cache-control', 'no-store');
     reply.header('vary', 'accept, accept-encoding');
+    let rest: AsyncIterator<RecordBatch> = iterator;
+    // A short first batch usually means the result ended (a point lookup): when the next pull says
+    // so, the whole answer goes out as one body with a length instead of a chunked stream.
+    if (first.value.numRows < WHOLE_ANSWER_ROWS) {
+      const second = await iterator.next();
+      if (second.done) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of encodeResult(
+          first.value,
+          iterator,
+          format,
+          query,
+          limits,
+          ctx,
+          onFirstByte,
+        ))
+          chunks.push(chunk);
+        ended = true;
+        cleanup();
+        const body = Buffer.concat(chunks);
+        if (encoding === 'identity') return reply.send(body);
+        reply.header('content-encoding', encoding);
+        return reply.send(await compressWhole(encoding, body));
+      }
+      rest = prepend(second.value, iterator);
+    }
+    const bytes = Readable.from(encodeResult(first.value, rest, format, query, limits, ctx, onFirstByte), {
+      objectMode: false,
+      highWaterMark: 1,
+    });
     const zip = compressor(encoding);
     let out: Readable = bytes;
     if (zip) {

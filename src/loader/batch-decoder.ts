@@ -85,6 +85,11 @@ export class BatchDecoder {
     return this.decodeOnWorker(topic, partition, records, reading);
   }
 
+  /** The decoder for `records` on this thread (with a schema registry: one that knows their ids). */
+  async decoderFor(records: readonly SourceRecord[]): Promise<Decoder> {
+    return (await this.readingFor(records)).decoder;
+  }
+
   /**
    * With a schema registry, the format (and its decoder) that know the schema of every id in
    * `records`: ids not seen yet are looked up first. The format grows with each new id, so it

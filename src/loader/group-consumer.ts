@@ -10,7 +10,7 @@ import type { PipelineSpec } from './spec.ts';
 const FETCH_BYTES_PER_PARTITION = 2 * 1024 * 1024;
 /**
  * A whole fetch response: kafkajs decodes all of it before handing over the first batch, so a
- * response of every partition's 2 MB (16 MB for 8 partitions) kept the first write waiting
+ * response of every partition's 2 MB (16 MB for 8 partitions) keeps the first write waiting
  * 0.7-1 s; at 4 MB it starts after 0.25-0.4 s, with the same throughput within the noise
  * (1M events, 8 partitions, bench/profile runs on 2 cores).
  */

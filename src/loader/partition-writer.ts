@@ -460,7 +460,8 @@ export class PartitionWriter {
     partition: number,
     records: readonly SourceRecord[],
   ): Promise<ProcessedBatch> {
-    return processRecords(topic, partition, records, context.decoder, context.transformer);
+    const decoder = await context.batches.decoderFor(records);
+    return processRecords(topic, partition, records, decoder, context.transformer);
   }
 }
 

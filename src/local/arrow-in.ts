@@ -22,6 +22,7 @@ import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from
 import { wordsToBigInt } from '../values/decimal.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
 import { fromUnscaled, MAX_DOUBLE_FRAC } from './decimal.ts';
+import { rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 import { normalizeInt } from './values.ts';
 
@@ -229,12 +230,14 @@ function readTimes(unit: TimeUnit): ChunkReader {
  * Day numbers as 'YYYY-MM-DD', each day's text built once and shared (a date column holds few
  * distinct days, and shared strings cost no allocation per row).
  */
-const dayTexts = new Map<number, string>();
-export function dayText(days: number): string {
-  let text = dayTexts.get(days);
+const dayTexts: (string | undefined)[] = new Array(1 << 16).fill(undefined);
+function dayText(days: number): string {
+  // Days 0 (1970-01-01) to 65535 (2149) by index; any other day is formatted each time.
+  if (days < 0 || days >= dayTexts.length) return formatDays(days);
+  let text = dayTexts[days];
   if (text === undefined) {
     text = formatDays(days);
-    if (dayTexts.size < 1 << 16) dayTexts.set(days, text);
+    dayTexts[days] = text;
   }
   return text;
 }
@@ -252,6 +255,26 @@ const readDates =
       out[at + i] = dayText(millis ? Math.floor(raw / 86_400_000) : raw);
     }
   };
+
+/** A DATE column's day numbers and validity, kept for the kernels beside the column's text. */
+function rememberDays(out: Value[], chunks: readonly Data[], millis: boolean): void {
+  const days = new Float64Array(out.length);
+  let valid: Uint8Array | undefined;
+  let at = 0;
+  for (const data of chunks) {
+    const values = data.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < data.length; i++, at++) {
+      if (!isValid(data, i)) {
+        valid ??= new Uint8Array((out.length + 7) >> 3).fill(0xff);
+        valid[at >> 3]! &= ~(1 << (at & 7));
+        continue;
+      }
+      const raw = Number(values[i]!);
+      days[at] = millis ? Math.floor(raw / 86_400_000) : raw;
+    }
+  }
+  rememberVector(out, days, valid);
+}
 
 /** Variable-width strings; a chunk that is all ASCII is decoded once and sliced. */
 const readStrings: ChunkReader = (data, out, at) => {
@@ -329,11 +352,12 @@ function chunkReader(type: DataType): ChunkReader | undefined {
 }
 
 /**
- * A numeric column without NULLs as one Float64Array (no boxed number per row), when every value
- * is a number a double holds exactly: integers below 2^53, DECIMALs within decimal.ts's double
- * range. Undefined otherwise, and the column is read value by value.
+ * A numeric column without NULLs as one typed array (no boxed number per row): 8-32-bit integers
+ * and floats as their own kind, 64-bit integers and DECIMALs as a Float64Array when every value
+ * is a number a double holds exactly (integers below 2^53, DECIMALs within decimal.ts's double
+ * range). Undefined otherwise, and the column is read value by value.
  */
-function readNumeric(type: DataType, chunks: readonly Data[]): Float64Array | undefined {
+function readNumeric(type: DataType, chunks: readonly Data[]): ArrayLike<number> | undefined {
   const t = type as unknown as { bitWidth: number; scale: number; precision: number };
   const numeric =
     type.typeId === Type.Int ||
@@ -341,22 +365,34 @@ function readNumeric(type: DataType, chunks: readonly Data[]): Float64Array | un
     (type.typeId === Type.Decimal && t.scale <= MAX_DOUBLE_FRAC);
   if (!numeric) return undefined;
   const length = chunks.reduce((n, data) => n + data.length, 0);
+  const narrow = (type.typeId === Type.Int && t.bitWidth < 64) || type.typeId === Type.Float;
+  if (narrow && chunks.length > 0) {
+    // Chunks of one typed array kind (Int32, Float64, ...) join as that kind: a copy, no conversion.
+    const Kind = (chunks[0]!.values as Float64Array).constructor as new (n: number) => Float64Array;
+    const joined = new Kind(length);
+    let offset = 0;
+    for (const data of chunks) {
+      joined.set((data.values as Float64Array).subarray(0, data.length), offset);
+      offset += data.length;
+    }
+    return joined;
+  }
   const out = new Float64Array(length);
   let at = 0;
   for (const data of chunks) {
     if (type.typeId === Type.Decimal) {
       if (!readDecimalNumbers(data, t.scale, t.bitWidth, out, at)) return undefined;
-    } else if (type.typeId === Type.Int && t.bitWidth === 64) {
+    } else {
       const values = data.values as BigInt64Array | BigUint64Array;
       const words = wordsOf(values, data.length);
       const signed = values instanceof BigInt64Array;
       for (let i = 0; i < data.length; i++) {
-        const number = int64Number(words, i, signed);
-        if (number === undefined) return undefined;
-        out[at + i] = number;
+        const low = words[2 * i]!;
+        const high = words[2 * i + 1]!;
+        if (high < 0x200000) out[at + i] = high * 4294967296 + low;
+        else if (signed && high >= 0xffe00000) out[at + i] = (high - 4294967296) * 4294967296 + low;
+        else return undefined;
       }
-    } else {
-      out.set((data.values as Float64Array).subarray(0, data.length), at);
     }
     at += data.length;
   }
@@ -424,6 +460,8 @@ export function readVector(vector: Vector): ArrayLike<Value> {
     else reader(data, out, at);
     at += data.length;
   }
+  if (type.typeId === Type.Date && chunks.every((data) => data.typeId === Type.Date))
+    rememberDays(out, chunks, (type as unknown as { unit: number }).unit !== 0);
   return out;
 }
 

@@ -185,6 +185,59 @@ export interface Pairs {
 }
 
 /**
+ * equalKeyPairs for one key whose right-side values are integers in a range a table can index
+ * (at most 4 slots per right row, or 2^16): chain heads in an Int32Array instead of a Map.
+ * Undefined for any other key.
+ */
+function denseIntegerPairs(
+  leftKey: KeyValues,
+  rightKey: KeyValues,
+  leftLength: number,
+  rightLength: number,
+): Pairs | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < rightLength; r++) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    if (typeof key !== 'number' || !Number.isInteger(key)) return undefined;
+    if (key < min) min = key;
+    if (key > max) max = key;
+  }
+  if (min > max) return { left: new Int32Array(0), right: new Int32Array(0) };
+  const span = max - min + 1;
+  if (span > Math.max(4 * rightLength, 1 << 16)) return undefined;
+  const heads = new Int32Array(span).fill(-1);
+  const next = new Int32Array(rightLength);
+  for (let r = rightLength - 1; r >= 0; r--) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    const slot = (key as number) - min;
+    next[r] = heads[slot]!;
+    heads[slot] = r;
+  }
+  /** The chain head of a left key, or -1 (not an integer in range, NULL, or a string). */
+  const headOf = (key: Key | null | undefined): number => {
+    if (typeof key !== 'number' || key < min || key > max || !Number.isInteger(key)) return -1;
+    return heads[key - min]!;
+  };
+  let count = 0;
+  for (let l = 0; l < leftLength; l++) {
+    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) count++;
+  }
+  const left = new Int32Array(count);
+  const right = new Int32Array(count);
+  let at = 0;
+  for (let l = 0; l < leftLength; l++) {
+    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) {
+      left[at] = l;
+      right[at++] = r;
+    }
+  }
+  return { left, right };
+}
+
+/**
  * Several key columns as one: each distinct value of a column (on either side) gets a dense id,
  * and a row's ids combine into one number (mixed radix). Undefined when the combinations would
  * not fit in 2^53. A NULL in any key gives null.
@@ -259,6 +312,10 @@ export function equalKeyPairs(
     if (combined) return equalKeyPairs([combined[0]], [combined[1]], leftLength, rightLength);
   }
   const firstRight = rightKeys[0]!;
+  if (leftKeys.length === 1) {
+    const dense = denseIntegerPairs(leftKeys[0]!, firstRight, leftLength, rightLength);
+    if (dense) return dense;
+  }
   const heads = new Map<Key, number>();
   const next = new Int32Array(rightLength);
   for (let r = rightLength - 1; r >= 0; r--) {

@@ -422,29 +422,10 @@ function compare(op: ComparisonOp, left: Operand, right: Operand, length: number
   } else if (!isNumber(left) || !isNumber(right)) {
     return undefined;
   }
-  const a = reader(left);
-  const b = reader(right);
   const out = new Float64Array(length);
-  switch (op) {
-    case '=':
-      for (let i = 0; i < length; i++) out[i] = a(i) === b(i) ? 1 : 0;
-      break;
-    case '!=':
-      for (let i = 0; i < length; i++) out[i] = a(i) !== b(i) ? 1 : 0;
-      break;
-    case '<':
-      for (let i = 0; i < length; i++) out[i] = a(i) < b(i) ? 1 : 0;
-      break;
-    case '<=':
-      for (let i = 0; i < length; i++) out[i] = a(i) <= b(i) ? 1 : 0;
-      break;
-    case '>':
-      for (let i = 0; i < length; i++) out[i] = a(i) > b(i) ? 1 : 0;
-      break;
-    case '>=':
-      for (let i = 0; i < length; i++) out[i] = a(i) >= b(i) ? 1 : 0;
-      break;
-  }
+  const a = isScalar(left) ? left.value : left.values;
+  const b = isScalar(right) ? right.value : right.values;
+  compareLoop(op, isScalar(left), isScalar(right))(a, b, out);
   const valid = andValidity(
     isScalar(left) ? undefined : left.valid,
     isScalar(right) ? undefined : right.valid,
@@ -452,14 +433,54 @@ function compare(op: ComparisonOp, left: Operand, right: Operand, length: number
   return { kind: 'int', type: T.int, values: out, valid, length };
 }
 
+/** SQL comparison operators as JavaScript writes them (for generated loops). */
+export const JS_COMPARISON: Record<ComparisonOp, string> = {
+  '=': '===',
+  '!=': '!==',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+};
+type CompareLoop = (a: Float64Array | number, b: Float64Array | number, out: Float64Array) => void;
+const compareLoops = new Map<string, CompareLoop>();
+
+/**
+ * One loop per (operator, scalar on the left, scalar on the right), written out so each reads its
+ * arrays directly (a closure per element read cost more than the comparison).
+ */
+function compareLoop(op: ComparisonOp, leftScalar: boolean, rightScalar: boolean): CompareLoop {
+  const key = `${op} ${leftScalar} ${rightScalar}`;
+  let loop = compareLoops.get(key);
+  if (!loop) {
+    const x = leftScalar ? 'a' : 'a[i]';
+    const y = rightScalar ? 'b' : 'b[i]';
+    loop = new Function(
+      'a',
+      'b',
+      'out',
+      `for (let i = 0; i < out.length; i++) out[i] = ${x} ${JS_COMPARISON[op]} ${y} ? 1 : 0;`,
+    ) as CompareLoop;
+    compareLoops.set(key, loop);
+  }
+  return loop;
+}
+
 /** AND/OR in three-valued logic: a FALSE (for AND) or TRUE (for OR) operand decides even beside a NULL. */
 function logical(op: 'and' | 'or', left: Operand, right: Operand, length: number): NumericVector | undefined {
   if (!isNumber(left) || !isNumber(right)) return undefined;
+  const out = new Float64Array(length);
+  if (!isScalar(left) && !isScalar(right) && !left.valid && !right.valid) {
+    // No NULL on either side: two-valued logic.
+    const [x, y] = [left.values, right.values];
+    if (op === 'and') for (let i = 0; i < length; i++) out[i] = x[i] !== 0 && y[i] !== 0 ? 1 : 0;
+    else for (let i = 0; i < length; i++) out[i] = x[i] !== 0 || y[i] !== 0 ? 1 : 0;
+    return { kind: 'int', type: T.int, values: out, valid: undefined, length };
+  }
   const a = reader(left);
   const b = reader(right);
   const va = isScalar(left) ? undefined : left.valid;
   const vb = isScalar(right) ? undefined : right.valid;
-  const out = new Float64Array(length);
   const decides = op === 'and' ? 0 : 1;
   let valid: Uint8Array | undefined;
   for (let i = 0; i < length; i++) {

@@ -14,6 +14,7 @@
 import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T } from '../types.ts';
+import { JS_COMPARISON } from './expressions.ts';
 import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfColumn } from './vectors.ts';
 
 type Kind = 'int' | 'double' | 'decimal';
@@ -24,6 +25,11 @@ interface Node {
   readonly kind: Kind;
   /** Statements computing v<id> and n<id> from earlier nodes. */
   readonly code: string;
+  /**
+   * A DOUBLE + - * whose non-finite result is not yet NULL: + - * of a non-finite operand is
+   * non-finite again, so a chain of them checks once, where something else reads it (checked()).
+   */
+  readonly deferred?: boolean;
 }
 
 interface Graph {
@@ -39,14 +45,6 @@ interface Graph {
 }
 
 const ARITHMETIC = new Set(['+', '-', '*', '/']);
-const COMPARISON: Record<string, string> = {
-  '=': '===',
-  '!=': '!==',
-  '<': '<',
-  '<=': '<=',
-  '>': '>',
-  '>=': '>=',
-};
 
 function literalKind(value: unknown): { kind: Kind; value: number } | undefined {
   if (typeof value === 'boolean') return { kind: 'int', value: value ? 1 : 0 };
@@ -56,14 +54,31 @@ function literalKind(value: unknown): { kind: Kind; value: number } | undefined 
   return { kind: /e/i.test(String(value)) ? 'double' : 'decimal', value };
 }
 
-function add(graph: Graph, shape: string, kind: Kind, code: (id: number) => string): Node {
+function add(graph: Graph, shape: string, kind: Kind, code: (id: number) => string, deferred = false): Node {
   const known = graph.shapes.get(shape);
   if (known) return known;
   const id = graph.nodes.length;
-  const node = { id, kind, code: code(id) };
+  const node = { id, kind, code: code(id), deferred };
   graph.nodes.push(node);
   graph.shapes.set(shape, node);
   return node;
+}
+
+/** The node with a non-finite value as NULL (the node itself unless it is deferred). */
+function checked(graph: Graph, node: Node): Node {
+  if (!node.deferred) return node;
+  return add(
+    graph,
+    `finite ${node.id}`,
+    node.kind,
+    (id) => `const v${id} = v${node.id}; const n${id} = n${node.id} || !Number.isFinite(v${node.id});`,
+  );
+}
+
+/** The node computing `expr` with non-finite values as NULL, or null when not fusable. */
+function inputOf(graph: Graph, expr: Expr): Node | null {
+  const node = nodeOf(graph, expr);
+  return node && checked(graph, node);
 }
 
 /** The node computing `expr`, or null when the expression is not fusable. */
@@ -108,9 +123,16 @@ function build(graph: Graph, expr: Expr): Node | null {
       );
     }
     case 'binary': {
-      const left = nodeOf(graph, expr.left);
-      const right = left && nodeOf(graph, expr.right);
+      let left = nodeOf(graph, expr.left);
+      let right = left && nodeOf(graph, expr.right);
       if (!left || !right) return null;
+      const defers =
+        (expr.op === '+' || expr.op === '-' || expr.op === '*') &&
+        (left.kind === 'double' || right.kind === 'double');
+      if (!defers) {
+        left = checked(graph, left);
+        right = checked(graph, right);
+      }
       const [a, b] = [left.id, right.id];
       const nullIf = `n${a} || n${b}`;
       const shape = `${expr.op} ${a} ${b}`;
@@ -118,14 +140,22 @@ function build(graph: Graph, expr: Expr): Node | null {
         const double = left.kind === 'double' || right.kind === 'double';
         // DECIMAL operands and integer division (a DECIMAL) stay on the exact path.
         if (!double && (left.kind !== 'int' || right.kind !== 'int' || expr.op === '/')) return null;
+        if (defers) {
+          return add(
+            graph,
+            shape,
+            'double',
+            (id) => `const v${id} = v${a} ${expr.op} v${b}; const n${id} = ${nullIf};`,
+            true,
+          );
+        }
         if (double) {
-          const zero = expr.op === '/' ? ` || v${b} === 0` : '';
           return add(
             graph,
             shape,
             'double',
             (id) =>
-              `const v${id} = v${a} ${expr.op} v${b}; const n${id} = ${nullIf} || !Number.isFinite(v${id})${zero};`,
+              `const v${id} = v${a} / v${b}; const n${id} = ${nullIf} || !Number.isFinite(v${id}) || v${b} === 0;`,
           );
         }
         return add(
@@ -148,7 +178,7 @@ function build(graph: Graph, expr: Expr): Node | null {
             `const v${id} = d${id} ? ${decides} : ${1 - decides}; const n${id} = !d${id} && (n${a} || n${b});`,
         );
       }
-      const op = COMPARISON[expr.op];
+      const op = (JS_COMPARISON as Record<string, string>)[expr.op];
       if (!op) return null;
       return add(
         graph,
@@ -158,7 +188,7 @@ function build(graph: Graph, expr: Expr): Node | null {
       );
     }
     case 'not': {
-      const inner = nodeOf(graph, expr.operand);
+      const inner = inputOf(graph, expr.operand);
       if (!inner) return null;
       return add(
         graph,
@@ -168,7 +198,7 @@ function build(graph: Graph, expr: Expr): Node | null {
       );
     }
     case 'negate': {
-      const inner = nodeOf(graph, expr.operand);
+      const inner = inputOf(graph, expr.operand);
       if (!inner || inner.kind === 'decimal') return null;
       const x = `v${inner.id}`;
       return add(
@@ -179,7 +209,7 @@ function build(graph: Graph, expr: Expr): Node | null {
       );
     }
     case 'isNull': {
-      const inner = nodeOf(graph, expr.operand);
+      const inner = inputOf(graph, expr.operand);
       if (!inner) return null;
       const [whenNull, otherwise] = expr.negated ? [0, 1] : [1, 0];
       return add(
@@ -202,7 +232,7 @@ function call(graph: Graph, expr: Extract<Expr, { kind: 'call' }>): Node | null 
   if ((expr.name === 'least' || expr.name === 'greatest') && expr.args.length > 0) {
     const args: Node[] = [];
     for (const arg of expr.args) {
-      const node = nodeOf(graph, arg);
+      const node = inputOf(graph, arg);
       if (!node || node.kind === 'decimal') return null;
       args.push(node);
     }
@@ -215,7 +245,7 @@ function call(graph: Graph, expr: Extract<Expr, { kind: 'call' }>): Node | null 
     });
   }
   if (expr.name === 'sqrt' && expr.args.length === 1) {
-    const inner = nodeOf(graph, expr.args[0]!);
+    const inner = inputOf(graph, expr.args[0]!);
     if (!inner || inner.kind === 'decimal') return null;
     const x = `v${inner.id}`;
     return add(
@@ -232,12 +262,12 @@ function call(graph: Graph, expr: Extract<Expr, { kind: 'call' }>): Node | null 
 function caseWhen(graph: Graph, expr: Extract<Expr, { kind: 'case' }>): Node | null {
   const branches: { when: Node; result: Node }[] = [];
   for (const branch of expr.branches) {
-    const when = nodeOf(graph, branch.when);
-    const result = when && nodeOf(graph, branch.result);
+    const when = inputOf(graph, branch.when);
+    const result = when && inputOf(graph, branch.result);
     if (!when || !result || when.kind === 'decimal' || result.kind === 'decimal') return null;
     branches.push({ when, result });
   }
-  const otherwise = expr.otherwise ? nodeOf(graph, expr.otherwise) : undefined;
+  const otherwise = expr.otherwise ? inputOf(graph, expr.otherwise) : undefined;
   if (otherwise === null || otherwise?.kind === 'decimal') return null;
   const kind = branches[0]!.result.kind;
   if (branches.some((b) => b.result.kind !== kind) || (otherwise && otherwise.kind !== kind)) return null;
@@ -302,7 +332,7 @@ export interface FusedColumn {
 
 /**
  * The computed outputs of a projection in one loop: an entry per expression (undefined for a
- * bare column, or an expression the loop cannot compute, which the caller computes as before),
+ * bare column, or an expression the loop cannot compute, which the caller computes one by one),
  * or undefined when nothing is fused.
  */
 export function fuseProjection(
@@ -323,7 +353,7 @@ export function fuseProjection(
     const inner = expr.kind === 'alias' ? expr.expr : expr;
     if (inner.kind === 'column' || inner.kind === 'literal') return undefined;
     const mark = graph.nodes.length;
-    const node = nodeOf(graph, inner);
+    const node = inputOf(graph, inner);
     if (node) return node;
     // Not fusable: the nodes it added are dropped, so the loop computes only what it outputs.
     graph.nodes.length = mark;

@@ -89,6 +89,14 @@ const isTyped = (values: Values): values is NumericArray =>
 
 const converted = new WeakMap<object, { values: Float64Array; valid: Uint8Array | undefined } | null>();
 
+/**
+ * Remembers the vector form of a batch column its reader already has (a DATE column's day
+ * numbers, read from Arrow beside their text), so the kernels do not convert the values back.
+ */
+export function rememberVector(values: Values, vector: Float64Array, valid: Uint8Array | undefined): void {
+  converted.set(values as object, { values: vector, valid });
+}
+
 /** The column's values as a vector, or undefined when a value is not a plain number. */
 export function vectorOfColumn(values: Values, type: SqlType, length: number): NumericVector | undefined {
   if (type.kind !== 'int' && type.kind !== 'double' && type.kind !== 'date' && type.kind !== 'decimal')

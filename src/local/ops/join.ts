@@ -8,14 +8,22 @@
 import { PlanError } from '../../base/errors.ts';
 import { conjuncts, type Expr, referencedColumns } from '../../plan/expr.ts';
 import type { JoinNode } from '../../plan/nodes.ts';
-import { type Batch, findColumn, type LocalColumn, makeBatch, nullValues, takeValues } from '../batch.ts';
-import { comparisonKeys, keysOf } from '../compare.ts';
+import {
+  type Batch,
+  findColumn,
+  type LocalColumn,
+  makeBatch,
+  nullValues,
+  takeValues,
+  type Values,
+} from '../batch.ts';
+import { comparisonKeys, type KeyFn, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
 import { selectRows } from '../kernels/expressions.ts';
 import { equalKeyPairs, type KeyValues } from '../relational.ts';
-import { mergeTypes } from '../types.ts';
+import { isNumeric, mergeTypes } from '../types.ts';
 
 interface KeyPair {
   readonly left: Expr;
@@ -174,8 +182,14 @@ function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context:
     const r = compileExpr(key.right, rightScope);
     // Both sides normalized for the comparison '=' would make (collation, number against string).
     const [keyL, keyR] = comparisonKeys(l.type, r.type, context.collation);
-    leftKeys.push(keysOf(evaluateAll(l, left.length), keyL));
-    rightKeys.push(keysOf(evaluateAll(r, right.length), keyR));
+    // Numbers against numbers compare as they are: a typed array (no NULL, no bigint) is its own key.
+    const asIs = isNumeric(l.type) && isNumeric(r.type);
+    const keysOfSide = (values: Values, key: KeyFn): KeyValues =>
+      asIs && ArrayBuffer.isView(values) && !(values instanceof BigInt64Array)
+        ? (values as ArrayLike<number>)
+        : keysOf(values, key);
+    leftKeys.push(keysOfSide(evaluateAll(l, left.length), keyL));
+    rightKeys.push(keysOfSide(evaluateAll(r, right.length), keyR));
   }
   return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
 }

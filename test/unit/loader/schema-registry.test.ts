@@ -164,6 +164,17 @@ describe('a schema registry for Avro', () => {
     expect(found.get(1)).toEqual({ schema: v1 });
   });
 
+  it('gives `pipeline test` a decoder that knows the ids of the records it shows', async () => {
+    const decoder = decoderFor(0);
+    try {
+      const framed = payment(2, 42, '4.20');
+      const here = await decoder.decoderFor(records([framed]));
+      expect(here.decode(framed)).toEqual([[42, '4.20']]);
+    } finally {
+      await decoder.close();
+    }
+  });
+
   it('reads the schema id of a framed payload', () => {
     expect(confluentSchemaId(payment(2, 1, '1.00'))).toBe(2);
     expect(confluentSchemaId(Buffer.from([1, 0, 0, 0, 2, 0]))).toBeUndefined();

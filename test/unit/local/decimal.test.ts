@@ -2,10 +2,13 @@ import { Decimal, makeData, makeVector, Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { type Column, col, fn, lit } from '../../../src/frame/column.ts';
 import { arrowToRows } from '../../../src/frame/rows.ts';
+import { DEFAULT_COLLATION } from '../../../src/local/collation.ts';
+import { comparisonKeys, exactKey } from '../../../src/local/compare.ts';
 import { divisionFrac } from '../../../src/local/decimal.ts';
 import { executeLocal } from '../../../src/local/execute.ts';
 import { arithmeticType } from '../../../src/local/expr/operators.ts';
 import { aggregateType } from '../../../src/local/ops/accumulate.ts';
+import { staticType } from '../../../src/local/static-type.ts';
 import { T } from '../../../src/local/types.ts';
 import { Plans } from '../../../src/plan/nodes.ts';
 import { source } from './helpers.ts';
@@ -187,5 +190,51 @@ describe('exact DECIMAL aggregates', () => {
     const [row] = await texts(decimalTable(6, unscaled), { s: fn.sum('b') }, true);
     const digits = (exact < 0n ? -exact : exact).toString().padStart(7, '0');
     expect(row!.s).toBe(`${exact < 0n ? '-' : ''}${digits.slice(0, -6)}.${digits.slice(-6)}`);
+  });
+});
+
+describe('exact keys for comparing, sorting, grouping and joining', () => {
+  it('DECIMAL(65,30) values that differ in the 30th digit order and never tie', () => {
+    const key = exactKey(30);
+    const values = [
+      '12345678901234567890123.000000000000000000000000000002',
+      '-12345678901234567890123.000000000000000000000000000001',
+      '12345678901234567890123.000000000000000000000000000001',
+      '0.100000000000000000000000000001',
+      0.1,
+      '0.099999999999999999999999999999',
+    ];
+    const sorted = [...values].sort((a, b) => {
+      const x = key(a)!;
+      const y = key(b)!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    expect(sorted).toEqual([values[1], values[5], values[4], values[3], values[2], values[0]]);
+  });
+
+  it('one value has one key whatever form holds it', () => {
+    const key = exactKey(30);
+    expect(key(1.5)).toBe(key('1.500000000000000000000000000000'));
+    expect(key(9007199254740992)).toBe(key(9007199254740992n));
+    expect(exactKey(0)(9007199254740993n)).toBe(9007199254740993n);
+    expect(exactKey(2)(-0)).toBe(0);
+  });
+
+  it('an INT against a DECIMAL compares at the DECIMAL digits, exactly beyond 2^53', () => {
+    const [intKey, decimalKey] = comparisonKeys(T.int, T.decimal(2), DEFAULT_COLLATION);
+    expect(intKey(3)).toBe(decimalKey(3));
+    expect(intKey(3)! > decimalKey(2.99)!).toBe(true);
+    expect(intKey(9007199254740993n)! > decimalKey('9007199254740992.99')!).toBe(true);
+  });
+});
+
+describe('static types before any row is read', () => {
+  it('a quotient of a DECIMAL(38,10) column shows 14 digits and carries 18', () => {
+    const scan = Plans.scan('db', 'nums', [{ name: 'c', sqlType: 'decimal(38,10)' }], { pushdown: true });
+    expect(staticType(col('c').div(7).node, scan)).toEqual(T.decimal(14, 18));
+    expect(staticType(col('c').times(col('c')).node, scan)).toEqual(T.decimal(20));
+    expect(
+      staticType(col('c').div(7).node, Plans.scan('db', 'nums', [{ name: 'c' }], { pushdown: true })),
+    ).toBe(undefined);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { col, fn } from '../../../src/frame/column.ts';
 import { type PartitionSplit, splitForPartitions } from '../../../src/optimizer/partition-split.ts';
+import type { Expr } from '../../../src/plan/expr.ts';
 import { renderPlan } from '../../../src/plan/render.ts';
 import { compilePlan } from '../../../src/sql/compile-plan.ts';
 import { mariadb } from '../../../src/sql/dialects/index.ts';
@@ -60,6 +61,40 @@ describe('splitting a pushed query per partition', () => {
     });
     expect(split(db.table('t').distinct())).toEqual({
       reason: 'a distinct over the table needs all rows in one place',
+    });
+  });
+});
+
+describe('exact partials of SUM and AVG of a DECIMAL quotient', () => {
+  // x / 7 over a DECIMAL(38,10) x: shown with 14 digits, 18 inside the server.
+  const decimalOf = (digits: { scale: number; frac: number }) => (expr: Expr) =>
+    expr.kind === 'binary' && expr.op === '/' ? digits : undefined;
+  const quotients = db.table('t').agg(fn.sum(col('x').div(7)).as('s'), fn.avg(col('x').div(7)).as('a'));
+
+  it('a partial leaves as ROUND(sum, 0) and the exact rest; the merge adds both and rounds once', () => {
+    const result = ok(splitForPartitions(quotients.plan, { decimalOf: decimalOf({ scale: 14, frac: 18 }) }));
+    expect(compilePlan(result.perPartition, { dialect: mariadb }).sql).toBe(
+      'SELECT ROUND(SUM((`x` / ?)), ?) AS `__p0_whole`, CAST((SUM((`x` / ?)) - ROUND(SUM((`x` / ?)), ?)) AS DECIMAL(38,18)) AS `__p0_rest`, ' +
+        'ROUND(SUM((`x` / ?)), ?) AS `__p1_whole`, CAST((SUM((`x` / ?)) - ROUND(SUM((`x` / ?)), ?)) AS DECIMAL(38,18)) AS `__p1_rest`, ' +
+        'COUNT((`x` / ?)) AS `__p1_count` FROM `t`',
+    );
+    expect(renderPlan(result.merge)).toBe(
+      'Project [round((__p0_whole + __p0_rest), 14) AS s, round(((__p1_whole + __p1_rest) / __p1_count), 18) AS a]\n' +
+        '  Aggregate groupBy=[] aggregates=[sum(__p0_whole) AS __p0_whole, sum(__p0_rest) AS __p0_rest, sum(__p1_whole) AS __p1_whole, sum(__p1_rest) AS __p1_rest, sum(__p1_count) AS __p1_count]\n' +
+        '    Query partitions [__p0_whole, __p0_rest, __p1_whole, __p1_rest, __p1_count]',
+    );
+  });
+
+  it('more inside digits than a CAST keeps, or a quotient sum inside an expression: one piece', () => {
+    const wide = splitForPartitions(quotients.plan, { decimalOf: decimalOf({ scale: 34, frac: 45 }) });
+    expect(wide).toEqual({
+      reason: 'a partial SUM of a quotient with 45 inside digits cannot leave exactly',
+    });
+    const nested = splitForPartitions(db.table('t').agg(fn.sum(col('x').div(7)).times(2).as('twice')).plan, {
+      decimalOf: decimalOf({ scale: 14, frac: 18 }),
+    });
+    expect(nested).toEqual({
+      reason: 'a SUM or AVG of a quotient inside an expression is merged exactly only by the database',
     });
   });
 });

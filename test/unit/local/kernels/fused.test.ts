@@ -89,6 +89,15 @@ const PROJECTIONS: Record<string, Column[]> = {
     fn.when(col('i').gt(lit(2)), col('j')).otherwise(col('i')),
     fn.when(col('x').ge(lit(1)), col('y')).otherwise(lit(0.5).times(col('x'))),
   ],
+  'an overflow inside a chain of + - * is NULL wherever the chain is read': [
+    col('x')
+      .times(col('y'))
+      .minus(col('x').times(col('y'))),
+    lit(1).div(col('x').times(col('y'))),
+    fn.least(col('x').times(col('y')).times(lit(0)), lit(1)),
+    col('x').times(col('y')).gt(lit(0)),
+    col('x').times(col('y')).isNull(),
+  ],
   'k-means distances with shared subexpressions': [
     squaredDistance(['x', 'z'], [0.25, 3]),
     squaredDistance(['x', 'z'], [-1, 8]),
