@@ -232,13 +232,6 @@ const WHOLE_ANSWER_ROWS = 1024;
 
 const BYTE_CAP_PIECE_ROWS = 1024;
 
-/**
- * Encoded bytes the response stream holds ahead of the socket: while one batch drains to the
- * client the next is already pulled and encoded (the partition workers get their credit back
- * sooner), instead of encoding and sending taking turns. A reader batch encodes to a few MiB.
- */
-const STREAM_AHEAD_BYTES = 8 * 2 ** 20;
-
 function slices(batch: RecordBatch, rows: number): RecordBatch[] {
   if (batch.numRows <= rows) return [batch];
   const out: RecordBatch[] = [];
@@ -535,7 +528,7 @@ async function runQuery(
     }
     const bytes = Readable.from(encodeResult(first.value, rest, format, query, limits, ctx, onFirstByte), {
       objectMode: false,
-      highWaterMark: STREAM_AHEAD_BYTES,
+      highWaterMark: 1,
     });
     const zip = compressor(encoding);
     let out: Readable = bytes;
