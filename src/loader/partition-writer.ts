@@ -98,6 +98,8 @@ export class PartitionWriter {
    * transactions interleaved on one connection would commit each other.
    */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The batch being written, with its decoding started on arrival (see write). */
+  private ahead: { records: readonly SourceRecord[]; decoded: Promise<RoutedBatch> } | undefined;
   /** First offsets of the batches this writer committed, oldest first (see keepHistory). */
   private readonly recentBatches: number[] = [];
 
@@ -163,10 +165,39 @@ export class PartitionWriter {
     heartbeat: () => Promise<void>,
     generation = this.generation,
   ): Promise<WriteOutcome> {
+    // Decoded while the previous batch is written: per partition, decoding and writing overlap.
+    // Used only if the batch is written whole as one segment, and only once (a retry decodes again).
+    const { maxRows, maxBytes } = this.context.spec.batch;
+    let bytes = 0;
+    for (const record of records) bytes += record.value?.length ?? 0;
+    const ahead =
+      // A transform runs where the batch is written only (a program is not started for a batch
+      // that may yet be dropped).
+      !this.context.transformer && records.length > 0 && records.length <= maxRows && bytes < maxBytes
+        ? { records, decoded: this.context.batches.decode(this.topic, this.partition, records) }
+        : undefined;
+    ahead?.decoded.catch(() => undefined);
     return this.exclusive(async () => {
       if (generation !== this.generation) return { kind: 'dropped' } as const;
-      return this.withRetries(() => this.writeOnce(records, heartbeat));
+      this.ahead = ahead;
+      try {
+        return await this.withRetries(() => this.writeOnce(records, heartbeat));
+      } finally {
+        this.ahead = undefined;
+      }
     });
+  }
+
+  /** The decoding of `records` started when they arrived, if it covers exactly them (once). */
+  private takeAhead(records: readonly SourceRecord[]): Promise<RoutedBatch> | undefined {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const same =
+      ahead &&
+      ahead.records.length === records.length &&
+      ahead.records[0] === records[0] &&
+      ahead.records[records.length - 1] === records[records.length - 1];
+    return same ? ahead.decoded : undefined;
   }
 
   async close(): Promise<void> {
@@ -256,7 +287,9 @@ export class PartitionWriter {
   private async writeSegment(records: readonly SourceRecord[]): Promise<BatchReport> {
     const started = performance.now();
     const { state } = await this.openSessions();
-    const processed = await this.context.batches.decode(this.topic, this.partition, records);
+    const processed =
+      (await this.takeAhead(records)) ??
+      (await this.context.batches.decode(this.topic, this.partition, records));
     const errors = processed.failures.map((failure) => this.errorRecord(records, failure));
     try {
       const commit = () => this.commitSegment(records, processed, errors, started);
