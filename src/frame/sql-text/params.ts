@@ -6,6 +6,7 @@
 
 import { ConfigError } from '../../base/errors.ts';
 import { escapeLiteral } from '../../db/driver.ts';
+import { commentEnd, quotedEnd } from './lexical.ts';
 
 /** A value for a `?` placeholder of SQL text. */
 export type SqlParam = string | number | boolean | null;
@@ -16,26 +17,10 @@ export function bindParams(sql: string, params: readonly SqlParam[]): string {
   let i = 0;
   while (i < sql.length) {
     const c = sql[i]!;
-    if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === '\\' && c !== '`') j += 2;
-        else if (sql[j] === c && sql[j + 1] === c) j += 2;
-        else if (sql[j] === c) break;
-        else j++;
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-    } else if ((c === '-' && sql[i + 1] === '-') || c === '#') {
-      const end = sql.indexOf('\n', i);
-      const stop = end < 0 ? sql.length : end;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      const stop = end < 0 ? sql.length : end + 2;
-      out += sql.slice(i, stop);
-      i = stop;
+    const skipped = quotedEnd(sql, i) ?? commentEnd(sql, i);
+    if (skipped !== undefined) {
+      out += sql.slice(i, skipped);
+      i = skipped;
     } else if (c === '?') {
       if (used >= params.length)
         throw new ConfigError(`the SQL has more ? placeholders than the ${params.length} params given`);

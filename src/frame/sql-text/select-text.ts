@@ -5,6 +5,8 @@
  * scanner that skips strings, quoted names and comments and splits at top-level commas.
  */
 
+import { commentEnd, quotedEnd } from './lexical.ts';
+
 const SELECT_MODIFIERS = new Set([
   'ALL',
   'DISTINCT',
@@ -36,26 +38,12 @@ function* tokens(sql: string): Generator<Token> {
     const c = sql[i]!;
     if (/\s/.test(c)) {
       i++;
-    } else if (
-      c === '#' ||
-      (c === '-' && sql.startsWith('-- ', i)) ||
-      (c === '-' && sql.startsWith('--\n', i))
-    ) {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end + 1;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 2;
-    } else if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === '\\' && c !== '`') j += 2;
-        else if (sql[j] === c && sql[j + 1] === c) j += 2;
-        else if (sql[j] === c) break;
-        else j++;
-      }
-      yield { text: sql.slice(i, j + 1), start: i, end: j + 1, depth };
-      i = j + 1;
+    } else if (commentEnd(sql, i) !== undefined) {
+      i = commentEnd(sql, i)!;
+    } else if (quotedEnd(sql, i) !== undefined) {
+      const j = quotedEnd(sql, i)!;
+      yield { text: sql.slice(i, j), start: i, end: j, depth };
+      i = j;
     } else if (/[A-Za-z0-9_$]/.test(c)) {
       let j = i;
       while (j < sql.length && /[A-Za-z0-9_$]/.test(sql[j]!)) j++;

@@ -6,8 +6,9 @@
  * Q19 names `p_partkey = l_partkey` in each of its three branches), and a one-table conjunct can
  * be pushed below the join. Filters and join conditions are rewritten.
  */
-import { conjunction, conjuncts, type Expr, Exprs, mapExpr } from '../../plan/expr.ts';
+import { conjunction, conjuncts, type Expr, Exprs, mapExpr, referencedColumns } from '../../plan/expr.ts';
 import { type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
+import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
 
 function disjuncts(expr: Expr): Expr[] {
@@ -58,6 +59,43 @@ export function factorOrs(expr: Expr): Expr {
   return text(factored) === text(expr) ? expr : factored;
 }
 
+/**
+ * For an inner join's condition, what each OR in it implies about one side alone: when every
+ * branch has conjuncts over only that side's columns, the OR of those parts holds for every
+ * joined row, so it may filter that side before the join (TPC-H Q19: each branch names a brand,
+ * containers and sizes of the part, so only the parts of those three kinds are joined). The OR
+ * stays in the condition; the implied conjuncts are added once (predicate pushdown moves them
+ * below the join).
+ */
+function withImpliedSideFilters(on: Expr, sides: readonly ReadonlySet<string>[]): Expr {
+  const parts = conjuncts(on);
+  const present = new Set(parts.map(conjunctKey));
+  const added: Expr[] = [];
+  for (const part of parts) {
+    if (part.kind !== 'binary' || part.op !== 'or') continue;
+    const branches = disjuncts(part).map(conjuncts);
+    for (const names of sides) {
+      const onSide = (expr: Expr) => {
+        const used = [...referencedColumns(expr)];
+        return used.length > 0 && used.every((name) => names.has(name));
+      };
+      const sideParts = branches.map((branch) => branch.filter(onSide));
+      // A branch without a condition on this side says nothing about it.
+      if (sideParts.some((branchParts) => branchParts.length === 0)) continue;
+      // Every branch wholly on this side: the OR itself moves, nothing to imply.
+      if (sideParts.every((branchParts, i) => branchParts.length === branches[i]!.length)) continue;
+      const implied = sideParts
+        .map((branchParts) => conjunction(branchParts)!)
+        .reduce((all, branch) => Exprs.binary('or', all, branch));
+      const key = conjunctKey(implied);
+      if (present.has(key)) continue;
+      present.add(key);
+      added.push(implied);
+    }
+  }
+  return added.length === 0 ? on : conjunction([...parts, ...added])!;
+}
+
 export const orFactoring: Rule = {
   name: 'OR factoring',
   apply: (plan) =>
@@ -67,7 +105,13 @@ export const orFactoring: Rule = {
         return predicate === node.predicate ? node : Plans.filter(node.input, predicate);
       }
       if (node.kind === 'join' && node.on) {
-        const on = factorOrs(node.on);
+        let on = factorOrs(node.on);
+        if (node.type === 'inner' && node.using.length === 0) {
+          const sides = [node.left, node.right].map(
+            (side) => new Set(outputFields(side).map((field) => field.name)),
+          );
+          if (sides.every((names) => names.size > 0)) on = withImpliedSideFilters(on, sides);
+        }
         return on === node.on ? node : Plans.join(node.left, node.right, node.type, node.using, on);
       }
       return node;

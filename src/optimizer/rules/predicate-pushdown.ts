@@ -18,7 +18,7 @@ import {
   someExpr,
   unalias,
 } from '../../plan/expr.ts';
-import { type FilterNode, type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
+import { type FilterNode, type JoinNode, type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
 
@@ -133,11 +133,44 @@ function pushFilter(filter: FilterNode): PlanNode {
   }
 }
 
+/**
+ * An inner join's condition conjuncts over one side's columns only filter that side before the
+ * join (the same rows join); at least one conjunct stays the condition.
+ */
+function pushJoinCondition(join: JoinNode): PlanNode {
+  if (join.type !== 'inner' || !join.on || join.using.length > 0) return join;
+  const leftNames = new Set(outputFields(join.left).map((field) => field.name));
+  const rightNames = new Set(outputFields(join.right).map((field) => field.name));
+  if (leftNames.size === 0 || rightNames.size === 0) return join;
+  const left: Expr[] = [];
+  const right: Expr[] = [];
+  const stay: Expr[] = [];
+  for (const part of conjuncts(join.on)) {
+    const used = [...referencedColumns(part)];
+    if (used.length > 0 && used.every((name) => leftNames.has(name))) left.push(part);
+    else if (used.length > 0 && used.every((name) => rightNames.has(name))) right.push(part);
+    else stay.push(part);
+  }
+  if (stay.length === 0 || (left.length === 0 && right.length === 0)) return join;
+  return Plans.join(
+    filterOver(join.left, left),
+    filterOver(join.right, right),
+    join.type,
+    join.using,
+    conjunction(stay),
+  );
+}
+
 export const predicatePushdown: Rule = {
   name: 'predicate pushdown',
   apply: (plan) => {
     let changed = false;
     const result = transformUp(plan, (node) => {
+      if (node.kind === 'join') {
+        const pushed = pushJoinCondition(node);
+        if (pushed !== node) changed = true;
+        return pushed;
+      }
       if (node.kind !== 'filter') return node;
       const pushed = pushFilter(node);
       if (!samePlan(pushed, node)) changed = true;

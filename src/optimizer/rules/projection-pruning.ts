@@ -27,6 +27,21 @@ const isPlainColumns = (exprs: readonly Expr[]) =>
   });
 
 /**
+ * The outputs of a projection some later step reads (all of them when `required` is every
+ * column): a projection listing every column of a subquery's table (`SELECT *` or the rename
+ * a decorrelated subquery gets) otherwise makes its scan read every column. At least one stays,
+ * so a projection nothing reads (under a COUNT(*)) still has rows.
+ */
+function keptOutputs(exprs: readonly Expr[], required: Required): readonly Expr[] {
+  if (required === undefined) return exprs;
+  const kept = exprs.filter((expr) => {
+    const name = exprName(expr);
+    return name === undefined || required.has(name);
+  });
+  return kept.length > 0 ? kept : exprs.slice(0, 1);
+}
+
+/**
  * Prunes below `node`; with `narrow`, a node that outputs more than `required` also gets a
  * projection of just those columns on top (not under a projection, which already narrows).
  */
@@ -65,10 +80,12 @@ function pruneInputs(node: PlanNode, required: Required): PlanNode {
     }
     case 'values':
       return node;
-    case 'project':
-      if (isPlainColumns(node.exprs) && (node.input.kind === 'scan' || node.input.kind === 'sqlText'))
-        return node;
-      return Plans.project(prune(node.input, refs(node.exprs), false), node.exprs);
+    case 'project': {
+      const exprs = keptOutputs(node.exprs, required);
+      if (isPlainColumns(exprs) && (node.input.kind === 'scan' || node.input.kind === 'sqlText'))
+        return exprs.length === node.exprs.length ? node : Plans.project(node.input, exprs);
+      return Plans.project(prune(node.input, refs(exprs), false), exprs);
+    }
     case 'filter':
       return Plans.filter(
         prune(node.input, union(required, referencedColumns(node.predicate))),

@@ -329,7 +329,7 @@ describe('SQL text composes with DataFrame verbs', () => {
       .orderBy(col('total').desc());
     const explain = q.explain();
     expect(pushedSql(explain)).toEqual([
-      'SELECT `k`, SUM(`v`) AS `total`, COUNT(*) AS `n` FROM (SELECT `a` AS `k`, `c` AS `v` FROM (SELECT t0.`id`, t0.`a`, t1.`u.id`, t1.`u.a`, t1.`c` FROM (SELECT `id`, `a` FROM `t` WHERE (`b` > ?)) AS t0 INNER JOIN (SELECT `id` AS `u.id`, `a` AS `u.a`, `c` FROM `u` WHERE (`c` < ?)) AS t1 ON (t0.`id` = t1.`u.id`)) AS t2) AS t3 GROUP BY `k` ORDER BY `total` DESC',
+      'SELECT `k`, SUM(`v`) AS `total`, COUNT(*) AS `n` FROM (SELECT `a` AS `k`, `c` AS `v` FROM (SELECT t0.`id`, t0.`a`, t1.`u.id`, t1.`c` FROM (SELECT `id`, `a` FROM `t` WHERE (`b` > ?)) AS t0 INNER JOIN (SELECT `id` AS `u.id`, `c` FROM `u` WHERE (`c` < ?)) AS t1 ON (t0.`id` = t1.`u.id`)) AS t2) AS t3 GROUP BY `k` ORDER BY `total` DESC',
     ]);
     expect(explain).toContain('params: [0,100]');
     expect(localSteps(explain)).toBe('none: the database computes the whole result');

@@ -25,6 +25,8 @@ describe('HTTP service parts', () => {
     expect(bindParams("SELECT '?' AS q, `a?` FROM t WHERE x = ? -- ?\n AND y = ?", ["it's", 3])).toBe(
       "SELECT '?' AS q, `a?` FROM t WHERE x = 'it\\'s' -- ?\n AND y = 3",
     );
+    // MariaDB's `--` starts a comment only before a space or newline: `5--?` is 5 minus minus ?.
+    expect(bindParams('SELECT 5--? /* ? */ # ?\n, "a""?"', [2])).toBe('SELECT 5--2 /* ? */ # ?\n, "a""?"');
     expect(() => bindParams('SELECT ?', [])).toThrow(/placeholders/);
     expect(() => bindParams('SELECT 1', [1])).toThrow(/1 params given for 0/);
   });

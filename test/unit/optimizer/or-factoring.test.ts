@@ -49,4 +49,48 @@ describe('OR factoring', () => {
     );
     expect(pushedSql(q.explain())[0]).toContain('ON ((t1.`p_partkey` = t0.`l_partkey`) AND ((');
   });
+
+  it('an OR in an inner join condition filters each side by what every branch says about it', () => {
+    const key = col('p_partkey').eq(col('l_partkey'));
+    const q = db
+      .table('lineitem', { pushdown: false })
+      .join(
+        db.table('part', { pushdown: false }),
+        key
+          .and(col('p_brand').eq('Brand#12'))
+          .and(col('l_quantity').le(11))
+          .or(key.and(col('p_brand').eq('Brand#23')).and(col('p_size').gt(3))),
+      )
+      .select('l_quantity');
+    const text = optimizedText(q.explain())!;
+    // The part side: both branches name it. The lineitem side: the second branch does not.
+    expect(text).toContain("Filter ((p_brand = 'Brand#12') OR ((p_brand = 'Brand#23') AND (p_size > 3)))");
+    expect(text).not.toContain('Filter (l_quantity');
+    // The OR stays the join condition (the part filter alone would keep Brand#12 with l_quantity 20).
+    expect(text).toContain(
+      "Join inner on=((p_partkey = l_partkey) AND (((p_brand = 'Brand#12') AND (l_quantity <= 11)) OR ((p_brand = 'Brand#23') AND (p_size > 3))))",
+    );
+  });
+
+  it("an inner join's one-side conjuncts filter that side; a left join keeps its condition whole", () => {
+    const on = col('p_partkey').eq(col('l_partkey')).and(col('p_size').gt(3)).and(col('l_quantity').lt(5));
+    const inner = optimizedText(
+      db
+        .table('lineitem', { pushdown: false })
+        .join(db.table('part', { pushdown: false }), on)
+        .explain(),
+    )!;
+    expect(inner).toContain('Join inner on=(p_partkey = l_partkey)');
+    expect(inner).toContain('Filter (l_quantity < 5)');
+    expect(inner).toContain('Filter (p_size > 3)');
+    const left = optimizedText(
+      db
+        .table('lineitem', { pushdown: false })
+        .join(db.table('part', { pushdown: false }), on, 'left')
+        .explain(),
+    )!;
+    // A lineitem row with l_quantity >= 5 is still in a left join's result, with NULL parts.
+    expect(left).toContain('Join left on=(((p_partkey = l_partkey) AND (p_size > 3)) AND (l_quantity < 5))');
+    expect(left).not.toContain('Filter (l_quantity < 5)');
+  });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../../src/base/errors.ts';
 import { col, fn, lit } from '../../../src/frame/column.ts';
+import { sqlToPlan } from '../../../src/frame/sql-text/to-plan.ts';
 import { optimize } from '../../../src/optimizer/optimize.ts';
 import { foldConstants } from '../../../src/optimizer/rules/constant-folding.ts';
 import { Exprs } from '../../../src/plan/expr.ts';
 import { Plans } from '../../../src/plan/nodes.ts';
 import { renderExpr, renderPlan } from '../../../src/plan/render.ts';
+import { outputFields } from '../../../src/plan/schema.ts';
 import { mysqlFamilyDialect } from '../../../src/sql/dialect.ts';
 import { mariadb } from '../../../src/sql/dialects/index.ts';
 import { fakeDatabase, localSteps, pushedSql } from '../frame/fake-source.ts';
@@ -157,5 +159,56 @@ describe('the optimizer checks itself and the program', () => {
     expect(renderPlan(result.optimized)).toBe(
       'Project [x]\n  Filter (x > 1)\n    Project [x]\n      Scan t source=db1',
     );
+  });
+});
+
+describe('projection pruning', () => {
+  const scan = Plans.scan(
+    'db1',
+    't',
+    ['id', 'k', 'x', 'y', 's'].map((name) => ({ name })),
+    { pushdown: true },
+  );
+  const pruned = (plan: Parameters<typeof optimize>[0]) =>
+    renderPlan(optimize(plan, { dialectOf: () => mariadb }).optimized);
+
+  it('drops the outputs of a projection no later step reads, and the columns only they read', () => {
+    const inner = Plans.project(scan, [
+      Exprs.column('x'),
+      Exprs.column('y'),
+      Exprs.alias(Exprs.binary('+', Exprs.column('k'), Exprs.literal(1)), 'k1'),
+    ]);
+    expect(pruned(Plans.project(inner, [Exprs.column('x')]))).toBe(
+      'Project [x]\n  Project [x]\n    Scan t source=db1',
+    );
+    expect(pruned(Plans.project(inner, [Exprs.column('k1')]))).toBe(
+      'Project [k1]\n  Project [(k + 1) AS k1]\n    Project [k]\n      Scan t source=db1',
+    );
+  });
+
+  it('keeps one output of a projection nothing reads, so COUNT(*) still counts its rows', () => {
+    const inner = Plans.project(scan, [Exprs.column('x'), Exprs.column('y')]);
+    const count = Plans.aggregate(inner, [], [Exprs.alias(Exprs.aggregate('count', undefined), 'n')]);
+    expect(pruned(count)).toBe(
+      'Aggregate groupBy=[] aggregates=[count(*) AS n]\n  Project [x]\n    Scan t source=db1',
+    );
+  });
+
+  it("a decorrelated subquery's tables are read for the columns the query uses, not every column", () => {
+    const ctx = {
+      source: 'db1',
+      options: { pushdown: false },
+      fieldsOf: (table: string) => tables[table as keyof typeof tables]?.map((name) => ({ name })),
+    };
+    const plan = sqlToPlan(
+      'SELECT SUM(x) AS total FROM t WHERE y < (SELECT AVG(y) FROM t AS t2 WHERE t2.k = t.k)',
+      ctx,
+    );
+    const { split } = optimize(plan, { dialectOf: () => mariadb });
+    const reads = split.queries.map((query) => outputFields(query.subtree).map((field) => field.name));
+    expect(reads).toEqual([
+      ['k', 'x', 'y'],
+      ['k', 'y'],
+    ]);
   });
 });
