@@ -130,6 +130,15 @@ const queries: Record<string, PlanNode> = {
     [col('k'), col('v').times(col('d')).as('vd'), fn.upper('g').as('G')].map((c) => c.node),
   ),
   'sort by double desc': Plans.sort(t, [col('v').desc().key]),
+  'sort by DECIMAL(15,2)': Plans.sort(t, [col('d').asc().key]),
+  'group by DECIMAL(15,2) (about 1M groups): count': Plans.aggregate(
+    t,
+    [col('d').node],
+    [fn.count().as('n').node],
+  ),
+  'window: running DECIMAL sum per string partition ordered by int': Plans.window(t, [
+    fn.sum('d').over({ partitionBy: 'g', orderBy: 'k' }).as('running').node,
+  ]),
   'window: running sum per string partition ordered by int': Plans.window(t, [
     fn.sum('v').over({ partitionBy: 'g', orderBy: 'k' }).as('running').node,
   ]),

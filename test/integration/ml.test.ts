@@ -11,6 +11,7 @@ import { Int32, Table, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { benchMl } from '../../bench/ml/run.ts';
 import { col, connect, type Database, fn } from '../../src/index.ts';
+import { fusionStats } from '../../src/local/kernels/fused.ts';
 import { drillScale } from '../../src/ml/drills.ts';
 
 const stack = inject('stack');
@@ -20,6 +21,7 @@ const quiet = { line: () => undefined, done: () => undefined };
 describe('sluice bench ml at a tiny scale', () => {
   it('runs W1-W5 in the sluice modes and the naive mode with equal answers', async () => {
     const outDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ml-'));
+    const fusedBefore = fusionStats.runs;
     const result = await benchMl(
       {
         scale: 0.004,
@@ -37,6 +39,8 @@ describe('sluice bench ml at a tiny scale', () => {
       quiet,
     );
     expect(result.disagreements).toEqual([]);
+    // The local k-means iterations (sluice on cached columns, sluice-no-pushdown) ran as fused loops.
+    expect(fusionStats.runs - fusedBefore).toBeGreaterThanOrEqual(2 * 3);
     const scale = drillScale(0.004);
     expect(result.readings).toBe(scale.drills * scale.readingsPerDrill);
     const sluice = result.modes.sluice!;

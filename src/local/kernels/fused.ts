@@ -332,7 +332,7 @@ export interface FusedColumn {
 
 /**
  * The computed outputs of a projection in one loop: an entry per expression (undefined for a
- * bare column, or an expression the loop cannot compute, which the caller computes as before),
+ * bare column, or an expression the loop cannot compute, which the caller computes one by one),
  * or undefined when nothing is fused.
  */
 export function fuseProjection(
