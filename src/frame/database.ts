@@ -155,8 +155,7 @@ export class Database implements Source, AsyncDisposable {
     let cached = this.templates.get(key);
     if (!cached || performance.now() - cached.at > TEMPLATE_TTL_MS) {
       cached = { at: performance.now(), template: this.makeTemplate(text, params, planText) };
-      if (this.templates.size >= MAX_TEMPLATES) this.templates.delete(this.templates.keys().next().value!);
-      this.templates.set(key, cached);
+      rememberRecent(this.templates, key, cached, MAX_TEMPLATES);
     }
     const plan = cached.template ? instantiate(cached.template, params) : planText(bindParams(text, params));
     return new LazyFrame(plan, this.runtime);
@@ -233,7 +232,7 @@ export class Database implements Source, AsyncDisposable {
     const fields = await queryFields(this.session, sql, this.catalog, (probe) =>
       this.limited(probe, options),
     );
-    this.textFields.set(sql, fields);
+    rememberRecent(this.textFields, sql, fields, TEXT_FIELDS_KEPT);
     return fields;
   }
 
@@ -247,9 +246,7 @@ export class Database implements Source, AsyncDisposable {
     const key = readKey(query);
     // Only the latest reads are kept for explain(): a server runs a point query with a new value
     // each time, and every value is a key of its own.
-    this.reads.delete(key);
-    this.reads.set(key, partitioned);
-    if (this.reads.size > READS_KEPT) this.reads.delete(this.reads.keys().next().value!);
+    rememberRecent(this.reads, key, partitioned, READS_KEPT);
     if ('reason' in partitioned) {
       yield* this.readWhole(query.compiled.sql, query.compiled.params, options, partitioned.expectedRows);
       return;
@@ -323,6 +320,19 @@ export class Database implements Source, AsyncDisposable {
 
 /** How many reads' partitioning explain() can describe (the most recent ones). */
 const READS_KEPT = 256;
+/** How many texts kept as written have their columns remembered (the most recent ones). */
+const TEXT_FIELDS_KEPT = 256;
+
+/**
+ * Sets `key` as the newest entry of an insertion-ordered map and drops the oldest past `limit`:
+ * the caches here are keyed by values a long-running server never repeats (point-query values,
+ * SQL texts), so each keeps only its latest entries.
+ */
+function rememberRecent<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > limit) map.delete(map.keys().next().value!);
+}
 
 /** A pushed query and the read options of its tables: the same SQL may be read two ways. */
 const readKey = (query: PushedQuery) =>

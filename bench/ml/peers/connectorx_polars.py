@@ -15,13 +15,13 @@ from ml_common import (
     ROLLING,
     Z_FEATURES,
     DAY,
-    checksum,
     initial_keys,
     mysql_uri,
     next_centroids,
     pick_initial,
     serve,
     upsert_scores,
+    w1_answer,
 )
 
 
@@ -85,12 +85,7 @@ def w1(run, _on_iteration):
     fleet = readings.select(
         *[e for s in FEATURES for e in (pl.col(s).mean().alias(f"{s}_mean"), pl.col(s).std().alias(f"{s}_sd"))]
     ).to_dicts()[0]
-    run.stats = {s: {"mean": fleet[f"{s}_mean"], "sd": fleet[f"{s}_sd"]} for s in FEATURES}
-    over = ("vib_over", "temp_over")
-    return {
-        "perDrill": checksum(per_drill, ("drill_id",), over),
-        "perDay": checksum(per_day, ("drill_id", "day"), over),
-    }
+    return w1_answer(run, per_drill, per_day, fleet)
 
 
 def w2(run, _on_iteration):

@@ -73,6 +73,17 @@ def checksum(rows, keys, decimals4=()):
     return out
 
 
+def w1_answer(run, per_drill, per_day, fleet):
+    """W1's answer from each engine's own aggregates: keeps the fleet's mean and stddev per feature
+    for W3's standardizing, and checksums the per-drill and per-day statistics."""
+    run.stats = {s: {"mean": fleet[f"{s}_mean"], "sd": fleet[f"{s}_sd"]} for s in FEATURES}
+    over = ("vib_over", "temp_over")
+    return {
+        "perDrill": checksum(per_drill, ("drill_id",), over),
+        "perDay": checksum(per_day, ("drill_id", "day"), over),
+    }
+
+
 def mysql_uri(settings):
     password = ":" + quote(settings["password"], safe="") if settings["password"] else ""
     return (

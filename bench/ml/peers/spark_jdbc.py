@@ -23,12 +23,12 @@ from ml_common import (
     LAST_DAY_READINGS,
     ROLLING,
     Z_FEATURES,
-    checksum,
     execute,
     initial_keys,
     next_centroids,
     pick_initial,
     serve,
+    w1_answer,
 )
 
 STAGE = "drill_scores_spark_stage"
@@ -110,12 +110,7 @@ def w1(run, _on_iteration):
     fleet = readings.agg(
         *[e for s in FEATURES for e in (F.avg(s).alias(f"{s}_mean"), F.stddev_samp(s).alias(f"{s}_sd"))]
     ).collect()[0]
-    run.stats = {s: {"mean": fleet[f"{s}_mean"], "sd": fleet[f"{s}_sd"]} for s in FEATURES}
-    over = ("vib_over", "temp_over")
-    return {
-        "perDrill": checksum(per_drill, ("drill_id",), over),
-        "perDay": checksum(per_day, ("drill_id", "day"), over),
-    }
+    return w1_answer(run, per_drill, per_day, fleet)
 
 
 def w2(run, _on_iteration):
