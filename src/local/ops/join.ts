@@ -14,7 +14,7 @@ import {
   type LocalColumn,
   makeBatch,
   nullValues,
-  takeValues,
+  takeColumn,
   type Values,
 } from '../batch.ts';
 import { comparisonKeys, type KeyFn, keysOf } from '../compare.ts';
@@ -80,10 +80,10 @@ function pairColumns(
   const using = new Set(node.using);
   const columns: LocalColumn[] = left.columns.map((column) => {
     if (!using.has(column.name) || node.type === 'inner' || node.type === 'left' || node.type === 'cross') {
-      return { ...column, values: takeValues(column.values, leftRows) };
+      return takeColumn(column, leftRows);
     }
     const other = findColumn(right, column.name, 'join');
-    if (node.type === 'right') return { ...other, values: takeValues(other.values, rightRows) };
+    if (node.type === 'right') return takeColumn(other, rightRows);
     // FULL: the key from whichever side has the row.
     const type = mergeTypes(column.type, other.type);
     const values = nullValues(leftRows.length);
@@ -97,7 +97,7 @@ function pairColumns(
     return { name: column.name, type, values };
   });
   for (const column of right.columns) {
-    if (!using.has(column.name)) columns.push({ ...column, values: takeValues(column.values, rightRows) });
+    if (!using.has(column.name)) columns.push(takeColumn(column, rightRows));
   }
   return columns;
 }
@@ -239,7 +239,7 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
     const rows: number[] = [];
     for (let l = 0; l < left.length; l++) if (leftHit[l] === keep) rows.push(l);
     return makeBatch(
-      left.columns.map((column) => ({ ...column, values: takeValues(column.values, rows) })),
+      left.columns.map((column) => takeColumn(column, rows)),
       rows.length,
     );
   }
