@@ -38,6 +38,10 @@ import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 
 /** Above this share of the rows taken, decoding the whole column once is cheaper than row by row. */
 const TAKE_ALL_SHARE = 1 / 3;
+/** Above this share, reading a numeric column as one Float64Array is cheaper than row by row. */
+const TAKE_NUMBERS_SHARE = 1 / 8;
+/** Above this share of a column selected, its dictionary codes are worth building. */
+const SELECT_CODES_SHARE = 1 / 4;
 
 export class ArrowColumnSource implements ColumnSource {
   private readonly chunks: readonly Data[];
@@ -64,6 +68,24 @@ export class ArrowColumnSource implements ColumnSource {
 
   private get isDate(): boolean {
     return this.type.kind === 'date' && this.arrowType.typeId === Type.Date;
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  /** Numbers already read, or cheap to read (day numbers are a copy of the Arrow buffer). */
+  numbersAtHand(): NumbersAndValidity | undefined {
+    return this.numeric !== undefined || this.isDate ? this.numbers() : undefined;
+  }
+
+  /** The codes when already built (undefined: not built, or not worth it). */
+  codesAtHand(): StringCodes | undefined {
+    return this.dictionary ?? undefined;
+  }
+
+  select(rows: ArrayLike<number>): ColumnSource {
+    return new SelectedRows(this, Int32Array.from(rows));
   }
 
   values(): Values {
@@ -110,6 +132,14 @@ export class ArrowColumnSource implements ColumnSource {
     if (this.dictionary) return fromCodes(this.dictionary, rows);
     if (this.isDate) return takeDays(this.numbers()!, rows);
     if (this.numeric) return takeNumbers(this.numeric, rows);
+    const kind = this.type.kind;
+    if (
+      (kind === 'int' || kind === 'double' || kind === 'decimal') &&
+      rows.length > this.length * TAKE_NUMBERS_SHARE
+    ) {
+      const numbers = this.numbers();
+      if (numbers) return takeNumbers(numbers, rows);
+    }
     const read = valueReader(this.arrowType);
     if (!read || rows.length > this.length * TAKE_ALL_SHARE) return takeValues(this.values(), rows);
     const out: Value[] = new Array<Value>(rows.length).fill(null);
@@ -125,6 +155,89 @@ export class ArrowColumnSource implements ColumnSource {
     }
     return out;
   }
+}
+
+/**
+ * Rows of an Arrow column picked by a filter or a join and not decoded yet: a later filter or
+ * join picks from them again, and only the rows that reach something reading values are decoded.
+ */
+class SelectedRows implements ColumnSource {
+  private decoded: Values | undefined;
+  private numeric: NumbersAndValidity | null | undefined;
+  private dictionary: StringCodes | null | undefined;
+
+  constructor(
+    private readonly base: ArrowColumnSource,
+    /** Rows of `base`; -1 is NULL (the missing side of an outer join). */
+    private readonly rows: Int32Array,
+  ) {}
+
+  values(): Values {
+    this.decoded ??= this.base.take(this.rows);
+    return this.decoded;
+  }
+
+  take(rows: ArrayLike<number>): Values {
+    return this.decoded ? takeValues(this.decoded, rows) : this.base.take(composeRows(this.rows, rows));
+  }
+
+  select(rows: ArrayLike<number>): ColumnSource {
+    return new SelectedRows(this.base, composeRows(this.rows, rows));
+  }
+
+  numbers(): NumbersAndValidity | undefined {
+    if (this.numeric === undefined) {
+      const all =
+        this.rows.length > this.base.size * TAKE_NUMBERS_SHARE
+          ? this.base.numbers()
+          : this.base.numbersAtHand();
+      this.numeric = all ? gatherNumbers(all, this.rows) : null;
+    }
+    return this.numeric ?? undefined;
+  }
+
+  codes(): StringCodes | undefined {
+    if (this.dictionary === undefined) {
+      const all =
+        this.rows.length > this.base.size * SELECT_CODES_SHARE ? this.base.codes() : this.base.codesAtHand();
+      this.dictionary = all ? { codes: gatherCodes(all.codes, this.rows), dictionary: all.dictionary } : null;
+    }
+    return this.dictionary ?? undefined;
+  }
+}
+
+/** `outer` picked at `inner` (-1 stays -1). */
+function composeRows(outer: Int32Array, inner: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(inner.length);
+  for (let i = 0; i < inner.length; i++) {
+    const row = inner[i]!;
+    out[i] = row < 0 ? -1 : outer[row]!;
+  }
+  return out;
+}
+
+function gatherCodes(codes: Int32Array, rows: Int32Array): Int32Array {
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    out[i] = row < 0 ? -1 : codes[row]!;
+  }
+  return out;
+}
+
+function gatherNumbers(numbers: NumbersAndValidity, rows: Int32Array): NumbersAndValidity {
+  const { values, valid } = numbers;
+  const out = new Float64Array(rows.length);
+  let outValid: Uint8Array | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row >= 0 && isValidAt(valid, row)) out[i] = values[row]!;
+    else {
+      outValid ??= new Uint8Array((rows.length + 7) >> 3).fill(0xff);
+      outValid[i >> 3]! &= ~(1 << (i & 7));
+    }
+  }
+  return { values: out, valid: outValid };
 }
 
 /** The chunk holding `row`: the last start at or below it. */

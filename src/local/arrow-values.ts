@@ -69,10 +69,17 @@ const chunkOf =
 
 const readNumber: ValueReader = (data, i) => (data.values as ArrayLike<number>)[i]!;
 
+/** Each chunk's 64-bit integers as 32-bit words, viewed once (not per value read). */
+const wordViews = new WeakMap<object, Uint32Array>();
+
 const readBigInt: ValueReader = (data, i) => {
   const values = data.values as BigInt64Array | BigUint64Array;
-  const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
-  return int64Number(words, 0, values instanceof BigInt64Array) ?? normalizeInt(values[i]!);
+  let words = wordViews.get(values);
+  if (words === undefined) {
+    words = wordsOf(values, data.length);
+    wordViews.set(values, words);
+  }
+  return int64Number(words, i, values instanceof BigInt64Array) ?? normalizeInt(values[i]!);
 };
 
 const readBool: ValueReader = (data, i) => {

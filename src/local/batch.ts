@@ -40,6 +40,8 @@ export interface ColumnSource {
   values(): Values;
   /** The values at `rows` (an index of -1 gives NULL), decoding only those rows. */
   take(rows: ArrayLike<number>): Values;
+  /** The rows at `rows` (-1: NULL) as a source of their own, nothing decoded yet. */
+  select(rows: ArrayLike<number>): ColumnSource;
   /** The column as numbers (a DATE as day numbers) without decoding values; undefined when it is not one. */
   numbers(): NumbersAndValidity | undefined;
   /** A string column as dictionary codes; undefined when it is not one or has too many distinct values. */
@@ -65,10 +67,13 @@ export function renameColumn(column: LocalColumn, name: string): LocalColumn {
     : { name, type: column.type, values: column.values };
 }
 
-/** The column's values at `rows`, in that order (-1: NULL), as takeValues gives them. */
+/**
+ * The column's values at `rows`, in that order (-1: NULL), as takeValues gives them; a column
+ * still to be decoded stays so (only the rows something reads are decoded).
+ */
 export function takeColumn(column: LocalColumn, rows: ArrayLike<number>): LocalColumn {
-  const values = column.source ? column.source.take(rows) : takeValues(column.values, rows);
-  return { name: column.name, type: column.type, values };
+  if (column.source) return sourcedColumn(column.name, column.type, column.source.select(rows));
+  return { name: column.name, type: column.type, values: takeValues(column.values, rows) };
 }
 
 export interface Batch {
