@@ -43,6 +43,9 @@ const TAKE_NUMBERS_SHARE = 1 / 8;
 /** Above this share of a column selected, its dictionary codes are worth building. */
 const SELECT_CODES_SHARE = 1 / 4;
 
+/** Whole columns and single rows decoded from Arrow, for tests asserting what stays undecoded. */
+export const decodeStats = { columns: 0, rows: 0 };
+
 export class ArrowColumnSource implements ColumnSource {
   private readonly chunks: readonly Data[];
   private readonly starts: Float64Array;
@@ -95,6 +98,7 @@ export class ArrowColumnSource implements ColumnSource {
       if (codes) this.decoded = fromCodes(codes);
       else if (numbers && !this.isDate && numbers.valid === undefined) this.decoded = numbers.values;
       else this.decoded = readVector(this.vector);
+      decodeStats.columns++;
     }
     return this.decoded;
   }
@@ -143,6 +147,7 @@ export class ArrowColumnSource implements ColumnSource {
     const read = valueReader(this.arrowType);
     if (!read || rows.length > this.length * TAKE_ALL_SHARE) return takeValues(this.values(), rows);
     const out: Value[] = new Array<Value>(rows.length).fill(null);
+    decodeStats.rows += rows.length;
     const { chunks, starts } = this;
     let chunk = 0;
     for (let i = 0; i < rows.length; i++) {

@@ -241,7 +241,7 @@ export function fusedSelection(predicate: Expr, batch: Batch, collation: Collati
     ...inputs.codes.map((_, k) => `const K${k} = codes[${k}]; const T${k} = tables[${k}];`),
     ...inputs.literals.map((_, k) => `const L${k} = literals[${k}];`),
     'let n = 0;',
-    `for (let i = 0; i < length; i++) if ${condition} rows[n++] = i;`,
+    `for (let i = 0; i < length; i++) if (${condition}) rows[n++] = i;`,
     'return n;',
   ].join('\n');
   let loop = loops.get(source);

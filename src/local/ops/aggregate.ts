@@ -108,7 +108,7 @@ export function aggregateRows(
     // A bare aggregate (or a column) passes its values and type through, Arrow type included.
     if (inner.kind === 'column') {
       const column = findColumn(perGroup, inner.name, 'agg');
-      return { ...column, name, values: presentValues(column.type, Array.from(column.values)) };
+      return { name, type: column.type, values: presentValues(column.type, Array.from(column.values)) };
     }
     const compiled = compileExpr(inner, scopeOf(perGroup, context, 'agg'));
     return { name, type: computed(compiled.type), values: evaluateAll(compiled, grouping.count) };

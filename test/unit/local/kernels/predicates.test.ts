@@ -138,7 +138,11 @@ describe('vectorized predicates over dates, decimals and strings', () => {
     const b = batch();
     const empty: Batch = {
       length: 0,
-      columns: b.columns.map((c) => ({ ...c, values: Array.prototype.slice.call(c.values, 0, 0) })),
+      columns: b.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        values: Array.prototype.slice.call(c.values, 0, 0),
+      })),
     };
     for (const predicate of Object.values(PREDICATES).slice(0, 3)) {
       expect(Array.from(selectRows(predicate.node, empty) ?? [])).toEqual([]);
