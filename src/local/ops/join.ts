@@ -64,6 +64,48 @@ function splitCondition(
   return { keys, residual };
 }
 
+const sameExpr = (a: Expr, b: Expr): boolean =>
+  JSON.stringify(a, (_key, v) => (typeof v === 'bigint' ? `${v}n` : v)) ===
+  JSON.stringify(b, (_key, v) => (typeof v === 'bigint' ? `${v}n` : v));
+
+function disjuncts(expr: Expr): Expr[] {
+  return expr.kind === 'binary' && expr.op === 'or'
+    ? [...disjuncts(expr.left), ...disjuncts(expr.right)]
+    : [expr];
+}
+
+/**
+ * `a = b OR a IS NULL OR b IS NULL` (in any order), a over the left side and b over the right:
+ * what `a NOT IN (subquery)` decorrelates into, a NULL on either side counting as a match. A
+ * semi or anti join on it runs as a hash join on a = b plus two facts about NULLs (the
+ * null-aware anti join): against a non-empty right side, a left row whose a is NULL matches, and
+ * a NULL b on the right matches every left row. Undefined for any other condition.
+ */
+function nullAwareKey(residual: readonly Expr[], left: Batch, right: Batch): KeyPair | undefined {
+  if (residual.length !== 1) return undefined;
+  const parts = disjuncts(residual[0]!);
+  if (parts.length !== 3) return undefined;
+  const equality = parts.find((part) => part.kind === 'binary' && part.op === '=');
+  if (!equality || equality.kind !== 'binary') return undefined;
+  const [key] = splitCondition(equality, left, right).keys;
+  if (!key) return undefined;
+  const nullTests = parts.filter((part) => part !== equality);
+  const tests = (side: Expr) =>
+    nullTests.some((part) => part.kind === 'isNull' && !part.negated && sameExpr(part.operand, side));
+  return tests(key.left) && tests(key.right) ? key : undefined;
+}
+
+/** How often a semi/anti join ran null-aware on a hash key, for tests: a fallback shows as no new run. */
+export const nullAwareStats = { runs: 0 };
+
+/** Rows where `expr` over the batch is NULL. */
+function nullRows(batch: Batch, expr: Expr, context: ExecContext): number[] {
+  const values = evaluateAll(compileExpr(expr, scopeOf(batch, context, 'join')), batch.length);
+  const rows: number[] = [];
+  for (let i = 0; i < batch.length; i++) if (values[i] === null) rows.push(i);
+  return rows;
+}
+
 interface PairList {
   readonly left: ArrayLike<number>;
   readonly right: ArrayLike<number>;
@@ -225,7 +267,14 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   );
 
   let pairs: PairList;
-  if (keys.length > 0) {
+  const nullAware =
+    (node.type === 'semi' || node.type === 'anti') && keys.length === 0
+      ? nullAwareKey(residual, left, right)
+      : undefined;
+  if (nullAware) {
+    nullAwareStats.runs++;
+    pairs = hashPairs(left, right, [nullAware], context);
+  } else if (keys.length > 0) {
     pairs = hashPairs(left, right, keys, context);
     if (condition) pairs = filterPairs(left, right, node, condition, pairs, context);
   } else {
@@ -234,6 +283,10 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
 
   const leftHit = new Uint8Array(left.length);
   for (let i = 0; i < pairs.left.length; i++) leftHit[pairs.left[i]!] = 1;
+  if (nullAware && right.length > 0) {
+    if (nullRows(right, nullAware.right, context).length > 0) leftHit.fill(1);
+    else for (const l of nullRows(left, nullAware.left, context)) leftHit[l] = 1;
+  }
   if (node.type === 'semi' || node.type === 'anti') {
     const keep = node.type === 'semi' ? 1 : 0;
     const rows: number[] = [];
