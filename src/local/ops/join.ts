@@ -86,7 +86,7 @@ function nullAwareKey(residual: readonly Expr[], left: Batch, right: Batch): Key
   const parts = disjuncts(residual[0]!);
   if (parts.length !== 3) return undefined;
   const equality = parts.find((part) => part.kind === 'binary' && part.op === '=');
-  if (!equality || equality.kind !== 'binary') return undefined;
+  if (equality?.kind !== 'binary') return undefined;
   const [key] = splitCondition(equality, left, right).keys;
   if (!key) return undefined;
   const nullTests = parts.filter((part) => part !== equality);
