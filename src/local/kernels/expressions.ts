@@ -14,7 +14,6 @@ import { compileExpr } from '../expr/compile.ts';
 import { likeMatcher } from '../expr/like.ts';
 import { plainDayNumber } from '../temporal.ts';
 import { type SqlType, T, type Value } from '../types.ts';
-import { fusedSelection } from './selection.ts';
 import {
   allValid,
   andValidity,
@@ -646,26 +645,4 @@ export function vectorize(
   const result = operand(expr, batch, { nodes: new Map(), collation });
   // Day numbers are the kernels' own, and DECIMAL results belong to the exact path.
   return result && !isScalar(result) && isIntOrDouble(result) ? result : undefined;
-}
-
-/** Row numbers where the predicate is TRUE (not FALSE, not NULL), or undefined for the row path. */
-export function selectRows(
-  predicate: Expr,
-  batch: Batch,
-  collation: Collation = DEFAULT_COLLATION,
-): Uint32Array | undefined {
-  if (!kernelsEnabled()) return undefined;
-  const fused = fusedSelection(predicate, batch, collation);
-  if (fused) return fused;
-  const vector = vectorize(predicate, batch, collation);
-  if (!vector) return undefined;
-  const { values, valid, length } = vector;
-  const rows = new Uint32Array(length);
-  let n = 0;
-  if (valid === undefined) {
-    for (let i = 0; i < length; i++) if (values[i] !== 0) rows[n++] = i;
-  } else {
-    for (let i = 0; i < length; i++) if (values[i] !== 0 && isValidAt(valid, i)) rows[n++] = i;
-  }
-  return rows.subarray(0, n);
 }

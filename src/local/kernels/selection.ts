@@ -19,7 +19,7 @@
  */
 import type { ComparisonOp, Expr } from '../../plan/expr.ts';
 import type { Batch } from '../batch.ts';
-import type { Collation } from '../collation.ts';
+import { type Collation, DEFAULT_COLLATION } from '../collation.ts';
 import {
   asDate,
   constantList,
@@ -33,8 +33,9 @@ import {
   perDistinct,
   type StringTest,
   stringPredicate,
+  vectorize,
 } from './expressions.ts';
-import { kernelsEnabled, vectorOfLocalColumn } from './vectors.ts';
+import { isValidAt, kernelsEnabled, vectorOfLocalColumn } from './vectors.ts';
 
 interface Inputs {
   readonly vectors: Float64Array[];
@@ -271,4 +272,26 @@ export function fusedSelection(predicate: Expr, batch: Batch, collation: Collati
   );
   selectionStats.runs++;
   return rows.subarray(0, count);
+}
+
+/** Row numbers where the predicate is TRUE (not FALSE, not NULL), or undefined for the row path. */
+export function selectRows(
+  predicate: Expr,
+  batch: Batch,
+  collation: Collation = DEFAULT_COLLATION,
+): Uint32Array | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const fused = fusedSelection(predicate, batch, collation);
+  if (fused) return fused;
+  const vector = vectorize(predicate, batch, collation);
+  if (!vector) return undefined;
+  const { values, valid, length } = vector;
+  const rows = new Uint32Array(length);
+  let n = 0;
+  if (valid === undefined) {
+    for (let i = 0; i < length; i++) if (values[i] !== 0) rows[n++] = i;
+  } else {
+    for (let i = 0; i < length; i++) if (values[i] !== 0 && isValidAt(valid, i)) rows[n++] = i;
+  }
+  return rows.subarray(0, n);
 }

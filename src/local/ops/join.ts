@@ -21,7 +21,7 @@ import { comparisonKeys, type KeyFn, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
-import { selectRows } from '../kernels/expressions.ts';
+import { selectRows } from '../kernels/selection.ts';
 import { equalKeyPairs, type KeyValues } from '../relational.ts';
 import { isNumeric, mergeTypes } from '../types.ts';
 

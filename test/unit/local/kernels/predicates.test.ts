@@ -12,7 +12,8 @@ import { batchFromArrow } from '../../../../src/local/arrow-in.ts';
 import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { compilePredicate } from '../../../../src/local/expr/compile.ts';
-import { selectRows, vectorize } from '../../../../src/local/kernels/expressions.ts';
+import { vectorize } from '../../../../src/local/kernels/expressions.ts';
+import { selectRows } from '../../../../src/local/kernels/selection.ts';
 import { arrowTable } from '../helpers.ts';
 
 const day = (text: string) =>
