@@ -3,7 +3,9 @@
  *
  * (a) point query (one row by key, a different key each request): p50/p99 and req/s through
  *     `POST /v1/query` (a closed loop over keep-alive sockets, and autocannon for req/s) vs
- *     mysql2 directly (a DbSession per connection, closed loop), at 1, 16 and 64 connections;
+ *     mysql2 directly (a DbSession per connection, closed loop), at 1, 16 and 64 connections, and
+ *     two floors over the same client: fastify answering a constant row, and fastify running the
+ *     same query on mysql2 and writing its JSON by hand (`--runs` interleaved runs, medians);
  * (b) a full-table result: MB/s and rows/s as Arrow stream, NDJSON and CSV vs in-process toArrow();
  * (c) disconnect-to-clean: a client drops the socket mid-stream; time until the process list
  *     holds no statement of the query on every server (p50/p99): the single server, and with
@@ -15,7 +17,7 @@
  *
  *   node --import tsx bench/http.ts --url mysql://root@127.0.0.1:3306/sluice [--rows 6000000]
  *     [--cluster HEAD_URL,LEAF_URL,…] [--duration 10] [--disconnects 20] [--runs 3]
- *     [--phases point,formats,disconnect,streams] [--out bench/results/http]
+ *     [--phases point,formats,disconnect,streams] [--connections 1,16,64] [--out bench/results/http]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,11 +99,19 @@ interface Server {
 const configFile = path.join(os.tmpdir(), `sluice-bench-http-${process.pid}.json`);
 writeFileSync(configFile, JSON.stringify({ serve: { maxConcurrentQueries: 64 } }));
 
-/** `sluice serve`, or with `floor` the constant-answer fastify server (bench/http-floor-server.ts). */
-async function startServer(floor = false): Promise<Server> {
+/**
+ * `sluice serve`, or a floor (bench/http-floor-server.ts): fastify answering a constant row
+ * ('constant'), or running the query on mysql2 and writing its JSON by hand ('mysql2').
+ */
+async function startServer(floor?: 'constant' | 'mysql2'): Promise<Server> {
   const sources = ['--source', `b=${url}`, ...(cluster ? ['--source', `c=${cluster.head}`] : [])];
   const args = floor
-    ? ['--import', 'tsx', path.join(root, 'bench', 'http-floor-server.ts')]
+    ? [
+        '--import',
+        'tsx',
+        path.join(root, 'bench', 'http-floor-server.ts'),
+        ...(floor === 'mysql2' ? ['--db', url] : []),
+      ]
     : [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--config', configFile, ...sources];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -404,25 +414,80 @@ const ACCEPTS: Record<string, string> = {
   csv: 'text/csv',
 };
 
+type Loop = { p50: number; p99: number; reqPerSec: number };
+
+/** Medians over runs of each figure of a loop's results. */
+function medianLoop<T extends Loop>(runs: readonly T[]): Loop & { runs: readonly T[] } {
+  return {
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    reqPerSec: median(runs.map((r) => r.reqPerSec)),
+    runs,
+  };
+}
+
+/**
+ * Every client at each connection count, `--runs` times interleaved (floors, endpoint, mysql2),
+ * medians of the runs: a busy machine moves all of them, and a ratio is taken within one run.
+ */
 async function pointPhase(report: Record<string, unknown>): Promise<void> {
   const server = await startServer();
-  const floorServer = await startServer(true);
+  const constantFloor = await startServer('constant');
+  const mysql2Floor = await startServer('mysql2');
+  const counts = String(values.connections).split(',').map(Number);
+  const runs: Record<
+    number,
+    { floor: Loop[]; floorMysql2: Loop[]; httpLoop: Loop[]; autocannon: Loop[]; mysql2: Loop[] }
+  > = {};
+  for (const c of counts) runs[c] = { floor: [], floorMysql2: [], httpLoop: [], autocannon: [], mysql2: [] };
+  for (let run = 0; run < Number(values.runs); run++) {
+    for (const c of counts) {
+      const r = runs[c]!;
+      // The floors: the same client against fastify answering a constant JSON row, and against
+      // fastify running the same query on mysql2 and writing its JSON by hand.
+      const floor = await pointHttpLoop(constantFloor.url, c);
+      const floorMysql2 = await pointHttpLoop(mysql2Floor.url, c);
+      const loop = await pointHttpLoop(server.url, c);
+      const cannon = await pointHttp(server.url, c);
+      const direct = await pointDirect(c);
+      r.floor.push(floor);
+      r.floorMysql2.push(floorMysql2);
+      r.httpLoop.push(loop);
+      r.autocannon.push(cannon);
+      r.mysql2.push(direct);
+      process.stderr.write(
+        `run ${run + 1} point c=${c} (load ${os.loadavg()[0]!.toFixed(1)}): floor p50 ${floor.p50.toFixed(2)} ms ${floor.reqPerSec.toFixed(0)} req/s; ` +
+          `mysql2 floor p50 ${floorMysql2.p50.toFixed(2)} ms ${floorMysql2.reqPerSec.toFixed(0)} req/s; ` +
+          `http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
+          `(autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
+          `mysql2 p50 ${direct.p50.toFixed(2)} ms ${direct.reqPerSec.toFixed(0)} req/s\n`,
+      );
+    }
+  }
   const point: Record<string, unknown> = {};
-  for (const c of String(values.connections).split(',').map(Number)) {
-    // The floor: the same client against a fastify route answering a constant JSON row.
-    const floor = await pointHttpLoop(floorServer.url, c);
-    const loop = await pointHttpLoop(server.url, c);
-    const cannon = await pointHttp(server.url, c);
-    const direct = await pointDirect(c);
-    point[c] = { httpLoop: loop, autocannon: cannon, mysql2: direct, floor, p50Ratio: loop.p50 / direct.p50 };
-    process.stderr.write(
-      `point c=${c}: floor p50 ${floor.p50.toFixed(2)} ms ${floor.reqPerSec.toFixed(0)} req/s; http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
-        `(autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
-        `mysql2 p50 ${direct.p50.toFixed(2)} ms ${direct.reqPerSec.toFixed(0)} req/s\n`,
-    );
+  for (const c of counts) {
+    const r = runs[c]!;
+    const [floor, floorMysql2, httpLoop, autocannonRuns, mysql2] = [
+      medianLoop(r.floor),
+      medianLoop(r.floorMysql2),
+      medianLoop(r.httpLoop),
+      medianLoop(r.autocannon),
+      medianLoop(r.mysql2),
+    ];
+    point[c] = {
+      floor,
+      floorMysql2,
+      httpLoop,
+      autocannon: autocannonRuns,
+      mysql2,
+      // Ratios within each run, then their median.
+      p50Ratio: median(r.httpLoop.map((h, i) => h.p50 / r.mysql2[i]!.p50)),
+      p50RatioToMysql2Floor: median(r.httpLoop.map((h, i) => h.p50 / r.floorMysql2[i]!.p50)),
+    };
   }
   report.point = point;
-  await stopServer(floorServer);
+  await stopServer(constantFloor);
+  await stopServer(mysql2Floor);
   report.serverPeakRssMbAfterPointQueries = await stopServer(server);
 }
 
