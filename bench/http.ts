@@ -29,6 +29,7 @@ import autocannon from 'autocannon';
 import { openSession, withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createShardedTable } from '../src/db/sharding.ts';
+import type { Database } from '../src/frame/database.ts';
 import { connect } from '../src/index.ts';
 
 const { values } = parseArgs({
@@ -43,10 +44,13 @@ const { values } = parseArgs({
     cluster: { type: 'string' },
     'sharded-rows': { type: 'string', default: '1000000' },
     phases: { type: 'string', default: 'point,formats,disconnect,streams' },
+    /** Formats the formats phase reads (arrow,ndjson,csv). */
+    formats: { type: 'string', default: 'arrow,ndjson,csv' },
     out: { type: 'string', default: 'bench/results/http' },
   },
 });
 const PHASES = new Set(String(values.phases).split(','));
+const FORMAT_NAMES = new Set(String(values.formats).split(','));
 if (!values.url) throw new Error('--url mysql://user@host:port/database is required');
 const url = values.url;
 const endpoint = parseDbUrl(url);
@@ -304,13 +308,11 @@ async function drainOnce(
   return { seconds: (performance.now() - started) / 1000, bytes };
 }
 
-async function inProcess(): Promise<number> {
-  const db = await connect(url);
+async function inProcess(db: Database): Promise<number> {
   const started = performance.now();
   const table = await db.sql(`SELECT * FROM ${TABLE}`).toArrow();
   const seconds = (performance.now() - started) / 1000;
   if (table.numRows !== ROWS) throw new Error(`toArrow returned ${table.numRows} rows`);
-  await db.close();
   return seconds;
 }
 
@@ -491,20 +493,33 @@ async function pointPhase(report: Record<string, unknown>): Promise<void> {
   report.serverPeakRssMbAfterPointQueries = await stopServer(server);
 }
 
+/**
+ * Each run reads the table in process (`toArrow()` on one warm connection, its reader threads
+ * started) and then through the endpoint in each format; a warm-up read of each goes first. The
+ * ratio to `toArrow()` is taken within each run (the machine's load moves both), then the median.
+ */
 async function formatsPhase(report: Record<string, unknown>): Promise<void> {
   const server = await startServer();
   const runs = Number(values.runs);
+  const accepts = Object.entries(ACCEPTS).filter(([name]) => FORMAT_NAMES.has(name));
   const toArrowSeconds: number[] = [];
   const perFormat: Record<string, { seconds: number[]; bytes: number }> = {};
+  const db = await connect(url);
+  await inProcess(db);
+  for (const [, accept] of accepts) await drain(server.url, accept);
   for (let run = 0; run < runs; run++) {
-    toArrowSeconds.push(await inProcess());
-    for (const [name, accept] of Object.entries(ACCEPTS)) {
+    toArrowSeconds.push(await inProcess(db));
+    process.stderr.write(
+      `run ${run + 1} (load ${os.loadavg()[0]!.toFixed(1)}): toArrow ${toArrowSeconds.at(-1)!.toFixed(2)} s\n`,
+    );
+    for (const [name, accept] of accepts) {
       const { seconds, bytes } = await drain(server.url, accept);
       perFormat[name] ??= { seconds: [], bytes };
       perFormat[name].seconds.push(seconds);
-      process.stderr.write(`run ${run + 1}: ${name} ${seconds.toFixed(1)} s\n`);
+      process.stderr.write(`run ${run + 1}: ${name} ${seconds.toFixed(2)} s\n`);
     }
   }
+  await db.close();
   const inProc = median(toArrowSeconds);
   const formats: Record<string, unknown> = {
     toArrowInProcess: { seconds: inProc, rowsPerSec: ROWS / inProc, runs: toArrowSeconds },
@@ -518,9 +533,10 @@ async function formatsPhase(report: Record<string, unknown>): Promise<void> {
       rowsPerSec: ROWS / s,
       bytes,
       vsToArrow: inProc / s,
+      vsToArrowPerRun: median(seconds.map((x, i) => toArrowSeconds[i]! / x)),
     };
     process.stderr.write(
-      `${name}: ${(bytes / 2 ** 20 / s).toFixed(1)} MB/s, ${(ROWS / s).toFixed(0)} rows/s (${((inProc / s) * 100).toFixed(0)}% of toArrow)\n`,
+      `${name}: ${(bytes / 2 ** 20 / s).toFixed(1)} MB/s, ${(ROWS / s).toFixed(0)} rows/s (${((inProc / s) * 100).toFixed(0)}% of toArrow; median of per-run ratios ${((formats[name] as { vsToArrowPerRun: number }).vsToArrowPerRun * 100).toFixed(0)}%)\n`,
     );
   }
   report.bigResult = formats;

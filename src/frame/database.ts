@@ -208,6 +208,8 @@ export class Database implements Source, AsyncDisposable {
     const { values, markers } = markerParams(params);
     const pushed = async (bound: readonly SqlParam[]) => {
       const frame = this.sql(text, { params: bound });
+      // Only tables: text kept as written would be run (to learn its columns) just to plan it.
+      if (!planLeaves(frame.plan).every((leaf) => leaf.kind === 'scan')) return undefined;
       const query = await this.runtime.soleQuery(frame.plan);
       return query?.source === this.id ? query : undefined;
     };

@@ -7,7 +7,7 @@
  * read-only check.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { withSession } from '../../src/db/driver.ts';
+import { openSession, withSession } from '../../src/db/driver.ts';
 import type { DbEndpoint } from '../../src/db/endpoint.ts';
 import { resolveServeConfig } from '../../src/http/config.ts';
 import { FORMATS } from '../../src/http/formats.ts';
@@ -186,41 +186,45 @@ describe('point reads', () => {
   });
 
   it('keeps the time limit, cancel, the allowlist and the read-only check', async () => {
-    // A statement over its time limit fails with the limit's error, as in the general path.
-    const slowSql = 'SELECT v FROM many WHERE id = ? AND SLEEP(3) = 0';
-    const before = await pointReads(point);
-    const timed = await ask(point, { sql: slowSql, params: [1], limits: { timeoutMs: 200 } }, FORMATS.json);
-    expect(timed.statusCode).toBeGreaterThanOrEqual(400);
-    const generalTimed = await ask(
-      general,
-      { sql: slowSql, params: [1], limits: { timeoutMs: 200 } },
-      FORMATS.json,
-    );
-    expect(JSON.parse(timed.body).error.code).toBe(JSON.parse(generalTimed.body).error.code);
-    expect(await pointReads(point)).toBe(before + 1);
+    // A point read that waits: another session holds the table's write lock (the statement waits
+    // for its metadata lock). The statement is planned first, so planning does not wait.
+    const WAITS = 'SELECT v AS waits_for_lock FROM many WHERE id = ?';
+    for (const app of [point, general])
+      expect((await ask(app, { sql: WAITS, params: [1] }, FORMATS.json)).statusCode).toBe(200);
+    const locker = await openSession(single);
+    await locker.query('LOCK TABLES many WRITE');
+    try {
+      const before = await pointReads(point);
+      const body = { sql: WAITS, params: [2], limits: { timeoutMs: 300 } };
+      const [timed, generalTimed] = await Promise.all([
+        ask(point, body, FORMATS.json),
+        ask(general, body, FORMATS.json),
+      ]);
+      expect(timed.statusCode, timed.body).toBe(408);
+      expect(JSON.parse(timed.body).error.code).toBe(JSON.parse(generalTimed.body).error.code);
+      expect(await pointReads(point)).toBe(before + 1);
 
-    // DELETE cancels a point read while the database runs it; nothing of it stays running.
-    const running = ask(
-      point,
-      { sql: slowSql.replace('3', '30'), params: [2], query_id: 'q-cancel' },
-      FORMATS.json,
-    );
-    let cancelled = 0;
-    for (let i = 0; i < 200 && cancelled !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      cancelled = (await point.inject({ method: 'DELETE', url: '/v1/query/q-cancel' })).statusCode;
+      // DELETE cancels a point read while the database runs it; nothing of it stays running.
+      const running = ask(point, { sql: WAITS, params: [3], query_id: 'q-cancel' }, FORMATS.json);
+      let cancelled = 0;
+      for (let i = 0; i < 200 && cancelled !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        cancelled = (await point.inject({ method: 'DELETE', url: '/v1/query/q-cancel' })).statusCode;
+      }
+      expect(cancelled).toBe(200);
+      const answer = await running;
+      expect(JSON.parse(answer.body).error.code).toBe('QUERY_CANCELLED');
+      expect(await pointReads(point)).toBe(before + 2);
+      const left = await withSession(stack.single, (s) =>
+        s.query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%waits_for_lock%' AND ID <> CONNECTION_ID()",
+        ),
+      );
+      expect(left).toEqual([]);
+    } finally {
+      await locker.query('UNLOCK TABLES');
+      await locker.close();
     }
-    expect(cancelled).toBe(200);
-    const answer = await running;
-    expect(answer.statusCode).toBeGreaterThanOrEqual(400);
-    expect(JSON.parse(answer.body).error.code).toBe('QUERY_CANCELLED');
-    expect(await pointReads(point)).toBe(before + 2);
-    const left = await withSession(stack.single, (s) =>
-      s.query(
-        "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(30)%' AND ID <> CONNECTION_ID()",
-      ),
-    );
-    expect(left).toEqual([]);
 
     // Denied schemas and writes are refused before anything runs, the same way as the general path.
     for (const body of [
