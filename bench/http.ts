@@ -102,21 +102,33 @@ interface Server {
  */
 const configFile = path.join(os.tmpdir(), `sluice-bench-http-${process.pid}.json`);
 writeFileSync(configFile, JSON.stringify({ serve: { maxConcurrentQueries: 64 } }));
+/** The same server with point reads off: every query the general way (the point phase's "general" line). */
+const generalConfigFile = path.join(os.tmpdir(), `sluice-bench-http-general-${process.pid}.json`);
+writeFileSync(generalConfigFile, JSON.stringify({ serve: { maxConcurrentQueries: 64, pointReads: false } }));
 
 /**
  * `sluice serve`, or a floor (bench/http-floor-server.ts): fastify answering a constant row
  * ('constant'), or running the query on mysql2 and writing its JSON by hand ('mysql2').
  */
-async function startServer(floor?: 'constant' | 'mysql2'): Promise<Server> {
+async function startServer(floor?: 'constant' | 'mysql2' | 'general'): Promise<Server> {
   const sources = ['--source', `b=${url}`, ...(cluster ? ['--source', `c=${cluster.head}`] : [])];
-  const args = floor
-    ? [
-        '--import',
-        'tsx',
-        path.join(root, 'bench', 'http-floor-server.ts'),
-        ...(floor === 'mysql2' ? ['--db', url] : []),
-      ]
-    : [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--config', configFile, ...sources];
+  const args =
+    floor && floor !== 'general'
+      ? [
+          '--import',
+          'tsx',
+          path.join(root, 'bench', 'http-floor-server.ts'),
+          ...(floor === 'mysql2' ? ['--db', url] : []),
+        ]
+      : [
+          path.join(root, 'bin', 'sluice.mjs'),
+          'serve',
+          '--port',
+          '0',
+          '--config',
+          floor === 'general' ? generalConfigFile : configFile,
+          ...sources,
+        ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, SLUICE_TOKENS: '' },
@@ -436,12 +448,21 @@ async function pointPhase(report: Record<string, unknown>): Promise<void> {
   const server = await startServer();
   const constantFloor = await startServer('constant');
   const mysql2Floor = await startServer('mysql2');
+  const generalServer = await startServer('general');
   const counts = String(values.connections).split(',').map(Number);
   const runs: Record<
     number,
-    { floor: Loop[]; floorMysql2: Loop[]; httpLoop: Loop[]; autocannon: Loop[]; mysql2: Loop[] }
+    {
+      floor: Loop[];
+      floorMysql2: Loop[];
+      httpLoop: Loop[];
+      general: Loop[];
+      autocannon: Loop[];
+      mysql2: Loop[];
+    }
   > = {};
-  for (const c of counts) runs[c] = { floor: [], floorMysql2: [], httpLoop: [], autocannon: [], mysql2: [] };
+  for (const c of counts)
+    runs[c] = { floor: [], floorMysql2: [], httpLoop: [], general: [], autocannon: [], mysql2: [] };
   for (let run = 0; run < Number(values.runs); run++) {
     for (const c of counts) {
       const r = runs[c]!;
@@ -450,18 +471,20 @@ async function pointPhase(report: Record<string, unknown>): Promise<void> {
       const floor = await pointHttpLoop(constantFloor.url, c);
       const floorMysql2 = await pointHttpLoop(mysql2Floor.url, c);
       const loop = await pointHttpLoop(server.url, c);
+      const general = await pointHttpLoop(generalServer.url, c);
       const cannon = await pointHttp(server.url, c);
       const direct = await pointDirect(c);
       r.floor.push(floor);
       r.floorMysql2.push(floorMysql2);
       r.httpLoop.push(loop);
+      r.general.push(general);
       r.autocannon.push(cannon);
       r.mysql2.push(direct);
       process.stderr.write(
         `run ${run + 1} point c=${c} (load ${os.loadavg()[0]!.toFixed(1)}): floor p50 ${floor.p50.toFixed(2)} ms ${floor.reqPerSec.toFixed(0)} req/s; ` +
           `mysql2 floor p50 ${floorMysql2.p50.toFixed(2)} ms ${floorMysql2.reqPerSec.toFixed(0)} req/s; ` +
           `http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
-          `(autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
+          `(general path p50 ${general.p50.toFixed(2)} ms ${general.reqPerSec.toFixed(0)} req/s; autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
           `mysql2 p50 ${direct.p50.toFixed(2)} ms ${direct.reqPerSec.toFixed(0)} req/s\n`,
       );
     }
@@ -469,10 +492,11 @@ async function pointPhase(report: Record<string, unknown>): Promise<void> {
   const point: Record<string, unknown> = {};
   for (const c of counts) {
     const r = runs[c]!;
-    const [floor, floorMysql2, httpLoop, autocannonRuns, mysql2] = [
+    const [floor, floorMysql2, httpLoop, general, autocannonRuns, mysql2] = [
       medianLoop(r.floor),
       medianLoop(r.floorMysql2),
       medianLoop(r.httpLoop),
+      medianLoop(r.general),
       medianLoop(r.autocannon),
       medianLoop(r.mysql2),
     ];
@@ -480,6 +504,7 @@ async function pointPhase(report: Record<string, unknown>): Promise<void> {
       floor,
       floorMysql2,
       httpLoop,
+      general,
       autocannon: autocannonRuns,
       mysql2,
       // Ratios within each run, then their median.
@@ -490,6 +515,7 @@ async function pointPhase(report: Record<string, unknown>): Promise<void> {
   report.point = point;
   await stopServer(constantFloor);
   await stopServer(mysql2Floor);
+  await stopServer(generalServer);
   report.serverPeakRssMbAfterPointQueries = await stopServer(server);
 }
 
@@ -611,6 +637,7 @@ async function main(): Promise<void> {
   (report.machine as Record<string, unknown>).loadavgAtEnd = os.loadavg().map((x) => x.toFixed(2));
   report.failedReads = failures;
   rmSync(configFile, { force: true });
+  rmSync(generalConfigFile, { force: true });
   writeFileSync(`${values.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -49,6 +49,11 @@ export interface ConnectOptions {
   readonly pushdown?: boolean;
   /** DECIMAL columns as exact Decimal128 (default) or as Float64. */
   readonly decimalAs?: 'decimal' | 'float64';
+  /**
+   * Connections kept open between reads in one piece (default 32): as many as the program runs
+   * such reads at once (`sluice serve` keeps as many as it runs queries at once).
+   */
+  readonly idleConnections?: number;
 }
 
 export type TableOptions = Partial<ScanOptions>;
@@ -83,11 +88,8 @@ export class Database implements Source, AsyncDisposable {
   private closed = false;
   /** Plans of SQL text with parameters, by text and parameter shape (cleared by refresh()). */
   private readonly templates = new Map<string, { at: number; template: PlanTemplate | undefined }>();
-  /**
-   * Connections for reads in one piece, kept open between reads: as many as a server runs
-   * queries at once by default (`sluice serve` allows 32), so concurrent point lookups reuse them.
-   */
-  private readonly pool = new RawConnectionPool({ maxIdle: 32 });
+  /** Connections for reads in one piece, kept open between reads so concurrent point lookups reuse them. */
+  private readonly pool: RawConnectionPool;
   private readonly facts = new TableFactsCache();
   /**
    * Columns of SQL text the planner kept as written, learned when it first ran, so explain() and
@@ -101,9 +103,14 @@ export class Database implements Source, AsyncDisposable {
     readonly endpoint: DbEndpoint,
     readonly dialect: ReturnType<typeof dialectNamed>,
     private readonly session: DbSession,
-    private readonly defaults: { pushdown: boolean; decimalAs?: 'decimal' | 'float64' },
+    private readonly defaults: {
+      pushdown: boolean;
+      decimalAs?: 'decimal' | 'float64';
+      idleConnections?: number;
+    },
     private readonly local: LocalExecutor,
   ) {
+    this.pool = new RawConnectionPool({ maxIdle: defaults.idleConnections ?? 32 });
     connections += 1;
     this.id = `db${connections}`;
     this.label = endpointUrl(endpoint);
@@ -454,7 +461,11 @@ export async function connectWith(options: ConnectOptions | string, local: Local
     endpoint,
     dialect,
     session,
-    { pushdown: resolved.pushdown ?? true, decimalAs: resolved.decimalAs },
+    {
+      pushdown: resolved.pushdown ?? true,
+      decimalAs: resolved.decimalAs,
+      ...(resolved.idleConnections === undefined ? {} : { idleConnections: resolved.idleConnections }),
+    },
     local,
   );
   try {
