@@ -6,6 +6,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { PlanError } from '../base/errors.ts';
+import type { Expr } from '../plan/expr.ts';
 import type { Field, PlanKind, PlanNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import { batchFromArrow } from './arrow-in.ts';
@@ -17,7 +18,7 @@ import { aggregateRows } from './ops/aggregate.ts';
 import { filterRows, filterRowsWith } from './ops/filter.ts';
 import { joinBatches } from './ops/join.ts';
 import { mapBatch } from './ops/map-batches.ts';
-import { project } from './ops/project.ts';
+import { projectChain } from './ops/project.ts';
 import { distinctRows, unionBatches } from './ops/sets.ts';
 import { limitBatch, sortBatch } from './ops/sort.ts';
 import { windowRows } from './ops/window.ts';
@@ -64,7 +65,13 @@ const EXECUTORS: Executors = {
   },
   filter: async (node, run, _inputs, context) => filterRows(await run(node.input), node.predicate, context),
   jsFilter: async (node, run) => filterRowsWith(await run(node.input), node.predicate),
-  project: async (node, run, _inputs, context) => project(await run(node.input), node.exprs, context),
+  project: async (node, run, _inputs, context) => {
+    // Stacked SELECTs (one per withColumn) run as one where they fuse (ops/project.ts).
+    const levels: (readonly Expr[])[] = [node.exprs];
+    let input = node.input;
+    for (; input.kind === 'project'; input = input.input) levels.unshift(input.exprs);
+    return projectChain(await run(input), levels, context);
+  },
   aggregate: async (node, run, _inputs, context) =>
     aggregateRows(await run(node.input), node.groupBy, node.aggregates, context),
   window: async (node, run, _inputs, context) => windowRows(await run(node.input), node.exprs, context),
