@@ -61,7 +61,7 @@ const EXECUTORS: Executors = {
         { id: node.id, available: [...inputs.keys()] },
       );
     }
-    return batchFromArrow(table, node.fields);
+    return batchOfTable(table, node.fields);
   },
   filter: async (node, run, _inputs, context) => filterRows(await run(node.input), node.predicate, context),
   jsFilter: async (node, run) => filterRowsWith(await run(node.input), node.predicate),
@@ -88,6 +88,28 @@ const EXECUTORS: Executors = {
   },
   mapBatches: async (node, run) => mapBatch(await run(node.input), node.fn, node.label),
 };
+
+/**
+ * Batches of the tables seen, by the field hints they were read with: a cached frame's table is
+ * read into a batch once, not at every action on it (a k-means iteration, each pass after the
+ * one that cached it). Batches are never written to in place, so sharing one is safe.
+ */
+const batches = new WeakMap<Table, Map<string, Batch>>();
+
+function batchOfTable(table: Table, fields: readonly Field[]): Batch {
+  const key = JSON.stringify(fields);
+  let byFields = batches.get(table);
+  let batch = byFields?.get(key);
+  if (!batch) {
+    batch = batchFromArrow(table, fields);
+    if (!byFields) {
+      byFields = new Map();
+      batches.set(table, byFields);
+    }
+    byFields.set(key, batch);
+  }
+  return batch;
+}
 
 /** The plan's output fields when the plan can tell them (they only hint the Arrow types). */
 function fieldsOf(plan: PlanNode): readonly Field[] {
