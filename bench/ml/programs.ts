@@ -143,7 +143,10 @@ async function w3(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
   const z = standardizedProgram(run, run.state.stats!);
   run.state.standardized = z;
   const keys = initialKeys(ctx.scale, ctx.k);
+  const read = performance.now();
+  // In the sluice mode the first action reads and caches the features (the iterations' input).
   const candidates = await z.filter(col('seq').isIn([...new Set(keys.map((key) => key.seq))])).collect();
+  if (run.mode === 'sluice') ctx.onFeatureRead?.((performance.now() - read) / 1000);
   let centroids = pickInitial(candidates, keys, Z_FEATURES);
   const first = lloydStep(z, Z_FEATURES, centroids);
   for (let i = 0; i < ctx.iterations; i++) {

@@ -1,6 +1,8 @@
 /** The ML benchmark's markdown table and SVG chart, from its JSON result. */
 import type { BenchResult, Mode } from './run.ts';
 
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '—' : x.toFixed(digits));
 
 function modesOf(result: BenchResult): Mode[] {
@@ -59,6 +61,19 @@ export function renderMarkdown(result: BenchResult, passes: readonly string[]): 
         })
         .join(' | ')} |`,
     );
+  }
+  const reading = modes.filter((mode) => result.modes[mode]!.featureReads?.length);
+  if (passes.includes('W3') && reading.length > 0) {
+    lines.push(
+      '',
+      '| W3 (features read once, then iterated) | read + cache s (median) | iterations s (last run) | iterations ÷ read |',
+      '|---|---:|---:|---:|',
+    );
+    for (const mode of reading) {
+      const read = median(result.modes[mode]!.featureReads!);
+      const iterated = result.modes[mode]!.iterations.reduce((a, b) => a + b, 0);
+      lines.push(`| ${mode} | ${fmt(read)} | ${fmt(iterated)} | ${fmt(iterated / read)}× |`);
+    }
   }
   lines.push(
     '',

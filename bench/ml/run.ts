@@ -77,6 +77,8 @@ export interface ModeResult {
   passes: Record<string, PassMeasure>;
   /** Seconds per k-means iteration (W3) in the last run. */
   iterations: number[];
+  /** Per run, seconds W3 took to read and cache its features, where the mode reads them once. */
+  featureReads?: number[];
   answers: Record<string, PassAnswer>;
   /** A Python baseline's package versions. */
   versions?: Record<string, unknown>;
@@ -387,6 +389,10 @@ export async function benchMl(
               progress.line(
                 `[run ${r}/${runs}] ${mode} ${pass}: k-means iteration ${i}/${iterations} (${seconds.toFixed(3)} s)`,
               );
+            },
+            onFeatureRead: (seconds) => {
+              if (selected.includes(pass))
+                modeResult.featureReads = [...(modeResult.featureReads ?? []), seconds];
             },
           };
           progress.line(`[run ${r}/${runs}] ${mode} ${pass} …`);
