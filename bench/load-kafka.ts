@@ -4,7 +4,7 @@
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
  *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
- *     [--compare-main-thread] [--format json|tsv] [--profile]
+ *     [--compare-main-thread] [--format json|tsv] [--profile] [--skip-head]
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
@@ -22,6 +22,8 @@
  *     profiler: CPU µs per row by stage (fetch, decompress, decode, transform, row building,
  *     LOAD DATA, offset commit, GC, …), main thread and decode threads apart.
  * --format tsv sends the events as TSV lines (a `tsv` pipeline, no JSON decode) instead of JSON.
+ * --skip-head (cluster) leaves out the floor and the pipeline through the Spider head, which take
+ * minutes per million rows.
  * CPU time is measured for this process, the database servers and the broker (from /proc), so
  * each run also gives a CPU-bound ceiling: the machine's cores divided by what kafkajs and the
  * broker spend per record plus what the database spends per row in the floor, i.e. the best any
@@ -93,6 +95,8 @@ interface Options {
   format: 'json' | 'tsv';
   /** Also load once in a child process under the CPU profiler: CPU µs per row by stage. */
   profile: boolean;
+  /** Cluster: no floor and no pipeline through the Spider head. */
+  skipHead: boolean;
   /** Local processes whose CPU time is measured: the database servers written to, the broker. */
   pids: { servers: number[]; broker: number | undefined };
 }
@@ -588,6 +592,7 @@ async function main(): Promise<void> {
       'compare-main-thread': { type: 'boolean', default: false },
       format: { type: 'string', default: 'json' },
       profile: { type: 'boolean', default: false },
+      'skip-head': { type: 'boolean', default: false },
     },
   });
   if (values.target !== 'single' && values.target !== 'cluster')
@@ -611,6 +616,7 @@ async function main(): Promise<void> {
     compareMainThread: values['compare-main-thread'],
     format: values.format === 'tsv' ? 'tsv' : 'json',
     profile: values.profile,
+    skipHead: values['skip-head'] && values.target === 'cluster',
     pids: { servers: [], broker: undefined },
   };
   if (options.target === 'cluster' && !options.cluster)
@@ -632,8 +638,10 @@ async function main(): Promise<void> {
     for (let run = 1; run <= options.runs; run++) {
       const tag = `bench_kafka_${Date.now().toString(36)}`;
       log(`run ${run}/${options.runs}`);
-      const one = await floor(options, files, `${tag}_floor1`, 'one');
-      await dropTable(options, `${tag}_floor1`);
+      const one = options.skipHead
+        ? { rowsPerSecond: Number.NaN, serverCpuPerRow: Number.NaN }
+        : await floor(options, files, `${tag}_floor1`, 'one');
+      if (!options.skipHead) await dropTable(options, `${tag}_floor1`);
       const each = await floor(options, files, `${tag}_floorn`, 'each');
       await dropTable(options, `${tag}_floorn`);
       log(
@@ -657,7 +665,7 @@ async function main(): Promise<void> {
         result.mainThreadRowsPerSecond = main.sustained.rowsPerSecond;
         result.mainThreadSluiceCpuUsPerRow = main.sustained.cpu.sluice;
       }
-      if (options.target === 'cluster') {
+      if (options.target === 'cluster' && !options.skipHead) {
         log('  the same load through the Spider head');
         const headName = `${tag}_head`;
         const head = await loadAll(options, topic, headName, 'head', {});
@@ -676,7 +684,9 @@ async function main(): Promise<void> {
       const decoding = decodeCpuPerRow(options);
       const decodeCpu = decoding.pipeline;
       // The database's cheapest way in (one writer or several) is the optimistic bound.
-      const serverCpu = Math.min(one.serverCpuPerRow, each.serverCpuPerRow);
+      const serverCpu = options.skipHead
+        ? each.serverCpuPerRow
+        : Math.min(one.serverCpuPerRow, each.serverCpuPerRow);
       const perRowFloor = alone.cpu.sluice + alone.cpu.broker + serverCpu;
       const ceiling = (os.availableParallelism() / perRowFloor) * 1e6;
       const ceilingWithDecoding = (os.availableParallelism() / (perRowFloor + decodeCpu)) * 1e6;
@@ -690,7 +700,7 @@ async function main(): Promise<void> {
       const lag = await latency(options, kafka, topic, name, pipeline);
       await dropLoad(options, name, pipeline);
       if (options.profile) Object.assign(result, await profiledLoad(options, topic, `${tag}_prof`));
-      const best = Math.max(one.rowsPerSecond, each.rowsPerSecond);
+      const best = options.skipHead ? each.rowsPerSecond : Math.max(one.rowsPerSecond, each.rowsPerSecond);
       Object.assign(result, {
         kafkajsConsumeOnly: alone.recordsPerSecond,
         kafkajsCpuUsPerRecord: alone.cpu.sluice,
