@@ -434,6 +434,8 @@ function columnData(column: LocalColumn, hint: Field | undefined): Data {
     arrow.typeId !== Type.Dictionary &&
     arrow.typeId !== Type.LargeUtf8 &&
     arrow.typeId !== Type.LargeBinary;
+  const read = passThrough ? column.source?.arrowData?.() : undefined;
+  if (read && read.type === arrow) return read;
   const type = passThrough ? arrow : arrowTypeFor(column.type, column.values, hint);
   return toArrowData(type, column.values, column.type);
 }

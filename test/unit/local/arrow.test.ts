@@ -326,3 +326,30 @@ describe('a computed INT column of numbers leaves as BIGINT words', () => {
     );
   });
 });
+
+describe('a column read from Arrow and passed through unchanged', () => {
+  it('leaves as the Arrow data it came in (never decoded), beside computed columns', async () => {
+    const table = arrowTable({ x: [new Float64(), [1, null, 3]], s: [new Utf8(), ['a', null, 'c']] });
+    const { node, inputs } = source('t', table);
+    const plan = Plans.project(node, [col('s').node, col('x').plus(lit(1)).as('y').node, col('x').node]);
+    const out = await executeLocal(plan, inputs);
+    expect(out.getChild('s')!.data[0]).toBe(table.getChild('s')!.data[0]);
+    expect(out.getChild('x')!.data[0]).toBe(table.getChild('x')!.data[0]);
+    expect(rowsOf(out)).toEqual([
+      { s: 'a', y: 2, x: 1 },
+      { s: null, y: null, x: null },
+      { s: 'c', y: 4, x: 3 },
+    ]);
+  });
+
+  it('a filtered column is rebuilt with only its rows', async () => {
+    const table = arrowTable({ s: [new Utf8(), ['a', null, 'c']], k: [new Int32(), [1, 2, 3]] });
+    const { node, inputs } = source('t', table);
+    const out = await executeLocal(Plans.filter(node, col('k').gt(lit(1)).node), inputs);
+    expect(out.getChild('s')!.data[0]).not.toBe(table.getChild('s')!.data[0]);
+    expect(rowsOf(out)).toEqual([
+      { s: null, k: 2 },
+      { s: 'c', k: 3 },
+    ]);
+  });
+});
