@@ -2,10 +2,13 @@
  * Passes W1-W5 as DataFrame programs through sluice's public API. The three sluice modes run the
  * same programs and differ only in where the work runs:
  *
- *  - `sluice`: push the reductions down once (aggregates, the window step, filters and column
- *    choice), `cache()` what later passes reuse (window features, the k-means inputs), and run the
- *    iterations locally on the cached Arrow columns with the vectorized kernels;
- *  - `sluice-pushdown-each-pass`: no cache; every pass, every k-means iteration, is one pushed query;
+ *  - `sluice`: push the reductions down once (aggregates, filters and column choice), compute
+ *    the windows where the planner estimates them cheaper (here: locally, MariaDB's window
+ *    functions cost more per row than reading their input), `cache()` what later passes reuse
+ *    (window features, the k-means inputs), and run the iterations locally on the cached Arrow
+ *    columns with the vectorized kernels;
+ *  - `sluice-pushdown-each-pass`: `pushdown: 'always'`, no cache; every pass, every k-means
+ *    iteration, is one pushed query;
  *  - `sluice-no-pushdown`: `pushdown: false`; every pass reads the rows and computes locally.
  *
  * Each pass returns its answer (checksums, centroids, label counts) for the cross-mode check.
@@ -47,7 +50,9 @@ export interface FrameRun {
 }
 
 export async function openFrameRun(url: string, mode: FrameMode): Promise<FrameRun> {
-  const db = await connect({ url, pushdown: mode !== 'sluice-no-pushdown' });
+  const pushdown =
+    mode === 'sluice-no-pushdown' ? false : mode === 'sluice-pushdown-each-pass' ? 'always' : true;
+  const db = await connect({ url, pushdown });
   return { db, mode, state: {}, explains: {} };
 }
 

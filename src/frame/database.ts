@@ -45,8 +45,12 @@ export interface ConnectOptions {
   /** mysql://user:password@host:port/database */
   readonly url: string;
   readonly dialect?: DialectName;
-  /** Default for every table of this connection; false computes everything locally. */
-  readonly pushdown?: boolean;
+  /**
+   * Default for every table of this connection: true (default) runs each step where it is
+   * estimated cheaper, 'always' pushes every step the database can run, false computes
+   * everything locally.
+   */
+  readonly pushdown?: boolean | 'always';
   /** DECIMAL columns as exact Decimal128 (default) or as Float64. */
   readonly decimalAs?: 'decimal' | 'float64';
   /**
@@ -104,7 +108,7 @@ export class Database implements Source, AsyncDisposable {
     readonly dialect: ReturnType<typeof dialectNamed>,
     private readonly session: DbSession,
     private readonly defaults: {
-      pushdown: boolean;
+      pushdown: boolean | 'always';
       decimalAs?: 'decimal' | 'float64';
       idleConnections?: number;
     },

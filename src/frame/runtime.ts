@@ -261,6 +261,7 @@ function swapOptimized(optimized: Optimized, swap: ReadonlyMap<LiteralValue, Lit
     split: {
       residual: swapLiterals(split.residual, swap),
       localReasons: split.localReasons,
+      windows: split.windows,
       queries: split.queries.map((query) => {
         const subtree = swapLiterals(query.subtree, swap);
         return { ...query, subtree, compiled: compilePlan(subtree, { dialect: query.dialect }) };
@@ -306,6 +307,10 @@ export function renderExplain(
         for (const line of data.describe().split('\n')) lines.push(`    ${line}`);
       }
     }
+  }
+  if (split.windows.length > 0) {
+    lines.push('', '== Where windows run ==');
+    for (const line of split.windows) lines.push(line);
   }
   lines.push('', '== Local steps ==');
   if (split.residual.kind === 'values' && split.queries.length === 1) {

@@ -1,7 +1,7 @@
 /** SELECT: each output column a column of the input (passed through, type kept) or a computed one. */
 import { PlanError } from '../../base/errors.ts';
 import { type Expr, exprName, unalias } from '../../plan/expr.ts';
-import { type Batch, findColumn, type LocalColumn, makeBatch } from '../batch.ts';
+import { type Batch, findColumn, type LocalColumn, makeBatch, renameColumn } from '../batch.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
@@ -17,7 +17,7 @@ export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, wh
   const inner = unalias(expr);
   if (inner.kind === 'column') {
     const column = findColumn(batch, inner.name, where);
-    return { ...column, name };
+    return renameColumn(column, name);
   }
   const vector = vectorize(inner, batch, context.collation);
   if (vector) return { name, type: vector.type, values: valuesOfVector(vector) };

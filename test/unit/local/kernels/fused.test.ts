@@ -145,7 +145,7 @@ describe('fused projections', () => {
     const b = batch();
     const empty: Batch = {
       length: 0,
-      columns: b.columns.map((c) => ({ ...c, values: new Float64Array(0) })),
+      columns: b.columns.map((c) => ({ name: c.name, type: c.type, values: new Float64Array(0) })),
     };
     const { fused, slow, ran } = both(empty, PROJECTIONS['LEAST / GREATEST and CASE']!);
     expect(ran).toBe(1);
