@@ -6,6 +6,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { PlanError } from '../base/errors.ts';
+import type { Expr } from '../plan/expr.ts';
 import type { Field, JoinNode, PlanKind, PlanNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import { batchFromArrow } from './arrow-in.ts';
@@ -27,7 +28,7 @@ import {
   throughProject,
 } from './ops/key-filter.ts';
 import { mapBatch } from './ops/map-batches.ts';
-import { project } from './ops/project.ts';
+import { projectChain } from './ops/project.ts';
 import { distinctRows, unionBatches } from './ops/sets.ts';
 import { limitBatch, sortBatch } from './ops/sort.ts';
 import { windowRows } from './ops/window.ts';
@@ -104,7 +105,7 @@ const EXECUTORS: Executors = {
         { id: node.id, available: [...inputs.keys()] },
       );
     }
-    return applyKeyFilters(batchFromArrow(table, node.fields), filters);
+    return applyKeyFilters(batchOfTable(table, node.fields), filters);
   },
   filter: async (node, run, _inputs, context, filters) =>
     below(node.input, run, filters, (batch) => filterRows(batch, node.predicate, context)),
@@ -114,8 +115,19 @@ const EXECUTORS: Executors = {
       run(node.input).then((batch) => filterRowsWith(batch, node.predicate)),
     ),
   project: async (node, run, _inputs, context, filters) => {
-    const routed = throughProject(node.exprs, filters);
-    return applyKeyFilters(project(await run(node.input, routed.down), node.exprs, context), routed.here);
+    if (node.input.kind !== 'project') {
+      const routed = throughProject(node.exprs, filters);
+      return applyKeyFilters(
+        projectChain(await run(node.input, routed.down), [node.exprs], context),
+        routed.here,
+      );
+    }
+    // Stacked SELECTs (one per withColumn) run as one where they fuse (ops/project.ts); key
+    // filters then apply to the top's output, whose columns they name.
+    const levels: (readonly Expr[])[] = [node.exprs];
+    let input: PlanNode = node.input;
+    for (; input.kind === 'project'; input = input.input) levels.unshift(input.exprs);
+    return applyKeyFilters(projectChain(await run(input), levels, context), filters);
   },
   aggregate: async (node, run, _inputs, context, filters) => {
     const routed = throughAggregate(node.groupBy, filters);
@@ -147,6 +159,28 @@ const EXECUTORS: Executors = {
       run(node.input).then((batch) => mapBatch(batch, node.fn, node.label)),
     ),
 };
+
+/**
+ * Batches of the tables seen, by the field hints they were read with: a cached frame's table is
+ * read into a batch once, not at every action on it (a k-means iteration, each pass after the
+ * one that cached it). Batches are never written to in place, so sharing one is safe.
+ */
+const batches = new WeakMap<Table, Map<string, Batch>>();
+
+function batchOfTable(table: Table, fields: readonly Field[]): Batch {
+  const key = JSON.stringify(fields);
+  let byFields = batches.get(table);
+  let batch = byFields?.get(key);
+  if (!batch) {
+    batch = batchFromArrow(table, fields);
+    if (!byFields) {
+      byFields = new Map();
+      batches.set(table, byFields);
+    }
+    byFields.set(key, batch);
+  }
+  return batch;
+}
 
 /** The plan's output fields when the plan can tell them (they only hint the Arrow types). */
 function fieldsOf(plan: PlanNode): readonly Field[] {

@@ -120,9 +120,12 @@ function pairColumns(
   rightRows: ArrayLike<number>,
 ): LocalColumn[] {
   const using = new Set(node.using);
+  // Every left row once and in order (a lookup of at most one row each): its columns as they are.
+  let identity = leftRows.length === left.length;
+  for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
   const columns: LocalColumn[] = left.columns.map((column) => {
     if (!using.has(column.name) || node.type === 'inner' || node.type === 'left' || node.type === 'cross') {
-      return takeColumn(column, leftRows);
+      return identity ? column : takeColumn(column, leftRows);
     }
     const other = findColumn(right, column.name, 'join');
     if (node.type === 'right') return takeColumn(other, rightRows);
