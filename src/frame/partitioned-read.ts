@@ -127,6 +127,21 @@ export interface OnePiece {
   readonly expectedRows?: number;
 }
 
+/**
+ * Whether a query is read in one piece because of its own filter or LIMIT (a unique key, the
+ * partitioning columns, a small LIMIT), and how many rows it returns at most: `planPartitionedQuery`'s
+ * answer for such a query, without planning the partitions of one that is not.
+ */
+export async function onePieceRead(
+  query: PushedQuery,
+  endpoint: DbEndpoint,
+  facts: TableFactsCache,
+): Promise<OnePiece | undefined> {
+  const scan = partitionableScan(query);
+  if (!scan || 'reason' in splitForPartitions(query.subtree, { decimalOf })) return undefined;
+  return onePiece(query, scan, endpoint, facts);
+}
+
 export async function planPartitionedQuery(
   query: PushedQuery,
   endpoint: DbEndpoint,
