@@ -144,7 +144,7 @@ function ruleFor(plan: ColumnPlan): { kind: CellKind; text: CellRule } | undefin
 }
 
 /** Each column's cells from the row bytes, or undefined when some value needs the Arrow path. */
-function rowCells(
+export function rowCells(
   plans: readonly ColumnPlan[],
   rows: readonly Buffer[],
   format: TextFormat,
