@@ -127,6 +127,14 @@ export interface OnePiece {
   readonly expectedRows?: number;
 }
 
+/** The table a query reads and how it splits over partitions, or why it does not split. */
+function splittable(query: PushedQuery): { scan: ScanNode; split: PartitionSplit } | OnePiece {
+  const scan = partitionableScan(query);
+  if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
+  const split = splitForPartitions(query.subtree, { decimalOf });
+  return 'reason' in split ? split : { scan, split };
+}
+
 /**
  * Whether a query is read in one piece because of its own filter or LIMIT (a unique key, the
  * partitioning columns, a small LIMIT), and how many rows it returns at most: `planPartitionedQuery`'s
@@ -137,9 +145,8 @@ export async function onePieceRead(
   endpoint: DbEndpoint,
   facts: TableFactsCache,
 ): Promise<OnePiece | undefined> {
-  const scan = partitionableScan(query);
-  if (!scan || 'reason' in splitForPartitions(query.subtree, { decimalOf })) return undefined;
-  return onePiece(query, scan, endpoint, facts);
+  const found = splittable(query);
+  return 'reason' in found ? undefined : onePiece(query, found.scan, endpoint, facts);
 }
 
 export async function planPartitionedQuery(
@@ -147,10 +154,9 @@ export async function planPartitionedQuery(
   endpoint: DbEndpoint,
   facts: TableFactsCache,
 ): Promise<PartitionedQuery | OnePiece> {
-  const scan = partitionableScan(query);
-  if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
-  const split = splitForPartitions(query.subtree, { decimalOf });
-  if ('reason' in split) return split;
+  const found = splittable(query);
+  if ('reason' in found) return found;
+  const { scan, split } = found;
   const whole = await onePiece(query, scan, endpoint, facts);
   if (whole) return whole;
   const plan = await planPartitions(endpoint, scan.table, {

@@ -9,7 +9,6 @@ import { createEncoder, type FormatName } from '../../../src/http/formats.ts';
 import { pointBody, rowCells } from '../../../src/http/point-answer.ts';
 import {
   arrowSchema,
-  BINARY_CHARSET,
   ColumnFlag,
   type ColumnMeta,
   MysqlType,
@@ -18,36 +17,11 @@ import {
 import { emptyBatch, toRecordBatch } from '../../../src/reader/batch.ts';
 import type { BatchBuffers } from '../../../src/reader/batch-buffers.ts';
 import { TextRowDecoder } from '../../../src/reader/decoder.ts';
+import { column, rowPacket } from '../reader/wire-rows.ts';
 
 const UTF8MB4 = 45;
 
-function column(name: string, columnType: number, overrides: Partial<ColumnMeta> = {}): ColumnMeta {
-  return {
-    name,
-    table: 't',
-    columnType,
-    flags: 0,
-    columnLength: 20,
-    decimals: 0,
-    characterSet: BINARY_CHARSET,
-    ...overrides,
-  };
-}
-
-function rowPacket(values: readonly (string | null)[]): Buffer {
-  const parts: number[] = [];
-  for (const value of values) {
-    if (value === null) {
-      parts.push(0xfb);
-      continue;
-    }
-    const bytes = Buffer.from(value, 'utf8');
-    if (bytes.length < 0xfb) parts.push(bytes.length);
-    else parts.push(0xfc, bytes.length & 0xff, bytes.length >> 8);
-    parts.push(...bytes);
-  }
-  return Buffer.from(parts);
-}
+const packet = (values: readonly (string | null)[]) => Buffer.from(rowPacket(values));
 
 /** The general path's body for these rows: decoded into one Arrow batch, then encoded. */
 function generalBody(columns: readonly ColumnMeta[], rows: readonly Buffer[], format: FormatName): Buffer {
@@ -127,7 +101,7 @@ const ROWS = [
 
 describe('point answer cells', () => {
   it('equal the Arrow path byte for byte in every text format', () => {
-    const rows = ROWS.map(rowPacket);
+    const rows = ROWS.map(packet);
     // The cells come from the row bytes, not from the Arrow path this compares with.
     expect(rowCells(planColumns(COLUMNS), rows, 'json')).toBeDefined();
     expect(rowCells(planColumns(COLUMNS), rows, 'csv')).toBeDefined();
@@ -139,7 +113,7 @@ describe('point answer cells', () => {
 
   it('takes the Arrow path for DECIMAL text whose digits after the point are not its scale', () => {
     const columns = [column('dec', MysqlType.NEWDECIMAL, { columnLength: 14, decimals: 4 })];
-    const rows = [rowPacket(['1.5']), rowPacket(['-2'])];
+    const rows = [packet(['1.5']), packet(['-2'])];
     expect(rowCells(planColumns(columns), rows, 'json')).toBeUndefined();
     for (const format of ['json', 'csv'] as const) {
       const point = pointBody({ columns, rows }, format, 'q', 0, {});
@@ -151,7 +125,7 @@ describe('point answer cells', () => {
   });
 
   it('cuts at maxRows with the truncation marker and counts the bytes before it', () => {
-    const rows = ROWS.slice(0, 3).map(rowPacket);
+    const rows = ROWS.slice(0, 3).map(packet);
     const cut = pointBody({ columns: COLUMNS, rows }, 'ndjson', 'q', 2, {});
     const lines = cut.body.toString('utf8').trim().split('\n');
     expect(lines).toHaveLength(3);
