@@ -142,6 +142,20 @@ const queries: Record<string, PlanNode> = {
   'window: running sum per string partition ordered by int': Plans.window(t, [
     fn.sum('v').over({ partitionBy: 'g', orderBy: 'k' }).as('running').node,
   ]),
+  'window: lag and rolling avg/stddev (ROWS 29 preceding) of a double per int partition': Plans.window(
+    t,
+    [
+      fn.lag('v', 1).over({ partitionBy: 'k', orderBy: 'v' }).as('lag'),
+      fn
+        .avg('v')
+        .over({ partitionBy: 'k', orderBy: 'v', rows: [-29, 0] })
+        .as('mean'),
+      fn
+        .stddev('v')
+        .over({ partitionBy: 'k', orderBy: 'v', rows: [-29, 0] })
+        .as('sd'),
+    ].map((c) => c.node),
+  ),
   'join 1000-row table on int key': Plans.join(t, s, 'inner', ['k']),
 };
 

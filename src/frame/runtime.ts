@@ -193,6 +193,17 @@ export class FrameRuntime {
       : source.readArrow(query.compiled.sql, query.compiled.params, options);
   }
 
+  /**
+   * The one pushed query a plan comes down to when nothing runs locally after it (the statement
+   * of a point read), with the connection that runs it.
+   */
+  async soleQuery(plan: PlanNode): Promise<PushedQuery | undefined> {
+    const { split } = await this.plan(plan);
+    if (split.residual.kind !== 'values' || split.queries.length !== 1) return undefined;
+    const query = split.queries[0]!;
+    return split.residual.id === query.id ? query : undefined;
+  }
+
   explain(plan: PlanNode): string {
     return renderExplain(this.planSync(plan), (id) => this.source(id), this.locals);
   }
@@ -250,6 +261,7 @@ function swapOptimized(optimized: Optimized, swap: ReadonlyMap<LiteralValue, Lit
     split: {
       residual: swapLiterals(split.residual, swap),
       localReasons: split.localReasons,
+      windows: split.windows,
       queries: split.queries.map((query) => {
         const subtree = swapLiterals(query.subtree, swap);
         return { ...query, subtree, compiled: compilePlan(subtree, { dialect: query.dialect }) };
@@ -295,6 +307,10 @@ export function renderExplain(
         for (const line of data.describe().split('\n')) lines.push(`    ${line}`);
       }
     }
+  }
+  if (split.windows.length > 0) {
+    lines.push('', '== Where windows run ==');
+    for (const line of split.windows) lines.push(line);
   }
   lines.push('', '== Local steps ==');
   if (split.residual.kind === 'values' && split.queries.length === 1) {

@@ -90,7 +90,7 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   const metrics = new ServiceMetrics();
-  const sources = new SourceRegistry(config.sources);
+  const sources = new SourceRegistry(config.sources, config.maxConcurrentQueries);
   const ctx: ServiceContext = {
     config,
     sources,

@@ -13,6 +13,67 @@ export interface LocalColumn {
   readonly name: string;
   readonly type: SqlType;
   readonly values: Values;
+  /**
+   * Where the values come from when they are decoded on first read (a column read from Arrow):
+   * kernels read its buffers directly, and taking rows decodes only the rows taken.
+   */
+  readonly source?: ColumnSource;
+}
+
+/** Numbers and their validity bitmap (bit set: not NULL; undefined: every row valid). */
+export interface NumbersAndValidity {
+  readonly values: Float64Array;
+  readonly valid: Uint8Array | undefined;
+}
+
+/**
+ * A string column as dictionary codes: row i holds `dictionary[codes[i]]`, code -1 is NULL. Each
+ * distinct string is decoded once, so a test of the text is decided once per code.
+ */
+export interface StringCodes {
+  readonly codes: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+export interface ColumnSource {
+  /** Every value, decoded once. */
+  values(): Values;
+  /** The values at `rows` (an index of -1 gives NULL), decoding only those rows. */
+  take(rows: ArrayLike<number>): Values;
+  /** The rows at `rows` (-1: NULL) as a source of their own, nothing decoded yet. */
+  select(rows: ArrayLike<number>): ColumnSource;
+  /** The column as numbers (a DATE as day numbers) without decoding values; undefined when it is not one. */
+  numbers(): NumbersAndValidity | undefined;
+  /** A string column as dictionary codes; undefined when it is not one or has too many distinct values. */
+  codes(): StringCodes | undefined;
+}
+
+/** A column whose values are decoded from `source` when first read. */
+export function sourcedColumn(name: string, type: SqlType, source: ColumnSource): LocalColumn {
+  return Object.freeze({
+    name,
+    type,
+    source,
+    get values() {
+      return source.values();
+    },
+  });
+}
+
+/** The column under another name (a column still to be decoded stays so). */
+export function renameColumn(column: LocalColumn, name: string): LocalColumn {
+  return column.source
+    ? sourcedColumn(name, column.type, column.source)
+    : { name, type: column.type, values: column.values };
+}
+
+/**
+ * The column's values at `rows`, in that order (-1: NULL), as takeValues gives them; a column
+ * still to be decoded stays so (only the rows something reads are decoded).
+ */
+export function takeColumn(column: LocalColumn, rows: ArrayLike<number>): LocalColumn {
+  if (column.source) return sourcedColumn(column.name, column.type, column.source.select(rows));
+  return { name: column.name, type: column.type, values: takeValues(column.values, rows) };
 }
 
 export interface Batch {
@@ -87,7 +148,7 @@ export function takeValues(values: Values, rows: ArrayLike<number>): Values {
 
 export function takeRows(batch: Batch, rows: ArrayLike<number>): Batch {
   return makeBatch(
-    batch.columns.map((column) => ({ ...column, values: takeValues(column.values, rows) })),
+    batch.columns.map((column) => takeColumn(column, rows)),
     rows.length,
   );
 }
@@ -98,7 +159,8 @@ export function sliceRows(batch: Batch, start: number, end: number): Batch {
   if (from === 0 && to === batch.length) return batch;
   return makeBatch(
     batch.columns.map((column) => ({
-      ...column,
+      name: column.name,
+      type: column.type,
       values: Array.prototype.slice.call(column.values, from, to),
     })),
     to - from,

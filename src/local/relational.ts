@@ -150,10 +150,71 @@ export function sortRows(keys: readonly SortKeyValues[], length: number): Uint32
   return rows.sort(rowComparator(keys));
 }
 
+/** Whether row `a` may come before row `b` (a < b) in the order of the keys: rowComparator(a, b) <= 0. */
+function inOrder(keys: readonly SortKeyValues[], a: number, b: number): boolean {
+  for (const { values, descending } of keys) {
+    const x = values[a]!;
+    const y = values[b]!;
+    if (x === y) continue;
+    // NULL is the smallest value.
+    const less = x === null || (y !== null && x < y);
+    const greater = !less && (y === null || x > y);
+    if (!less && !greater) continue;
+    return descending ? greater : less;
+  }
+  return true;
+}
+
+/** A value of one or more partition keys as one Map key. */
+function partitionOf(keys: readonly KeyValues[], row: number): unknown {
+  if (keys.length === 1) return keys[0]![row];
+  let text = '';
+  for (const values of keys) {
+    const value = values[row];
+    text += `${value === null ? 'n' : typeof value === 'string' ? 's' : 'x'}${String(value)}\u0000`;
+  }
+  return text;
+}
+
+/**
+ * orderedPartitions' answer when the rows already come that way (each partition one run of
+ * rows, in the sort keys' order within it, as a read in primary-key order gives them): runs
+ * of the identity order, found in one pass without sorting. Undefined otherwise.
+ */
+function sortedRuns(
+  partitionKeys: readonly KeyValues[],
+  sortKeys: readonly SortKeyValues[],
+  length: number,
+): Uint32Array[] | undefined {
+  const starts: number[] = [0];
+  const seen = new Set<unknown>([partitionOf(partitionKeys, 0)]);
+  for (let row = 1; row < length; row++) {
+    let same = true;
+    for (const values of partitionKeys) {
+      if (values[row] !== values[row - 1]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      if (!inOrder(sortKeys, row - 1, row)) return undefined;
+      continue;
+    }
+    const key = partitionOf(partitionKeys, row);
+    if (seen.has(key)) return undefined;
+    seen.add(key);
+    starts.push(row);
+  }
+  starts.push(length);
+  const rows = rowRange(length);
+  return starts.slice(1).map((end, i) => rows.subarray(starts[i]!, end));
+}
+
 /**
  * Rows split by the partition keys (groupRows), each partition's rows in the order of the
- * sort keys: what a window function runs over. Rows are bucketed by partition first, so each
- * partition is sorted on its own.
+ * sort keys: what a window function runs over. Input already in that order is taken as it is
+ * (sortedRuns); otherwise rows are bucketed by partition first, so each partition is sorted on
+ * its own.
  */
 export function orderedPartitions(
   partitionKeys: readonly KeyValues[],
@@ -161,6 +222,8 @@ export function orderedPartitions(
   length: number,
 ): ArrayLike<number>[] {
   if (length === 0) return [];
+  const runs = sortedRuns(partitionKeys, sortKeys, length);
+  if (runs) return runs;
   if (partitionKeys.length === 0) return [sortRows(sortKeys, length)];
   const groups = groupRows(partitionKeys, length);
   const starts = new Uint32Array(groups.count + 1);

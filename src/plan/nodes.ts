@@ -13,8 +13,13 @@ export interface Field {
 
 /** Options a scan carries down to the reader. */
 export interface ScanOptions {
-  /** False computes every step locally over the whole table (the baseline mode). */
-  readonly pushdown: boolean;
+  /**
+   * true: each step runs where it is estimated cheaper (in the database unless the database is
+   * known to be slow at it, see optimizer/pushdown/window.ts); 'always': every step the database
+   * can run is pushed (as a pushdown-only connector does); false: every step runs locally over
+   * the whole table (the baseline mode).
+   */
+  readonly pushdown: boolean | 'always';
   readonly partitioning?: 'auto' | 'none' | { column: string; lower?: number; upper?: number; count: number };
   readonly parallelism?: number;
 }

@@ -7,6 +7,9 @@ import type { Expr, SortKey } from './expr.ts';
 import type { PlanNode } from './nodes.ts';
 import { planInputs } from './nodes.ts';
 
+/** How a scan's pushdown setting shows (the default, true, shows nothing). */
+const SCAN_PUSHDOWN: Record<string, string> = { false: ' pushdown=off', always: ' pushdown=always' };
+
 const literal = (value: unknown): string => {
   if (value === null) return 'NULL';
   if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
@@ -78,7 +81,7 @@ export function renderSortKey(key: SortKey): string {
 function nodeLine(node: PlanNode): string {
   switch (node.kind) {
     case 'scan':
-      return `Scan ${node.table} source=${node.source}${node.options.pushdown ? '' : ' pushdown=off'}`;
+      return `Scan ${node.table} source=${node.source}${SCAN_PUSHDOWN[String(node.options.pushdown)] ?? ''}`;
     case 'sqlText':
       return `SqlText source=${node.source}${node.reason ? ` (not planned: ${node.reason})` : ''}: ${node.sql.replace(/\s+/g, ' ').trim()}`;
     case 'values':

@@ -338,7 +338,9 @@ class Reader {
 
   private scanOptions(value: unknown, path: string): ScanOptions {
     const options = value === undefined ? {} : object(value, path);
-    const pushdown = boolean(options.pushdown ?? true, `${path}.pushdown`);
+    const pushdown = options.pushdown ?? true;
+    if (pushdown !== 'always' && typeof pushdown !== 'boolean')
+      fail(`${path}.pushdown`, "expected true, false or 'always'");
     const parallelism = optionalInteger(options.parallelism, `${path}.parallelism`, 1);
     let partitioning: ScanOptions['partitioning'];
     if (options.partitioning === 'auto' || options.partitioning === 'none')

@@ -23,6 +23,22 @@ export interface Dialect {
    * without a way to say one leaves the text as it is and the caller's other layers hold.
    */
   limitStatement?(sql: string, limits: StatementLimits): string;
+  /**
+   * What the database's window functions cost, in CPU µs per input row for each function, when
+   * measured (optimizer/pushdown/window.ts keeps a window local where reading its input is
+   * cheaper); undefined: windows are pushed whenever they compile.
+   */
+  readonly windowCost?: WindowCost;
+}
+
+/** CPU µs per input row of one window function of each class. */
+export interface WindowCost {
+  /** ROW_NUMBER, RANK, DENSE_RANK. */
+  readonly ranking: number;
+  /** LAG, LEAD, FIRST_VALUE, LAST_VALUE. */
+  readonly offset: number;
+  /** An aggregate over a frame (SUM, AVG, STDDEV, MIN, MAX, COUNT). */
+  readonly aggregate: number;
 }
 
 /** Limits a database enforces on one statement (the HTTP service sets them per query). */

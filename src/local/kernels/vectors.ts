@@ -7,7 +7,7 @@
  * Only INT and DOUBLE columns become vectors: DECIMAL stays on the exact path, and an integer
  * beyond 2^53 (a bigint) sends the whole expression back to the row-at-a-time evaluator.
  */
-import { nullValues, type Values } from '../batch.ts';
+import { type LocalColumn, nullValues, type Values } from '../batch.ts';
 import { plainDayNumber } from '../temporal.ts';
 import type { SqlType, Value } from '../types.ts';
 
@@ -110,6 +110,18 @@ export function vectorOfColumn(values: Values, type: SqlType, length: number): N
     converted.set(values as object, cached);
   }
   return cached === null ? undefined : { kind, type, values: cached.values, valid: cached.valid, length };
+}
+
+/**
+ * A batch column as a vector: read from its Arrow source when it has one (no value decoded),
+ * else from its values.
+ */
+export function vectorOfLocalColumn(column: LocalColumn, length: number): NumericVector | undefined {
+  const kind = column.type.kind;
+  if (kind !== 'int' && kind !== 'double' && kind !== 'date' && kind !== 'decimal') return undefined;
+  const numbers = column.source?.numbers();
+  if (numbers) return { kind, type: column.type, values: numbers.values, valid: numbers.valid, length };
+  return vectorOfColumn(column.values, column.type, length);
 }
 
 /** Every vector holds a Float64Array, so the kernels' loops see one array type (monomorphic, fast). */

@@ -17,14 +17,22 @@ import {
   unalias,
   type WindowExpr,
 } from '../../plan/expr.ts';
-import { type Batch, type LocalColumn, makeBatch, nullValues } from '../batch.ts';
+import { type Batch, type LocalColumn, makeBatch, nullValues, type Values } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { type DecimalValue, roundToScale } from '../decimal.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { type Compiled, derived, evaluateAll, presentValues } from '../expr/compiled.ts';
+import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfColumn } from '../kernels/vectors.ts';
+import {
+  frameAggregateVector,
+  frameKernelApplies,
+  type KernelFrame,
+  rankVector,
+  shiftVector,
+} from '../kernels/windows.ts';
 import { type KeyValues, orderedPartitions } from '../relational.ts';
-import { computed, fracOf, type SqlType, T, type Value } from '../types.ts';
+import { computed, fracOf, type SqlType, T } from '../types.ts';
 import { aggregateType } from './accumulate.ts';
 import { type FrameBounds, frameAggregate } from './frames.ts';
 import { sortKeyValues } from './sort.ts';
@@ -38,6 +46,24 @@ interface Ordered {
   readonly partitions: ArrayLike<number>[];
   /** For each row, the key values it is compared on, to find peers. */
   readonly sortKeys: readonly KeyValues[];
+}
+
+/** The rows' order for each window specification (PARTITION BY and ORDER BY), computed once. */
+type Orders = Map<string, Ordered>;
+
+const specKey = (expr: WindowExpr): string =>
+  JSON.stringify([expr.partitionBy, expr.orderBy], (_key, value) =>
+    typeof value === 'bigint' ? `${value}n` : value,
+  );
+
+function orderOnce(batch: Batch, expr: WindowExpr, context: ExecContext, orders: Orders): Ordered {
+  const key = specKey(expr);
+  let ordered = orders.get(key);
+  if (!ordered) {
+    ordered = orderRows(batch, expr, context);
+    orders.set(key, ordered);
+  }
+  return ordered;
 }
 
 function orderRows(batch: Batch, expr: WindowExpr, context: ExecContext): Ordered {
@@ -70,6 +96,21 @@ function peersOf(rows: ArrayLike<number>, sortKeys: readonly KeyValues[]): Uint8
   return peer;
 }
 
+/** The last peer's position of each position of a partition. */
+function lastPeers(peer: Uint8Array): Int32Array {
+  const size = peer.length;
+  const lastPeer = new Int32Array(size);
+  for (let i = size - 1; i >= 0; i--) lastPeer[i] = i + 1 < size && peer[i + 1] ? lastPeer[i + 1]! : i;
+  return lastPeer;
+}
+
+/** frameBounds as the kernels take it. */
+function kernelFrame(expr: WindowExpr, sortKeys: readonly KeyValues[]): KernelFrame {
+  if (expr.frame) return { start: expr.frame.start, end: expr.frame.end };
+  if (expr.orderBy.length === 0) return { start: undefined, end: undefined };
+  return { start: undefined, end: undefined, lastPeer: (rows) => lastPeers(peersOf(rows, sortKeys)) };
+}
+
 function frameBounds(expr: WindowExpr, size: number, peer: Uint8Array): FrameBounds {
   if (expr.frame) {
     const { start, end } = expr.frame;
@@ -80,8 +121,7 @@ function frameBounds(expr: WindowExpr, size: number, peer: Uint8Array): FrameBou
   }
   if (expr.orderBy.length === 0) return () => [0, size - 1];
   // RANGE UNBOUNDED PRECEDING to CURRENT ROW: up to the last peer of the current row.
-  const lastPeer = new Int32Array(size);
-  for (let i = size - 1; i >= 0; i--) lastPeer[i] = i + 1 < size && peer[i + 1] ? lastPeer[i + 1]! : i;
+  const lastPeer = lastPeers(peer);
   return (position) => [0, lastPeer[position]!];
 }
 
@@ -115,11 +155,29 @@ function shownDigits(arg: Compiled): Compiled {
   });
 }
 
+/** A kernel's result as batch values: NULL where the validity bit is clear. */
+function vectorValues(
+  type: SqlType,
+  result: { values: Float64Array; valid: Uint8Array | undefined },
+): Values {
+  const kind = type.kind === 'int' ? 'int' : 'double';
+  const vector: NumericVector = { kind, type, ...result, length: result.values.length };
+  return valuesOfVector({ ...vector, values: presentValues(type, result.values) });
+}
+
+/** The argument as a vector for the kernels, when it is INT or DOUBLE numbers. */
+function argVector(arg: Compiled | undefined, values: Values | undefined, length: number) {
+  if (!kernelsEnabled() || !arg || !values) return undefined;
+  const vector = vectorOfColumn(values, arg.type, length);
+  return vector && (vector.kind === 'int' || vector.kind === 'double') ? vector : undefined;
+}
+
 function computeWindow(
   batch: Batch,
   expr: WindowExpr,
   context: ExecContext,
-): { type: SqlType; values: Value[] } {
+  orders: Orders,
+): { type: SqlType; values: Values } {
   const scope = scopeOf(batch, context, 'window');
   for (const node of [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)]) {
     if (someExpr(node, (inner) => inner.kind === 'window' || inner.kind === 'aggregate')) {
@@ -128,18 +186,38 @@ function computeWindow(
   }
   const arg = expr.args[0] ? shownDigits(compileExpr(expr.args[0], scope)) : undefined;
   const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
-  const { partitions, sortKeys } = orderRows(batch, expr, context);
-  const out = nullValues(batch.length);
+  const { partitions, sortKeys } = orderOnce(batch, expr, context, orders);
   const fn = expr.fn;
+  const vector = argVector(arg, argValues, batch.length);
 
   if (isAggregate(fn)) {
     if (fn === 'countDistinct') throw new PlanError('countDistinct cannot be a window function');
     const type = aggregateType(fn, arg?.type);
+    if ((arg === undefined ? kernelsEnabled() : vector !== undefined) && frameKernelApplies(fn, vector)) {
+      const result = frameAggregateVector(fn, vector, partitions, kernelFrame(expr, sortKeys), batch.length);
+      return { type, values: vectorValues(type, result) };
+    }
+    const out = nullValues(batch.length);
     const run = frameAggregate(fn, argValues, arg?.type, context.collation);
     for (const rows of partitions) run(rows, frameBounds(expr, rows.length, peersOf(rows, sortKeys)), out);
     return { type, values: presentValues(type, out) };
   }
 
+  const ranking = fn === 'rowNumber' || fn === 'rank' || fn === 'denseRank';
+  if (ranking && kernelsEnabled()) {
+    return {
+      type: T.int,
+      values: rankVector(fn, partitions, (rows) => peersOf(rows, sortKeys), batch.length),
+    };
+  }
+  if ((fn === 'lag' || fn === 'lead') && vector) {
+    const offset = offsetOf(expr) * (fn === 'lag' ? -1 : 1);
+    return {
+      type: arg!.type,
+      values: vectorValues(arg!.type, shiftVector(vector, partitions, offset, batch.length)),
+    };
+  }
+  const out = nullValues(batch.length);
   for (const rows of partitions) {
     const size = rows.length;
     switch (fn) {
@@ -182,7 +260,6 @@ function computeWindow(
       }
     }
   }
-  const ranking = fn === 'rowNumber' || fn === 'rank' || fn === 'denseRank';
   // LAG, LEAD, FIRST_VALUE and LAST_VALUE give values of their argument: a column keeps its Arrow type.
   return { type: ranking ? T.int : (arg?.type ?? T.null), values: out };
 }
@@ -193,10 +270,11 @@ function computeWindow(
  */
 export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecContext): Batch {
   const calls: LocalColumn[] = [];
+  const orders: Orders = new Map();
   const rewritten = exprs.map((expr) =>
     mapExpr(unalias(expr), (node) => {
       if (node.kind !== 'window') return undefined;
-      const { type, values } = computeWindow(batch, node, context);
+      const { type, values } = computeWindow(batch, node, context, orders);
       calls.push({ name: `${WINDOW_PREFIX}${calls.length}`, type, values });
       return Exprs.column(calls[calls.length - 1]!.name);
     }),

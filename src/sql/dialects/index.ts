@@ -7,8 +7,14 @@ import {
   mysqlLimitStatement,
 } from '../dialect.ts';
 
-/** MariaDB 10.11: the reference dialect. */
-export const mariadb: Dialect = mysqlFamilyDialect('mariadb', { limitStatement: mariadbLimitStatement });
+/**
+ * MariaDB 10.11: the reference dialect. Window costs measured on 1M rows (100 partitions, ROWS
+ * frames of 30): each function is a pass over a temporary table of the sorted rows.
+ */
+export const mariadb: Dialect = mysqlFamilyDialect('mariadb', {
+  limitStatement: mariadbLimitStatement,
+  windowCost: { ranking: 1.0, offset: 2.5, aggregate: 2.3 },
+});
 
 /** MySQL 8.0: same rendering as MariaDB for everything sluice emits today. */
 export const mysql: Dialect = mysqlFamilyDialect('mysql', { limitStatement: mysqlLimitStatement });

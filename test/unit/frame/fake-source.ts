@@ -11,7 +11,7 @@ import { mariadb } from '../../../src/sql/dialects/index.ts';
 export function fakeDatabase(
   tables: Record<string, string[]>,
   options: { id?: string; dialect?: Dialect } = {},
-): { table(name: string, opts?: { pushdown?: boolean }): LazyFrame } {
+): { table(name: string, opts?: { pushdown?: boolean | 'always' }): LazyFrame } {
   const id = options.id ?? 'db1';
   const source: Source = {
     id,
