@@ -189,7 +189,10 @@ async function main(): Promise<void> {
         const [leaf] = planLeaves(pushed.subtree);
         if (leaf?.kind !== 'scan')
           throw new Error(`${query.id}: a pushed read of something other than a table`);
-        inputs.set(pushed.id, tables.get(leaf.table)!.select(outputFields(pushed.subtree).map((f) => f.name)));
+        inputs.set(
+          pushed.id,
+          tables.get(leaf.table)!.select(outputFields(pushed.subtree).map((f) => f.name)),
+        );
       }
       return inputs;
     };
