@@ -31,6 +31,7 @@ import { fieldsOfArrow, LocalData } from './local-data.ts';
 import {
   describePartitionedQuery,
   type OnePiece,
+  onePieceRead,
   type PartitionedQuery,
   partitionableScan,
   planPartitionedQuery,
@@ -226,9 +227,8 @@ export class Database implements Source, AsyncDisposable {
     };
     const query = await pushed(values);
     if (!query) return undefined;
-    const read = await planPartitionedQuery(query, this.endpoint, this.facts);
-    if (!('reason' in read) || read.expectedRows === undefined || read.expectedRows > POINT_ROWS)
-      return undefined;
+    const read = await onePieceRead(query, this.endpoint, this.facts);
+    if (read?.expectedRows === undefined || read.expectedRows > POINT_ROWS) return undefined;
     const { sql } = query.compiled;
     const slots: PointSlot[] = query.compiled.params.map((value) => {
       const at = markers.findIndex((marker) => marker !== undefined && marker === value);

@@ -15,7 +15,14 @@ import type { BatchBuffers } from '../reader/batch-buffers.ts';
 import { type ColumnPlan, Kind, planColumns, type TypeOptions } from '../reader/column-plan.ts';
 import { TextRowDecoder } from '../reader/decoder.ts';
 import type { RowBytes } from '../reader/read-rows.ts';
-import { parseDate, parseDouble, parseSmallInt, ZERO_DATE } from '../reader/text-parsers.ts';
+import {
+  lengthBytes,
+  longLength,
+  parseDate,
+  parseDouble,
+  parseSmallInt,
+  ZERO_DATE,
+} from '../reader/text-parsers.ts';
 import { formatDays } from '../values/civil-date.ts';
 import { unscaledToText } from '../values/decimal.ts';
 import {
@@ -137,7 +144,7 @@ function ruleFor(plan: ColumnPlan): { kind: CellKind; text: CellRule } | undefin
 }
 
 /** Each column's cells from the row bytes, or undefined when some value needs the Arrow path. */
-function rowCells(
+export function rowCells(
   plans: readonly ColumnPlan[],
   rows: readonly Buffer[],
   format: TextFormat,
@@ -150,7 +157,7 @@ function rowCells(
     const buf = rows[r]!;
     let pos = 0;
     for (let c = 0; c < plans.length; c++) {
-      // Length-encoded string (see reader/decoder.ts): 0xfb is NULL; 0xfc/0xfd/0xfe: 2/3/8 bytes.
+      // Length-encoded string (see reader/decoder.ts): 0xfb is NULL.
       let len = buf[pos]!;
       if (len === 0xfb) {
         cells[c]![r] = none;
@@ -158,14 +165,10 @@ function rowCells(
         continue;
       }
       if (len < 0xfb) pos += 1;
-      else if (len === 0xfc) {
-        len = buf[pos + 1]! | (buf[pos + 2]! << 8);
-        pos += 3;
-      } else if (len === 0xfd) {
-        len = buf[pos + 1]! | (buf[pos + 2]! << 8) | (buf[pos + 3]! << 16);
-        pos += 4;
-      } else {
-        return undefined; // a value of 16 MiB or more: not a point answer
+      else {
+        const header = lengthBytes(len);
+        len = longLength(buf, pos);
+        pos += header;
       }
       const { kind, text } = rules[c]!;
       const value = text(buf, pos, pos + len, format);

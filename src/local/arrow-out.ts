@@ -132,6 +132,28 @@ function fixedWidth(
   return makeData({ type, length, nullCount, nullBitmap: nullCount > 0 ? nulls : undefined, data } as never);
 }
 
+/**
+ * A typed array of integers below 2^53 (a computed INT column: CASE, a flag, a count) as BIGINT
+ * data, written as two 32-bit words each instead of one bigint per value; undefined when a value
+ * is not such an integer (fixedWidth then converts it value by value).
+ */
+function int64FromNumbers(type: DataType, values: Values): Data | undefined {
+  if (!isTyped(values) || values instanceof BigInt64Array || values instanceof BigUint64Array)
+    return undefined;
+  const numbers = values as ArrayLike<number>;
+  const length = numbers.length;
+  const data = new BigInt64Array(length);
+  const words = new Uint32Array(data.buffer);
+  for (let i = 0; i < length; i++) {
+    const value = numbers[i]!;
+    if (!Number.isSafeInteger(value)) return undefined;
+    const high = Math.floor(value / 4294967296);
+    words[2 * i] = value - high * 4294967296;
+    words[2 * i + 1] = high;
+  }
+  return makeData({ type, length, nullCount: 0, data } as never);
+}
+
 const MICROS_PER_UNIT: Record<number, number> = {
   [TimeUnit.SECOND]: 1_000_000,
   [TimeUnit.MILLISECOND]: 1_000,
@@ -338,7 +360,10 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
       return makeData({ type, length: values.length } as never);
     case Type.Int: {
       if (t.bitWidth === 64) {
-        return fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt);
+        return (
+          (t.isSigned && int64FromNumbers(type, values)) ||
+          fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt)
+        );
       }
       const arrays: Record<number, Typed> = t.isSigned
         ? { 8: Int8Array, 16: Int16Array, 32: Int32Array }
@@ -409,6 +434,8 @@ function columnData(column: LocalColumn, hint: Field | undefined): Data {
     arrow.typeId !== Type.Dictionary &&
     arrow.typeId !== Type.LargeUtf8 &&
     arrow.typeId !== Type.LargeBinary;
+  const read = passThrough ? column.source?.arrowData?.() : undefined;
+  if (read && read.type === arrow) return read;
   const type = passThrough ? arrow : arrowTypeFor(column.type, column.values, hint);
   return toArrowData(type, column.values, column.type);
 }

@@ -58,6 +58,9 @@ const ROWS: unknown[][] = [
   ],
 ];
 
+/** Long text: lengths written in 3 and 4 bytes on the wire. */
+const DOCS = ['é'.repeat(40_000), null, 'z'.repeat(300), ''];
+
 function server(pointReads: boolean): Promise<ServiceApp> {
   return buildServer(
     resolveServeConfig({
@@ -82,15 +85,15 @@ beforeAll(async () => {
   );
   await withSession(single, async (s) => {
     const columns = `id INT PRIMARY KEY, dec65 DECIMAL(65,30), ubig BIGINT UNSIGNED, sbig BIGINT, day DATE,
-      name VARCHAR(60), ratio DOUBLE, f FLOAT, flag TINYINT(1), yr YEAR, note VARCHAR(10)`;
+      name VARCHAR(60), ratio DOUBLE, f FLOAT, flag TINYINT(1), yr YEAR, note VARCHAR(10), doc MEDIUMTEXT`;
     await s.query(`CREATE TABLE plain (${columns})`);
-    await s.query('INSERT INTO plain VALUES ?', [ROWS]);
+    await s.query('INSERT INTO plain VALUES ?', [ROWS.map((row, i) => [...row, DOCS[i]])]);
     await s.query(`CREATE TABLE mixed (${columns}, at DATETIME(6), bin VARBINARY(8), t TIME(3))`);
     await s.query('INSERT INTO mixed VALUES ?', [
       ROWS.map((row, i) =>
         i === 1
-          ? [...row, null, null, null]
-          : [...row, '1999-12-31 23:59:59.000001', Buffer.from([0, 255, 7]), '-838:59:58.5'],
+          ? [...row, DOCS[i], null, null, null]
+          : [...row, DOCS[i], '1999-12-31 23:59:59.000001', Buffer.from([0, 255, 7]), '-838:59:58.5'],
       ),
     ]);
     await s.query('CREATE TABLE many (id INT PRIMARY KEY, v INT)');
