@@ -20,7 +20,14 @@ import {
 import type { Field } from '../plan/nodes.ts';
 import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from '../values/civil-date.ts';
 import { wordsToBigInt } from '../values/decimal.ts';
-import { type Batch, type LocalColumn, makeBatch, nullValues } from './batch.ts';
+import {
+  type Batch,
+  type LocalColumn,
+  lazyNumberColumn,
+  makeBatch,
+  type NumberColumn,
+  nullValues,
+} from './batch.ts';
 import { fromUnscaled, MAX_DOUBLE_FRAC } from './decimal.ts';
 import { rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
@@ -465,6 +472,45 @@ export function readVector(vector: Vector): ArrayLike<Value> {
   return out;
 }
 
+/**
+ * A DOUBLE or 32-bit-or-narrower integer column with NULLs as numbers and a bitmap, for a lazy
+ * column (batch.ts): the kernels read these, the row path's values are read only if asked for.
+ */
+function readNumbersWithNulls(vector: Vector): NumberColumn | undefined {
+  const type = vector.type as DataType;
+  const t = type as unknown as { bitWidth: number; precision: number };
+  const numeric =
+    (type.typeId === Type.Int && t.bitWidth <= 32) || (type.typeId === Type.Float && t.precision === 2);
+  const chunks = vector.data as Data[];
+  if (!numeric || chunks.every((data) => data.nullCount === 0)) return undefined;
+  const values = new Float64Array(vector.length);
+  const valid = new Uint8Array((vector.length + 7) >> 3).fill(0xff);
+  let at = 0;
+  for (const data of chunks) {
+    const source = data.values as Float64Array;
+    if (source instanceof Float64Array) values.set(source.subarray(0, data.length), at);
+    else for (let i = 0; i < data.length; i++) values[at + i] = source[i]!;
+    const bitmap = data.nullBitmap;
+    if (bitmap && bitmap.length > 0 && data.nullCount > 0) {
+      if ((at & 7) === 0 && (data.offset & 7) === 0) {
+        valid.set(bitmap.subarray(data.offset >> 3, (data.offset + data.length + 7) >> 3), at >> 3);
+      } else {
+        for (let i = 0; i < data.length; i++) {
+          const bit = data.offset + i;
+          const row = at + i;
+          if ((bitmap[bit >> 3]! & (1 << (bit & 7))) !== 0) valid[row >> 3]! |= 1 << (row & 7);
+          else valid[row >> 3]! &= ~(1 << (row & 7));
+        }
+      }
+    } else if ((at & 7) !== 0 || (data.length & 7) !== 0) {
+      // Bits a previous chunk's byte copy may have left beyond its rows.
+      for (let row = at; row < at + data.length; row++) valid[row >> 3]! |= 1 << (row & 7);
+    } else valid.fill(0xff, at >> 3, (at + data.length) >> 3);
+    at += data.length;
+  }
+  return { values, valid };
+}
+
 /** An Arrow table as a batch; `fields` (the plan's, by name) refine the column types. */
 export function batchFromArrow(table: Table, fields: readonly Field[] = []): Batch {
   const columns: LocalColumn[] = table.schema.fields.map((field, index) => {
@@ -472,6 +518,8 @@ export function batchFromArrow(table: Table, fields: readonly Field[] = []): Bat
     const hint = fields.find((f) => f.name === field.name);
     const type =
       field.type.typeId === Type.Null ? (typeFromSqlName(hint?.sqlType) ?? T.null) : columnType(field, hint);
+    const numbers = type.kind === 'int' || type.kind === 'double' ? readNumbersWithNulls(vector) : undefined;
+    if (numbers) return lazyNumberColumn(field.name, type, numbers, () => readVector(vector));
     const values = field.type.typeId === Type.Null ? nullValues(table.numRows) : readVector(vector);
     return { name: field.name, type, values };
   });

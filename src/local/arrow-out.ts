@@ -30,7 +30,7 @@ import {
 import type { Field } from '../plan/nodes.ts';
 import { daysFromCivil } from '../values/civil-date.ts';
 import { bigIntToWords } from '../values/decimal.ts';
-import type { Batch, LocalColumn, Values } from './batch.ts';
+import { type Batch, type LocalColumn, numbersOf, type Values } from './batch.ts';
 import { type DecimalValue, roundToScale, unscaledBig } from './decimal.ts';
 import { epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
 import { fracOf, type SqlType, typeFromSqlName, type Value } from './types.ts';
@@ -402,7 +402,29 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
   }
 }
 
-function columnData(column: LocalColumn, hint: Field | undefined): Data {
+/** A lazy DOUBLE column (batch.ts) straight from its numbers and bitmap, its values never built. */
+function numberData(column: LocalColumn, length: number): Data | undefined {
+  const numbers = numbersOf(column);
+  const arrow = column.type.arrow as unknown as { typeId: Type; precision: number } | undefined;
+  if (!numbers || column.type.kind !== 'double') return undefined;
+  if (arrow !== undefined && !(arrow.typeId === Type.Float && arrow.precision === 2)) return undefined;
+  let nullCount = 0;
+  const { valid } = numbers;
+  if (valid !== undefined) {
+    for (let i = 0; i < length; i++) if ((valid[i >> 3]! & (1 << (i & 7))) === 0) nullCount++;
+  }
+  return makeData({
+    type: new Float64(),
+    length,
+    nullCount,
+    nullBitmap: nullCount > 0 ? valid : undefined,
+    data: numbers.values,
+  } as never);
+}
+
+function columnData(column: LocalColumn, hint: Field | undefined, length: number): Data {
+  const numbers = numberData(column, length);
+  if (numbers) return numbers;
   const arrow = column.type.arrow;
   const passThrough =
     arrow !== undefined &&
@@ -419,6 +441,7 @@ export function batchToArrow(batch: Batch, fields: readonly Field[] = []): Table
     columnData(
       column,
       fields.find((field) => field.name === column.name),
+      batch.length,
     ),
   );
   const arrowFields = batch.columns.map(

@@ -20,6 +20,49 @@ export interface Batch {
   readonly length: number;
 }
 
+/** A numeric column's values as doubles and its validity (Arrow's bitmap; undefined: no NULLs). */
+export interface NumberColumn {
+  readonly values: Float64Array;
+  readonly valid: Uint8Array | undefined;
+}
+
+const numberColumns = new WeakMap<LocalColumn, NumberColumn>();
+
+/**
+ * A column of INT or DOUBLE numbers with NULLs, kept as numbers and a bitmap: the kernels read
+ * those (numbersOf), and the array of values with nulls the row path reads is built only when
+ * something asks for `values` (a million boxed numbers are most of a window step's time in GC).
+ */
+export function lazyNumberColumn(
+  name: string,
+  type: SqlType,
+  numbers: NumberColumn,
+  toValues: () => Values,
+): LocalColumn {
+  let values: Values | undefined;
+  const column: LocalColumn = {
+    name,
+    type,
+    get values() {
+      values ??= toValues();
+      return values;
+    },
+  };
+  numberColumns.set(column, numbers);
+  return column;
+}
+
+/** The numbers a column was built from (lazyNumberColumn), without building its values. */
+export const numbersOf = (column: LocalColumn): NumberColumn | undefined => numberColumns.get(column);
+
+/** The column under another name; a lazy column stays lazy. */
+export function renamed(column: LocalColumn, name: string): LocalColumn {
+  if (column.name === name) return column;
+  const numbers = numberColumns.get(column);
+  if (numbers) return lazyNumberColumn(name, column.type, numbers, () => column.values);
+  return { name, type: column.type, values: column.values };
+}
+
 export function makeBatch(columns: readonly LocalColumn[], length: number): Batch {
   return Object.freeze({ columns: Object.freeze([...columns]), length });
 }

@@ -22,7 +22,7 @@ import {
   kernelsEnabled,
   type NumericScalar,
   type NumericVector,
-  vectorOfColumn,
+  vectorOfBatchColumn,
 } from './vectors.ts';
 
 type Operand = NumericVector | NumericScalar;
@@ -109,7 +109,7 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
       return literalOperand(expr.value);
     case 'column': {
       const column = batch.columns.find((c) => c.name === expr.name);
-      return column ? vectorOfColumn(column.values, column.type, batch.length) : undefined;
+      return column ? vectorOfBatchColumn(column, batch.length) : undefined;
     }
     case 'binary': {
       if (expr.op === '=' || expr.op === '!=') {

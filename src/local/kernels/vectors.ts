@@ -7,7 +7,7 @@
  * Only INT and DOUBLE columns become vectors: DECIMAL stays on the exact path, and an integer
  * beyond 2^53 (a bigint) sends the whole expression back to the row-at-a-time evaluator.
  */
-import { nullValues, type Values } from '../batch.ts';
+import { type LocalColumn, lazyNumberColumn, nullValues, numbersOf, type Values } from '../batch.ts';
 import { plainDayNumber } from '../temporal.ts';
 import type { SqlType, Value } from '../types.ts';
 
@@ -110,6 +110,34 @@ export function vectorOfColumn(values: Values, type: SqlType, length: number): N
     converted.set(values as object, cached);
   }
   return cached === null ? undefined : { kind, type, values: cached.values, valid: cached.valid, length };
+}
+
+/** A batch column as a vector: its numbers when it was built from them, else its values converted. */
+export function vectorOfBatchColumn(column: LocalColumn, length: number): NumericVector | undefined {
+  const numbers = numbersOf(column);
+  const { type } = column;
+  if (numbers && (type.kind === 'int' || type.kind === 'double'))
+    return { kind: type.kind, type, values: numbers.values, valid: numbers.valid, length };
+  return vectorOfColumn(column.values, type, length);
+}
+
+/** Whether some row of the bitmap is NULL. */
+function anyNull(valid: Uint8Array | undefined, length: number): boolean {
+  if (valid === undefined) return false;
+  const full = length >> 3;
+  for (let i = 0; i < full; i++) if (valid[i] !== 0xff) return true;
+  for (let i = full << 3; i < length; i++) if (!isValidAt(valid, i)) return true;
+  return false;
+}
+
+/**
+ * An INT or DOUBLE vector as a batch column: its Float64Array when no row is NULL, else a lazy
+ * column (batch.ts) whose values with nulls are built only if the row path asks.
+ */
+export function columnOfVector(name: string, vector: NumericVector): LocalColumn {
+  const { values, valid, length, type } = vector;
+  if (!anyNull(valid, length)) return { name, type, values };
+  return lazyNumberColumn(name, type, { values, valid }, () => valuesOfVector(vector));
 }
 
 /** Every vector holds a Float64Array, so the kernels' loops see one array type (monomorphic, fast). */

@@ -1,13 +1,13 @@
 /** SELECT: each output column a column of the input (passed through, type kept) or a computed one. */
 import { PlanError } from '../../base/errors.ts';
 import { type Expr, exprName, unalias } from '../../plan/expr.ts';
-import { type Batch, findColumn, type LocalColumn, makeBatch } from '../batch.ts';
+import { type Batch, findColumn, type LocalColumn, makeBatch, renamed } from '../batch.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
 import { vectorize } from '../kernels/expressions.ts';
 import { fuseProjection } from '../kernels/fused.ts';
-import { valuesOfVector } from '../kernels/vectors.ts';
+import { columnOfVector } from '../kernels/vectors.ts';
 import { computed } from '../types.ts';
 
 /** One computed or passed-through column of `batch`. */
@@ -17,10 +17,10 @@ export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, wh
   const inner = unalias(expr);
   if (inner.kind === 'column') {
     const column = findColumn(batch, inner.name, where);
-    return { ...column, name };
+    return renamed(column, name);
   }
   const vector = vectorize(inner, batch, context.collation);
-  if (vector) return { name, type: vector.type, values: valuesOfVector(vector) };
+  if (vector) return columnOfVector(name, vector);
   const compiled = compileExpr(inner, scopeOf(batch, context, where));
   return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };
 }
