@@ -23,7 +23,7 @@ import { wordsToBigInt } from '../values/decimal.ts';
 import {
   type Batch,
   type LocalColumn,
-  lazyNumberColumn,
+  lazyColumn,
   makeBatch,
   type NumberColumn,
   nullValues,
@@ -476,13 +476,16 @@ export function readVector(vector: Vector): ArrayLike<Value> {
  * A DOUBLE or 32-bit-or-narrower integer column with NULLs as numbers and a bitmap, for a lazy
  * column (batch.ts): the kernels read these, the row path's values are read only if asked for.
  */
-function readNumbersWithNulls(vector: Vector): NumberColumn | undefined {
+function hasNumbersWithNulls(vector: Vector): boolean {
   const type = vector.type as DataType;
   const t = type as unknown as { bitWidth: number; precision: number };
   const numeric =
     (type.typeId === Type.Int && t.bitWidth <= 32) || (type.typeId === Type.Float && t.precision === 2);
+  return numeric && (vector.data as Data[]).some((data) => data.nullCount > 0);
+}
+
+function readNumbersWithNulls(vector: Vector): NumberColumn {
   const chunks = vector.data as Data[];
-  if (!numeric || chunks.every((data) => data.nullCount === 0)) return undefined;
   const values = new Float64Array(vector.length);
   const valid = new Uint8Array((vector.length + 7) >> 3).fill(0xff);
   let at = 0;
@@ -518,10 +521,12 @@ export function batchFromArrow(table: Table, fields: readonly Field[] = []): Bat
     const hint = fields.find((f) => f.name === field.name);
     const type =
       field.type.typeId === Type.Null ? (typeFromSqlName(hint?.sqlType) ?? T.null) : columnType(field, hint);
-    const numbers = type.kind === 'int' || type.kind === 'double' ? readNumbersWithNulls(vector) : undefined;
-    if (numbers) return lazyNumberColumn(field.name, type, numbers, () => readVector(vector));
-    const values = field.type.typeId === Type.Null ? nullValues(table.numRows) : readVector(vector);
-    return { name: field.name, type, values };
+    const numbers =
+      (type.kind === 'int' || type.kind === 'double') && hasNumbersWithNulls(vector)
+        ? () => readNumbersWithNulls(vector)
+        : undefined;
+    if (field.type.typeId === Type.Null) return { name: field.name, type, values: nullValues(table.numRows) };
+    return lazyColumn(field.name, type, () => readVector(vector), numbers);
   });
   return makeBatch(columns, table.numRows);
 }

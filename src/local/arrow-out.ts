@@ -106,6 +106,31 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
 
 type Typed = { new (length: number): ArrayLike<number | bigint> & { [i: number]: number | bigint } };
 
+/**
+ * Integers below 2^53 as little-endian 64-bit two's complement words, without a BigInt per value
+ * (a BIGINT column read as numbers and written back); undefined if one is not such an integer.
+ */
+function int64Words(values: Float64Array): Uint32Array | undefined {
+  const words = new Uint32Array(values.length * 2);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isSafeInteger(value)) return undefined;
+    const magnitude = Math.abs(value);
+    const low = magnitude % 4294967296;
+    const high = (magnitude - low) / 4294967296;
+    if (value >= 0) {
+      words[2 * i] = low;
+      words[2 * i + 1] = high;
+    } else {
+      // -m = ~m + 1, across both words.
+      const negatedLow = (~low >>> 0) + 1;
+      words[2 * i] = negatedLow >>> 0;
+      words[2 * i + 1] = ((~high >>> 0) + (negatedLow > 0xffffffff ? 1 : 0)) >>> 0;
+    }
+  }
+  return words;
+}
+
 function fixedWidth(
   type: DataType,
   values: Values,
@@ -115,6 +140,11 @@ function fixedWidth(
   const length = values.length;
   if (isTyped(values) && values instanceof (ArrayType as unknown as typeof Float64Array)) {
     return makeData({ type, length, nullCount: 0, data: values } as never);
+  }
+  if (values instanceof Float64Array && (ArrayType as unknown) === BigInt64Array) {
+    const words = int64Words(values);
+    if (words)
+      return makeData({ type, length, nullCount: 0, data: new BigInt64Array(words.buffer) } as never);
   }
   const data = new ArrayType(length);
   const nulls = new Uint8Array((length + 7) >> 3);

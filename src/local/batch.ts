@@ -26,18 +26,19 @@ export interface NumberColumn {
   readonly valid: Uint8Array | undefined;
 }
 
-const numberColumns = new WeakMap<LocalColumn, NumberColumn>();
+const numberColumns = new WeakMap<LocalColumn, () => NumberColumn>();
 
 /**
- * A column of INT or DOUBLE numbers with NULLs, kept as numbers and a bitmap: the kernels read
- * those (numbersOf), and the array of values with nulls the row path reads is built only when
- * something asks for `values` (a million boxed numbers are most of a window step's time in GC).
+ * A column whose values are built when something first asks for them: a column read from Arrow
+ * that no step uses is never decoded. With `numbers` (INT or DOUBLE numbers with NULLs as a
+ * bitmap), the kernels read those (numbersOf) and the array of values with nulls the row path
+ * reads is built only if it asks (a million boxed numbers are most of a window step's time in GC).
  */
-export function lazyNumberColumn(
+export function lazyColumn(
   name: string,
   type: SqlType,
-  numbers: NumberColumn,
   toValues: () => Values,
+  numbers?: NumberColumn | (() => NumberColumn),
 ): LocalColumn {
   let values: Values | undefined;
   const column: LocalColumn = {
@@ -48,19 +49,23 @@ export function lazyNumberColumn(
       return values;
     },
   };
-  numberColumns.set(column, numbers);
+  if (typeof numbers === 'function') {
+    let read: NumberColumn | undefined;
+    numberColumns.set(column, () => {
+      read ??= numbers();
+      return read;
+    });
+  } else if (numbers) numberColumns.set(column, () => numbers);
   return column;
 }
 
 /** The numbers a column was built from (lazyNumberColumn), without building its values. */
-export const numbersOf = (column: LocalColumn): NumberColumn | undefined => numberColumns.get(column);
+export const numbersOf = (column: LocalColumn): NumberColumn | undefined => numberColumns.get(column)?.();
 
 /** The column under another name; a lazy column stays lazy. */
 export function renamed(column: LocalColumn, name: string): LocalColumn {
   if (column.name === name) return column;
-  const numbers = numberColumns.get(column);
-  if (numbers) return lazyNumberColumn(name, column.type, numbers, () => column.values);
-  return { name, type: column.type, values: column.values };
+  return lazyColumn(name, column.type, () => column.values, numberColumns.get(column));
 }
 
 export function makeBatch(columns: readonly LocalColumn[], length: number): Batch {

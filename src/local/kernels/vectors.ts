@@ -7,7 +7,7 @@
  * Only INT and DOUBLE columns become vectors: DECIMAL stays on the exact path, and an integer
  * beyond 2^53 (a bigint) sends the whole expression back to the row-at-a-time evaluator.
  */
-import { type LocalColumn, lazyNumberColumn, nullValues, numbersOf, type Values } from '../batch.ts';
+import { type LocalColumn, lazyColumn, nullValues, numbersOf, type Values } from '../batch.ts';
 import { plainDayNumber } from '../temporal.ts';
 import type { SqlType, Value } from '../types.ts';
 
@@ -137,7 +137,7 @@ function anyNull(valid: Uint8Array | undefined, length: number): boolean {
 export function columnOfVector(name: string, vector: NumericVector): LocalColumn {
   const { values, valid, length, type } = vector;
   if (!anyNull(valid, length)) return { name, type, values };
-  return lazyNumberColumn(name, type, { values, valid }, () => valuesOfVector(vector));
+  return lazyColumn(name, type, () => valuesOfVector(vector), { values, valid });
 }
 
 /** Every vector holds a Float64Array, so the kernels' loops see one array type (monomorphic, fast). */
