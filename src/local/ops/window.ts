@@ -18,7 +18,7 @@ import {
   type WindowExpr,
 } from '../../plan/expr.ts';
 import { type Batch, type LocalColumn, makeBatch, nullValues, renamed, type Values } from '../batch.ts';
-import { groupKey, keysOf } from '../compare.ts';
+import { groupKey, keyColumn } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { type DecimalValue, roundToScale } from '../decimal.ts';
 import { compileExpr } from '../expr/compile.ts';
@@ -71,7 +71,11 @@ function orderRows(batch: Batch, expr: WindowExpr, context: ExecContext): Ordere
   const scope = scopeOf(batch, context, 'window');
   const partitionKeys = expr.partitionBy.map((key) => {
     const compiled = compileExpr(key, scope);
-    return keysOf(evaluateAll(compiled, batch.length), groupKey(compiled.type, context.collation));
+    return keyColumn(
+      evaluateAll(compiled, batch.length),
+      compiled.type,
+      groupKey(compiled.type, context.collation),
+    );
   });
   const sortKeys = sortKeyValues(batch, expr.orderBy, context, 'window');
   return {
