@@ -3,7 +3,9 @@
  *
  * (a) point query (one row by key, a different key each request): p50/p99 and req/s through
  *     `POST /v1/query` (a closed loop over keep-alive sockets, and autocannon for req/s) vs
- *     mysql2 directly (a DbSession per connection, closed loop), at 1, 16 and 64 connections;
+ *     mysql2 directly (a DbSession per connection, closed loop), at 1, 16 and 64 connections, and
+ *     two floors over the same client: fastify answering a constant row, and fastify running the
+ *     same query on mysql2 and writing its JSON by hand (`--runs` interleaved runs, medians);
  * (b) a full-table result: MB/s and rows/s as Arrow stream, NDJSON and CSV vs in-process toArrow();
  * (c) disconnect-to-clean: a client drops the socket mid-stream; time until the process list
  *     holds no statement of the query on every server (p50/p99): the single server, and with
@@ -15,7 +17,7 @@
  *
  *   node --import tsx bench/http.ts --url mysql://root@127.0.0.1:3306/sluice [--rows 6000000]
  *     [--cluster HEAD_URL,LEAF_URL,…] [--duration 10] [--disconnects 20] [--runs 3]
- *     [--phases point,formats,disconnect,streams] [--out bench/results/http]
+ *     [--phases point,formats,disconnect,streams] [--connections 1,16,64] [--out bench/results/http]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import autocannon from 'autocannon';
 import { openSession, withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createShardedTable } from '../src/db/sharding.ts';
+import type { Database } from '../src/frame/database.ts';
 import { connect } from '../src/index.ts';
 
 const { values } = parseArgs({
@@ -41,10 +44,13 @@ const { values } = parseArgs({
     cluster: { type: 'string' },
     'sharded-rows': { type: 'string', default: '1000000' },
     phases: { type: 'string', default: 'point,formats,disconnect,streams' },
+    /** Formats the formats phase reads (arrow,ndjson,csv). */
+    formats: { type: 'string', default: 'arrow,ndjson,csv' },
     out: { type: 'string', default: 'bench/results/http' },
   },
 });
 const PHASES = new Set(String(values.phases).split(','));
+const FORMAT_NAMES = new Set(String(values.formats).split(','));
 if (!values.url) throw new Error('--url mysql://user@host:port/database is required');
 const url = values.url;
 const endpoint = parseDbUrl(url);
@@ -96,13 +102,33 @@ interface Server {
  */
 const configFile = path.join(os.tmpdir(), `sluice-bench-http-${process.pid}.json`);
 writeFileSync(configFile, JSON.stringify({ serve: { maxConcurrentQueries: 64 } }));
+/** The same server with point reads off: every query the general way (the point phase's "general" line). */
+const generalConfigFile = path.join(os.tmpdir(), `sluice-bench-http-general-${process.pid}.json`);
+writeFileSync(generalConfigFile, JSON.stringify({ serve: { maxConcurrentQueries: 64, pointReads: false } }));
 
-/** `sluice serve`, or with `floor` the constant-answer fastify server (bench/http-floor-server.ts). */
-async function startServer(floor = false): Promise<Server> {
+/**
+ * `sluice serve`, or a floor (bench/http-floor-server.ts): fastify answering a constant row
+ * ('constant'), or running the query on mysql2 and writing its JSON by hand ('mysql2').
+ */
+async function startServer(floor?: 'constant' | 'mysql2' | 'general'): Promise<Server> {
   const sources = ['--source', `b=${url}`, ...(cluster ? ['--source', `c=${cluster.head}`] : [])];
-  const args = floor
-    ? ['--import', 'tsx', path.join(root, 'bench', 'http-floor-server.ts')]
-    : [path.join(root, 'bin', 'sluice.mjs'), 'serve', '--port', '0', '--config', configFile, ...sources];
+  const args =
+    floor && floor !== 'general'
+      ? [
+          '--import',
+          'tsx',
+          path.join(root, 'bench', 'http-floor-server.ts'),
+          ...(floor === 'mysql2' ? ['--db', url] : []),
+        ]
+      : [
+          path.join(root, 'bin', 'sluice.mjs'),
+          'serve',
+          '--port',
+          '0',
+          '--config',
+          floor === 'general' ? generalConfigFile : configFile,
+          ...sources,
+        ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, SLUICE_TOKENS: '' },
@@ -294,13 +320,11 @@ async function drainOnce(
   return { seconds: (performance.now() - started) / 1000, bytes };
 }
 
-async function inProcess(): Promise<number> {
-  const db = await connect(url);
+async function inProcess(db: Database): Promise<number> {
   const started = performance.now();
   const table = await db.sql(`SELECT * FROM ${TABLE}`).toArrow();
   const seconds = (performance.now() - started) / 1000;
   if (table.numRows !== ROWS) throw new Error(`toArrow returned ${table.numRows} rows`);
-  await db.close();
   return seconds;
 }
 
@@ -404,42 +428,124 @@ const ACCEPTS: Record<string, string> = {
   csv: 'text/csv',
 };
 
+type Loop = { p50: number; p99: number; reqPerSec: number };
+
+/** Medians over runs of each figure of a loop's results. */
+function medianLoop<T extends Loop>(runs: readonly T[]): Loop & { runs: readonly T[] } {
+  return {
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    reqPerSec: median(runs.map((r) => r.reqPerSec)),
+    runs,
+  };
+}
+
+/**
+ * Every client at each connection count, `--runs` times interleaved (floors, endpoint, mysql2),
+ * medians of the runs: a busy machine moves all of them, and a ratio is taken within one run.
+ */
 async function pointPhase(report: Record<string, unknown>): Promise<void> {
   const server = await startServer();
-  const floorServer = await startServer(true);
+  const constantFloor = await startServer('constant');
+  const mysql2Floor = await startServer('mysql2');
+  const generalServer = await startServer('general');
+  const counts = String(values.connections).split(',').map(Number);
+  const runs: Record<
+    number,
+    {
+      floor: Loop[];
+      floorMysql2: Loop[];
+      httpLoop: Loop[];
+      general: Loop[];
+      autocannon: Loop[];
+      mysql2: Loop[];
+    }
+  > = {};
+  for (const c of counts)
+    runs[c] = { floor: [], floorMysql2: [], httpLoop: [], general: [], autocannon: [], mysql2: [] };
+  for (let run = 0; run < Number(values.runs); run++) {
+    for (const c of counts) {
+      const r = runs[c]!;
+      // The floors: the same client against fastify answering a constant JSON row, and against
+      // fastify running the same query on mysql2 and writing its JSON by hand.
+      const floor = await pointHttpLoop(constantFloor.url, c);
+      const floorMysql2 = await pointHttpLoop(mysql2Floor.url, c);
+      const loop = await pointHttpLoop(server.url, c);
+      const general = await pointHttpLoop(generalServer.url, c);
+      const cannon = await pointHttp(server.url, c);
+      const direct = await pointDirect(c);
+      r.floor.push(floor);
+      r.floorMysql2.push(floorMysql2);
+      r.httpLoop.push(loop);
+      r.general.push(general);
+      r.autocannon.push(cannon);
+      r.mysql2.push(direct);
+      process.stderr.write(
+        `run ${run + 1} point c=${c} (load ${os.loadavg()[0]!.toFixed(1)}): floor p50 ${floor.p50.toFixed(2)} ms ${floor.reqPerSec.toFixed(0)} req/s; ` +
+          `mysql2 floor p50 ${floorMysql2.p50.toFixed(2)} ms ${floorMysql2.reqPerSec.toFixed(0)} req/s; ` +
+          `http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
+          `(general path p50 ${general.p50.toFixed(2)} ms ${general.reqPerSec.toFixed(0)} req/s; autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
+          `mysql2 p50 ${direct.p50.toFixed(2)} ms ${direct.reqPerSec.toFixed(0)} req/s\n`,
+      );
+    }
+  }
   const point: Record<string, unknown> = {};
-  for (const c of String(values.connections).split(',').map(Number)) {
-    // The floor: the same client against a fastify route answering a constant JSON row.
-    const floor = await pointHttpLoop(floorServer.url, c);
-    const loop = await pointHttpLoop(server.url, c);
-    const cannon = await pointHttp(server.url, c);
-    const direct = await pointDirect(c);
-    point[c] = { httpLoop: loop, autocannon: cannon, mysql2: direct, floor, p50Ratio: loop.p50 / direct.p50 };
-    process.stderr.write(
-      `point c=${c}: floor p50 ${floor.p50.toFixed(2)} ms ${floor.reqPerSec.toFixed(0)} req/s; http p50 ${loop.p50.toFixed(2)} ms p99 ${loop.p99.toFixed(2)} ms ${loop.reqPerSec.toFixed(0)} req/s ` +
-        `(autocannon ${cannon.reqPerSec.toFixed(0)} req/s, p50 ${cannon.p50} ms); ` +
-        `mysql2 p50 ${direct.p50.toFixed(2)} ms ${direct.reqPerSec.toFixed(0)} req/s\n`,
-    );
+  for (const c of counts) {
+    const r = runs[c]!;
+    const [floor, floorMysql2, httpLoop, general, autocannonRuns, mysql2] = [
+      medianLoop(r.floor),
+      medianLoop(r.floorMysql2),
+      medianLoop(r.httpLoop),
+      medianLoop(r.general),
+      medianLoop(r.autocannon),
+      medianLoop(r.mysql2),
+    ];
+    point[c] = {
+      floor,
+      floorMysql2,
+      httpLoop,
+      general,
+      autocannon: autocannonRuns,
+      mysql2,
+      // Ratios within each run, then their median.
+      p50Ratio: median(r.httpLoop.map((h, i) => h.p50 / r.mysql2[i]!.p50)),
+      p50RatioToMysql2Floor: median(r.httpLoop.map((h, i) => h.p50 / r.floorMysql2[i]!.p50)),
+    };
   }
   report.point = point;
-  await stopServer(floorServer);
+  await stopServer(constantFloor);
+  await stopServer(mysql2Floor);
+  await stopServer(generalServer);
   report.serverPeakRssMbAfterPointQueries = await stopServer(server);
 }
 
+/**
+ * Each run reads the table in process (`toArrow()` on one warm connection, its reader threads
+ * started) and then through the endpoint in each format; a warm-up read of each goes first. The
+ * ratio to `toArrow()` is taken within each run (the machine's load moves both), then the median.
+ */
 async function formatsPhase(report: Record<string, unknown>): Promise<void> {
   const server = await startServer();
   const runs = Number(values.runs);
+  const accepts = Object.entries(ACCEPTS).filter(([name]) => FORMAT_NAMES.has(name));
   const toArrowSeconds: number[] = [];
   const perFormat: Record<string, { seconds: number[]; bytes: number }> = {};
+  const db = await connect(url);
+  await inProcess(db);
+  for (const [, accept] of accepts) await drain(server.url, accept);
   for (let run = 0; run < runs; run++) {
-    toArrowSeconds.push(await inProcess());
-    for (const [name, accept] of Object.entries(ACCEPTS)) {
+    toArrowSeconds.push(await inProcess(db));
+    process.stderr.write(
+      `run ${run + 1} (load ${os.loadavg()[0]!.toFixed(1)}): toArrow ${toArrowSeconds.at(-1)!.toFixed(2)} s\n`,
+    );
+    for (const [name, accept] of accepts) {
       const { seconds, bytes } = await drain(server.url, accept);
       perFormat[name] ??= { seconds: [], bytes };
       perFormat[name].seconds.push(seconds);
-      process.stderr.write(`run ${run + 1}: ${name} ${seconds.toFixed(1)} s\n`);
+      process.stderr.write(`run ${run + 1}: ${name} ${seconds.toFixed(2)} s\n`);
     }
   }
+  await db.close();
   const inProc = median(toArrowSeconds);
   const formats: Record<string, unknown> = {
     toArrowInProcess: { seconds: inProc, rowsPerSec: ROWS / inProc, runs: toArrowSeconds },
@@ -453,9 +559,10 @@ async function formatsPhase(report: Record<string, unknown>): Promise<void> {
       rowsPerSec: ROWS / s,
       bytes,
       vsToArrow: inProc / s,
+      vsToArrowPerRun: median(seconds.map((x, i) => toArrowSeconds[i]! / x)),
     };
     process.stderr.write(
-      `${name}: ${(bytes / 2 ** 20 / s).toFixed(1)} MB/s, ${(ROWS / s).toFixed(0)} rows/s (${((inProc / s) * 100).toFixed(0)}% of toArrow)\n`,
+      `${name}: ${(bytes / 2 ** 20 / s).toFixed(1)} MB/s, ${(ROWS / s).toFixed(0)} rows/s (${((inProc / s) * 100).toFixed(0)}% of toArrow; median of per-run ratios ${((formats[name] as { vsToArrowPerRun: number }).vsToArrowPerRun * 100).toFixed(0)}%)\n`,
     );
   }
   report.bigResult = formats;
@@ -530,6 +637,7 @@ async function main(): Promise<void> {
   (report.machine as Record<string, unknown>).loadavgAtEnd = os.loadavg().map((x) => x.toFixed(2));
   report.failedReads = failures;
   rmSync(configFile, { force: true });
+  rmSync(generalConfigFile, { force: true });
   writeFileSync(`${values.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

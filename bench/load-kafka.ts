@@ -4,7 +4,7 @@
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
  *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
- *     [--compare-main-thread] [--format json|tsv] [--profile]
+ *     [--compare-main-thread] [--format json|tsv] [--profile] [--skip-head]
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
@@ -22,6 +22,8 @@
  *     profiler: CPU µs per row by stage (fetch, decompress, decode, transform, row building,
  *     LOAD DATA, offset commit, GC, …), main thread and decode threads apart.
  * --format tsv sends the events as TSV lines (a `tsv` pipeline, no JSON decode) instead of JSON.
+ * --skip-head (cluster) leaves out the floor and the pipeline through the Spider head, which take
+ * minutes per million rows.
  * CPU time is measured for this process, the database servers and the broker (from /proc), so
  * each run also gives a CPU-bound ceiling: the machine's cores divided by what kafkajs and the
  * broker spend per record plus what the database spends per row in the floor, i.e. the best any
@@ -41,8 +43,11 @@ import { withSession } from '../src/db/driver.ts';
 import { type DbEndpoint, parseDbUrl } from '../src/db/endpoint.ts';
 import { createShardedTable } from '../src/db/sharding.ts';
 import { tsvLine } from '../src/db/tsv.ts';
+import { packValues } from '../src/loader/batch-decoder.ts';
+import { encodeBatch } from '../src/loader/encode-batch.ts';
 import { createDecoder } from '../src/loader/formats.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
+import type { SourceRecord } from '../src/loader/record.ts';
 import { parsePipelineSpec } from '../src/loader/spec.ts';
 import { quoteIdentifier } from '../src/sql/identifiers.ts';
 import { cpuSeconds, listeningPid, ownCpuSeconds, serverPid } from './data/cpu.ts';
@@ -90,6 +95,8 @@ interface Options {
   format: 'json' | 'tsv';
   /** Also load once in a child process under the CPU profiler: CPU µs per row by stage. */
   profile: boolean;
+  /** Cluster: no floor and no pipeline through the Spider head. */
+  skipHead: boolean;
   /** Local processes whose CPU time is measured: the database servers written to, the broker. */
   pids: { servers: number[]; broker: number | undefined };
 }
@@ -502,15 +509,27 @@ async function consumeOnly(
 }
 
 /**
- * CPU µs per row of the pipeline's decoding work alone, on one thread: each event's JSON payload
- * through the spec's decoder (JSON.parse and the column mapping) and into LOAD DATA text.
+ * CPU µs per row of the pipeline's decoding work alone, on one thread, after a warm-up pass:
+ * what a decode thread does (`encodeBatch`: the direct reader, or the spec's decoder, into LOAD
+ * DATA text) on batches of the run's payloads, and for comparison the spec's decoder (JSON.parse
+ * and the column mapping, or the CSV split) with `tsvLine` for every record.
  */
-function decodeCpuPerRow(options: Options): number {
-  const decoder = createDecoder(parsePipelineSpec(eventSpecFor('decode', options)).format);
+function decodeCpuPerRow(options: Options): { pipeline: number; general: number } {
+  const format = parsePipelineSpec(eventSpecFor('decode', options)).format;
+  const decoder = createDecoder(format);
   const count = Math.min(options.events, 200_000);
   const payloads = range(1, count).map((id) => Buffer.from(payloadOf(options, id)));
+  const batchSize = 20_000;
+  const batches: SourceRecord[][] = [];
+  for (let first = 0; first < count; first += batchSize) {
+    batches.push(
+      payloads
+        .slice(first, first + batchSize)
+        .map((value, offset) => ({ offset, key: null, value, timestamp: '' })),
+    );
+  }
   // The text is kept (as the bytes sent), so none of the work can be optimised away.
-  const pass = () => {
+  const general = () => {
     const sent: Buffer[] = [];
     let text = '';
     for (const payload of payloads) {
@@ -521,14 +540,23 @@ function decodeCpuPerRow(options: Options): number {
       }
     }
     sent.push(Buffer.from(text));
-    return sent;
+    return sent.length;
   };
-  pass(); // warm-up: the JIT's work is not what a long load pays per row
-  const started = ownCpuSeconds();
-  const sent = pass();
-  const seconds = ownCpuSeconds() - started;
-  if (sent.length === 0) throw new Error('decoding produced nothing');
-  return (seconds / count) * 1e6;
+  const pipeline = () => {
+    let chunks = 0;
+    for (const records of batches) {
+      const answer = encodeBatch({ format, routing: undefined, servers: 1, ...packValues(records) });
+      chunks += answer.servers[0]!.tsv.length;
+    }
+    return chunks;
+  };
+  const measure = (pass: () => number) => {
+    pass(); // warm-up: the JIT's work is not what a long load pays per row
+    const started = ownCpuSeconds();
+    if (pass() === 0) throw new Error('decoding produced nothing');
+    return ((ownCpuSeconds() - started) / count) * 1e6;
+  };
+  return { pipeline: measure(pipeline), general: measure(general) };
 }
 
 function eventSpecFor(name: string, options: Options): Record<string, unknown> {
@@ -564,6 +592,7 @@ async function main(): Promise<void> {
       'compare-main-thread': { type: 'boolean', default: false },
       format: { type: 'string', default: 'json' },
       profile: { type: 'boolean', default: false },
+      'skip-head': { type: 'boolean', default: false },
     },
   });
   if (values.target !== 'single' && values.target !== 'cluster')
@@ -587,6 +616,7 @@ async function main(): Promise<void> {
     compareMainThread: values['compare-main-thread'],
     format: values.format === 'tsv' ? 'tsv' : 'json',
     profile: values.profile,
+    skipHead: values['skip-head'] && values.target === 'cluster',
     pids: { servers: [], broker: undefined },
   };
   if (options.target === 'cluster' && !options.cluster)
@@ -608,8 +638,10 @@ async function main(): Promise<void> {
     for (let run = 1; run <= options.runs; run++) {
       const tag = `bench_kafka_${Date.now().toString(36)}`;
       log(`run ${run}/${options.runs}`);
-      const one = await floor(options, files, `${tag}_floor1`, 'one');
-      await dropTable(options, `${tag}_floor1`);
+      const one = options.skipHead
+        ? { rowsPerSecond: Number.NaN, serverCpuPerRow: Number.NaN }
+        : await floor(options, files, `${tag}_floor1`, 'one');
+      if (!options.skipHead) await dropTable(options, `${tag}_floor1`);
       const each = await floor(options, files, `${tag}_floorn`, 'each');
       await dropTable(options, `${tag}_floorn`);
       log(
@@ -633,7 +665,7 @@ async function main(): Promise<void> {
         result.mainThreadRowsPerSecond = main.sustained.rowsPerSecond;
         result.mainThreadSluiceCpuUsPerRow = main.sustained.cpu.sluice;
       }
-      if (options.target === 'cluster') {
+      if (options.target === 'cluster' && !options.skipHead) {
         log('  the same load through the Spider head');
         const headName = `${tag}_head`;
         const head = await loadAll(options, topic, headName, 'head', {});
@@ -649,14 +681,18 @@ async function main(): Promise<void> {
       // No pipeline on this machine can use less CPU per row than kafkajs fetching the records
       // plus the database taking them (the floor), even if decoding cost nothing; with the
       // decoding (JSON.parse, the column mapping, the LOAD DATA text) it needs at least that too.
-      const decodeCpu = decodeCpuPerRow(options);
+      const decoding = decodeCpuPerRow(options);
+      const decodeCpu = decoding.pipeline;
       // The database's cheapest way in (one writer or several) is the optimistic bound.
-      const serverCpu = Math.min(one.serverCpuPerRow, each.serverCpuPerRow);
+      const serverCpu = options.skipHead
+        ? each.serverCpuPerRow
+        : Math.min(one.serverCpuPerRow, each.serverCpuPerRow);
       const perRowFloor = alone.cpu.sluice + alone.cpu.broker + serverCpu;
       const ceiling = (os.availableParallelism() / perRowFloor) * 1e6;
       const ceilingWithDecoding = (os.availableParallelism() / (perRowFloor + decodeCpu)) * 1e6;
       log(
-        `  decoding alone: ${decodeCpu.toFixed(2)} µs/row; CPU-bound ceiling ${Math.round(ceiling)} rows/s ` +
+        `  decoding alone: ${decodeCpu.toFixed(2)} µs/row (the spec's decoder and tsvLine for every record: ` +
+          `${decoding.general.toFixed(2)}); CPU-bound ceiling ${Math.round(ceiling)} rows/s ` +
           `(${Math.round(ceilingWithDecoding)} rows/s with the decoding)`,
       );
       const name = `${tag}_pipe`;
@@ -664,13 +700,14 @@ async function main(): Promise<void> {
       const lag = await latency(options, kafka, topic, name, pipeline);
       await dropLoad(options, name, pipeline);
       if (options.profile) Object.assign(result, await profiledLoad(options, topic, `${tag}_prof`));
-      const best = Math.max(one.rowsPerSecond, each.rowsPerSecond);
+      const best = options.skipHead ? each.rowsPerSecond : Math.max(one.rowsPerSecond, each.rowsPerSecond);
       Object.assign(result, {
         kafkajsConsumeOnly: alone.recordsPerSecond,
         kafkajsCpuUsPerRecord: alone.cpu.sluice,
         brokerCpuUsPerRecordConsumeOnly: alone.cpu.broker,
         cpuBoundCeiling: ceiling,
         decodeCpuUsPerRow: decodeCpu,
+        decodeGeneralCpuUsPerRow: decoding.general,
         cpuBoundCeilingWithDecoding: ceilingWithDecoding,
         ceilingWithDecodingToBestFloor: ceilingWithDecoding / best,
         ratioToCeilingWithDecoding: pipeline.sustained.rowsPerSecond / ceilingWithDecoding,

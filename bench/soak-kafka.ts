@@ -8,11 +8,16 @@
  *
  * The stack in STACK_HOME (started by `sluice stack up`) is the one restarted: at 1/3 of the
  * time the broker is stopped and started again, at 2/3 the database server is SIGKILLed and
- * started again; between 20 % and 25 % and between 45 % and 55 % nothing is produced. Events go out every 100 ms through
- * an idempotent producer. Latency: for each send, from the send call to the commit of the batch
- * holding its first record of each partition. Every 5 s: lag (produced - committed), RSS of this
- * process (the pipeline runs here). At the end: every event once (count and checksum).
+ * started again; between 20 % and 25 % and between 45 % and 55 % nothing is produced. Events are
+ * produced by a child process (bench/soak-producer.ts) on a wall-clock schedule, so the rate does
+ * not depend on the pipeline's share of the cores. Latency: for each send, from the send call to
+ * the commit of the batch holding its first record of each partition. Every 5 s: lag (produced -
+ * committed), RSS of this process (the pipeline runs here) and of the producer. At the end: every
+ * event once (count and checksum).
  */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,16 +32,14 @@ import { stackUp } from '../src/stack/stack.ts';
 import { readState } from '../src/stack/state.ts';
 import {
   createTopic,
-  eventAt,
   eventFormat,
-  eventJson,
   eventsChecksum,
   eventsChecksumSql,
   eventsTableSql,
   kafkaFor,
-  range,
 } from './data/events.ts';
 import { brokersFrom, dbUrlFrom, deleteTopic, log, runBenchmark, writeSummary } from './kafka-common.ts';
+import type { ProducerArgs, ProducerReport } from './soak-producer.ts';
 
 /** Spans of the run (fractions of its length) in which nothing is produced. */
 const PAUSES: readonly (readonly [number, number])[] = [
@@ -118,59 +121,71 @@ async function main(): Promise<void> {
   const produced = new Array<number>(partitions).fill(0);
   /** Per send and partition: the offset of its first record there and when it was sent. */
   const sends: { partition: number; offset: number; at: number }[] = [];
-  const timeline: { second: number; lag: number; rssMb: number; load1: number; event?: string }[] = [];
+  const timeline: {
+    second: number;
+    lag: number;
+    produced: number;
+    rssMb: number;
+    producerRssMb: number;
+    load1: number;
+    event?: string;
+  }[] = [];
   const started = Date.now();
   const elapsed = () => Date.now() - started;
-  let nextId = 1;
-  let producing = true;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const perTick = Math.max(1, Math.round(rate / 10));
-  const produceLoop = (async () => {
-    for (let tick = 0; producing; tick++) {
-      const due = started + tick * 100;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const fraction = elapsed() / durationMs;
-      if (PAUSES.some(([from, to]) => fraction >= from && fraction < to)) continue;
-      const ids = range(nextId, perTick);
-      const messages = ids.map((id) => ({
-        key: String(id),
-        value: eventJson(eventAt(1, id)),
-        partition: id % partitions,
-      }));
-      for (;;) {
-        try {
-          const at = Date.now();
-          const metadata = await producer.send({ topic: name, messages, acks: -1 });
-          for (const entry of metadata) {
-            sends.push({ partition: entry.partition, offset: Number(entry.baseOffset), at });
-            produced[entry.partition] = Math.max(
-              produced[entry.partition]!,
-              Number(entry.baseOffset) + ids.filter((id) => id % partitions === entry.partition).length,
-            );
-          }
-          break;
-        } catch (error) {
-          log(`  produce failed (${(error as Error).message}); again in 1 s`);
-          await sleep(1000);
-        }
-      }
-      nextId += perTick;
+  const args: ProducerArgs = {
+    brokers,
+    topic: name,
+    partitions,
+    rate,
+    startedAt: started,
+    durationMs,
+    pauses: PAUSES,
+  };
+  const producer = fork(path.join(import.meta.dirname, 'soak-producer.ts'), [JSON.stringify(args)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  let sent: number | undefined;
+  let lastReport: () => void = () => {};
+  const lastReported = new Promise<void>((resolve) => {
+    lastReport = resolve;
+  });
+  producer.on('message', (message) => {
+    const report = message as ProducerReport;
+    for (const [partition, count] of report.produced.entries())
+      produced[partition] = Math.max(produced[partition]!, count);
+    for (const send of report.sends) sends.push(send);
+    for (const failure of report.failures) log(`  produce failed (${failure}); again in 1 s`);
+    if (report.sent !== undefined) {
+      sent = report.sent;
+      lastReport();
     }
-  })();
+  });
+  const producerExit = once(producer, 'exit');
+  const producerRss = () => {
+    try {
+      const status = readFileSync(`/proc/${producer.pid}/status`, 'utf8');
+      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    } catch {
+      return 0;
+    }
+  };
 
-  const lag = () => produced.reduce((sum, count, partition) => sum + count - committed[partition]!, 0);
+  const lag = () =>
+    produced.reduce((sum, count, partition) => sum + Math.max(0, count - committed[partition]!), 0);
   const sample = (event?: string) => {
     const entry = {
       second: Math.round(elapsed() / 1000),
       lag: lag(),
+      produced: produced.reduce((sum, count) => sum + count, 0),
       rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      producerRssMb: producerRss(),
       load1: Math.round(os.loadavg()[0]! * 10) / 10,
       ...(event ? { event } : {}),
     };
     timeline.push(entry);
     log(
-      `  ${entry.second}s lag ${entry.lag} rss ${entry.rssMb} MB load ${entry.load1}${event ? ` — ${event}` : ''}`,
+      `  ${entry.second}s produced ${entry.produced} lag ${entry.lag} rss ${entry.rssMb} MB (producer ${entry.producerRssMb} MB) ` +
+        `load ${entry.load1}${event ? ` — ${event}` : ''}`,
     );
   };
   const sampler = setInterval(() => sample(), 5000);
@@ -198,10 +213,14 @@ async function main(): Promise<void> {
       sample('database started again');
     }
   }
-  producing = false;
-  await produceLoop;
-  await producer.disconnect();
-  const total = nextId - 1;
+  producer.send('stop');
+  await Promise.race([
+    lastReported,
+    producerExit.then(() => {
+      throw new Error('the producer exited without its last report');
+    }),
+  ]);
+  const total = sent!;
   while (lag() > 0) {
     if (stopped) throw stopped;
     await sleep(200);
@@ -226,9 +245,11 @@ async function main(): Promise<void> {
   await withSession(db, (session) => session.query(`DROP TABLE ${quoteIdentifier(name)}`));
   await deleteTopic(kafka, name);
   const rss = timeline.map((entry) => entry.rssMb);
+  const producingSeconds = (durationMs / 1000) * (1 - PAUSES.reduce((sum, [from, to]) => sum + to - from, 0));
   writeSummary('kafka-soak', {
     options: { minutes: Number(values.minutes), rate, partitions },
     events: total,
+    produceRate: total / producingSeconds,
     rows: Number(row!.n),
     exact,
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) },

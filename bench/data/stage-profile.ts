@@ -57,9 +57,15 @@ export type Stage = (typeof STAGES)[number];
 const RULES: readonly [RegExp, Stage][] = [
   [/\/loader\/state\.|\/loader\/dead-letters\./, 'offset commit + batch stats (client)'],
   [/\/loader\/codecs\.|snappyjs|lz4|zstd|node:zlib/, 'decompress'],
-  [/\/loader\/(formats|avro|processor)\.|lossless-json|avsc/, 'decode/parse (JSON, CSV, Avro; paths)'],
+  [
+    /\/loader\/(formats|avro|processor|direct-rows)\.|lossless-json|avsc/,
+    'decode/parse (JSON, CSV, Avro; paths)',
+  ],
   [/\/loader\/transforms\.|workers\/transform/, 'transform'],
-  [/\/db\/tsv\.|\/writer\/rows\.|decode-batch/, 'row building (LOAD DATA text)'],
+  [
+    /\/db\/tsv(-output)?\.|\/writer\/rows\.|\/loader\/encode-batch\.|decode-batch/,
+    'row building (LOAD DATA text)',
+  ],
   [/\/loader\/batch-decoder\.|piscina/, 'hand-off to decode threads'],
   [
     /\/writer\/|\/db\/|mysql2|iconv-lite|denque|sqlstring|named-placeholders|lru-cache|long\/|seq-queue/,
@@ -87,6 +93,22 @@ const BUNDLED: Readonly<Record<string, Stage>> = {
   escapeTsv: 'row building (LOAD DATA text)',
   decodeBatch: 'row building (LOAD DATA text)',
   splitRows: 'row building (LOAD DATA text)',
+  // The direct reader (loader/direct-rows.ts): finding a record's fields is its parse, copying
+  // them into the text its row building.
+  read: 'decode/parse (JSON, CSV, Avro; paths)',
+  object: 'decode/parse (JSON, CSV, Avro; paths)',
+  element: 'decode/parse (JSON, CSV, Avro; paths)',
+  string: 'decode/parse (JSON, CSV, Avro; paths)',
+  number: 'decode/parse (JSON, CSV, Avro; paths)',
+  child: 'decode/parse (JSON, CSV, Avro; paths)',
+  space: 'decode/parse (JSON, CSV, Avro; paths)',
+  store: 'decode/parse (JSON, CSV, Avro; paths)',
+  printsAsWritten: 'decode/parse (JSON, CSV, Avro; paths)',
+  value: 'decode/parse (JSON, CSV, Avro; paths)',
+  write: 'row building (LOAD DATA text)',
+  reserve: 'row building (LOAD DATA text)',
+  appendString: 'row building (LOAD DATA text)',
+  encodeBatch: 'row building (LOAD DATA text)',
 };
 
 function stageOfFrame(url: string, functionName: string): Stage | undefined {

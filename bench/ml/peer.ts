@@ -43,6 +43,8 @@ export interface PeerSettings {
   readonly outDir: string;
   /** Parallel reads (JDBC partitions, ConnectorX partitions). */
   readonly partitions: number;
+  /** Spark: read through a DSv2 JDBC catalog with aggregate pushdown where a pass aggregates the table. */
+  readonly aggregatePushdown?: boolean;
 }
 
 class Lines {

@@ -45,7 +45,7 @@ export interface FrameRun {
   readonly db: Database;
   readonly mode: FrameMode;
   readonly state: State;
-  /** The sluice mode's frame for the k-means inputs, cached across passes. */
+  /** Each pass's explain, taken after it ran (caches then say how they were computed, and in how long). */
   readonly explains: Record<string, string>;
 }
 
@@ -82,8 +82,8 @@ async function w1(run: FrameRun): Promise<PassAnswer> {
   const fleet = readings.agg(
     ...FEATURES.flatMap((s) => [fn.avg(s).as(`${s}_mean`), fn.stddev(s).as(`${s}_sd`)]),
   );
-  run.explains.W1 = perDrill.explain();
   const [a, b, [g]] = await Promise.all([perDrill.toArrow(), perDay.toArrow(), fleet.collect()]);
+  run.explains.W1 = perDrill.explain();
   run.state.stats = Object.fromEntries(
     FEATURES.map((s) => [s, { mean: Number(g![`${s}_mean`]), sd: Number(g![`${s}_sd`]) }]),
   ) as FeatureStats;
@@ -118,8 +118,8 @@ async function w2(run: FrameRun): Promise<PassAnswer> {
   const windowed = cached(run, windowProgram(run.db.table('drill_readings')));
   run.state.windowed = windowed;
   const check = windowChecksum(windowed);
-  run.explains.W2 = check.explain();
   const [row] = await check.collect();
+  run.explains.W2 = check.explain();
   return { window: row };
 }
 
@@ -148,10 +148,12 @@ async function w3(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
   const z = standardizedProgram(run, run.state.stats!);
   run.state.standardized = z;
   const keys = initialKeys(ctx.scale, ctx.k);
+  const read = performance.now();
+  // In the sluice mode the first action reads and caches the features (the iterations' input).
   const candidates = await z.filter(col('seq').isIn([...new Set(keys.map((key) => key.seq))])).collect();
+  if (run.mode === 'sluice') ctx.onFeatureRead?.((performance.now() - read) / 1000);
   let centroids = pickInitial(candidates, keys, Z_FEATURES);
   const first = lloydStep(z, Z_FEATURES, centroids);
-  run.explains.W3 = first.explain();
   for (let i = 0; i < ctx.iterations; i++) {
     const started = performance.now();
     const rows = await lloydStep(z, Z_FEATURES, centroids).collect();
@@ -159,6 +161,7 @@ async function w3(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
     ctx.onIteration(i + 1, (performance.now() - started) / 1000);
   }
   run.state.centroids = centroids;
+  run.explains.W3 = first.explain();
   return { centroids };
 }
 
@@ -177,8 +180,8 @@ async function w4(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
     .join(failures, 'drill_id', 'left')
     .withColumn('label', fn.when(within('f1').or(within('f2')), 1).otherwise(0))
     .drop('f1', 'f2');
-  run.explains.W4 = training.explain();
   const table = await training.toArrow();
+  run.explains.W4 = training.explain();
   const file = path.join(ctx.outDir, `training-${run.mode}.arrow`);
   await writeFile(file, tableToIPC(table, 'file'));
   const labels = table.getChild('label')!;
@@ -199,8 +202,8 @@ async function w5(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
       fn.sqrt(col('d2')).as('score'),
     ),
   );
-  run.explains.W5 = scored.explain();
   await scored.writeTo('drill_scores', { mode: 'upsert' });
+  run.explains.W5 = scored.explain();
   const [sum] = await scored.agg(fn.count().as('n'), fn.sum('score').as('total')).collect();
   const top = await scored
     .groupBy('drill_id')

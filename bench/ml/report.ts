@@ -1,6 +1,8 @@
 /** The ML benchmark's markdown table and SVG chart, from its JSON result. */
 import type { BenchResult, Mode } from './run.ts';
 
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 const fmt = (x: number | undefined, digits = 2) => (x === undefined ? '—' : x.toFixed(digits));
 
 function modesOf(result: BenchResult): Mode[] {
@@ -60,6 +62,19 @@ export function renderMarkdown(result: BenchResult, passes: readonly string[]): 
         .join(' | ')} |`,
     );
   }
+  const reading = modes.filter((mode) => result.modes[mode]!.featureReads?.length);
+  if (passes.includes('W3') && reading.length > 0) {
+    lines.push(
+      '',
+      '| W3 (features read once, then iterated) | read + cache s (median) | iterations s (last run) | iterations ÷ read |',
+      '|---|---:|---:|---:|',
+    );
+    for (const mode of reading) {
+      const read = median(result.modes[mode]!.featureReads!);
+      const iterated = result.modes[mode]!.iterations.reduce((a, b) => a + b, 0);
+      lines.push(`| ${mode} | ${fmt(read)} | ${fmt(iterated)} | ${fmt(iterated / read)}× |`);
+    }
+  }
   lines.push(
     '',
     '| pass | mode | wall s | MiB from DB | server CPU s | client CPU s | peak RSS MiB |',
@@ -75,6 +90,7 @@ export function renderMarkdown(result: BenchResult, passes: readonly string[]): 
     }
   }
   for (const [mode, reason] of Object.entries(result.skipped)) lines.push('', `${mode}: ${reason}`);
+  lines.push(...whereModesRan(result, passes));
   lines.push(
     '',
     result.disagreements.length === 0
@@ -83,6 +99,77 @@ export function renderMarkdown(result: BenchResult, passes: readonly string[]): 
     '',
   );
   return lines.join('\n');
+}
+
+const clip = (text: string, width = 160) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+
+/** Repeats in a row as one entry: Project ×12. */
+function runs(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < names.length; ) {
+    let j = i;
+    while (j < names.length && names[j] === names[i]) j++;
+    out.push(j - i > 1 ? `${names[i]} ×${j - i}` : names[i]!);
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * What ran where in one explain (runtime.ts's renderExplain): each statement pushed to the
+ * database and how it was read, the local steps and why they are local, and each cache with how
+ * it was computed (its own explain, one level deeper).
+ */
+export function whereItRan(explain: string, depth = 0): string[] {
+  const lines = explain.split('\n');
+  const pad = '  '.repeat(depth);
+  const out: string[] = [];
+  const steps: string[] = [];
+  const reasons: string[] = [];
+  let section = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('== ')) {
+      section = line.replace(/ \(.*/, '').replace(/=/g, '').trim();
+      continue;
+    }
+    if (section === 'Pushed SQL') {
+      if (/^q\d+ on /.test(line)) {
+        // Double backticks: the SQL quotes identifiers with backticks.
+        out.push(`${pad}- database: \`\` ${clip(lines[i + 1]?.trim() ?? '')} \`\``);
+      } else if (/^ {2}read/.test(line)) out.push(`${pad}  - ${line.trim()}`);
+    } else if (section === 'Local data' && /^\S/.test(line)) {
+      out.push(`${pad}- ${line}`);
+      const nested: string[] = [];
+      let j = i + 1;
+      if (lines[j]?.trim() === 'computed by:') j++;
+      for (; j < lines.length && (lines[j]!.startsWith('    ') || lines[j] === ''); j++)
+        nested.push(lines[j]!.slice(4));
+      out.push(...whereItRan(nested.join('\n'), depth + 1));
+      i = j - 1;
+    } else if (section === 'Local steps') {
+      if (line.startsWith('none:')) out.push(`${pad}- local steps: ${line}`);
+      else if (line === 'why local:') section = 'why';
+      else if (line.trim()) steps.push(line.trim().split(/[ [(]/)[0]!);
+    } else if (section === 'why' && line.trim()) reasons.push(line.trim());
+  }
+  if (steps.length > 0) out.push(`${pad}- local steps (top down): ${runs(steps).join(' ← ')}`);
+  for (const reason of reasons) out.push(`${pad}  - why local: ${reason}`);
+  return out;
+}
+
+/** Per sluice mode and pass: where each part ran and why, from the explain taken after the pass. */
+function whereModesRan(result: BenchResult, passes: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const mode of modesOf(result)) {
+    const explained = passes.filter((pass) => result.explains[`${mode}/${pass}`]);
+    if (explained.length === 0) continue;
+    lines.push('', `#### Where \`${mode}\` ran each pass (its explain after the pass)`, '');
+    for (const pass of explained) {
+      lines.push(`**${pass}**`, '', ...whereItRan(result.explains[`${mode}/${pass}`]!), '');
+    }
+  }
+  return lines;
 }
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];

@@ -22,6 +22,8 @@ export interface PassContext {
   readonly outDir: string;
   /** Called after each k-means iteration with its wall time. */
   readonly onIteration: (iteration: number, seconds: number) => void;
+  /** Called by a mode that reads the k-means features once (W3) with that read's wall time. */
+  readonly onFeatureRead?: (seconds: number) => void;
 }
 
 /** The rows whose features seed the centroids: spread over drills and minutes, the same in every mode. */

@@ -19,6 +19,7 @@ import {
 import { planFromJson } from '../plan/serialize.ts';
 import { RawConnectionPool } from '../reader/connection-pool.ts';
 import { readArrow } from '../reader/read.ts';
+import { type RowBytes, readRowBytes } from '../reader/read-rows.ts';
 import { TableFactsCache } from '../reader/table-facts.ts';
 import type { DialectName } from '../sql/dialect.ts';
 import { dialectNamed } from '../sql/dialects/index.ts';
@@ -30,6 +31,7 @@ import { fieldsOfArrow, LocalData } from './local-data.ts';
 import {
   describePartitionedQuery,
   type OnePiece,
+  onePieceRead,
   type PartitionedQuery,
   partitionableScan,
   planPartitionedQuery,
@@ -52,6 +54,11 @@ export interface ConnectOptions {
   readonly pushdown?: boolean | 'always';
   /** DECIMAL columns as exact Decimal128 (default) or as Float64. */
   readonly decimalAs?: 'decimal' | 'float64';
+  /**
+   * Connections kept open between reads in one piece (default 32): as many as the program runs
+   * such reads at once (`sluice serve` keeps as many as it runs queries at once).
+   */
+  readonly idleConnections?: number;
 }
 
 export type TableOptions = Partial<ScanOptions>;
@@ -86,25 +93,29 @@ export class Database implements Source, AsyncDisposable {
   private closed = false;
   /** Plans of SQL text with parameters, by text and parameter shape (cleared by refresh()). */
   private readonly templates = new Map<string, { at: number; template: PlanTemplate | undefined }>();
-  /**
-   * Connections for reads in one piece, kept open between reads: as many as a server runs
-   * queries at once by default (`sluice serve` allows 32), so concurrent point lookups reuse them.
-   */
-  private readonly pool = new RawConnectionPool({ maxIdle: 32 });
+  /** Connections for reads in one piece, kept open between reads so concurrent point lookups reuse them. */
+  private readonly pool: RawConnectionPool;
   private readonly facts = new TableFactsCache();
   /**
    * Columns of SQL text the planner kept as written, learned when it first ran, so explain() and
    * joins on them work afterwards without another round trip (cleared by refresh()).
    */
   private readonly textFields = new Map<string, readonly Field[]>();
+  /** Point statements of SQL text with parameters, by text and parameter shape (see pointStatement). */
+  private readonly points = new Map<string, { at: number; point: PointStatement | undefined }>();
 
   constructor(
     readonly endpoint: DbEndpoint,
     readonly dialect: ReturnType<typeof dialectNamed>,
     private readonly session: DbSession,
-    private readonly defaults: { pushdown: boolean | 'always'; decimalAs?: 'decimal' | 'float64' },
+    private readonly defaults: {
+      pushdown: boolean | 'always';
+      decimalAs?: 'decimal' | 'float64';
+      idleConnections?: number;
+    },
     private readonly local: LocalExecutor,
   ) {
+    this.pool = new RawConnectionPool({ maxIdle: defaults.idleConnections ?? 32 });
     connections += 1;
     this.id = `db${connections}`;
     this.label = endpointUrl(endpoint);
@@ -181,6 +192,84 @@ export class Database implements Source, AsyncDisposable {
   }
 
   /**
+   * SQL text with parameters as one statement this connection answers whole with at most a few
+   * rows (its filter fixes a unique key, or a small LIMIT ends it), or undefined when it is not
+   * one: the statement of `sluice serve`'s point reads, made once per text and parameter shape.
+   * Each parameter has its place in the statement's own parameters, so a call only fills them
+   * in (`pointParams`); the statement is checked against the one the general path compiles for
+   * these values.
+   */
+  async pointStatement(text: string, params: readonly SqlParam[]): Promise<PointStatement | undefined> {
+    const key = templateKey(text, params);
+    const known = this.points.get(key);
+    if (known && performance.now() - known.at <= TEMPLATE_TTL_MS) return known.point;
+    let point: PointStatement | undefined;
+    try {
+      point = await this.makePointStatement(text, params);
+    } catch {
+      point = undefined; // the general path reports what is wrong with the text
+    }
+    rememberRecent(this.points, key, { at: performance.now(), point }, MAX_TEMPLATES);
+    return point;
+  }
+
+  private async makePointStatement(
+    text: string,
+    params: readonly SqlParam[],
+  ): Promise<PointStatement | undefined> {
+    const { values, markers } = markerParams(params);
+    const pushed = async (bound: readonly SqlParam[]) => {
+      const frame = this.sql(text, { params: bound });
+      // Only tables: text kept as written would be run (to learn its columns) just to plan it.
+      if (!planLeaves(frame.plan).every((leaf) => leaf.kind === 'scan')) return undefined;
+      const query = await this.runtime.soleQuery(frame.plan);
+      return query?.source === this.id ? query : undefined;
+    };
+    const query = await pushed(values);
+    if (!query) return undefined;
+    const read = await onePieceRead(query, this.endpoint, this.facts);
+    if (read?.expectedRows === undefined || read.expectedRows > POINT_ROWS) return undefined;
+    const { sql } = query.compiled;
+    const slots: PointSlot[] = query.compiled.params.map((value) => {
+      const at = markers.findIndex((marker) => marker !== undefined && marker === value);
+      return at >= 0 ? { param: at } : { value };
+    });
+    // Every marker travels as a parameter of its own, never inside the text.
+    for (let i = 0; i < markers.length; i++) {
+      const marker = markers[i];
+      if (marker === undefined) continue;
+      if (!slots.some((slot) => 'param' in slot && slot.param === i)) return undefined;
+      if (sql.includes(typeof marker === 'string' ? marker : String(Math.abs(marker as number))))
+        return undefined;
+    }
+    const point: PointStatement = { sql, slots, expectedRows: read.expectedRows };
+    const general = await pushed(params);
+    const filled = pointParams(point, params);
+    const same =
+      general?.compiled.sql === sql &&
+      general.compiled.params.length === filled.length &&
+      general.compiled.params.every((value, i) => value === filled[i]);
+    return same ? point : undefined;
+  }
+
+  /**
+   * Runs a point statement with this call's values and returns its rows as the server sent them
+   * (see `pointStatement`); `limits` and `signal` as for any read.
+   */
+  readPoint(point: PointStatement, params: readonly SqlParam[], options: RunControl = {}): Promise<RowBytes> {
+    return readRowBytes(this.endpoint, this.limited(point.sql, options), pointParams(point, params), {
+      pool: this.pool,
+      signal: options.signal,
+      maxRows: point.expectedRows,
+    });
+  }
+
+  /** How this connection types DECIMAL columns (for code that decodes its rows itself). */
+  get decimalAs(): 'decimal' | 'float64' {
+    return this.defaults.decimalAs ?? 'decimal';
+  }
+
+  /**
    * A frame from a plan in its JSON form (`LazyFrame.toJSON()`), every table read from this
    * connection with this connection's column types. Malformed JSON is a PlanError naming where.
    * `sources` binds the plan's own source ids (`Scan … source=db2`) to other connections, for a
@@ -226,6 +315,7 @@ export class Database implements Source, AsyncDisposable {
   async refresh(): Promise<void> {
     this.facts.clear();
     this.templates.clear();
+    this.points.clear();
     this.textFields.clear();
     this.catalog = await readCatalog(this.session);
   }
@@ -322,6 +412,23 @@ export class Database implements Source, AsyncDisposable {
   }
 }
 
+/** Rows a point statement may return at most: an answer this small is written in one piece. */
+const POINT_ROWS = 1024;
+
+/** Where each parameter of a point statement comes from: a caller's value, or a constant. */
+export type PointSlot = { readonly param: number } | { readonly value: unknown };
+
+export interface PointStatement {
+  readonly sql: string;
+  readonly slots: readonly PointSlot[];
+  /** Rows it returns at most. */
+  readonly expectedRows: number;
+}
+
+function pointParams(point: PointStatement, params: readonly SqlParam[]): unknown[] {
+  return point.slots.map((slot) => ('param' in slot ? params[slot.param] : slot.value));
+}
+
 /** How many reads' partitioning explain() can describe (the most recent ones). */
 const READS_KEPT = 256;
 /** How many texts kept as written have their columns remembered (the most recent ones). */
@@ -358,7 +465,11 @@ export async function connectWith(options: ConnectOptions | string, local: Local
     endpoint,
     dialect,
     session,
-    { pushdown: resolved.pushdown ?? true, decimalAs: resolved.decimalAs },
+    {
+      pushdown: resolved.pushdown ?? true,
+      decimalAs: resolved.decimalAs,
+      ...(resolved.idleConnections === undefined ? {} : { idleConnections: resolved.idleConnections }),
+    },
     local,
   );
   try {

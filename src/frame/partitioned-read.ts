@@ -127,15 +127,36 @@ export interface OnePiece {
   readonly expectedRows?: number;
 }
 
+/** The table a query reads and how it splits over partitions, or why it does not split. */
+function splittable(query: PushedQuery): { scan: ScanNode; split: PartitionSplit } | OnePiece {
+  const scan = partitionableScan(query);
+  if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
+  const split = splitForPartitions(query.subtree, { decimalOf });
+  return 'reason' in split ? split : { scan, split };
+}
+
+/**
+ * Whether a query is read in one piece because of its own filter or LIMIT (a unique key, the
+ * partitioning columns, a small LIMIT), and how many rows it returns at most: `planPartitionedQuery`'s
+ * answer for such a query, without planning the partitions of one that is not.
+ */
+export async function onePieceRead(
+  query: PushedQuery,
+  endpoint: DbEndpoint,
+  facts: TableFactsCache,
+): Promise<OnePiece | undefined> {
+  const found = splittable(query);
+  return 'reason' in found ? undefined : onePiece(query, found.scan, endpoint, facts);
+}
+
 export async function planPartitionedQuery(
   query: PushedQuery,
   endpoint: DbEndpoint,
   facts: TableFactsCache,
 ): Promise<PartitionedQuery | OnePiece> {
-  const scan = partitionableScan(query);
-  if (!scan) return { reason: 'the query reads more than one table, or partitioning is off' };
-  const split = splitForPartitions(query.subtree, { decimalOf });
-  if ('reason' in split) return split;
+  const found = splittable(query);
+  if ('reason' in found) return found;
+  const { scan, split } = found;
   const whole = await onePiece(query, scan, endpoint, facts);
   if (whole) return whole;
   const plan = await planPartitions(endpoint, scan.table, {

@@ -193,6 +193,17 @@ export class FrameRuntime {
       : source.readArrow(query.compiled.sql, query.compiled.params, options);
   }
 
+  /**
+   * The one pushed query a plan comes down to when nothing runs locally after it (the statement
+   * of a point read), with the connection that runs it.
+   */
+  async soleQuery(plan: PlanNode): Promise<PushedQuery | undefined> {
+    const { split } = await this.plan(plan);
+    if (split.residual.kind !== 'values' || split.queries.length !== 1) return undefined;
+    const query = split.queries[0]!;
+    return split.residual.id === query.id ? query : undefined;
+  }
+
   explain(plan: PlanNode): string {
     return renderExplain(this.planSync(plan), (id) => this.source(id), this.locals);
   }

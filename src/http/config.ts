@@ -56,6 +56,12 @@ export interface ServeConfig {
   readonly logger: boolean | Record<string, unknown>;
   /** Event-loop delay (ms) and heap share above which requests get 503 with Retry-After. */
   readonly pressure: { readonly maxEventLoopDelayMs: number; readonly maxHeapUsedBytes: number };
+  /**
+   * Point reads (default true): SQL text that fixes a unique key, or a small LIMIT, is answered
+   * from the row bytes over a pooled connection (docs/http.md "Point queries"); false sends every
+   * query the general way.
+   */
+  readonly pointReads: boolean;
 }
 
 export const DEFAULT_LIMITS: QueryLimits = Object.freeze({
@@ -186,6 +192,8 @@ export function resolveServeConfig(input: Record<string, unknown>): ServeConfig 
       `pipelineState '${input.pipelineState}' is not a source; sources: ${Object.keys(sources).join(', ') || '(none)'}`,
     );
   const pressure = (input.pressure ?? {}) as Record<string, unknown>;
+  if (input.pointReads !== undefined && typeof input.pointReads !== 'boolean')
+    problems.push('pointReads must be true or false');
 
   if (problems.length > 0) throw new ConfigError(`invalid serve config:\n  ${problems.join('\n  ')}`);
   return Object.freeze({
@@ -203,6 +211,7 @@ export function resolveServeConfig(input: Record<string, unknown>): ServeConfig 
       maxEventLoopDelayMs: Number(pressure.maxEventLoopDelayMs ?? 2000),
       maxHeapUsedBytes: Number(pressure.maxHeapUsedBytes ?? 0),
     }),
+    pointReads: input.pointReads !== false,
   });
 }
 

@@ -14,7 +14,7 @@
  * is an object. The Arrow trailer is `<JSON><u32 little-endian JSON length><8-byte tag>`, the tag
  * `SLUICEER` (error) or `SLUICETR` (truncated), read from the end of the stream.
  */
-import { type RecordBatch, RecordBatchStreamWriter } from 'apache-arrow';
+import { type RecordBatch, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
 import { batchCells, csvText } from './text-columns.ts';
 
 export interface Truncation {
@@ -114,17 +114,44 @@ class ArrowEncoder implements ResultEncoder {
 }
 
 /**
- * NDJSON lines (or JSON array items) of a batch: `{"name":value,…}` per row, from column text.
+ * Rows of a text format as the text of each value, column by column (`batchCells`), with the
+ * columns they belong to: what the NDJSON, JSON and CSV encoders write. A point read makes them
+ * from the server's row bytes (src/http/point-answer.ts), anything else from an Arrow batch.
+ */
+export interface CellRows {
+  readonly columns: readonly ColumnInfo[];
+  readonly cells: readonly (readonly string[])[];
+  readonly rows: number;
+}
+
+/** A result column as the JSON format's header describes it (`String(field.type)` of its Arrow type). */
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly nullable: boolean;
+}
+
+export function columnInfo(schema: Schema): ColumnInfo[] {
+  return schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
+}
+
+/** An encoder of a text format, which also writes rows given as cell text. */
+export interface TextResultEncoder extends ResultEncoder {
+  cells(part: CellRows): Uint8Array;
+}
+
+/**
+ * NDJSON lines (or JSON array items) of some rows: `{"name":value,…}` per row, from column text.
  * The pieces go into one array joined once (a string built by `+=` per piece is a rope V8 must
  * flatten later, and it made the garbage collector the main cost).
  */
-function jsonRows(batch: RecordBatch, separator: string, first: boolean): string {
-  const names = batch.schema.fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`);
-  const cells = batchCells(batch, 'json');
+function jsonRows(part: CellRows, separator: string, first: boolean): string {
+  const names = part.columns.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`);
+  const cells = part.cells;
   const columns = names.length;
-  const parts = new Array<string>(batch.numRows * (2 * columns + 2));
+  const parts = new Array<string>(part.rows * (2 * columns + 2));
   let at = 0;
-  for (let row = 0; row < batch.numRows; row++) {
+  for (let row = 0; row < part.rows; row++) {
     parts[at++] = first && row === 0 ? '' : separator;
     for (let c = 0; c < columns; c++) {
       parts[at++] = names[c]!;
@@ -135,11 +162,18 @@ function jsonRows(batch: RecordBatch, separator: string, first: boolean): string
   return parts.join('');
 }
 
-class NdjsonEncoder implements ResultEncoder {
+class NdjsonEncoder implements TextResultEncoder {
   readonly contentType = FORMATS.ndjson;
   batch(batch: RecordBatch): Uint8Array {
-    const text = jsonRows(batch, '\n', true);
-    return utf8(batch.numRows > 0 ? `${text}\n` : text);
+    return this.cells({
+      columns: columnInfo(batch.schema),
+      cells: batchCells(batch, 'json'),
+      rows: batch.numRows,
+    });
+  }
+  cells(part: CellRows): Uint8Array {
+    const text = jsonRows(part, '\n', true);
+    return utf8(part.rows > 0 ? `${text}\n` : text);
   }
   end(truncation: Truncation | undefined): Uint8Array {
     return truncation ? utf8(`${JSON.stringify({ truncated: truncation })}\n`) : new Uint8Array(0);
@@ -149,25 +183,28 @@ class NdjsonEncoder implements ResultEncoder {
   }
 }
 
-class JsonEncoder implements ResultEncoder {
+class JsonEncoder implements TextResultEncoder {
   readonly contentType = FORMATS.json;
   private started = false;
   private first = true;
   constructor(private readonly queryId: string) {}
 
   batch(batch: RecordBatch): Uint8Array {
+    return this.cells({
+      columns: columnInfo(batch.schema),
+      cells: batchCells(batch, 'json'),
+      rows: batch.numRows,
+    });
+  }
+
+  cells(part: CellRows): Uint8Array {
     let text = '';
     if (!this.started) {
       this.started = true;
-      const columns = batch.schema.fields.map((f) => ({
-        name: f.name,
-        type: String(f.type),
-        nullable: f.nullable,
-      }));
-      text = `{"query_id":${JSON.stringify(this.queryId)},"columns":${JSON.stringify(columns)},"rows":[`;
+      text = `{"query_id":${JSON.stringify(this.queryId)},"columns":${JSON.stringify(part.columns)},"rows":[`;
     }
-    if (batch.numRows === 0) return utf8(text);
-    text += `${this.first ? '' : ','}\n${jsonRows(batch, ',\n', true)}`;
+    if (part.rows === 0) return utf8(text);
+    text += `${this.first ? '' : ','}\n${jsonRows(part, ',\n', true)}`;
     this.first = false;
     return utf8(text);
   }
@@ -180,20 +217,27 @@ class JsonEncoder implements ResultEncoder {
   }
 }
 
-class CsvEncoder implements ResultEncoder {
+class CsvEncoder implements TextResultEncoder {
   readonly contentType = `${FORMATS.csv}; charset=utf-8; header=present`;
   private started = false;
   batch(batch: RecordBatch): Uint8Array {
+    return this.cells({
+      columns: columnInfo(batch.schema),
+      cells: batchCells(batch, 'csv'),
+      rows: batch.numRows,
+    });
+  }
+  cells(part: CellRows): Uint8Array {
     let text = '';
     if (!this.started) {
       this.started = true;
-      text = `${batch.schema.fields.map((f) => csvText(f.name)).join(',')}\r\n`;
+      text = `${part.columns.map((f) => csvText(f.name)).join(',')}\r\n`;
     }
-    const cells = batchCells(batch, 'csv');
-    const columns = cells.length;
-    const parts = new Array<string>(batch.numRows * 2 * Math.max(1, columns));
+    const cells = part.cells;
+    const columns = part.columns.length;
+    const parts = new Array<string>(part.rows * 2 * Math.max(1, columns));
     let at = 0;
-    for (let row = 0; row < batch.numRows; row++) {
+    for (let row = 0; row < part.rows; row++) {
       for (let c = 0; c < columns; c++) {
         parts[at++] = cells[c]![row]!;
         parts[at++] = c === columns - 1 ? '\r\n' : ',';
@@ -211,9 +255,11 @@ class CsvEncoder implements ResultEncoder {
 }
 
 export function createEncoder(format: FormatName, queryId: string): ResultEncoder {
+  return format === 'arrow' ? new ArrowEncoder() : createTextEncoder(format, queryId);
+}
+
+export function createTextEncoder(format: Exclude<FormatName, 'arrow'>, queryId: string): TextResultEncoder {
   switch (format) {
-    case 'arrow':
-      return new ArrowEncoder();
     case 'ndjson':
       return new NdjsonEncoder();
     case 'json':

@@ -12,6 +12,11 @@ export class ServiceMetrics {
     labelNames: ['status', 'format'] as const,
     registers: [this.registry],
   });
+  readonly pointReads = new Counter({
+    name: 'sluice_query_point_reads_total',
+    help: 'Queries read as point reads: one statement, a few rows, written from the row bytes',
+    registers: [this.registry],
+  });
   readonly firstByte = new Histogram({
     name: 'sluice_query_first_byte_seconds',
     help: 'Time from request to the first result byte',

@@ -16,13 +16,14 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { RecordBatch } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError, SluiceError } from '../base/errors.ts';
-import type { Database } from '../frame/database.ts';
+import type { Database, PointStatement } from '../frame/database.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';
 import { bindParams } from '../frame/sql-text/params.ts';
 import { planLeaves } from '../plan/nodes.ts';
 import type { QueryLimits } from './config.ts';
 import { errorAnswer } from './errors.ts';
 import { createEncoder, FORMATS, type FormatName, negotiateFormat, type Truncation } from './formats.ts';
+import { pointBody } from './point-answer.ts';
 import { checkReadOnly, checkReadOnlyCached, type TableRead } from './read-only.ts';
 import type { CancelReason, RunningQuery } from './registry.ts';
 import type { ServiceApp, ServiceContext } from './service.ts';
@@ -430,6 +431,51 @@ export async function queryPlugin(app: ServiceApp, ctx: ServiceContext): Promise
   );
 }
 
+/** A result in one piece, with a length (compressed as Accept-Encoding asks). */
+async function sendWhole(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  contentType: string,
+  body: Buffer,
+): Promise<FastifyReply> {
+  reply.header('content-type', contentType);
+  reply.header('cache-control', 'no-store');
+  reply.header('vary', 'accept, accept-encoding');
+  const encoding = negotiateEncoding(request.headers['accept-encoding']);
+  if (encoding === 'identity') return reply.send(body);
+  reply.header('content-encoding', encoding);
+  return reply.send(await compressWhole(encoding, body));
+}
+
+/**
+ * SQL text that comes down to one statement answered with a few rows by key (see
+ * `Database.pointStatement`), after the same read-only and allowlist checks as any query: read
+ * as the server's row bytes and written without Arrow batches (src/http/point-answer.ts).
+ * Anything else, and text these checks cannot read, goes the general way.
+ */
+async function pointFor(
+  ctx: ServiceContext,
+  body: QueryBodyType,
+): Promise<{ source: string; db: Database; statement: PointStatement; frame?: undefined } | undefined> {
+  if (
+    !ctx.config.pointReads ||
+    body.sql === undefined ||
+    body.plan !== undefined ||
+    body.sources !== undefined
+  )
+    return undefined;
+  const { name, db, allowlist } = await ctx.sources.database(body.source);
+  let tables: TableRead[];
+  try {
+    tables = checkReadOnlyCached(body.sql, allowlist, ctx.sources.otherAllowlists(name));
+  } catch {
+    return undefined;
+  }
+  if (tables.some((table) => table.source)) return undefined;
+  const statement = await db.pointStatement(body.sql, body.params ?? []);
+  return statement ? { source: name, db, statement } : undefined;
+}
+
 async function runQuery(
   ctx: ServiceContext,
   request: FastifyRequest,
@@ -444,10 +490,12 @@ async function runQuery(
       `none of the formats in Accept is offered; offered: ${Object.values(FORMATS).join(', ')}`,
     );
   }
-  const { source, frame } = await frameFor(ctx, body).catch((error: unknown) => {
+  const rejected = (error: unknown): never => {
     ctx.metrics.queries.inc({ status: 'rejected', format });
     throw error;
-  });
+  };
+  const point = await pointFor(ctx, body).catch(rejected);
+  const { source, frame } = point ?? (await frameFor(ctx, body).catch(rejected));
   const limits = effectiveLimits(ctx, body.limits);
   const headerId = request.headers[QUERY_ID_HEADER];
   const query = ctx.queries.begin({
@@ -487,17 +535,36 @@ async function runQuery(
   };
   let iterator: AsyncIterator<RecordBatch> | undefined;
   try {
-    iterator = frame
+    const statementLimits = { readOnly: true, maxStatementMs: limits.timeoutMs };
+    if (point) {
+      ctx.metrics.pointReads.inc();
+      const result = await point.db.readPoint(point.statement, body.params ?? [], {
+        signal: query.controller.signal,
+        limits: statementLimits,
+      });
+      const answer = pointBody(result, format, query.id, limits.maxRows, { decimalAs: point.db.decimalAs });
+      query.rows = answer.rows;
+      query.bytes = answer.bytes;
+      ctx.metrics.rowsOut.inc({ format }, answer.rows);
+      ctx.metrics.bytesOut.inc({ format }, answer.bytes);
+      ctx.metrics.firstByte.observe((performance.now() - started) / 1000);
+      ctx.metrics.queries.inc({ status: answer.truncation ? 'truncated' : 'ok', format });
+      ended = true;
+      cleanup();
+      return sendWhole(request, reply, answer.contentType, answer.body);
+    }
+    iterator = frame!
       .stream({
         signal: query.controller.signal,
-        limits: { readOnly: true, maxStatementMs: limits.timeoutMs },
+        limits: statementLimits,
       })
       [Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) throw new SluiceError('PLAN_INVALID', 'the query returned no schema');
     const encoding = negotiateEncoding(request.headers['accept-encoding']);
     const onFirstByte = () => ctx.metrics.firstByte.observe((performance.now() - started) / 1000);
-    reply.header('content-type', createEncoder(format, query.id).contentType);
+    const contentType = createEncoder(format, query.id).contentType;
+    reply.header('content-type', contentType);
     reply.header('cache-control', 'no-store');
     reply.header('vary', 'accept, accept-encoding');
     let rest: AsyncIterator<RecordBatch> = iterator;
@@ -519,10 +586,7 @@ async function runQuery(
           chunks.push(chunk);
         ended = true;
         cleanup();
-        const body = Buffer.concat(chunks);
-        if (encoding === 'identity') return reply.send(body);
-        reply.header('content-encoding', encoding);
-        return reply.send(await compressWhole(encoding, body));
+        return sendWhole(request, reply, contentType, Buffer.concat(chunks));
       }
       rest = prepend(second.value, iterator);
     }

@@ -9,7 +9,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import pino from 'pino';
 import { ConfigError } from '../base/errors.ts';
 import { TokenAuth } from './auth.ts';
@@ -49,6 +55,25 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * One log line per request, when it completes (fastify's 'request completed' or 'request
+ * errored', with the status and time): the 'incoming request' line before it doubled the log of
+ * a point query for nothing a reader of the log needs.
+ */
+class CompletedRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
   const auth = new TokenAuth(config.tokens);
   if (auth.open && !isLoopback(config.host)) {
@@ -79,6 +104,7 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
             ...loggerOptions,
           },
     bodyLimit: config.bodyLimitBytes,
+    logController: new CompletedRequestLog(),
     // Closing the server ends streaming responses too (their queries are cancelled first).
     forceCloseConnections: true,
     // The query id doubles as the request id, so every log line of a query carries it.
@@ -90,7 +116,7 @@ export async function buildServer(config: ServeConfig): Promise<ServiceApp> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   const metrics = new ServiceMetrics();
-  const sources = new SourceRegistry(config.sources);
+  const sources = new SourceRegistry(config.sources, config.maxConcurrentQueries);
   const ctx: ServiceContext = {
     config,
     sources,

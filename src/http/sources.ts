@@ -36,7 +36,11 @@ export class SourceRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly others = new Map<string, ReadonlyMap<string, TableAllowlist>>();
 
-  constructor(sources: Readonly<Record<string, SourceConfig>>) {
+  /** `idleConnections`: pooled connections kept per source, as many as the server runs queries at once. */
+  constructor(
+    sources: Readonly<Record<string, SourceConfig>>,
+    private readonly idleConnections = 32,
+  ) {
     for (const [name, config] of Object.entries(sources)) {
       const endpoint = parseDbUrl(config.url, `source '${name}' url`);
       this.entries.set(name, {
@@ -82,7 +86,11 @@ export class SourceRegistry {
     const found = this.entry(name);
     const entry = this.entries.get(found.name)!;
     if (!entry.db) {
-      entry.db = connect({ url: entry.config.url, dialect: entry.config.dialect });
+      entry.db = connect({
+        url: entry.config.url,
+        dialect: entry.config.dialect,
+        idleConnections: this.idleConnections,
+      });
       entry.db.catch(() => {
         entry.db = undefined;
       });

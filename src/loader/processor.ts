@@ -41,12 +41,7 @@ export async function processRecords(
     for (let index = 0; index < records.length; index++) {
       const value = records[index]!.value;
       if (value === null) {
-        batch.failures.push({
-          record: index,
-          seq: 0,
-          stage: 'parse',
-          error: 'the record has no value (tombstone)',
-        });
+        batch.failures.push(tombstone(index));
         continue;
       }
       decodeInto(batch, decoder, value, index, 0);
@@ -87,7 +82,13 @@ export async function processRecords(
   return batch;
 }
 
-function decodeInto(
+/** The failure of a record without a value. */
+export function tombstone(record: number): Failure {
+  return { record, seq: 0, stage: 'parse', error: 'the record has no value (tombstone)' };
+}
+
+/** One payload's rows (or its failure) added to `batch`. */
+export function decodeInto(
   batch: ProcessedBatch,
   decoder: Decoder,
   payload: Payload,

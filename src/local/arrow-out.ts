@@ -30,7 +30,7 @@ import {
 import type { Field } from '../plan/nodes.ts';
 import { daysFromCivil } from '../values/civil-date.ts';
 import { bigIntToWords } from '../values/decimal.ts';
-import { type Batch, type LocalColumn, numbersOf, type Values } from './batch.ts';
+import type { Batch, LocalColumn, Values } from './batch.ts';
 import { type DecimalValue, roundToScale, unscaledBig } from './decimal.ts';
 import { epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
 import { fracOf, type SqlType, typeFromSqlName, type Value } from './types.ts';
@@ -160,6 +160,28 @@ function fixedWidth(
     data[i] = converted;
   }
   return makeData({ type, length, nullCount, nullBitmap: nullCount > 0 ? nulls : undefined, data } as never);
+}
+
+/**
+ * A typed array of integers below 2^53 (a computed INT column: CASE, a flag, a count) as BIGINT
+ * data, written as two 32-bit words each instead of one bigint per value; undefined when a value
+ * is not such an integer (fixedWidth then converts it value by value).
+ */
+function int64FromNumbers(type: DataType, values: Values): Data | undefined {
+  if (!isTyped(values) || values instanceof BigInt64Array || values instanceof BigUint64Array)
+    return undefined;
+  const numbers = values as ArrayLike<number>;
+  const length = numbers.length;
+  const data = new BigInt64Array(length);
+  const words = new Uint32Array(data.buffer);
+  for (let i = 0; i < length; i++) {
+    const value = numbers[i]!;
+    if (!Number.isSafeInteger(value)) return undefined;
+    const high = Math.floor(value / 4294967296);
+    words[2 * i] = value - high * 4294967296;
+    words[2 * i + 1] = high;
+  }
+  return makeData({ type, length, nullCount: 0, data } as never);
 }
 
 const MICROS_PER_UNIT: Record<number, number> = {
@@ -368,7 +390,10 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
       return makeData({ type, length: values.length } as never);
     case Type.Int: {
       if (t.bitWidth === 64) {
-        return fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt);
+        return (
+          (t.isSigned && int64FromNumbers(type, values)) ||
+          fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt)
+        );
       }
       const arrays: Record<number, Typed> = t.isSigned
         ? { 8: Int8Array, 16: Int16Array, 32: Int32Array }
@@ -432,11 +457,12 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
   }
 }
 
-/** A lazy DOUBLE column (batch.ts) straight from its numbers and bitmap, its values never built. */
+/** A DOUBLE column still to be decoded, straight from its source's numbers and bitmap. */
 function numberData(column: LocalColumn, length: number): Data | undefined {
-  const numbers = numbersOf(column);
+  if (column.type.kind !== 'double') return undefined;
+  const numbers = column.source?.numbers();
   const arrow = column.type.arrow as unknown as { typeId: Type; precision: number } | undefined;
-  if (!numbers || column.type.kind !== 'double') return undefined;
+  if (!numbers) return undefined;
   if (arrow !== undefined && !(arrow.typeId === Type.Float && arrow.precision === 2)) return undefined;
   let nullCount = 0;
   const { valid } = numbers;
@@ -453,14 +479,16 @@ function numberData(column: LocalColumn, length: number): Data | undefined {
 }
 
 function columnData(column: LocalColumn, hint: Field | undefined, length: number): Data {
-  const numbers = numberData(column, length);
-  if (numbers) return numbers;
   const arrow = column.type.arrow;
   const passThrough =
     arrow !== undefined &&
     arrow.typeId !== Type.Dictionary &&
     arrow.typeId !== Type.LargeUtf8 &&
     arrow.typeId !== Type.LargeBinary;
+  const read = passThrough ? column.source?.arrowData?.() : undefined;
+  if (read && read.type === arrow) return read;
+  const numbers = numberData(column, length);
+  if (numbers) return numbers;
   const type = passThrough ? arrow : arrowTypeFor(column.type, column.values, hint);
   return toArrowData(type, column.values, column.type);
 }

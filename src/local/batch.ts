@@ -3,6 +3,8 @@
  * with its static type. Columns are JS arrays, or typed arrays when they have no NULLs (a numeric
  * column read from Arrow without nulls is used as it is). Batches never change once built.
  */
+
+import type { Data } from 'apache-arrow';
 import { PlanError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
 import type { SqlType, Value } from './types.ts';
@@ -13,59 +15,77 @@ export interface LocalColumn {
   readonly name: string;
   readonly type: SqlType;
   readonly values: Values;
+  /**
+   * Where the values come from when they are decoded on first read (a column read from Arrow):
+   * kernels read its buffers directly, and taking rows decodes only the rows taken.
+   */
+  readonly source?: ColumnSource;
+}
+
+/** Numbers and their validity bitmap (bit set: not NULL; undefined: every row valid). */
+export interface NumbersAndValidity {
+  readonly values: Float64Array;
+  readonly valid: Uint8Array | undefined;
+}
+
+/**
+ * A string column as dictionary codes: row i holds `dictionary[codes[i]]`, code -1 is NULL. Each
+ * distinct string is decoded once, so a test of the text is decided once per code.
+ */
+export interface StringCodes {
+  readonly codes: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+export interface ColumnSource {
+  /** Every value, decoded once. */
+  values(): Values;
+  /** The values at `rows` (an index of -1 gives NULL), decoding only those rows. */
+  take(rows: ArrayLike<number>): Values;
+  /** The rows at `rows` (-1: NULL) as a source of their own, nothing decoded yet. */
+  select(rows: ArrayLike<number>): ColumnSource;
+  /** The column as numbers (a DATE as day numbers) without decoding values; undefined when it is not one. */
+  numbers(): NumbersAndValidity | undefined;
+  /** A string column as dictionary codes; undefined when it is not one or has too many distinct values. */
+  codes(): StringCodes | undefined;
+  /**
+   * Every row as the one Arrow data it was read from, when it is that (one chunk, every row, in
+   * order): a column that passes through unchanged leaves as it came, never decoded.
+   */
+  arrowData?(): Data | undefined;
+}
+
+/** A column whose values are decoded from `source` when first read. */
+export function sourcedColumn(name: string, type: SqlType, source: ColumnSource): LocalColumn {
+  return Object.freeze({
+    name,
+    type,
+    source,
+    get values() {
+      return source.values();
+    },
+  });
+}
+
+/** The column under another name (a column still to be decoded stays so). */
+export function renameColumn(column: LocalColumn, name: string): LocalColumn {
+  return column.source
+    ? sourcedColumn(name, column.type, column.source)
+    : { name, type: column.type, values: column.values };
+}
+
+/**
+ * The column's values at `rows`, in that order (-1: NULL), as takeValues gives them; a column
+ * still to be decoded stays so (only the rows something reads are decoded).
+ */
+export function takeColumn(column: LocalColumn, rows: ArrayLike<number>): LocalColumn {
+  if (column.source) return sourcedColumn(column.name, column.type, column.source.select(rows));
+  return { name: column.name, type: column.type, values: takeValues(column.values, rows) };
 }
 
 export interface Batch {
   readonly columns: readonly LocalColumn[];
   readonly length: number;
-}
-
-/** A numeric column's values as doubles and its validity (Arrow's bitmap; undefined: no NULLs). */
-export interface NumberColumn {
-  readonly values: Float64Array;
-  readonly valid: Uint8Array | undefined;
-}
-
-const numberColumns = new WeakMap<LocalColumn, () => NumberColumn>();
-
-/**
- * A column whose values are built when something first asks for them: a column read from Arrow
- * that no step uses is never decoded. With `numbers` (INT or DOUBLE numbers with NULLs as a
- * bitmap), the kernels read those (numbersOf) and the array of values with nulls the row path
- * reads is built only if it asks (a million boxed numbers are most of a window step's time in GC).
- */
-export function lazyColumn(
-  name: string,
-  type: SqlType,
-  toValues: () => Values,
-  numbers?: NumberColumn | (() => NumberColumn),
-): LocalColumn {
-  let values: Values | undefined;
-  const column: LocalColumn = {
-    name,
-    type,
-    get values() {
-      values ??= toValues();
-      return values;
-    },
-  };
-  if (typeof numbers === 'function') {
-    let read: NumberColumn | undefined;
-    numberColumns.set(column, () => {
-      read ??= numbers();
-      return read;
-    });
-  } else if (numbers) numberColumns.set(column, () => numbers);
-  return column;
-}
-
-/** The numbers a column was built from (lazyNumberColumn), without building its values. */
-export const numbersOf = (column: LocalColumn): NumberColumn | undefined => numberColumns.get(column)?.();
-
-/** The column under another name; a lazy column stays lazy. */
-export function renamed(column: LocalColumn, name: string): LocalColumn {
-  if (column.name === name) return column;
-  return lazyColumn(name, column.type, () => column.values, numberColumns.get(column));
 }
 
 export function makeBatch(columns: readonly LocalColumn[], length: number): Batch {
@@ -135,7 +155,7 @@ export function takeValues(values: Values, rows: ArrayLike<number>): Values {
 
 export function takeRows(batch: Batch, rows: ArrayLike<number>): Batch {
   return makeBatch(
-    batch.columns.map((column) => ({ ...column, values: takeValues(column.values, rows) })),
+    batch.columns.map((column) => takeColumn(column, rows)),
     rows.length,
   );
 }
@@ -146,7 +166,8 @@ export function sliceRows(batch: Batch, start: number, end: number): Batch {
   if (from === 0 && to === batch.length) return batch;
   return makeBatch(
     batch.columns.map((column) => ({
-      ...column,
+      name: column.name,
+      type: column.type,
       values: Array.prototype.slice.call(column.values, from, to),
     })),
     to - from,

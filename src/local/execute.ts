@@ -6,7 +6,8 @@
  */
 import type { Table } from 'apache-arrow';
 import { PlanError } from '../base/errors.ts';
-import type { Field, PlanKind, PlanNode } from '../plan/nodes.ts';
+import type { Expr } from '../plan/expr.ts';
+import type { Field, JoinNode, PlanKind, PlanNode } from '../plan/nodes.ts';
 import { outputFields } from '../plan/schema.ts';
 import { batchFromArrow } from './arrow-in.ts';
 import { batchToArrow } from './arrow-out.ts';
@@ -16,8 +17,18 @@ import type { ExecContext } from './context.ts';
 import { aggregateRows } from './ops/aggregate.ts';
 import { filterRows, filterRowsWith } from './ops/filter.ts';
 import { joinBatches } from './ops/join.ts';
+import {
+  applyKeyFilters,
+  columnKeyPairs,
+  filtersRight,
+  type KeyFilter,
+  keyFilterOf,
+  throughAggregate,
+  throughJoin,
+  throughProject,
+} from './ops/key-filter.ts';
 import { mapBatch } from './ops/map-batches.ts';
-import { project } from './ops/project.ts';
+import { projectChain } from './ops/project.ts';
 import { distinctRows, unionBatches } from './ops/sets.ts';
 import { limitBatch, sortBatch } from './ops/sort.ts';
 import { windowRows } from './ops/window.ts';
@@ -31,15 +42,49 @@ export interface LocalOptions {
 }
 
 type Inputs = ReadonlyMap<string, Table>;
-type Run = (node: PlanNode) => Promise<Batch>;
+/** Runs a node; `filters` are runtime key filters its output must pass (ops/key-filter.ts). */
+type Run = (node: PlanNode, filters?: readonly KeyFilter[]) => Promise<Batch>;
 type Executors = {
   [K in PlanKind]: (
     node: Extract<PlanNode, { kind: K }>,
     run: Run,
     inputs: Inputs,
     context: ExecContext,
+    filters: readonly KeyFilter[],
   ) => Promise<Batch>;
 };
+
+/** A step that keeps every value of its input's columns and drops no row a filter keeps: filters go below it. */
+const below = async (
+  input: PlanNode,
+  run: Run,
+  filters: readonly KeyFilter[],
+  step: (batch: Batch) => Batch,
+): Promise<Batch> => step(await run(input, filters));
+
+/** A step filters do not pass: they apply to its output. */
+const above = async (filters: readonly KeyFilter[], batch: Promise<Batch>): Promise<Batch> =>
+  applyKeyFilters(await batch, filters);
+
+async function runJoin(
+  node: JoinNode,
+  run: Run,
+  context: ExecContext,
+  filters: readonly KeyFilter[],
+): Promise<Batch> {
+  const routed = throughJoin(node, filters);
+  const left = await run(node.left, routed.left);
+  const rightFilters = [...routed.right];
+  if (filtersRight(node)) {
+    for (const pair of columnKeyPairs(node)) {
+      const column = left.columns.find((c) => c.name === pair.left);
+      const filter = column && keyFilterOf(column, left.length, pair.right);
+      if (filter) rightFilters.push(filter);
+    }
+  }
+  const right = await run(node.right, rightFilters);
+  return applyKeyFilters(joinBatches(left, right, node, context), routed.here);
+}
 
 const EXECUTORS: Executors = {
   scan: async (node) => {
@@ -52,7 +97,7 @@ const EXECUTORS: Executors = {
       `local execution got SQL text for '${node.source}'; SQL runs in the database and reaches local execution as a values node`,
     );
   },
-  values: async (node, _run, inputs) => {
+  values: async (node, _run, inputs, _context, filters) => {
     const table = inputs.get(node.id);
     if (!table) {
       throw new PlanError(
@@ -60,27 +105,82 @@ const EXECUTORS: Executors = {
         { id: node.id, available: [...inputs.keys()] },
       );
     }
-    return batchFromArrow(table, node.fields);
+    return applyKeyFilters(batchOfTable(table, node.fields), filters);
   },
-  filter: async (node, run, _inputs, context) => filterRows(await run(node.input), node.predicate, context),
-  jsFilter: async (node, run) => filterRowsWith(await run(node.input), node.predicate),
-  project: async (node, run, _inputs, context) => project(await run(node.input), node.exprs, context),
-  aggregate: async (node, run, _inputs, context) =>
-    aggregateRows(await run(node.input), node.groupBy, node.aggregates, context),
-  window: async (node, run, _inputs, context) => windowRows(await run(node.input), node.exprs, context),
-  sort: async (node, run, _inputs, context) => sortBatch(await run(node.input), node.keys, context),
-  limit: async (node, run) => limitBatch(await run(node.input), node.limit, node.offset),
-  distinct: async (node, run, _inputs, context) => distinctRows(await run(node.input), context),
-  join: async (node, run, _inputs, context) => {
+  filter: async (node, run, _inputs, context, filters) =>
+    below(node.input, run, filters, (batch) => filterRows(batch, node.predicate, context)),
+  jsFilter: async (node, run, _inputs, _context, filters) =>
+    above(
+      filters,
+      run(node.input).then((batch) => filterRowsWith(batch, node.predicate)),
+    ),
+  project: async (node, run, _inputs, context, filters) => {
+    if (node.input.kind !== 'project') {
+      const routed = throughProject(node.exprs, filters);
+      return applyKeyFilters(
+        projectChain(await run(node.input, routed.down), [node.exprs], context),
+        routed.here,
+      );
+    }
+    // Stacked SELECTs (one per withColumn) run as one where they fuse (ops/project.ts); key
+    // filters then apply to the top's output, whose columns they name.
+    const levels: (readonly Expr[])[] = [node.exprs];
+    let input: PlanNode = node.input;
+    for (; input.kind === 'project'; input = input.input) levels.unshift(input.exprs);
+    return applyKeyFilters(projectChain(await run(input), levels, context), filters);
+  },
+  aggregate: async (node, run, _inputs, context, filters) => {
+    const routed = throughAggregate(node.groupBy, filters);
+    const batch = await run(node.input, routed.down);
+    return applyKeyFilters(aggregateRows(batch, node.groupBy, node.aggregates, context), routed.here);
+  },
+  window: async (node, run, _inputs, context, filters) =>
+    above(
+      filters,
+      run(node.input).then((batch) => windowRows(batch, node.exprs, context)),
+    ),
+  sort: async (node, run, _inputs, context, filters) =>
+    below(node.input, run, filters, (batch) => sortBatch(batch, node.keys, context)),
+  limit: async (node, run, _inputs, _context, filters) =>
+    above(
+      filters,
+      run(node.input).then((batch) => limitBatch(batch, node.limit, node.offset)),
+    ),
+  distinct: async (node, run, _inputs, context, filters) =>
+    below(node.input, run, filters, (batch) => distinctRows(batch, context)),
+  join: async (node, run, _inputs, context, filters) => runJoin(node, run, context, filters),
+  union: async (node, run, _inputs, context, filters) => {
     const [left, right] = await Promise.all([run(node.left), run(node.right)]);
-    return joinBatches(left, right, node, context);
+    return applyKeyFilters(unionBatches(left, right, node.all, context), filters);
   },
-  union: async (node, run, _inputs, context) => {
-    const [left, right] = await Promise.all([run(node.left), run(node.right)]);
-    return unionBatches(left, right, node.all, context);
-  },
-  mapBatches: async (node, run) => mapBatch(await run(node.input), node.fn, node.label),
+  mapBatches: async (node, run, _inputs, _context, filters) =>
+    above(
+      filters,
+      run(node.input).then((batch) => mapBatch(batch, node.fn, node.label)),
+    ),
 };
+
+/**
+ * Batches of the tables seen, by the field hints they were read with: a cached frame's table is
+ * read into a batch once, not at every action on it (a k-means iteration, each pass after the
+ * one that cached it). Batches are never written to in place, so sharing one is safe.
+ */
+const batches = new WeakMap<Table, Map<string, Batch>>();
+
+function batchOfTable(table: Table, fields: readonly Field[]): Batch {
+  const key = JSON.stringify(fields);
+  let byFields = batches.get(table);
+  let batch = byFields?.get(key);
+  if (!batch) {
+    batch = batchFromArrow(table, fields);
+    if (!byFields) {
+      byFields = new Map();
+      batches.set(table, byFields);
+    }
+    byFields.set(key, batch);
+  }
+  return batch;
+}
 
 /** The plan's output fields when the plan can tell them (they only hint the Arrow types). */
 function fieldsOf(plan: PlanNode): readonly Field[] {
@@ -98,14 +198,15 @@ export async function executeLocal(
   options: LocalOptions = {},
 ): Promise<Table> {
   const context: ExecContext = { collation: options.collation ?? DEFAULT_COLLATION };
-  const run: Run = (node) =>
+  const run: Run = (node, filters = []) =>
     (
       EXECUTORS[node.kind] as (
         node: PlanNode,
         run: Run,
         inputs: Inputs,
         context: ExecContext,
+        filters: readonly KeyFilter[],
       ) => Promise<Batch>
-    )(node, run, inputs, context);
+    )(node, run, inputs, context, filters);
   return batchToArrow(await run(plan), fieldsOf(plan));
 }

@@ -11,11 +11,12 @@ import type { BatchBuffers } from './batch-buffers.ts';
 import { ColumnBuilder } from './column-builder.ts';
 import { type ColumnPlan, Kind } from './column-plan.ts';
 import {
+  lengthBytes,
+  longLength,
   parseDate,
   parseDouble,
   parseSmallInt,
   parseTime,
-  TWO_32,
   writeDecimal,
   writeInt64,
   writeTimestamp,
@@ -108,16 +109,10 @@ export class TextRowDecoder {
         pos += 1;
         b.setNull(row);
         continue;
-      } else if (len === 0xfc) {
-        len = buf[pos + 1]! | (buf[pos + 2]! << 8);
-        pos += 3;
-      } else if (len === 0xfd) {
-        len = buf[pos + 1]! | (buf[pos + 2]! << 8) | (buf[pos + 3]! << 16);
-        pos += 4;
       } else {
-        len = (buf[pos + 1]! | (buf[pos + 2]! << 8) | (buf[pos + 3]! << 16) | (buf[pos + 4]! << 24)) >>> 0;
-        len += (buf[pos + 5]! | (buf[pos + 6]! << 8)) * TWO_32;
-        pos += 9;
+        const header = lengthBytes(len);
+        len = longLength(buf, pos);
+        pos += header;
       }
       const valueEnd = pos + len;
       if (valueEnd > end)

@@ -19,6 +19,23 @@ const POW10 = [
 /** Seconds beyond which seconds × 10^6 is no longer exact in a double (about year 2255). */
 const SAFE_SECONDS = 9_000_000_000;
 
+/**
+ * A text-protocol value's length when its first byte is 0xfc, 0xfd or 0xfe (2, 3 or 8 more bytes
+ * follow; below 0xfb the byte is the length, 0xfb is NULL). `lengthBytes` is how many bytes the
+ * length took.
+ */
+export function longLength(buf: Uint8Array, pos: number): number {
+  const first = buf[pos]!;
+  if (first === 0xfc) return buf[pos + 1]! | (buf[pos + 2]! << 8);
+  if (first === 0xfd) return buf[pos + 1]! | (buf[pos + 2]! << 8) | (buf[pos + 3]! << 16);
+  const low = (buf[pos + 1]! | (buf[pos + 2]! << 8) | (buf[pos + 3]! << 16) | (buf[pos + 4]! << 24)) >>> 0;
+  return low + (buf[pos + 5]! | (buf[pos + 6]! << 8)) * TWO_32;
+}
+
+export function lengthBytes(first: number): number {
+  return first < 0xfb ? 1 : first === 0xfc ? 3 : first === 0xfd ? 4 : 9;
+}
+
 /** Integers that fit in a double exactly (TINYINT … INT, YEAR). */
 export function parseSmallInt(buf: Uint8Array, pos: number, end: number): number {
   let negative = false;

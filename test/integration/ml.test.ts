@@ -4,7 +4,7 @@
  * equal answers (checksums, centroids within 1e-9, label counts, scores). Also cache() and
  * db.fromArrow() against the real database: a small local side's keys filter the table.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Int32, Table, vectorFromArray } from 'apache-arrow';
@@ -62,6 +62,14 @@ describe('sluice bench ml at a tiny scale', () => {
     expect(result.explains['sluice-pushdown-each-pass/W3']).toContain(
       'none: the database computes the whole result',
     );
+    // The report says where each pass ran: W1 in the database, W3 locally on a cache it read once.
+    const where = readFileSync(path.join(outDir, 'ml-single-sf0.004.md'), 'utf8');
+    const section = (mode: string, pass: string) =>
+      where.split(`#### Where \`${mode}\``)[1]!.split(`**${pass}**`)[1]!.split('**W')[0]!;
+    expect(section('sluice', 'W1')).toMatch(/- database: `` SELECT `drill_id`, COUNT\(\*\)/);
+    expect(section('sluice', 'W1')).toContain('local steps: none: the database computes the whole result');
+    expect(section('sluice', 'W3')).toMatch(/- cache\d+: cached frame, \d+ rows[^\n]*computed once in/);
+    expect(section('sluice', 'W3')).toMatch(/- local steps \(top down\): Aggregate ← Project ×\d+ ← Cached/);
   }, 240_000);
 });
 

@@ -5,7 +5,12 @@ the same DataFrame programs as bench/ml/programs.ts. W3's Lloyd steps are DataFr
 the cached inputs: MLlib's KMeans cannot start from given centroids in pyspark.ml (no initial
 model), and the benchmark needs the same centroids in every mode. W5 stages its scores with
 Spark's JDBC writer (which has no upsert) and merges them with one INSERT … SELECT … ON DUPLICATE
-KEY UPDATE. Run by bench/ml/peer.ts; see ml_common.py for the protocol."""
+KEY UPDATE. With `aggregatePushdown` (mode `spark-jdbc-pushdown`, Spark at its best setting) the
+database is also a DSv2 catalog (`JDBCTableCatalog` with `pushDownAggregate`, `pushDownLimit`):
+the passes that aggregate the tables (W1's statistics, W4's failure times) read them through it,
+one partition each so the whole aggregate runs in MariaDB (Spark pushes an aggregate completely
+only then, or when it groups by the partition column), and the explain of each lands in the log.
+Run by bench/ml/peer.ts; see ml_common.py for the protocol."""
 import time
 from functools import reduce
 
@@ -32,6 +37,7 @@ from ml_common import (
 )
 
 STAGE = "drill_scores_spark_stage"
+CATALOG = "mariadb"
 
 
 class Run:
@@ -44,11 +50,25 @@ class Run:
             .config("spark.driver.memory", settings.get("driverMemory", "4g"))
             .config("spark.ui.enabled", "false")
         )
-        self.spark = builder.getOrCreate()
-        self.spark.sparkContext.setLogLevel("WARN")
         # jdbc:mysql selects Spark's MySQL dialect (backquoted identifiers); the MariaDB driver
         # accepts that scheme with permitMysqlScheme.
         self.url = f"jdbc:mysql://{settings['host']}:{settings['port']}/{settings['database']}?permitMysqlScheme"
+        self.pushdown = bool(settings.get("aggregatePushdown"))
+        if self.pushdown:
+            prefix = f"spark.sql.catalog.{CATALOG}"
+            for key, value in {
+                "": "org.apache.spark.sql.execution.datasources.v2.jdbc.JDBCTableCatalog",
+                ".url": self.url,
+                ".driver": "org.mariadb.jdbc.Driver",
+                ".user": settings["user"],
+                ".password": settings["password"] or "",
+                ".fetchsize": "10000",
+                ".pushDownAggregate": "true",
+                ".pushDownLimit": "true",
+            }.items():
+                builder = builder.config(prefix + key, value)
+        self.spark = builder.getOrCreate()
+        self.spark.sparkContext.setLogLevel("WARN")
         self.properties = {
             "user": settings["user"],
             "password": settings["password"] or "",
@@ -81,6 +101,20 @@ class Run:
             )
         return self.readings
 
+    def aggregated(self, name):
+        """A table to aggregate: through the catalog (aggregates pushed down) in pushdown mode."""
+        if self.pushdown:
+            return self.spark.table(f"{CATALOG}.{self.settings['database']}.{name}")
+        if name == "drill_readings":
+            return self.table()
+        return self.spark.read.jdbc(self.url, name, properties=self.properties)
+
+    def collect(self, frame):
+        """Rows as dicts; in pushdown mode the plan goes to the log first (PushedAggregates shows)."""
+        if self.pushdown:
+            print(frame._jdf.queryExecution().executedPlan().toString(), flush=True)
+        return [r.asDict() for r in frame.collect()]
+
     def close(self):
         self.spark.stop()
 
@@ -104,12 +138,14 @@ def stats_program(readings, keys):
 
 
 def w1(run, _on_iteration):
-    readings = run.table()
-    per_drill = [r.asDict() for r in stats_program(readings, ["drill_id"]).collect()]
-    per_day = [r.asDict() for r in stats_program(readings, ["drill_id", "day"]).collect()]
-    fleet = readings.agg(
-        *[e for s in FEATURES for e in (F.avg(s).alias(f"{s}_mean"), F.stddev_samp(s).alias(f"{s}_sd"))]
-    ).collect()[0]
+    readings = run.aggregated("drill_readings")
+    per_drill = run.collect(stats_program(readings, ["drill_id"]))
+    per_day = run.collect(stats_program(readings, ["drill_id", "day"]))
+    fleet = run.collect(
+        readings.agg(
+            *[e for s in FEATURES for e in (F.avg(s).alias(f"{s}_mean"), F.stddev_samp(s).alias(f"{s}_sd"))]
+        )
+    )[0]
     return w1_answer(run, per_drill, per_day, fleet)
 
 
@@ -196,7 +232,7 @@ def w3(run, on_iteration):
 
 def w4(run, _on_iteration):
     failures = (
-        run.spark.read.jdbc(run.url, "drill_failures", properties=run.properties)
+        run.aggregated("drill_failures")
         .groupBy("drill_id")
         .agg(F.min("failed_at").alias("f1"), F.max("failed_at").alias("f2"))
     )

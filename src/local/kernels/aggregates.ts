@@ -108,7 +108,11 @@ export function aggregateVector(
       if (vector.kind === 'int' && !integerSumsExact(values, length)) return undefined;
       const total = new Float64Array(count);
       const seen = new Float64Array(count);
-      if (valid === undefined) {
+      if (valid === undefined && fn === 'sum') {
+        // Every group has rows (a group exists by having one), so a SUM is NULL only over no rows.
+        for (let row = 0; row < length; row++) total[ids[row]!]! += values[row]!;
+        if (length > 0) seen.fill(1);
+      } else if (valid === undefined) {
         for (let row = 0; row < length; row++) {
           const g = ids[row]!;
           seen[g]!++;

@@ -8,7 +8,7 @@
  * caller uses the row path.
  */
 import { type ArithmeticOp, type ComparisonOp, type Expr, someExpr } from '../../plan/expr.ts';
-import type { Batch } from '../batch.ts';
+import type { Batch, LocalColumn, StringCodes } from '../batch.ts';
 import { type Collation, collationKey, DEFAULT_COLLATION } from '../collation.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { likeMatcher } from '../expr/like.ts';
@@ -22,12 +22,12 @@ import {
   kernelsEnabled,
   type NumericScalar,
   type NumericVector,
-  vectorOfBatchColumn,
+  vectorOfLocalColumn,
 } from './vectors.ts';
 
-type Operand = NumericVector | NumericScalar;
+export type Operand = NumericVector | NumericScalar;
 
-const isScalar = (operand: Operand): operand is NumericScalar => !('length' in operand);
+export const isScalar = (operand: Operand): operand is NumericScalar => !('length' in operand);
 /** INT, DOUBLE or DECIMAL: what comparisons, truth values and DOUBLE arithmetic read. */
 const isNumber = (operand: Operand): boolean =>
   operand.kind === 'int' || operand.kind === 'double' || operand.kind === 'decimal';
@@ -43,12 +43,12 @@ function literalOperand(value: unknown): NumericScalar | undefined {
 }
 
 /** Each expression node once per batch: `diff * diff` evaluates `diff` one time. */
-interface Memo {
+export interface Memo {
   readonly nodes: Map<Expr, Operand | undefined>;
   readonly collation: Collation;
 }
 
-function operand(expr: Expr, batch: Batch, memo: Memo): Operand | undefined {
+export function operand(expr: Expr, batch: Batch, memo: Memo): Operand | undefined {
   if (memo.nodes.has(expr)) return memo.nodes.get(expr);
   const result = evaluateNode(expr, batch, memo);
   memo.nodes.set(expr, result);
@@ -56,7 +56,7 @@ function operand(expr: Expr, batch: Batch, memo: Memo): Operand | undefined {
 }
 
 /** No column, aggregate, window or subquery inside: the same value on every row. */
-const isConstantExpr = (expr: Expr): boolean =>
+export const isConstantExpr = (expr: Expr): boolean =>
   !someExpr(
     expr,
     (node) =>
@@ -86,7 +86,7 @@ function scalarOfValue(type: SqlType, value: Value): NumericScalar | undefined {
     : undefined;
 }
 
-function constantOperand(expr: Expr, batch: Batch, memo: Memo): NumericScalar | undefined {
+export function constantOperand(expr: Expr, batch: Batch, memo: Memo): NumericScalar | undefined {
   if (expr.kind === 'literal' && !expr.decimal && typeof expr.value === 'number') {
     return literalOperand(expr.value);
   }
@@ -109,12 +109,12 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
       return literalOperand(expr.value);
     case 'column': {
       const column = batch.columns.find((c) => c.name === expr.name);
-      return column ? vectorOfBatchColumn(column, batch.length) : undefined;
+      return column ? vectorOfLocalColumn(column, batch.length) : undefined;
     }
     case 'binary': {
       if (expr.op === '=' || expr.op === '!=') {
-        const text = stringEquality(expr.left, expr.right, expr.op === '!=', batch, memo);
-        if (text) return text;
+        const text = stringPredicate(expr, batch, memo);
+        if (text) return perDistinct(text.column, batch.length, text.test);
       }
       const left = operand(expr.left, batch);
       if (!left) return undefined;
@@ -136,8 +136,10 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
           return compare(expr.op, left, right, batch.length);
       }
     }
-    case 'in':
-      return inList(expr, batch, memo);
+    case 'in': {
+      const text = stringPredicate(expr, batch, memo);
+      return text ? perDistinct(text.column, batch.length, text.test) : inList(expr, batch, memo);
+    }
     case 'between': {
       const inner = operand(expr.operand, batch);
       const low = operand(expr.low, batch);
@@ -149,8 +151,10 @@ function evaluateNode(expr: Expr, batch: Batch, memo: Memo): Operand | undefined
       const both = logical('and', above, below, batch.length);
       return both && expr.negated ? negation(both) : both;
     }
-    case 'like':
-      return like(expr, batch, memo);
+    case 'like': {
+      const text = stringPredicate(expr, batch, memo);
+      return text && perDistinct(text.column, batch.length, text.test);
+    }
     case 'not': {
       const inner = operand(expr.operand, batch);
       if (!inner || isScalar(inner) || !isNumber(inner)) return undefined;
@@ -404,7 +408,7 @@ function arithmetic(
  * A string constant met by a DATE: its day number when it is a plain date; undefined otherwise
  * (a time part or other text compares as MariaDB does it on the row path).
  */
-function asDate(operand: Operand): Operand | undefined {
+export function asDate(operand: Operand): Operand | undefined {
   if (operand.kind === 'date') return operand;
   if (operand.kind !== 'string' || !isScalar(operand)) return undefined;
   const day = plainDayNumber(operand.text!);
@@ -505,19 +509,23 @@ function negation(inner: NumericVector): NumericVector {
   return { kind: 'int', type: T.int, values: out, valid: inner.valid, length: inner.length };
 }
 
-/** A string column's values, when `expr` is one (ENUMs too: = and IN compare their text). */
-function stringColumn(expr: Expr, batch: Batch): ArrayLike<Value> | undefined {
+/** A string column, when `expr` is one (ENUMs too: = and IN compare their text). */
+function stringColumn(expr: Expr, batch: Batch): LocalColumn | undefined {
   const inner = expr.kind === 'alias' ? expr.expr : expr;
   if (inner.kind !== 'column') return undefined;
   const column = batch.columns.find((c) => c.name === inner.name);
-  return column && column.type.kind === 'string' ? column.values : undefined;
+  return column && column.type.kind === 'string' ? column : undefined;
 }
 
 /**
  * A test on every row of a string column, decided once per distinct string (columns repeat
- * their values); NULL rows are NULL. Undefined when a value is not a string.
+ * their values): per dictionary code when the column has codes, else per distinct value met.
+ * NULL rows are NULL. Undefined when a value is not a string.
  */
-function perDistinct(values: ArrayLike<Value>, length: number, test: (text: string) => boolean) {
+export function perDistinct(column: LocalColumn, length: number, test: (text: string) => boolean) {
+  const codes = column.source?.codes();
+  if (codes) return perCode(codes, length, test);
+  const values = column.values;
   const out = new Float64Array(length);
   let valid: Uint8Array | undefined;
   const seen = new Map<string, number>();
@@ -539,44 +547,83 @@ function perDistinct(values: ArrayLike<Value>, length: number, test: (text: stri
   return vector;
 }
 
-/** `column = 'text'` (or !=) under the collation. */
-function stringEquality(
-  leftExpr: Expr,
-  rightExpr: Expr,
-  negated: boolean,
-  batch: Batch,
-  memo: Memo,
-): NumericVector | undefined {
-  let values = stringColumn(leftExpr, batch);
-  let other = rightExpr;
-  if (!values) {
-    values = stringColumn(rightExpr, batch);
-    other = leftExpr;
+function perCode(strings: StringCodes, length: number, test: (text: string) => boolean): NumericVector {
+  const { codes, dictionary } = strings;
+  const results = new Float64Array(dictionary.length);
+  for (let code = 0; code < dictionary.length; code++) results[code] = test(dictionary[code]!) ? 1 : 0;
+  const out = new Float64Array(length);
+  let valid: Uint8Array | undefined;
+  for (let i = 0; i < length; i++) {
+    const code = codes[i]!;
+    if (code >= 0) out[i] = results[code]!;
+    else {
+      valid ??= allValid(length);
+      clearBit(valid, i);
+    }
   }
-  if (!values || !isConstantExpr(other)) return undefined;
-  const constant = constantOperand(other, batch, memo);
-  if (constant?.kind !== 'string') return undefined;
-  const fold = collationKey(memo.collation);
-  const key = fold(constant.text!);
-  return perDistinct(values, batch.length, (text) => (fold(text) === key) !== negated);
+  return { kind: 'int', type: T.int, values: out, valid, length };
+}
+
+/** A test of a string column's text that decides a predicate on each row (NULL rows are NULL). */
+export interface StringTest {
+  readonly column: LocalColumn;
+  readonly test: (text: string) => boolean;
 }
 
 /**
- * `x [NOT] IN (constants)`: a string column against strings, or numbers against numbers. A NULL
- * in the list (x IN (1, NULL) is NULL when not 1) is left to the row path.
+ * `column = 'text'` (or !=), `column [NOT] IN ('a', 'b')` and `column [NOT] LIKE 'pattern'` with
+ * constants, under the collation, as a test of the column's text; undefined for anything else.
  */
-function inList(expr: Extract<Expr, { kind: 'in' }>, batch: Batch, memo: Memo): NumericVector | undefined {
-  if (expr.list.length === 0 || !expr.list.every(isConstantExpr)) return undefined;
-  const items = expr.list.map((item) => constantOperand(item, batch, memo));
-  if (items.some((item) => item === undefined)) return undefined;
-  const constants = items as NumericScalar[];
-  const values = stringColumn(expr.operand, batch);
-  if (values) {
-    if (!constants.every((item) => item.kind === 'string')) return undefined;
+export function stringPredicate(expr: Expr, batch: Batch, memo: Memo): StringTest | undefined {
+  if (expr.kind === 'binary' && (expr.op === '=' || expr.op === '!=')) {
+    let column = stringColumn(expr.left, batch);
+    let other = expr.right;
+    if (!column) {
+      column = stringColumn(expr.right, batch);
+      other = expr.left;
+    }
+    if (!column || !isConstantExpr(other)) return undefined;
+    const constant = constantOperand(other, batch, memo);
+    if (constant?.kind !== 'string') return undefined;
+    const fold = collationKey(memo.collation);
+    const key = fold(constant.text!);
+    const negated = expr.op === '!=';
+    return { column, test: (text) => (fold(text) === key) !== negated };
+  }
+  if (expr.kind === 'in') {
+    const column = stringColumn(expr.operand, batch);
+    const constants = column && constantList(expr, batch, memo);
+    if (!column || !constants?.every((item) => item.kind === 'string')) return undefined;
     const fold = collationKey(memo.collation);
     const keys = new Set(constants.map((item) => fold(item.text!)));
-    return perDistinct(values, batch.length, (text) => keys.has(fold(text)) !== expr.negated);
+    return { column, test: (text) => keys.has(fold(text)) !== expr.negated };
   }
+  if (expr.kind === 'like') {
+    const column = stringColumn(expr.operand, batch);
+    if (!column || !isConstantExpr(expr.pattern)) return undefined;
+    const pattern = constantOperand(expr.pattern, batch, memo);
+    if (pattern?.kind !== 'string') return undefined;
+    const matches = likeMatcher(pattern.text!, memo.collation);
+    return { column, test: (text) => matches(text) !== expr.negated };
+  }
+  return undefined;
+}
+
+/** An IN list's constants; undefined when one is not a constant or is NULL (left to the row path). */
+export function constantList(
+  expr: Extract<Expr, { kind: 'in' }>,
+  batch: Batch,
+  memo: Memo,
+): NumericScalar[] | undefined {
+  if (expr.list.length === 0 || !expr.list.every(isConstantExpr)) return undefined;
+  const items = expr.list.map((item) => constantOperand(item, batch, memo));
+  return items.some((item) => item === undefined) ? undefined : (items as NumericScalar[]);
+}
+
+/** `x [NOT] IN (numbers)`: numbers against numbers. */
+function inList(expr: Extract<Expr, { kind: 'in' }>, batch: Batch, memo: Memo): NumericVector | undefined {
+  const constants = constantList(expr, batch, memo);
+  if (!constants || stringColumn(expr.operand, batch)) return undefined;
   const inner = operandOf(expr.operand, batch, memo);
   if (!inner || isScalar(inner) || !isNumber(inner) || !constants.every(isNumber)) return undefined;
   const set = new Set(constants.map((item) => item.value));
@@ -584,16 +631,6 @@ function inList(expr: Extract<Expr, { kind: 'in' }>, batch: Batch, memo: Memo): 
   const hit = expr.negated ? 0 : 1;
   for (let i = 0; i < inner.length; i++) out[i] = set.has(inner.values[i]!) ? hit : 1 - hit;
   return { kind: 'int', type: T.int, values: out, valid: inner.valid, length: inner.length };
-}
-
-/** `column [NOT] LIKE 'pattern'` with a constant pattern. */
-function like(expr: Extract<Expr, { kind: 'like' }>, batch: Batch, memo: Memo): NumericVector | undefined {
-  const values = stringColumn(expr.operand, batch);
-  if (!values || !isConstantExpr(expr.pattern)) return undefined;
-  const pattern = constantOperand(expr.pattern, batch, memo);
-  if (pattern?.kind !== 'string') return undefined;
-  const matches = likeMatcher(pattern.text!, memo.collation);
-  return perDistinct(values, batch.length, (text) => matches(text) !== expr.negated);
 }
 
 const operandOf = (expr: Expr, batch: Batch, memo: Memo) => operand(expr, batch, memo);
@@ -608,24 +645,4 @@ export function vectorize(
   const result = operand(expr, batch, { nodes: new Map(), collation });
   // Day numbers are the kernels' own, and DECIMAL results belong to the exact path.
   return result && !isScalar(result) && isIntOrDouble(result) ? result : undefined;
-}
-
-/** Row numbers where the predicate is TRUE (not FALSE, not NULL), or undefined for the row path. */
-export function selectRows(
-  predicate: Expr,
-  batch: Batch,
-  collation: Collation = DEFAULT_COLLATION,
-): Uint32Array | undefined {
-  if (!kernelsEnabled()) return undefined;
-  const vector = vectorize(predicate, batch, collation);
-  if (!vector) return undefined;
-  const { values, valid, length } = vector;
-  const rows = new Uint32Array(length);
-  let n = 0;
-  if (valid === undefined) {
-    for (let i = 0; i < length; i++) if (values[i] !== 0) rows[n++] = i;
-  } else {
-    for (let i = 0; i < length; i++) if (values[i] !== 0 && isValidAt(valid, i)) rows[n++] = i;
-  }
-  return rows.subarray(0, n);
 }

@@ -15,7 +15,7 @@ import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T } from '../types.ts';
 import { JS_COMPARISON } from './expressions.ts';
-import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfBatchColumn } from './vectors.ts';
+import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfLocalColumn } from './vectors.ts';
 
 type Kind = 'int' | 'double' | 'decimal';
 
@@ -108,7 +108,7 @@ function build(graph: Graph, expr: Expr): Node | null {
       let index = graph.columnIndex.get(expr.name);
       if (index === undefined) {
         const column = graph.batch.columns.find((c) => c.name === expr.name);
-        const vector = column && vectorOfBatchColumn(column, graph.batch.length);
+        const vector = column && vectorOfLocalColumn(column, graph.batch.length);
         if (!vector || (vector.kind !== 'int' && vector.kind !== 'double')) return null;
         index = graph.columns.push(vector) - 1;
         graph.columnIndex.set(expr.name, index);

@@ -15,7 +15,7 @@ import {
   someExpr,
   unalias,
 } from '../../plan/expr.ts';
-import { type Batch, findColumn, type LocalColumn, makeBatch, takeValues } from '../batch.ts';
+import { type Batch, findColumn, type LocalColumn, makeBatch, takeColumn } from '../batch.ts';
 import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
@@ -91,17 +91,14 @@ export function aggregateRows(
 
   // One row per group: the group keys, the aggregate results, and (as the server allows) any other
   // input column an output names outside an aggregate, from the group's first row.
-  const groupKeyColumns = keyColumns.map((column) => ({
-    ...column,
-    values: takeValues(column.values, firstRows),
-  }));
+  const groupKeyColumns = keyColumns.map((column) => takeColumn(column, firstRows));
   const known = new Set([...groupKeyColumns.map((c) => c.name), ...callColumns.map((c) => c.name)]);
   const loose = new Set<string>();
   for (const expr of rewritten)
     for (const name of referencedColumns(expr)) if (!known.has(name)) loose.add(name);
   const looseColumns = batch.columns
     .filter((column) => loose.has(column.name))
-    .map((column) => ({ ...column, values: takeValues(column.values, firstRows) }));
+    .map((column) => takeColumn(column, firstRows));
   const perGroup = makeBatch([...groupKeyColumns, ...looseColumns, ...callColumns], grouping.count);
 
   const outputs = aggregates.map((expr, index) => {
@@ -111,7 +108,7 @@ export function aggregateRows(
     // A bare aggregate (or a column) passes its values and type through, Arrow type included.
     if (inner.kind === 'column') {
       const column = findColumn(perGroup, inner.name, 'agg');
-      return { ...column, name, values: presentValues(column.type, Array.from(column.values)) };
+      return { name, type: column.type, values: presentValues(column.type, Array.from(column.values)) };
     }
     const compiled = compileExpr(inner, scopeOf(perGroup, context, 'agg'));
     return { name, type: computed(compiled.type), values: evaluateAll(compiled, grouping.count) };

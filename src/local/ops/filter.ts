@@ -3,7 +3,7 @@ import type { Expr } from '../../plan/expr.ts';
 import { type Batch, takeRows } from '../batch.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compilePredicate } from '../expr/compile.ts';
-import { selectRows } from '../kernels/expressions.ts';
+import { selectRows } from '../kernels/selection.ts';
 import { rowObjects } from '../rows.ts';
 
 export function filterRows(batch: Batch, predicate: Expr, context: ExecContext): Batch {

@@ -17,7 +17,7 @@ import {
   unalias,
   type WindowExpr,
 } from '../../plan/expr.ts';
-import { type Batch, type LocalColumn, makeBatch, nullValues, renamed, type Values } from '../batch.ts';
+import { type Batch, type LocalColumn, makeBatch, nullValues, renameColumn, type Values } from '../batch.ts';
 import { groupKey, keyColumn } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { type DecimalValue, roundToScale } from '../decimal.ts';
@@ -275,7 +275,9 @@ export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecCo
   const rewritten = exprs.map((expr) =>
     mapExpr(unalias(expr), (node) => {
       if (node.kind !== 'window') return undefined;
-      calls.push(renamed(computeWindow(batch, node, context, orders), `${WINDOW_PREFIX}${calls.length}`));
+      calls.push(
+        renameColumn(computeWindow(batch, node, context, orders), `${WINDOW_PREFIX}${calls.length}`),
+      );
       return Exprs.column(calls[calls.length - 1]!.name);
     }),
   );
@@ -285,7 +287,7 @@ export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecCo
     if (name === undefined) throw new PlanError('window: every window column needs a name (use .as(name))');
     const inner = rewritten[index]!;
     if (inner.kind === 'column' && inner.name.startsWith(WINDOW_PREFIX)) {
-      return renamed(calls.find((c) => c.name === inner.name)!, name);
+      return renameColumn(calls.find((c) => c.name === inner.name)!, name);
     }
     const compiled = compileExpr(inner, scopeOf(withCalls, context, 'window'));
     return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };

@@ -210,6 +210,7 @@ describe('the report of a run without the sluice modes', () => {
           times: { W3: [2] },
           passes: { W3: measure },
           iterations: [0.5, 0.25],
+          featureReads: [1, 3, 2],
           answers: {},
         },
       },
@@ -220,6 +221,7 @@ describe('the report of a run without the sluice modes', () => {
     const markdown = renderMarkdown(result, ['W3']);
     expect(markdown).toContain('| W3 wall s | 2.00 |');
     expect(markdown).toContain('| W3 s per k-means iteration (median) | 0.250 |');
+    expect(markdown).toContain('| connectorx-polars | 2.00 | 0.75 | 0.38× |');
     expect(markdown).toContain('spark-jdbc: skipped: not installed');
     expect(markdown).not.toContain('total ÷ sluice');
     expect(renderSvg(result, ['W3'])).toContain('<svg');

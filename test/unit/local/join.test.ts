@@ -1,6 +1,7 @@
 import { Int32, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { col } from '../../../src/frame/column.ts';
+import { col, lit } from '../../../src/frame/column.ts';
+import { nullAwareStats } from '../../../src/local/ops/join.ts';
 import type { JoinType } from '../../../src/plan/nodes.ts';
 import { Plans } from '../../../src/plan/nodes.ts';
 import { arrowTable, run } from './helpers.ts';
@@ -176,4 +177,40 @@ describe('joins', () => {
       { x: null, y: 'a', v: null, w: 30 },
     ]);
   });
+});
+
+describe('NOT IN as a null-aware anti join (a = b OR a IS NULL OR b IS NULL)', () => {
+  const a = col('k');
+  const b = col('rk');
+  const notIn = a.eq(b).or(a.isNull()).or(b.isNull());
+  /** The same truth value in a shape the hash path does not take: every pair tested. */
+  const pairByPair = notIn.or(a.eq(lit(-12345)).and(lit(0).eq(lit(1))));
+  const rightOf = (keys: (number | null)[]) =>
+    arrowTable({ rk: [new Int32(), keys], t: [new Utf8(), keys.map(() => 'x')] });
+  const cases: Record<string, (number | null)[]> = {
+    'NULL on the right: every left row matches': [1, null, 7],
+    'no NULL on the right: NULL left keys match': [1, 2, 7],
+    'an empty right side: nothing matches': [],
+  };
+  for (const [name, keys] of Object.entries(cases)) {
+    for (const type of ['anti', 'semi'] as const) {
+      it(`${type}, ${name}: the pair-by-pair answer`, async () => {
+        const rk = Plans.values('rk', [{ name: 'rk' }, { name: 't' }]);
+        const data = new Map([
+          ['l', left],
+          ['rk', rightOf(keys)],
+        ]);
+        const before = nullAwareStats.runs;
+        const hashed = await run(Plans.join(l, rk, type, [], notIn.node), data);
+        expect(nullAwareStats.runs, 'hash path taken').toBe(before + 1);
+        const looped = await run(Plans.join(l, rk, type, [], pairByPair.node), data);
+        expect(nullAwareStats.runs, 'pair by pair').toBe(before + 1);
+        expect(hashed).toEqual(looped);
+        const ids = hashed.map((row) => row.id);
+        if (name.startsWith('NULL on')) expect(ids).toEqual(type === 'anti' ? [] : [1, 2, 3, 4, 5]);
+        if (name.startsWith('no NULL')) expect(ids).toEqual(type === 'anti' ? [5] : [1, 2, 3, 4]);
+        if (name.startsWith('an empty')) expect(ids).toEqual(type === 'anti' ? [1, 2, 3, 4, 5] : []);
+      });
+    }
+  }
 });

@@ -2,7 +2,6 @@ import type { RecordBatch } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import {
   arrowSchema,
-  BINARY_CHARSET,
   ColumnFlag,
   type ColumnMeta,
   MysqlType,
@@ -12,40 +11,9 @@ import { toRecordBatch } from '../../../src/reader/batch.ts';
 import { type BatchBuffers, transferList } from '../../../src/reader/batch-buffers.ts';
 import { type DecoderOptions, TextRowDecoder } from '../../../src/reader/decoder.ts';
 import { decimalToString } from '../../../src/values/decimal.ts';
+import { column, rowPacket } from './wire-rows.ts';
 
 const UTF8MB4 = 45;
-
-function column(name: string, columnType: number, overrides: Partial<ColumnMeta> = {}): ColumnMeta {
-  return {
-    name,
-    table: 't',
-    columnType,
-    flags: 0,
-    columnLength: 20,
-    decimals: 0,
-    characterSet: BINARY_CHARSET,
-    ...overrides,
-  };
-}
-
-/** A text-protocol row payload: each value a length-encoded string, 0xfb for NULL. */
-function rowPacket(values: readonly (string | Uint8Array | null)[]): Uint8Array {
-  const parts: number[] = [];
-  for (const value of values) {
-    if (value === null) {
-      parts.push(0xfb);
-      continue;
-    }
-    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-    const n = bytes.length;
-    if (n < 0xfb) parts.push(n);
-    else if (n < 0x10000) parts.push(0xfc, n & 0xff, n >> 8);
-    else if (n < 0x1000000) parts.push(0xfd, n & 0xff, (n >> 8) & 0xff, n >> 16);
-    else parts.push(0xfe, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, 0, 0, 0, 0);
-    parts.push(...bytes);
-  }
-  return Uint8Array.from(parts);
-}
 
 /** Decodes rows (each a packet, fed inside a larger buffer to test offsets) into RecordBatches. */
 function decode(

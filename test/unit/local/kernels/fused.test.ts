@@ -12,8 +12,9 @@ import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { fusionStats } from '../../../../src/local/kernels/fused.ts';
 import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
-import { project } from '../../../../src/local/ops/project.ts';
+import { project, projectChain } from '../../../../src/local/ops/project.ts';
 import { squaredDistance } from '../../../../src/ml/kmeans.ts';
+import type { Expr } from '../../../../src/plan/expr.ts';
 import { arrowTable } from '../helpers.ts';
 
 function batch(): Batch {
@@ -145,11 +146,59 @@ describe('fused projections', () => {
     const b = batch();
     const empty: Batch = {
       length: 0,
-      columns: b.columns.map((c) => ({ ...c, values: new Float64Array(0) })),
+      columns: b.columns.map((c) => ({ name: c.name, type: c.type, values: new Float64Array(0) })),
     };
     const { fused, slow, ran } = both(empty, PROJECTIONS['LEAST / GREATEST and CASE']!);
     expect(ran).toBe(1);
     expect(fused.length).toBe(0);
     expectSame(fused, slow);
+  });
+});
+
+describe('stacked projections (one SELECT per withColumn) in one fused pass', () => {
+  const named = (column: Column, name: string) => column.as(name).node;
+  const keep = (...names: string[]) => names.map((name) => col(name).node);
+  /** Level by level, each level its own project() call: what the chain must equal. */
+  const stepwise = (b: Batch, levels: Expr[][]) =>
+    levels.reduce((current, exprs) => project(current, exprs, context), b);
+
+  it('a k-means assignment (distances, LEAST, CASE) runs as one loop with the level-by-level answer', () => {
+    const centroids = [
+      [0.5, 1],
+      [1e10 + 0.25, -2],
+      [3, 3],
+    ];
+    const levels: Expr[][] = [];
+    let names = ['x', 'y', 'z'];
+    centroids.forEach((c, k) => {
+      levels.push([...keep(...names), named(squaredDistance(['x', 'y'], c), `d${k}`)]);
+      names = [...names, `d${k}`];
+    });
+    levels.push([...keep(...names), named(fn.least('d0', 'd1', 'd2'), 'best')]);
+    let cluster = fn.when(col('d0').eq(col('best')), 0);
+    for (let k = 1; k < 3; k++) cluster = cluster.when(col(`d${k}`).eq(col('best')), k);
+    levels.push([...keep('z', 'best'), named(cluster, 'cluster'), named(col('x'), 'renamed')]);
+    const before = fusionStats.runs;
+    const chained = projectChain(batch(), levels, context);
+    expect(fusionStats.runs - before).toBe(1);
+    expectSame(chained, stepwise(batch(), levels));
+    expectSame(
+      chained,
+      withoutKernels(() => stepwise(batch(), levels)),
+    );
+    expect(chained.columns.map((c) => c.name)).toEqual(['z', 'best', 'cluster', 'renamed']);
+  });
+
+  it('a level the loop cannot compute (DECIMAL, strings) runs the chain level by level', () => {
+    const levels: Expr[][] = [
+      [...keep('i', 'x'), named(col('i').div(col('j')), 'q')],
+      [...keep('q'), named(col('x').times(lit(2)), 'x2'), named(fn.concat(col('i'), lit('a')), 's')],
+    ];
+    expectSame(projectChain(batch(), levels, context), stepwise(batch(), levels));
+  });
+
+  it('a column a level does not output is the same error as level by level', () => {
+    const levels: Expr[][] = [keep('x'), [named(col('y').plus(lit(1)), 'y1')]];
+    expect(() => projectChain(batch(), levels, context)).toThrow(/y/);
   });
 });

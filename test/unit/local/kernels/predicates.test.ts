@@ -12,7 +12,8 @@ import { batchFromArrow } from '../../../../src/local/arrow-in.ts';
 import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { compilePredicate } from '../../../../src/local/expr/compile.ts';
-import { selectRows, vectorize } from '../../../../src/local/kernels/expressions.ts';
+import { vectorize } from '../../../../src/local/kernels/expressions.ts';
+import { selectRows } from '../../../../src/local/kernels/selection.ts';
 import { arrowTable } from '../helpers.ts';
 
 const day = (text: string) =>
@@ -138,7 +139,11 @@ describe('vectorized predicates over dates, decimals and strings', () => {
     const b = batch();
     const empty: Batch = {
       length: 0,
-      columns: b.columns.map((c) => ({ ...c, values: Array.prototype.slice.call(c.values, 0, 0) })),
+      columns: b.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        values: Array.prototype.slice.call(c.values, 0, 0),
+      })),
     };
     for (const predicate of Object.values(PREDICATES).slice(0, 3)) {
       expect(Array.from(selectRows(predicate.node, empty) ?? [])).toEqual([]);

@@ -1,0 +1,297 @@
+/**
+ * A WHERE clause as one generated loop that short-circuits: `a AND b` tests b only on rows where
+ * a holds, so a selective first conjunct (a date range over lineitem) spares the rest most of
+ * their work, and no intermediate 1/0 column is written per node (the whole-column kernels of
+ * expressions.ts write one per comparison and per AND).
+ *
+ * A filter keeps the rows where the predicate is TRUE, so the loop computes truth, not the
+ * three-valued result: `t(p)` holds when p is TRUE and `f(p)` when p is FALSE (NULL is neither):
+ * t(a AND b) = t(a) && t(b), t(a OR b) = t(a) || t(b), t(NOT a) = f(a), f(a AND b) = f(a) || f(b),
+ * f(a OR b) = f(a) && f(b); a comparison is TRUE (FALSE) when no operand is NULL and it holds
+ * (does not). Leaves are read as the kernels read them: columns as vectors (DATEs as day numbers,
+ * DECIMALs as the doubles the exact path compares), constant subtrees folded once, string
+ * predicates decided once per distinct string (per dictionary code, read in the loop, when the
+ * column has codes), and any other subexpression the kernels compute whole-column. What the
+ * kernels cannot compute makes the whole predicate undefined (the caller's next path).
+ *
+ * The loop source depends on the predicate's shape only (constants are read from an array), and
+ * is compiled once per shape.
+ */
+import type { ComparisonOp, Expr } from '../../plan/expr.ts';
+import type { Batch } from '../batch.ts';
+import { type Collation, DEFAULT_COLLATION } from '../collation.ts';
+import {
+  asDate,
+  constantList,
+  constantOperand,
+  isConstantExpr,
+  isScalar,
+  JS_COMPARISON,
+  type Memo,
+  type Operand,
+  operand,
+  perDistinct,
+  type StringTest,
+  stringPredicate,
+  vectorize,
+} from './expressions.ts';
+import { isValidAt, kernelsEnabled, vectorOfLocalColumn } from './vectors.ts';
+
+interface Inputs {
+  readonly vectors: Float64Array[];
+  readonly validity: (Uint8Array | undefined)[];
+  readonly codes: Int32Array[];
+  readonly tables: Float64Array[];
+  readonly literals: number[];
+  readonly batch: Batch;
+  readonly memo: Memo;
+}
+
+/** A number in the loop: its JavaScript expression and when it is NULL ('false': never). */
+interface Term {
+  readonly kind: Operand['kind'];
+  readonly value: string;
+  readonly isNull: string;
+  /** A constant (the same on every row). */
+  readonly constant: boolean;
+  readonly text?: string;
+}
+
+function vectorTerm(inputs: Inputs, vector: Operand): Term {
+  if (isScalar(vector)) {
+    const k = inputs.literals.push(vector.value) - 1;
+    return { kind: vector.kind, value: `L${k}`, isNull: 'false', constant: true, text: vector.text };
+  }
+  const k = inputs.vectors.push(vector.values) - 1;
+  inputs.validity.push(vector.valid);
+  const isNull = vector.valid ? `((B${k}[i >> 3] >> (i & 7)) & 1) === 0` : 'false';
+  return { kind: vector.kind, value: `C${k}[i]`, isNull, constant: false };
+}
+
+function term(inputs: Inputs, expr: Expr): Term | undefined {
+  const { batch, memo } = inputs;
+  if (expr.kind === 'alias') return term(inputs, expr.expr);
+  if (isConstantExpr(expr)) {
+    const constant = constantOperand(expr, batch, memo);
+    return constant && vectorTerm(inputs, constant);
+  }
+  if (expr.kind === 'column') {
+    const column = batch.columns.find((c) => c.name === expr.name);
+    const vector = column && vectorOfLocalColumn(column, batch.length);
+    return vector && vectorTerm(inputs, vector);
+  }
+  const computed = operand(expr, batch, memo);
+  return computed && !isScalar(computed) ? vectorTerm(inputs, computed) : undefined;
+}
+
+const NUMBER_KINDS = new Set(['int', 'double', 'decimal']);
+
+/** Both sides of a comparison as numbers of one domain (dates with dates), as compare() takes them. */
+function comparable(inputs: Inputs, left: Term, right: Term): [Term, Term] | undefined {
+  if (left.kind === 'date' || right.kind === 'date') {
+    const asDay = (t: Term): Term | undefined => {
+      if (t.kind === 'date') return t;
+      if (t.kind !== 'string' || t.text === undefined) return undefined;
+      const day = asDate({ kind: 'string', value: Number.NaN, text: t.text });
+      return day && isScalar(day) ? vectorTerm(inputs, day) : undefined;
+    };
+    const l = asDay(left);
+    const r = asDay(right);
+    return l && r ? [l, r] : undefined;
+  }
+  return NUMBER_KINDS.has(left.kind) && NUMBER_KINDS.has(right.kind) ? [left, right] : undefined;
+}
+
+const notNull = (...terms: Term[]): string =>
+  terms
+    .map((t) => t.isNull)
+    .filter((n) => n !== 'false')
+    .map((n) => `!(${n})`)
+    .join(' && ') || 'true';
+
+/** JavaScript that holds on a row when `expr` is TRUE there (`want`) or FALSE (`!want`). */
+function truth(inputs: Inputs, expr: Expr, want: boolean): string | undefined {
+  switch (expr.kind) {
+    case 'alias':
+      return truth(inputs, expr.expr, want);
+    case 'not':
+      return truth(inputs, expr.operand, !want);
+    case 'binary':
+      if (expr.op === 'and' || expr.op === 'or') {
+        const left = truth(inputs, expr.left, want);
+        const right = left && truth(inputs, expr.right, want);
+        if (!left || !right) return undefined;
+        // AND is TRUE when both are, FALSE when either is; OR the other way round.
+        const both = (expr.op === 'and') === want;
+        return `(${left} ${both ? '&&' : '||'} ${right})`;
+      }
+      if (expr.op in JS_COMPARISON) {
+        const text = stringPredicate(expr, inputs.batch, inputs.memo);
+        if (text) return stringTruth(inputs, text, want);
+        return comparison(inputs, expr.op as ComparisonOp, expr.left, expr.right, want);
+      }
+      return valueTruth(inputs, expr, want);
+    case 'between': {
+      // x BETWEEN a AND b is x >= a AND x <= b; NOT BETWEEN is TRUE where that is FALSE.
+      const inner = expr.negated ? !want : want;
+      const low = comparison(inputs, '>=', expr.operand, expr.low, inner);
+      const high = low && comparison(inputs, '<=', expr.operand, expr.high, inner);
+      return low && high ? `(${low} ${inner ? '&&' : '||'} ${high})` : undefined;
+    }
+    case 'in': {
+      const text = stringPredicate(expr, inputs.batch, inputs.memo);
+      if (text) return stringTruth(inputs, text, want);
+      return numberList(inputs, expr, want);
+    }
+    case 'like': {
+      const text = stringPredicate(expr, inputs.batch, inputs.memo);
+      return text && stringTruth(inputs, text, want);
+    }
+    case 'isNull': {
+      const inner = term(inputs, expr.operand);
+      if (!inner) return undefined;
+      const isNull = inner.isNull === 'false' ? 'false' : `(${inner.isNull})`;
+      return expr.negated === want ? `!${isNull}` : isNull;
+    }
+    default:
+      return valueTruth(inputs, expr, want);
+  }
+}
+
+function comparison(inputs: Inputs, op: ComparisonOp, leftExpr: Expr, rightExpr: Expr, want: boolean) {
+  const left = term(inputs, leftExpr);
+  const right = left && term(inputs, rightExpr);
+  const pair = left && right && comparable(inputs, left, right);
+  if (!pair) return undefined;
+  const [l, r] = pair;
+  if (l.constant && r.constant) return undefined;
+  const holds = `${l.value} ${JS_COMPARISON[op]} ${r.value}`;
+  return `(${notNull(l, r)} && ${want ? holds : `!(${holds})`})`;
+}
+
+function numberList(inputs: Inputs, expr: Extract<Expr, { kind: 'in' }>, want: boolean): string | undefined {
+  const constants = constantList(expr, inputs.batch, inputs.memo);
+  const inner = constants && term(inputs, expr.operand);
+  if (!constants || !inner || !NUMBER_KINDS.has(inner.kind) || inner.constant) return undefined;
+  if (!constants.every((c) => NUMBER_KINDS.has(c.kind))) return undefined;
+  const hits = constants.map((c) => `${inner.value} === ${vectorTerm(inputs, c).value}`).join(' || ');
+  const holds = expr.negated === want ? `!(${hits})` : `(${hits})`;
+  return `(${notNull(inner)} && ${holds})`;
+}
+
+/** A string predicate per dictionary code when the column has codes, else as its kernel column. */
+function stringTruth(inputs: Inputs, text: StringTest, want: boolean): string | undefined {
+  const { batch } = inputs;
+  const codes = text.column.source?.codes();
+  if (!codes) {
+    const vector = perDistinct(text.column, batch.length, text.test);
+    if (!vector) return undefined;
+    const value = vectorTerm(inputs, vector);
+    return `(${notNull(value)} && ${value.value} ${want ? '!==' : '==='} 0)`;
+  }
+  const results = new Float64Array(codes.dictionary.length);
+  for (let code = 0; code < results.length; code++)
+    results[code] = text.test(codes.dictionary[code]!) ? 1 : 0;
+  const k = inputs.codes.push(codes.codes) - 1;
+  inputs.tables.push(results);
+  // A NULL row's code is -1, which reads undefined: neither 1 nor 0.
+  return `(T${k}[K${k}[i]] === ${want ? 1 : 0})`;
+}
+
+/** Any other expression as a truth value: TRUE when not NULL and not 0. */
+function valueTruth(inputs: Inputs, expr: Expr, want: boolean): string | undefined {
+  const value = term(inputs, expr);
+  if (!value || !NUMBER_KINDS.has(value.kind) || value.constant) return undefined;
+  return `(${notNull(value)} && ${value.value} ${want ? '!==' : '==='} 0)`;
+}
+
+type SelectLoop = (
+  length: number,
+  vectors: readonly Float64Array[],
+  validity: readonly (Uint8Array | undefined)[],
+  codes: readonly Int32Array[],
+  tables: readonly Float64Array[],
+  literals: readonly number[],
+  rows: Uint32Array,
+) => number;
+
+const loops = new Map<string, SelectLoop>();
+const MAX_LOOPS = 256;
+
+/** How often a fused selection ran, for tests: a fallback shows as no new run. */
+export const selectionStats = { runs: 0 };
+
+/** Row numbers where the predicate is TRUE, in one loop; undefined when a leaf is not a kernel's. */
+export function fusedSelection(predicate: Expr, batch: Batch, collation: Collation): Uint32Array | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const inputs: Inputs = {
+    vectors: [],
+    validity: [],
+    codes: [],
+    tables: [],
+    literals: [],
+    batch,
+    memo: { nodes: new Map(), collation },
+  };
+  const condition = truth(inputs, predicate, true);
+  if (!condition) return undefined;
+  const source = [
+    ...inputs.vectors.map(
+      (_, k) => `const C${k} = vectors[${k}];${inputs.validity[k] ? ` const B${k} = validity[${k}];` : ''}`,
+    ),
+    ...inputs.codes.map((_, k) => `const K${k} = codes[${k}]; const T${k} = tables[${k}];`),
+    ...inputs.literals.map((_, k) => `const L${k} = literals[${k}];`),
+    'let n = 0;',
+    `for (let i = 0; i < length; i++) if (${condition}) rows[n++] = i;`,
+    'return n;',
+  ].join('\n');
+  let loop = loops.get(source);
+  if (!loop) {
+    loop = new Function(
+      'length',
+      'vectors',
+      'validity',
+      'codes',
+      'tables',
+      'literals',
+      'rows',
+      source,
+    ) as SelectLoop;
+    if (loops.size >= MAX_LOOPS) loops.delete(loops.keys().next().value!);
+    loops.set(source, loop);
+  }
+  const rows = new Uint32Array(batch.length);
+  const count = loop(
+    batch.length,
+    inputs.vectors,
+    inputs.validity,
+    inputs.codes,
+    inputs.tables,
+    inputs.literals,
+    rows,
+  );
+  selectionStats.runs++;
+  return rows.subarray(0, count);
+}
+
+/** Row numbers where the predicate is TRUE (not FALSE, not NULL), or undefined for the row path. */
+export function selectRows(
+  predicate: Expr,
+  batch: Batch,
+  collation: Collation = DEFAULT_COLLATION,
+): Uint32Array | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const fused = fusedSelection(predicate, batch, collation);
+  if (fused) return fused;
+  const vector = vectorize(predicate, batch, collation);
+  if (!vector) return undefined;
+  const { values, valid, length } = vector;
+  const rows = new Uint32Array(length);
+  let n = 0;
+  if (valid === undefined) {
+    for (let i = 0; i < length; i++) if (values[i] !== 0) rows[n++] = i;
+  } else {
+    for (let i = 0; i < length; i++) if (values[i] !== 0 && isValidAt(valid, i)) rows[n++] = i;
+  }
+  return rows.subarray(0, n);
+}
