@@ -231,6 +231,31 @@ describe('results leave as Arrow with sensible types', () => {
     expect(result.getChild('price')!.type.typeId).toBe(Type.Decimal);
   });
 
+  it('passes BIGINTs below 2^53 and nullable doubles through exactly, in several record batches', async () => {
+    const big = [
+      0n,
+      -1n,
+      1n,
+      -(2n ** 40n) - 5n,
+      2n ** 53n - 1n,
+      -(2n ** 53n) + 1n,
+      4294967296n,
+      -4294967296n,
+    ];
+    const first = arrowTable({
+      big: [new Int64(), big.slice(0, 5)],
+      x: [new Float64(), [1.5, null, -0, 1e308, null]],
+    });
+    const second = arrowTable({ big: [new Int64(), big.slice(5)], x: [new Float64(), [null, 2, 3]] });
+    const table = first.concat(second);
+    const { node, inputs } = source('t', table);
+    const result = await executeLocal(Plans.filter(node, lit(1).eq(1).node), inputs);
+    expect([...result.getChild('big')!]).toEqual(big);
+    expect([...result.getChild('x')!]).toEqual([1.5, null, -0, 1e308, null, null, 2, 3]);
+    expect(Object.is(result.getChild('x')!.get(2), -0)).toBe(true);
+    expect(result.getChild('x')!.nullCount).toBe(3);
+  });
+
   it('types an all-NULL column from the plan field hint', async () => {
     const table = new Table({ a: vectorFromArray([null, null], new Null()) });
     const { node, inputs } = source('t', table, [{ name: 'a', sqlType: 'date' }]);
