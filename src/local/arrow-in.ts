@@ -91,6 +91,10 @@ export class ArrowColumnSource implements ColumnSource {
     return new SelectedRows(this, Int32Array.from(rows));
   }
 
+  arrowData(): Data | undefined {
+    return this.chunks.length === 1 && this.chunks[0]!.offset === 0 ? this.chunks[0] : undefined;
+  }
+
   values(): Values {
     if (this.decoded === undefined) {
       const codes = this.dictionary ?? undefined;

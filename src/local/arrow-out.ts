@@ -106,6 +106,31 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
 
 type Typed = { new (length: number): ArrayLike<number | bigint> & { [i: number]: number | bigint } };
 
+/**
+ * Integers below 2^53 as little-endian 64-bit two's complement words, without a BigInt per value
+ * (a BIGINT column read as numbers and written back); undefined if one is not such an integer.
+ */
+function int64Words(values: Float64Array): Uint32Array | undefined {
+  const words = new Uint32Array(values.length * 2);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isSafeInteger(value)) return undefined;
+    const magnitude = Math.abs(value);
+    const low = magnitude % 4294967296;
+    const high = (magnitude - low) / 4294967296;
+    if (value >= 0) {
+      words[2 * i] = low;
+      words[2 * i + 1] = high;
+    } else {
+      // -m = ~m + 1, across both words.
+      const negatedLow = (~low >>> 0) + 1;
+      words[2 * i] = negatedLow >>> 0;
+      words[2 * i + 1] = ((~high >>> 0) + (negatedLow > 0xffffffff ? 1 : 0)) >>> 0;
+    }
+  }
+  return words;
+}
+
 function fixedWidth(
   type: DataType,
   values: Values,
@@ -115,6 +140,11 @@ function fixedWidth(
   const length = values.length;
   if (isTyped(values) && values instanceof (ArrayType as unknown as typeof Float64Array)) {
     return makeData({ type, length, nullCount: 0, data: values } as never);
+  }
+  if (values instanceof Float64Array && (ArrayType as unknown) === BigInt64Array) {
+    const words = int64Words(values);
+    if (words)
+      return makeData({ type, length, nullCount: 0, data: new BigInt64Array(words.buffer) } as never);
   }
   const data = new ArrayType(length);
   const nulls = new Uint8Array((length + 7) >> 3);
@@ -130,6 +160,28 @@ function fixedWidth(
     data[i] = converted;
   }
   return makeData({ type, length, nullCount, nullBitmap: nullCount > 0 ? nulls : undefined, data } as never);
+}
+
+/**
+ * A typed array of integers below 2^53 (a computed INT column: CASE, a flag, a count) as BIGINT
+ * data, written as two 32-bit words each instead of one bigint per value; undefined when a value
+ * is not such an integer (fixedWidth then converts it value by value).
+ */
+function int64FromNumbers(type: DataType, values: Values): Data | undefined {
+  if (!isTyped(values) || values instanceof BigInt64Array || values instanceof BigUint64Array)
+    return undefined;
+  const numbers = values as ArrayLike<number>;
+  const length = numbers.length;
+  const data = new BigInt64Array(length);
+  const words = new Uint32Array(data.buffer);
+  for (let i = 0; i < length; i++) {
+    const value = numbers[i]!;
+    if (!Number.isSafeInteger(value)) return undefined;
+    const high = Math.floor(value / 4294967296);
+    words[2 * i] = value - high * 4294967296;
+    words[2 * i + 1] = high;
+  }
+  return makeData({ type, length, nullCount: 0, data } as never);
 }
 
 const MICROS_PER_UNIT: Record<number, number> = {
@@ -338,7 +390,10 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
       return makeData({ type, length: values.length } as never);
     case Type.Int: {
       if (t.bitWidth === 64) {
-        return fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt);
+        return (
+          (t.isSigned && int64FromNumbers(type, values)) ||
+          fixedWidth(type, values, t.isSigned ? BigInt64Array : (BigUint64Array as never), asBigInt)
+        );
       }
       const arrays: Record<number, Typed> = t.isSigned
         ? { 8: Int8Array, 16: Int16Array, 32: Int32Array }
@@ -402,13 +457,38 @@ function toArrowData(type: DataType, values: Values, columnType: SqlType): Data 
   }
 }
 
-function columnData(column: LocalColumn, hint: Field | undefined): Data {
+/** A DOUBLE column still to be decoded, straight from its source's numbers and bitmap. */
+function numberData(column: LocalColumn, length: number): Data | undefined {
+  if (column.type.kind !== 'double') return undefined;
+  const numbers = column.source?.numbers();
+  const arrow = column.type.arrow as unknown as { typeId: Type; precision: number } | undefined;
+  if (!numbers) return undefined;
+  if (arrow !== undefined && !(arrow.typeId === Type.Float && arrow.precision === 2)) return undefined;
+  let nullCount = 0;
+  const { valid } = numbers;
+  if (valid !== undefined) {
+    for (let i = 0; i < length; i++) if ((valid[i >> 3]! & (1 << (i & 7))) === 0) nullCount++;
+  }
+  return makeData({
+    type: new Float64(),
+    length,
+    nullCount,
+    nullBitmap: nullCount > 0 ? valid : undefined,
+    data: numbers.values,
+  } as never);
+}
+
+function columnData(column: LocalColumn, hint: Field | undefined, length: number): Data {
   const arrow = column.type.arrow;
   const passThrough =
     arrow !== undefined &&
     arrow.typeId !== Type.Dictionary &&
     arrow.typeId !== Type.LargeUtf8 &&
     arrow.typeId !== Type.LargeBinary;
+  const read = passThrough ? column.source?.arrowData?.() : undefined;
+  if (read && read.type === arrow) return read;
+  const numbers = numberData(column, length);
+  if (numbers) return numbers;
   const type = passThrough ? arrow : arrowTypeFor(column.type, column.values, hint);
   return toArrowData(type, column.values, column.type);
 }
@@ -419,6 +499,7 @@ export function batchToArrow(batch: Batch, fields: readonly Field[] = []): Table
     columnData(
       column,
       fields.find((field) => field.name === column.name),
+      batch.length,
     ),
   );
   const arrowFields = batch.columns.map(

@@ -3,6 +3,8 @@
  * with its static type. Columns are JS arrays, or typed arrays when they have no NULLs (a numeric
  * column read from Arrow without nulls is used as it is). Batches never change once built.
  */
+
+import type { Data } from 'apache-arrow';
 import { PlanError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
 import type { SqlType, Value } from './types.ts';
@@ -46,6 +48,11 @@ export interface ColumnSource {
   numbers(): NumbersAndValidity | undefined;
   /** A string column as dictionary codes; undefined when it is not one or has too many distinct values. */
   codes(): StringCodes | undefined;
+  /**
+   * Every row as the one Arrow data it was read from, when it is that (one chunk, every row, in
+   * order): a column that passes through unchanged leaves as it came, never decoded.
+   */
+  arrowData?(): Data | undefined;
 }
 
 /** A column whose values are decoded from `source` when first read. */

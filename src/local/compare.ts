@@ -179,6 +179,21 @@ export function orderKey(type: SqlType, collation: Collation): KeyFn {
   return type.kind === 'time' ? timeKey(type) : groupKey(type, collation);
 }
 
+/**
+ * A column's keys: an INT column held as a typed array (no NULLs, no bigints) is its own keys
+ * (exactKey gives a number its value), so it is used as it is; otherwise keysOf.
+ */
+export function keyColumn(values: ArrayLike<Value>, type: SqlType, key: KeyFn): ArrayLike<Key | null> {
+  if (
+    type.kind === 'int' &&
+    ArrayBuffer.isView(values) &&
+    !(values instanceof BigInt64Array) &&
+    !(values instanceof BigUint64Array)
+  )
+    return values as ArrayLike<number>;
+  return keysOf(values, key);
+}
+
 /** A column of keys. */
 export function keysOf(values: ArrayLike<Value>, key: KeyFn): (Key | null)[] {
   const out = new Array<Key | null>(values.length).fill(null);

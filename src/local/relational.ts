@@ -165,6 +165,12 @@ function inOrder(keys: readonly SortKeyValues[], a: number, b: number): boolean 
   return true;
 }
 
+/** Whether the rows are in the keys' order already. */
+function runInOrder(keys: readonly SortKeyValues[], rows: ArrayLike<number>): boolean {
+  for (let i = 1; i < rows.length; i++) if (!inOrder(keys, rows[i - 1]!, rows[i]!)) return false;
+  return true;
+}
+
 /** A value of one or more partition keys as one Map key. */
 function partitionOf(keys: readonly KeyValues[], row: number): unknown {
   if (keys.length === 1) return keys[0]![row];
@@ -236,7 +242,9 @@ export function orderedPartitions(
   const partitions: Uint32Array[] = [];
   for (let g = 0; g < groups.count; g++) {
     const partition = rows.subarray(starts[g]!, starts[g + 1]!);
-    if (compare) partition.sort(compare);
+    // Bucketing keeps input order: a partition read in order (even interleaved with others, as
+    // parallel partition reads deliver them) needs no sort.
+    if (compare && !runInOrder(sortKeys, partition)) partition.sort(compare);
     partitions.push(partition);
   }
   return partitions;

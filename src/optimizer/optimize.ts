@@ -4,6 +4,7 @@
 import type { PlanNode } from '../plan/nodes.ts';
 import { type OptimizerContext, type Rule, runRules, type TraceStep } from './rule.ts';
 import { constantFolding } from './rules/constant-folding.ts';
+import { crossJoinReorder } from './rules/cross-join-reorder.ts';
 import { limitPushdown } from './rules/limit-pushdown.ts';
 import { localKeyFilter } from './rules/local-key-filter.ts';
 import { orFactoring } from './rules/or-factoring.ts';
@@ -15,8 +16,8 @@ import { type SplitPlan, splitPlan } from './split.ts';
 /**
  * In order: subqueries become joins before any rule could move an expression across their
  * scope; fold constants so predicates are simple; factor ORs so shared conjuncts can move;
- * add local key filters before predicate pushdown moves them to the tables; prune last so it
- * sees final shapes.
+ * add local key filters before predicate pushdown moves them to the tables; reorder cross
+ * products of local joins once filters sit on their tables; prune last so it sees final shapes.
  */
 export const RULES: readonly Rule[] = [
   subqueryRewrite,
@@ -24,6 +25,7 @@ export const RULES: readonly Rule[] = [
   orFactoring,
   localKeyFilter,
   predicatePushdown,
+  crossJoinReorder,
   limitPushdown,
   projectionPruning,
 ];

@@ -9,7 +9,9 @@
  * - a plain LIMIT is applied per partition and again on the merged rows.
  * A DECIMAL quotient keeps more digits inside the server than it shows (see
  * docs/exact-decimals.md); a SUM or AVG of one leaves each partition as its whole part and the
- * exact rest, so the merge adds every internal digit and rounds once, as one server would.
+ * exact rest, so the merge adds every internal digit and rounds once, as one server would. Per
+ * group, the server rounds the running sum after every row, so such a grouped SUM is read in
+ * one piece.
  * Anything else (joins, windows, DISTINCT, unions) is read in one piece.
  */
 
@@ -172,6 +174,12 @@ function splitAggregate(
     const digits = options.decimalOf?.(call.arg, node.input);
     if (digits && digits.frac > digits.scale) hidden.set(i, digits);
   });
+  if (hidden.size > 0 && node.groupBy.length > 0) {
+    // Grouping through a temporary table, the server rounds a group's running sum to the shown
+    // digits after every row, in its scan order: partitions rounding their own running sums and
+    // a merge adding them differ where a row lands on a half (docs/exact-decimals.md).
+    return { reason: 'a grouped SUM or AVG of a quotient is rounded after every row by the database' };
+  }
   for (const [i, digits] of hidden) {
     if (digits.frac > MAX_SCALE)
       return { reason: `a partial SUM of a quotient with ${digits.frac} inside digits cannot leave exactly` };

@@ -198,6 +198,36 @@ function decimalRows(count: number): string[][] {
   return rows;
 }
 
+/**
+ * Rows whose x / 20000 is exactly half of the quotient's last shown digit (0.00005 at scale 4),
+ * with opposite signs: group 0 has six +1 then six -1, group 1 six -1 then six +1, group 2
+ * alternates. Grouping through a temporary table, the server rounds its running sum to 4
+ * digits after every row (half away from zero), so the answer depends on where the signs meet.
+ */
+function halfRows(): number[][] {
+  const rows: number[][] = [];
+  const signs = [
+    [1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1],
+    [-1, -1, -1, -1, -1, -1, 1, 1, 1, 1, 1, 1],
+    [1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1],
+  ];
+  signs.forEach((group, g) => {
+    for (const sign of group) rows.push([rows.length + 1, g, sign]);
+  });
+  return rows;
+}
+
+const HALVES_PROGRAM: Program = {
+  name: 'a grouped SUM and AVG of quotients on exact halves with opposite signs',
+  frame: (t) =>
+    t('halves')
+      .groupBy('g')
+      .agg(fn.sum(col('x').div(20000)).as('s'), fn.avg(col('x').div(20000)).as('a'), fn.count('x').as('n'))
+      .orderBy('g'),
+  sql: 'SELECT g, SUM(x / 20000) AS s, AVG(x / 20000) AS a, COUNT(x) AS n FROM halves GROUP BY g ORDER BY g',
+  ordered: true,
+};
+
 beforeAll(async () => {
   tpch = tpchDatabase.db();
   await withSession(
@@ -215,6 +245,18 @@ beforeAll(async () => {
         'id INT PRIMARY KEY, g INT, a DECIMAL(65,30), b DECIMAL(15,2), c DECIMAL(38,10), d DECIMAL(4,3)';
       await session.query(`CREATE TABLE ${dec}.nums (${columns})`);
       await session.query(`CREATE TABLE ${dec}.nums_native (${columns}) PARTITION BY KEY (id) PARTITIONS 8`);
+      const halfColumns = 'id INT PRIMARY KEY, g INT, x DECIMAL(10,0)';
+      await session.query(`CREATE TABLE ${dec}.halves (${halfColumns})`);
+      await session.query(
+        `CREATE TABLE ${dec}.halves_native (${halfColumns}) PARTITION BY KEY (id) PARTITIONS 8`,
+      );
+      const halves = halfRows();
+      for (const table of ['halves', 'halves_native']) {
+        await session.query(
+          `INSERT INTO ${dec}.${table} VALUES ${halves.map(() => '(?, ?, ?)').join(', ')}`,
+          halves.flat(),
+        );
+      }
       const rows = decimalRows(400);
       for (const table of ['nums', 'nums_native']) {
         await session.query(
@@ -298,5 +340,14 @@ describe('DECIMAL near its limits, digit for digit', () => {
         }
       });
     }
+  }
+});
+
+describe('grouped quotient sums that round at every row, digit for digit', () => {
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    it(`${HALVES_PROGRAM.name}, ${mode}`, async () => {
+      const frame = HALVES_PROGRAM.frame(reader(decimals, mode, 'halves', { halves: 'id' }));
+      await expectSame(decimals, HALVES_PROGRAM, frame, mode);
+    });
   }
 });

@@ -7,7 +7,15 @@
  * Only INT and DOUBLE columns become vectors: DECIMAL stays on the exact path, and an integer
  * beyond 2^53 (a bigint) sends the whole expression back to the row-at-a-time evaluator.
  */
-import { type LocalColumn, nullValues, type Values } from '../batch.ts';
+import {
+  type ColumnSource,
+  type LocalColumn,
+  type NumbersAndValidity,
+  nullValues,
+  sourcedColumn,
+  takeValues,
+  type Values,
+} from '../batch.ts';
 import { plainDayNumber } from '../temporal.ts';
 import type { SqlType, Value } from '../types.ts';
 
@@ -190,4 +198,60 @@ export function valuesOfVector(vector: NumericVector): Values {
   for (let i = 0; i < length; i++) if (isValidAt(valid, i)) out[i] = values[i]!;
   converted.set(out, { values, valid });
   return out;
+}
+
+/** Whether some row of the bitmap is NULL. */
+function anyNull(valid: Uint8Array | undefined, length: number): boolean {
+  if (valid === undefined) return false;
+  const full = length >> 3;
+  for (let i = 0; i < full; i++) if (valid[i] !== 0xff) return true;
+  for (let i = full << 3; i < length; i++) if (!isValidAt(valid, i)) return true;
+  return false;
+}
+
+/**
+ * A kernel's INT or DOUBLE result as a column source: kernels and the Arrow writer read its
+ * numbers and bitmap; the values with nulls the row path reads (a million boxed numbers, most of
+ * a window step's time in GC) are built only if a row-at-a-time step asks.
+ */
+class VectorSource implements ColumnSource {
+  private decoded: Values | undefined;
+
+  constructor(private readonly vector: NumericVector) {}
+
+  values(): Values {
+    this.decoded ??= valuesOfVector(this.vector);
+    return this.decoded;
+  }
+
+  take(rows: ArrayLike<number>): Values {
+    return takeValues(this.values(), rows);
+  }
+
+  select(rows: ArrayLike<number>): ColumnSource {
+    const { values, valid, kind, type } = this.vector;
+    const out = new Float64Array(rows.length);
+    const outValid = allValid(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (row < 0 || !isValidAt(valid, row)) clearBit(outValid, i);
+      else out[i] = values[row]!;
+    }
+    return new VectorSource({ kind, type, values: out, valid: outValid, length: rows.length });
+  }
+
+  numbers(): NumbersAndValidity {
+    return { values: this.vector.values, valid: this.vector.valid };
+  }
+
+  codes(): undefined {
+    return undefined;
+  }
+}
+
+/** An INT or DOUBLE vector as a batch column: its Float64Array without NULLs, else a VectorSource. */
+export function columnOfVector(name: string, vector: NumericVector): LocalColumn {
+  const { values, valid, length, type } = vector;
+  if (!anyNull(valid, length)) return { name, type, values };
+  return sourcedColumn(name, type, new VectorSource(vector));
 }

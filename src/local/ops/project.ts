@@ -7,7 +7,7 @@ import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
 import { vectorize } from '../kernels/expressions.ts';
 import { fuseProjection } from '../kernels/fused.ts';
-import { valuesOfVector } from '../kernels/vectors.ts';
+import { columnOfVector } from '../kernels/vectors.ts';
 import { computed } from '../types.ts';
 
 /** One computed or passed-through column of `batch`. */
@@ -20,7 +20,7 @@ export function projectColumn(batch: Batch, expr: Expr, context: ExecContext, wh
     return renameColumn(column, name);
   }
   const vector = vectorize(inner, batch, context.collation);
-  if (vector) return { name, type: vector.type, values: valuesOfVector(vector) };
+  if (vector) return columnOfVector(name, vector);
   const compiled = compileExpr(inner, scopeOf(batch, context, where));
   return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };
 }

@@ -1,7 +1,7 @@
 /** ORDER BY (Arquero sorts; keys normalized to the collation, NULL placement explicit) and LIMIT/OFFSET. */
 import type { SortKey } from '../../plan/expr.ts';
 import { type Batch, sliceRows, takeRows } from '../batch.ts';
-import { keysOf, sortKey } from '../compare.ts';
+import { keyColumn, sortKey } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
@@ -18,10 +18,14 @@ export function sortKeyValues(
   const out: SortKeyValues[] = [];
   for (const key of keys) {
     const compiled = compileExpr(key.expr, scope);
-    const values = keysOf(evaluateAll(compiled, batch.length), sortKey(compiled.type, context.collation));
+    const values = keyColumn(
+      evaluateAll(compiled, batch.length),
+      compiled.type,
+      sortKey(compiled.type, context.collation),
+    );
     if (key.nullsFirst !== !key.descending) {
       out.push({
-        values: values.map((value) => ((value === null) === key.nullsFirst ? 0 : 1)),
+        values: Array.from(values, (value) => ((value === null) === key.nullsFirst ? 0 : 1)),
         descending: false,
       });
     }

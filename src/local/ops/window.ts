@@ -17,13 +17,14 @@ import {
   unalias,
   type WindowExpr,
 } from '../../plan/expr.ts';
-import { type Batch, type LocalColumn, makeBatch, nullValues, type Values } from '../batch.ts';
-import { groupKey, keysOf } from '../compare.ts';
+import { type Batch, type LocalColumn, makeBatch, nullValues, renameColumn, type Values } from '../batch.ts';
+import { groupKey, keyColumn } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { type DecimalValue, roundToScale } from '../decimal.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { type Compiled, derived, evaluateAll, presentValues } from '../expr/compiled.ts';
-import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfColumn } from '../kernels/vectors.ts';
+import { vectorize } from '../kernels/expressions.ts';
+import { columnOfVector, kernelsEnabled, type NumericVector } from '../kernels/vectors.ts';
 import {
   frameAggregateVector,
   frameKernelApplies,
@@ -70,7 +71,11 @@ function orderRows(batch: Batch, expr: WindowExpr, context: ExecContext): Ordere
   const scope = scopeOf(batch, context, 'window');
   const partitionKeys = expr.partitionBy.map((key) => {
     const compiled = compileExpr(key, scope);
-    return keysOf(evaluateAll(compiled, batch.length), groupKey(compiled.type, context.collation));
+    return keyColumn(
+      evaluateAll(compiled, batch.length),
+      compiled.type,
+      groupKey(compiled.type, context.collation),
+    );
   });
   const sortKeys = sortKeyValues(batch, expr.orderBy, context, 'window');
   return {
@@ -155,29 +160,24 @@ function shownDigits(arg: Compiled): Compiled {
   });
 }
 
-/** A kernel's result as batch values: NULL where the validity bit is clear. */
-function vectorValues(
+/** A kernel's result as a column (lazy where it has NULLs, see batch.ts). */
+function kernelColumn(
   type: SqlType,
   result: { values: Float64Array; valid: Uint8Array | undefined },
-): Values {
+): LocalColumn {
   const kind = type.kind === 'int' ? 'int' : 'double';
-  const vector: NumericVector = { kind, type, ...result, length: result.values.length };
-  return valuesOfVector({ ...vector, values: presentValues(type, result.values) });
+  const values = presentValues(type, result.values);
+  return columnOfVector('', { kind, type, values, valid: result.valid, length: values.length });
 }
 
 /** The argument as a vector for the kernels, when it is INT or DOUBLE numbers. */
-function argVector(arg: Compiled | undefined, values: Values | undefined, length: number) {
-  if (!kernelsEnabled() || !arg || !values) return undefined;
-  const vector = vectorOfColumn(values, arg.type, length);
+function argVector(expr: Expr | undefined, batch: Batch, context: ExecContext): NumericVector | undefined {
+  if (!kernelsEnabled() || !expr) return undefined;
+  const vector = vectorize(expr, batch, context.collation);
   return vector && (vector.kind === 'int' || vector.kind === 'double') ? vector : undefined;
 }
 
-function computeWindow(
-  batch: Batch,
-  expr: WindowExpr,
-  context: ExecContext,
-  orders: Orders,
-): { type: SqlType; values: Values } {
+function computeWindow(batch: Batch, expr: WindowExpr, context: ExecContext, orders: Orders): LocalColumn {
   const scope = scopeOf(batch, context, 'window');
   for (const node of [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)]) {
     if (someExpr(node, (inner) => inner.kind === 'window' || inner.kind === 'aggregate')) {
@@ -185,38 +185,39 @@ function computeWindow(
     }
   }
   const arg = expr.args[0] ? shownDigits(compileExpr(expr.args[0], scope)) : undefined;
-  const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
   const { partitions, sortKeys } = orderOnce(batch, expr, context, orders);
   const fn = expr.fn;
-  const vector = argVector(arg, argValues, batch.length);
+  const vector = argVector(expr.args[0], batch, context);
+  const column = (type: SqlType, values: Values): LocalColumn => ({ name: '', type, values });
 
   if (isAggregate(fn)) {
     if (fn === 'countDistinct') throw new PlanError('countDistinct cannot be a window function');
     const type = aggregateType(fn, arg?.type);
     if ((arg === undefined ? kernelsEnabled() : vector !== undefined) && frameKernelApplies(fn, vector)) {
-      const result = frameAggregateVector(fn, vector, partitions, kernelFrame(expr, sortKeys), batch.length);
-      return { type, values: vectorValues(type, result) };
+      return kernelColumn(
+        type,
+        frameAggregateVector(fn, vector, partitions, kernelFrame(expr, sortKeys), batch.length),
+      );
     }
     const out = nullValues(batch.length);
+    const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
     const run = frameAggregate(fn, argValues, arg?.type, context.collation);
     for (const rows of partitions) run(rows, frameBounds(expr, rows.length, peersOf(rows, sortKeys)), out);
-    return { type, values: presentValues(type, out) };
+    return column(type, presentValues(type, out));
   }
 
   const ranking = fn === 'rowNumber' || fn === 'rank' || fn === 'denseRank';
   if (ranking && kernelsEnabled()) {
-    return {
-      type: T.int,
-      values: rankVector(fn, partitions, (rows) => peersOf(rows, sortKeys), batch.length),
-    };
+    return column(
+      T.int,
+      rankVector(fn, partitions, (rows) => peersOf(rows, sortKeys), batch.length),
+    );
   }
   if ((fn === 'lag' || fn === 'lead') && vector) {
     const offset = offsetOf(expr) * (fn === 'lag' ? -1 : 1);
-    return {
-      type: arg!.type,
-      values: vectorValues(arg!.type, shiftVector(vector, partitions, offset, batch.length)),
-    };
+    return kernelColumn(arg!.type, shiftVector(vector, partitions, offset, batch.length));
   }
+  const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
   const out = nullValues(batch.length);
   for (const rows of partitions) {
     const size = rows.length;
@@ -261,7 +262,7 @@ function computeWindow(
     }
   }
   // LAG, LEAD, FIRST_VALUE and LAST_VALUE give values of their argument: a column keeps its Arrow type.
-  return { type: ranking ? T.int : (arg?.type ?? T.null), values: out };
+  return column(ranking ? T.int : (arg?.type ?? T.null), out);
 }
 
 /**
@@ -274,8 +275,9 @@ export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecCo
   const rewritten = exprs.map((expr) =>
     mapExpr(unalias(expr), (node) => {
       if (node.kind !== 'window') return undefined;
-      const { type, values } = computeWindow(batch, node, context, orders);
-      calls.push({ name: `${WINDOW_PREFIX}${calls.length}`, type, values });
+      calls.push(
+        renameColumn(computeWindow(batch, node, context, orders), `${WINDOW_PREFIX}${calls.length}`),
+      );
       return Exprs.column(calls[calls.length - 1]!.name);
     }),
   );
@@ -285,8 +287,7 @@ export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecCo
     if (name === undefined) throw new PlanError('window: every window column needs a name (use .as(name))');
     const inner = rewritten[index]!;
     if (inner.kind === 'column' && inner.name.startsWith(WINDOW_PREFIX)) {
-      const call = calls.find((c) => c.name === inner.name)!;
-      return { ...call, name };
+      return renameColumn(calls.find((c) => c.name === inner.name)!, name);
     }
     const compiled = compileExpr(inner, scopeOf(withCalls, context, 'window'));
     return { name, type: computed(compiled.type), values: evaluateAll(compiled, batch.length) };

@@ -231,6 +231,31 @@ describe('results leave as Arrow with sensible types', () => {
     expect(result.getChild('price')!.type.typeId).toBe(Type.Decimal);
   });
 
+  it('passes BIGINTs below 2^53 and nullable doubles through exactly, in several record batches', async () => {
+    const big = [
+      0n,
+      -1n,
+      1n,
+      -(2n ** 40n) - 5n,
+      2n ** 53n - 1n,
+      -(2n ** 53n) + 1n,
+      4294967296n,
+      -4294967296n,
+    ];
+    const first = arrowTable({
+      big: [new Int64(), big.slice(0, 5)],
+      x: [new Float64(), [1.5, null, -0, 1e308, null]],
+    });
+    const second = arrowTable({ big: [new Int64(), big.slice(5)], x: [new Float64(), [null, 2, 3]] });
+    const table = first.concat(second);
+    const { node, inputs } = source('t', table);
+    const result = await executeLocal(Plans.filter(node, lit(1).eq(1).node), inputs);
+    expect([...result.getChild('big')!]).toEqual(big);
+    expect([...result.getChild('x')!]).toEqual([1.5, null, -0, 1e308, null, null, 2, 3]);
+    expect(Object.is(result.getChild('x')!.get(2), -0)).toBe(true);
+    expect(result.getChild('x')!.nullCount).toBe(3);
+  });
+
   it('types an all-NULL column from the plan field hint', async () => {
     const table = new Table({ a: vectorFromArray([null, null], new Null()) });
     const { node, inputs } = source('t', table, [{ name: 'a', sqlType: 'date' }]);
@@ -309,5 +334,47 @@ describe('results leave as Arrow with sensible types', () => {
     let unscaled = 0n;
     for (let k = 3; k >= 0; k--) unscaled = (unscaled << 32n) | BigInt(words[k]!);
     expect(unscaled).toBe(2n * (2n ** 64n - 1n));
+  });
+});
+
+describe('a computed INT column of numbers leaves as BIGINT words', () => {
+  it('integers below 2^53, both signs, across the 32-bit word boundary, digit for digit', async () => {
+    const high = [0, 0, -1, 1, -2, 2097151, -2097152, 28, -1];
+    const low = [0, 1, -1, 0, -5, 2147483647, 1, 2147483647, -2147483648];
+    const { node, inputs } = source('t', arrowTable({ a: [new Int32(), high], b: [new Int32(), low] }));
+    // a * 2^32 + b over INT columns: an INT column of numbers from the fused loop.
+    const plan = Plans.project(node, [col('a').times(lit(4294967296)).plus(col('b')).as('i').node]);
+    const table = await executeLocal(plan, inputs);
+    expect(String(table.schema.fields[0]!.type)).toBe('Int64');
+    expect(Array.from(table.getChild('i')!.toArray() as BigInt64Array, String)).toEqual(
+      high.map((a, k) => (BigInt(a) * 4294967296n + BigInt(low[k]!)).toString()),
+    );
+  });
+});
+
+describe('a column read from Arrow and passed through unchanged', () => {
+  it('leaves as the Arrow data it came in (never decoded), beside computed columns', async () => {
+    const table = arrowTable({ x: [new Float64(), [1, null, 3]], s: [new Utf8(), ['a', null, 'c']] });
+    const { node, inputs } = source('t', table);
+    const plan = Plans.project(node, [col('s').node, col('x').plus(lit(1)).as('y').node, col('x').node]);
+    const out = await executeLocal(plan, inputs);
+    expect(out.getChild('s')!.data[0]).toBe(table.getChild('s')!.data[0]);
+    expect(out.getChild('x')!.data[0]).toBe(table.getChild('x')!.data[0]);
+    expect(rowsOf(out)).toEqual([
+      { s: 'a', y: 2, x: 1 },
+      { s: null, y: null, x: null },
+      { s: 'c', y: 4, x: 3 },
+    ]);
+  });
+
+  it('a filtered column is rebuilt with only its rows', async () => {
+    const table = arrowTable({ s: [new Utf8(), ['a', null, 'c']], k: [new Int32(), [1, 2, 3]] });
+    const { node, inputs } = source('t', table);
+    const out = await executeLocal(Plans.filter(node, col('k').gt(lit(1)).node), inputs);
+    expect(out.getChild('s')!.data[0]).not.toBe(table.getChild('s')!.data[0]);
+    expect(rowsOf(out)).toEqual([
+      { s: null, k: 2 },
+      { s: 'c', k: 3 },
+    ]);
   });
 });

@@ -97,4 +97,18 @@ describe('exact partials of SUM and AVG of a DECIMAL quotient', () => {
       reason: 'a SUM or AVG of a quotient inside an expression is merged exactly only by the database',
     });
   });
+
+  it('a grouped SUM of a quotient (rounded after every row by the server) is read in one piece', () => {
+    const grouped = db
+      .table('t')
+      .groupBy('k')
+      .agg(fn.sum(col('x').div(7)).as('s'));
+    expect(splitForPartitions(grouped.plan, { decimalOf: decimalOf({ scale: 14, frac: 18 }) })).toEqual({
+      reason: 'a grouped SUM or AVG of a quotient is rounded after every row by the database',
+    });
+    // Without inside digits a grouped SUM still splits.
+    expect(
+      splitForPartitions(grouped.plan, { decimalOf: decimalOf({ scale: 14, frac: 14 }) }),
+    ).toHaveProperty('perPartition');
+  });
 });

@@ -39,4 +39,15 @@ describe('plans as JSON', () => {
       /\$\.plan\.predicate\.mode.*exists, in, scalar/,
     );
   });
+
+  it("carry a scan's pushdown setting, 'always' included, and name a wrong one", () => {
+    for (const pushdown of [true, false, 'always'] as const) {
+      const plan = Plans.scan('db', 't', [], { pushdown });
+      const back = planFromJson(JSON.parse(JSON.stringify(planToJson(plan))), { source: 'db' });
+      expect(back).toEqual(plan);
+    }
+    const wire = JSON.parse(JSON.stringify(planToJson(scan('t'))));
+    wire.plan.options.pushdown = 'sometimes';
+    expect(() => planFromJson(wire, { source: 'db' })).toThrow(/pushdown: expected true, false or 'always'/);
+  });
 });
