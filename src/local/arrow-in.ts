@@ -209,27 +209,18 @@ class SelectedRows implements ColumnSource {
     if (this.dictionary === undefined) {
       const all =
         this.rows.length > this.base.size * SELECT_CODES_SHARE ? this.base.codes() : this.base.codesAtHand();
-      this.dictionary = all ? { codes: gatherCodes(all.codes, this.rows), dictionary: all.dictionary } : null;
+      this.dictionary = all ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary } : null;
     }
     return this.dictionary ?? undefined;
   }
 }
 
-/** `outer` picked at `inner` (-1 stays -1). */
+/** `outer` picked at `inner` (-1 stays -1): row numbers through a selection, or codes at rows. */
 function composeRows(outer: Int32Array, inner: ArrayLike<number>): Int32Array {
   const out = new Int32Array(inner.length);
   for (let i = 0; i < inner.length; i++) {
     const row = inner[i]!;
     out[i] = row < 0 ? -1 : outer[row]!;
-  }
-  return out;
-}
-
-function gatherCodes(codes: Int32Array, rows: Int32Array): Int32Array {
-  const out = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    out[i] = row < 0 ? -1 : codes[row]!;
   }
   return out;
 }
