@@ -40,8 +40,6 @@ import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 const TAKE_ALL_SHARE = 1 / 3;
 /** Above this share, reading a numeric column as one Float64Array is cheaper than row by row. */
 const TAKE_NUMBERS_SHARE = 1 / 8;
-/** Above this share of a column selected, codes of the whole column are built (below, of the rows selected). */
-const SELECT_CODES_SHARE = 1 / 4;
 
 /** Whole columns and single rows decoded from Arrow, for tests asserting what stays undecoded. */
 export const decodeStats = { columns: 0, rows: 0 };
@@ -222,9 +220,8 @@ class SelectedRows implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      // A few rows of a column without codes yet: the codes of those rows alone.
-      const all =
-        this.rows.length > this.base.size * SELECT_CODES_SHARE ? this.base.codes() : this.base.codesAtHand();
+      // Rows of a column without codes yet: the codes of those rows alone.
+      const all = this.base.codesAtHand();
       this.dictionary =
         (all
           ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary }

@@ -287,20 +287,22 @@ function denseIntegerPairs(
     next[r] = heads[slot]!;
     heads[slot] = r;
   }
-  /** The chain head of a left key, or -1 (not an integer in range, NULL, or a string). */
-  const headOf = (key: Key | null | undefined): number => {
-    if (typeof key !== 'number' || key < min || key > max || !Number.isInteger(key)) return -1;
-    return heads[key - min]!;
-  };
+  // Each left row's chain head (-1: not an integer in range, NULL, or a string), then the pairs.
+  const leftHeads = new Int32Array(leftLength);
   let count = 0;
   for (let l = 0; l < leftLength; l++) {
-    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) count++;
+    const key = leftKey[l];
+    let head = -1;
+    if (typeof key === 'number' && key >= min && key <= max && Number.isInteger(key))
+      head = heads[key - min]!;
+    leftHeads[l] = head;
+    for (let r = head; r >= 0; r = next[r]!) count++;
   }
   const left = new Int32Array(count);
   const right = new Int32Array(count);
   let at = 0;
   for (let l = 0; l < leftLength; l++) {
-    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) {
+    for (let r = leftHeads[l]!; r >= 0; r = next[r]!) {
       left[at] = l;
       right[at++] = r;
     }

@@ -279,35 +279,59 @@ export function fusedSelection(predicate: Expr, batch: Batch, collation: Collati
  * dictionary code, and building the codes hashes every row's bytes: after a selective first
  * step (`p_size = 37 AND p_type LIKE '%BRASS'` keeps 2 % of the rows at the size test) only
  * the kept rows are hashed. A row passes a WHERE when every conjunct is TRUE, in any order.
- * Undefined when the predicate is not such an AND or a step is not a kernel's.
+ * Undefined when the predicate is not such an AND or a step is not a kernel's. `kept` holds the
+ * rows the first step kept: of every column (`all`, codes built for them then carry on to the
+ * rows the filter outputs) or of the tested columns only.
  */
-function stagedSelection(predicate: Expr, batch: Batch, collation: Collation): Uint32Array | undefined {
+function inTwoSteps(
+  predicate: Expr,
+  batch: Batch,
+  collation: Collation,
+  all: boolean,
+): { first: Uint32Array; kept: Batch; second: Uint32Array } | undefined {
   const parts = conjuncts(predicate);
   if (parts.length < 2) return undefined;
   const memo: Memo = { nodes: new Map(), collation };
   const strings: Expr[] = [];
   const others: Expr[] = [];
-  const stringColumns = new Set<string>();
+  const tested = new Set<string>();
   for (const part of parts) {
     const test = stringPredicate(part, batch, memo);
     if (test) {
       strings.push(part);
-      stringColumns.add(test.column.name);
+      tested.add(test.column.name);
     } else others.push(part);
   }
   if (strings.length === 0 || others.length === 0) return undefined;
   const first = fusedSelection(conjunction(others)!, batch, collation);
   if (!first) return undefined;
-  if (first.length === 0) return first;
-  // Only the columns the string tests read, at the rows the first step kept.
-  const tested = makeBatch(
-    batch.columns.filter((column) => stringColumns.has(column.name)),
-    batch.length,
-  );
-  const kept = first.length === batch.length ? tested : takeRows(tested, first);
-  const second = fusedSelection(conjunction(strings)!, kept, collation);
-  if (!second) return undefined;
-  if (first.length === batch.length) return second;
+  const columns = all
+    ? batch
+    : makeBatch(
+        batch.columns.filter((column) => tested.has(column.name)),
+        batch.length,
+      );
+  const kept = first.length === batch.length ? columns : takeRows(columns, first);
+  const second = first.length === 0 ? first : fusedSelection(conjunction(strings)!, kept, collation);
+  return second && { first, kept, second };
+}
+
+/**
+ * A WHERE's output batch when it runs in two steps (inTwoSteps): the string tests' codes of the
+ * kept rows stay with the output's columns. Undefined otherwise (filter with selectRows).
+ */
+export function selectInTwoSteps(predicate: Expr, batch: Batch, collation: Collation): Batch | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const steps = inTwoSteps(predicate, batch, collation, true);
+  if (!steps) return undefined;
+  selectionStats.runs++;
+  const { kept, second } = steps;
+  return second.length === kept.length ? kept : takeRows(kept, second);
+}
+
+/** Rows of the second step (numbered among the first step's) as rows of the batch. */
+function throughFirst(first: Uint32Array, second: Uint32Array, length: number): Uint32Array {
+  if (first.length === length) return second;
   const rows = new Uint32Array(second.length);
   for (let i = 0; i < second.length; i++) rows[i] = first[second[i]!]!;
   return rows;
@@ -320,7 +344,10 @@ export function selectRows(
   collation: Collation = DEFAULT_COLLATION,
 ): Uint32Array | undefined {
   if (!kernelsEnabled()) return undefined;
-  const fused = stagedSelection(predicate, batch, collation) ?? fusedSelection(predicate, batch, collation);
+  const steps = inTwoSteps(predicate, batch, collation, false);
+  const fused = steps
+    ? throughFirst(steps.first, steps.second, batch.length)
+    : fusedSelection(predicate, batch, collation);
   if (fused) {
     selectionStats.runs++;
     return fused;
