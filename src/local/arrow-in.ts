@@ -40,8 +40,6 @@ import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 const TAKE_ALL_SHARE = 1 / 3;
 /** Above this share, reading a numeric column as one Float64Array is cheaper than row by row. */
 const TAKE_NUMBERS_SHARE = 1 / 8;
-/** Above this share of a column selected, its dictionary codes are worth building. */
-const SELECT_CODES_SHARE = 1 / 4;
 
 /** Whole columns and single rows decoded from Arrow, for tests asserting what stays undecoded. */
 export const decodeStats = { columns: 0, rows: 0 };
@@ -127,12 +125,20 @@ export class ArrowColumnSource implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      this.dictionary =
-        this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8)
-          ? (stringCodesOf(this.chunks, this.length) ?? null)
-          : null;
+      this.dictionary = this.isUtf8 ? (stringCodesOf(this.chunks, this.length) ?? null) : null;
     }
     return this.dictionary ?? undefined;
+  }
+
+  /** The codes of the rows at `rows` (-1: NULL) only, built from their bytes; see codes(). */
+  codesAt(rows: ArrayLike<number>): StringCodes | undefined {
+    return this.isUtf8 && this.dictionary !== null
+      ? stringCodesOf(this.chunks, this.length, rows)
+      : undefined;
+  }
+
+  private get isUtf8(): boolean {
+    return this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8);
   }
 
   take(rows: ArrayLike<number>): Values {
@@ -173,7 +179,7 @@ export class ArrowColumnSource implements ColumnSource {
 class SelectedRows implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
-  private dictionary: StringCodes | null | undefined;
+  dictionary: StringCodes | null | undefined;
 
   constructor(
     private readonly base: ArrowColumnSource,
@@ -191,7 +197,14 @@ class SelectedRows implements ColumnSource {
   }
 
   select(rows: ArrayLike<number>): ColumnSource {
-    return new SelectedRows(this.base, composeRows(this.rows, rows));
+    const selected = new SelectedRows(this.base, composeRows(this.rows, rows));
+    // Codes built for these rows (a filter's string test) carry over to the rows picked from them.
+    if (this.dictionary)
+      selected.dictionary = {
+        codes: composeRows(this.dictionary.codes, rows),
+        dictionary: this.dictionary.dictionary,
+      };
+    return selected;
   }
 
   numbers(): NumbersAndValidity | undefined {
@@ -207,9 +220,12 @@ class SelectedRows implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      const all =
-        this.rows.length > this.base.size * SELECT_CODES_SHARE ? this.base.codes() : this.base.codesAtHand();
-      this.dictionary = all ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary } : null;
+      // Rows of a column without codes yet: the codes of those rows alone.
+      const all = this.base.codesAtHand();
+      this.dictionary =
+        (all
+          ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary }
+          : this.base.codesAt(this.rows)) ?? null;
     }
     return this.dictionary ?? undefined;
   }

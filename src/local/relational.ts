@@ -147,7 +147,69 @@ function rowComparator(keys: readonly SortKeyValues[]): (a: number, b: number) =
 export function sortRows(keys: readonly SortKeyValues[], length: number): Uint32Array {
   const rows = rowRange(length);
   if (keys.length === 0 || length < 2) return rows;
-  return rows.sort(rowComparator(keys));
+  return sortedByRanks(keys, length) ?? rows.sort(rowComparator(keys));
+}
+
+/** Past this share of distinct values among a key's first rows, ranking it is not worth it. */
+const MOSTLY_DISTINCT = 3 / 4;
+
+/**
+ * Keys that repeat few values (sorting a GROUP BY's output by its group keys): each key's
+ * distinct values ranked in order (the comparator runs over the distinct values only), each row's
+ * ranks and its row number combined into one number, and those numbers sorted as a typed array
+ * (no comparator; the row number last keeps ties in input order). Undefined when a key's values
+ * are mostly distinct or the combinations would not fit in 2^53.
+ */
+function sortedByRanks(keys: readonly SortKeyValues[], length: number): Uint32Array | undefined {
+  const combined = new Float64Array(length);
+  let radix = 1;
+  for (const { values, descending } of keys) {
+    const ranked = ranksOf(values, length, descending);
+    if (!ranked || radix * ranked.size * length >= 2 ** 53) return undefined;
+    const { ranks, size } = ranked;
+    for (let i = 0; i < length; i++) combined[i] = combined[i]! * size + ranks[i]!;
+    radix *= size;
+  }
+  for (let i = 0; i < length; i++) combined[i] = combined[i]! * length + i;
+  combined.sort();
+  const rows = new Uint32Array(length);
+  for (let i = 0; i < length; i++) rows[i] = combined[i]! % length;
+  return rows;
+}
+
+/** Each row's rank among the key's distinct values (ties as the comparator takes them share one). */
+function ranksOf(
+  values: KeyValues,
+  length: number,
+  descending: boolean,
+): { ranks: Float64Array; size: number } | undefined {
+  const ids = new Map<Key | null | undefined, number>();
+  const distinct: (Key | null)[] = [];
+  const rowIds = new Float64Array(length);
+  const probe = Math.min(length, 1024);
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    let id = ids.get(value);
+    if (id === undefined) {
+      id = distinct.length;
+      ids.set(value, id);
+      distinct.push(value ?? null);
+      if (i + 1 >= probe && distinct.length > (i + 1) * MOSTLY_DISTINCT) return undefined;
+    }
+    rowIds[i] = id;
+  }
+  const order = [...distinct.keys()].sort(rowComparator([{ values: distinct, descending }]));
+  const rankOf = new Float64Array(distinct.length);
+  let rank = 0;
+  for (let k = 1; k < order.length; k++) {
+    const a = distinct[order[k - 1]!]!;
+    const b = distinct[order[k]!]!;
+    // Values the comparator takes as equal (1 and 1n) share a rank.
+    if (a !== b && (a === null || b === null || a < b || a > b)) rank++;
+    rankOf[order[k]!] = rank;
+  }
+  for (let i = 0; i < length; i++) rowIds[i] = rankOf[rowIds[i]!]!;
+  return { ranks: rowIds, size: rank + 1 };
 }
 
 /** Whether row `a` may come before row `b` (a < b) in the order of the keys: rowComparator(a, b) <= 0. */
@@ -287,20 +349,22 @@ function denseIntegerPairs(
     next[r] = heads[slot]!;
     heads[slot] = r;
   }
-  /** The chain head of a left key, or -1 (not an integer in range, NULL, or a string). */
-  const headOf = (key: Key | null | undefined): number => {
-    if (typeof key !== 'number' || key < min || key > max || !Number.isInteger(key)) return -1;
-    return heads[key - min]!;
-  };
+  // Each left row's chain head (-1: not an integer in range, NULL, or a string), then the pairs.
+  const leftHeads = new Int32Array(leftLength);
   let count = 0;
   for (let l = 0; l < leftLength; l++) {
-    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) count++;
+    const key = leftKey[l];
+    let head = -1;
+    if (typeof key === 'number' && key >= min && key <= max && Number.isInteger(key))
+      head = heads[key - min]!;
+    leftHeads[l] = head;
+    for (let r = head; r >= 0; r = next[r]!) count++;
   }
   const left = new Int32Array(count);
   const right = new Int32Array(count);
   let at = 0;
   for (let l = 0; l < leftLength; l++) {
-    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) {
+    for (let r = leftHeads[l]!; r >= 0; r = next[r]!) {
       left[at] = l;
       right[at++] = r;
     }

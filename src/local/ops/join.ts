@@ -239,20 +239,6 @@ function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context:
   return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
 }
 
-/**
- * Pairs in left-row order, by a stable counting sort. Within a left row, right rows stay in the
- * order the hash join produced them, which is their input order.
- */
-function inLeftOrder(pairs: PairList, leftLength: number): { starts: Int32Array; right: Int32Array } {
-  const starts = new Int32Array(leftLength + 1);
-  for (let i = 0; i < pairs.left.length; i++) starts[pairs.left[i]! + 1]!++;
-  for (let i = 0; i < leftLength; i++) starts[i + 1]! += starts[i]!;
-  const fill = starts.slice(0, leftLength);
-  const right = new Int32Array(pairs.left.length);
-  for (let i = 0; i < pairs.left.length; i++) right[fill[pairs.left[i]!]!++] = pairs.right[i]!;
-  return { starts, right };
-}
-
 export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: ExecContext): Batch {
   for (const name of node.using) {
     findColumn(left, name, 'join (left side)');
@@ -284,6 +270,11 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
     pairs = allPairs(left, right, node, condition, context);
   }
 
+  // Pairs come in left-row order (equalKeyPairs, filterPairs and allPairs keep it): an inner
+  // join's output is the pairs as they are; an outer join adds its unmatched rows in one pass.
+  if (node.type === 'inner' || node.type === 'cross') {
+    return makeBatch(pairColumns(left, right, node, pairs.left, pairs.right), pairs.left.length);
+  }
   const leftHit = new Uint8Array(left.length);
   for (let i = 0; i < pairs.left.length; i++) leftHit[pairs.left[i]!] = 1;
   if (nullAware && right.length > 0) {
@@ -292,15 +283,17 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   }
   if (node.type === 'semi' || node.type === 'anti') {
     const keep = node.type === 'semi' ? 1 : 0;
-    const rows: number[] = [];
-    for (let l = 0; l < left.length; l++) if (leftHit[l] === keep) rows.push(l);
+    let kept = 0;
+    for (let l = 0; l < left.length; l++) kept += leftHit[l] === keep ? 1 : 0;
+    if (kept === left.length) return left;
+    const rows = new Int32Array(kept);
+    for (let l = 0, at = 0; l < left.length; l++) if (leftHit[l] === keep) rows[at++] = l;
     return makeBatch(
       left.columns.map((column) => takeColumn(column, rows)),
       rows.length,
     );
   }
 
-  const { starts, right: rightByLeft } = inLeftOrder(pairs, left.length);
   const keepUnmatchedLeft = node.type === 'left' || node.type === 'full';
   const keepUnmatchedRight = node.type === 'right' || node.type === 'full';
   const rightHit = new Uint8Array(keepUnmatchedRight ? right.length : 0);
@@ -315,16 +308,16 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   const outLeft = new Int32Array(total);
   const outRight = new Int32Array(total);
   let at = 0;
-  for (let l = 0; l < left.length; l++) {
-    const from = starts[l]!;
-    const to = starts[l + 1]!;
-    if (from === to && keepUnmatchedLeft) {
+  const paired = pairs.left.length;
+  for (let l = 0, p = 0; l < left.length; l++) {
+    if (p < paired && pairs.left[p] === l) {
+      for (; p < paired && pairs.left[p] === l; p++) {
+        outLeft[at] = l;
+        outRight[at++] = pairs.right[p]!;
+      }
+    } else if (keepUnmatchedLeft) {
       outLeft[at] = l;
       outRight[at++] = -1;
-    }
-    for (let k = from; k < to; k++) {
-      outLeft[at] = l;
-      outRight[at++] = rightByLeft[k]!;
     }
   }
   for (let r = 0; r < rightHit.length; r++) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Key } from '../../../src/local/compare.ts';
-import { equalKeyPairs, groupRows, type KeyValues } from '../../../src/local/relational.ts';
+import { equalKeyPairs, groupRows, type KeyValues, sortRows } from '../../../src/local/relational.ts';
 
 /** The reference: groups by the tuple of keys (NULL as a value), numbered by first appearance. */
 function referenceGroups(keys: readonly KeyValues[], length: number) {
@@ -91,5 +91,43 @@ describe('hash join pairs', () => {
   it('an empty side gives no pairs', () => {
     expect(equalKeyPairs([a], [[]], a.length, 0).left.length).toBe(0);
     expect(equalKeyPairs([[]], [right], 0, right.length).left.length).toBe(0);
+  });
+});
+
+describe('sorting rows', () => {
+  /** The reference: a stable sort by a comparator, NULL smallest. */
+  const reference = (keys: { values: KeyValues; descending: boolean }[], length: number) =>
+    Array.from({ length }, (_, i) => i).sort((a, b) => {
+      for (const { values, descending } of keys) {
+        const x = values[a]!;
+        const y = values[b]!;
+        if (x === y) continue;
+        const less = x === null || (y !== null && x < y);
+        const greater = !less && (y === null || x > y);
+        if (!less && !greater) continue;
+        return (descending ? greater : less) ? -1 : 1;
+      }
+      return a - b;
+    });
+  const pick = <T>(length: number, f: (i: number) => T) => Array.from({ length }, (_, i) => f(i));
+
+  it('keys repeating few values (ranked, one typed sort) give the comparator order, ties in input order', () => {
+    const n = 3000;
+    const keys = [
+      { values: pick(n, (i) => (i % 13 === 0 ? null : (i * 7) % 11)), descending: true },
+      { values: pick(n, (i) => (i % 17 === 0 ? null : `brand#${(i * 5) % 23}`)), descending: false },
+      { values: pick(n, (i) => [3, 1n, 2, 1, -0, 0][i % 6]!), descending: false },
+      { values: Float64Array.from(pick(n, (i) => (i * 3) % 8)), descending: true },
+    ];
+    expect(Array.from(sortRows(keys, n))).toEqual(reference(keys, n));
+  });
+
+  it('mostly distinct keys (the comparator sort) give the same order', () => {
+    const n = 5000;
+    const keys = [
+      { values: pick(n, (i) => (i * 7919) % 4999), descending: false },
+      { values: pick(n, (i) => (i % 3 === 0 ? null : `s${(i * 31) % 97}`)), descending: true },
+    ];
+    expect(Array.from(sortRows(keys, n))).toEqual(reference(keys, n));
   });
 });
