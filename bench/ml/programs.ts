@@ -13,9 +13,10 @@
  *
  * Each pass returns its answer (checksums, centroids, label counts) for the cross-mode check.
  */
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { tableToIPC } from 'apache-arrow';
+import { pipeline } from 'node:stream/promises';
+import { RecordBatchFileWriter } from 'apache-arrow';
 import { col, connect, type Database, fn, type LazyFrame, lit } from '../../src/index.ts';
 import type { DrillScale } from '../../src/ml/drills.ts';
 import { assign, type Centroids, lloydStep, nextCentroids } from '../../src/ml/kmeans.ts';
@@ -183,7 +184,8 @@ async function w4(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
   const table = await training.toArrow();
   run.explains.W4 = training.explain();
   const file = path.join(ctx.outDir, `training-${run.mode}.arrow`);
-  await writeFile(file, tableToIPC(table, 'file'));
+  // The IPC file written as the writer produces it (no second copy of the whole file in memory).
+  await pipeline(RecordBatchFileWriter.writeAll(table).toNodeStream(), createWriteStream(file));
   const labels = table.getChild('label')!;
   let positives = 0;
   for (let i = 0; i < labels.length; i++) positives += Number(labels.get(i));

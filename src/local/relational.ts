@@ -308,6 +308,48 @@ export function orderedPartitions(
   return partitions;
 }
 
+/**
+ * For a right side whose one key is unique among integers in a span a table can index: the right
+ * row matching each left row (-1: none; NULL, a non-integer or an absent key). What
+ * equalKeyPairs gives such a key, as a lookup per left row instead of pairs to sort. Undefined
+ * when a right key repeats or is not such an integer.
+ */
+export function uniqueKeyLookup(
+  leftKey: KeyValues,
+  rightKey: KeyValues,
+  leftLength: number,
+  rightLength: number,
+): Int32Array | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < rightLength; r++) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    if (typeof key !== 'number' || !Number.isInteger(key)) return undefined;
+    if (key < min) min = key;
+    if (key > max) max = key;
+  }
+  const out = new Int32Array(leftLength).fill(-1);
+  if (min > max) return out;
+  const span = max - min + 1;
+  if (span > Math.max(4 * rightLength, 1 << 16)) return undefined;
+  const rowOf = new Int32Array(span).fill(-1);
+  for (let r = 0; r < rightLength; r++) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    const slot = (key as number) - min;
+    if (rowOf[slot] !== -1) return undefined;
+    rowOf[slot] = r;
+  }
+  for (let l = 0; l < leftLength; l++) {
+    const key = leftKey[l];
+    // Integers only: a fraction or a string matches no integer key (as equalKeyPairs finds).
+    if (typeof key === 'number' && key >= min && key <= max && Number.isInteger(key))
+      out[l] = rowOf[key - min]!;
+  }
+  return out;
+}
+
 export interface Pairs {
   readonly left: Int32Array;
   readonly right: Int32Array;

@@ -10,6 +10,7 @@ import {
   groupRows,
   type KeyValues,
   orderedPartitions,
+  uniqueKeyLookup,
 } from '../../../src/local/relational.ts';
 
 /** The reference: groups by the tuple of keys (NULL as a value), numbered by first appearance. */
@@ -91,6 +92,26 @@ describe('hash grouping', () => {
       expect(groups.count).toBe(expected.count);
     });
   }
+});
+
+describe('lookups on a key unique on the right', () => {
+  it('give each left row its matching right row, as the hash pairs do', () => {
+    const leftKey: (Key | null)[] = [5, null, 7, 5, 2.5, 'x', 9, 6];
+    const rightKey: (Key | null)[] = [7, null, 5, 6];
+    const lookup = uniqueKeyLookup(leftKey, rightKey, leftKey.length, rightKey.length)!;
+    const pairs = referencePairs([leftKey], [rightKey], leftKey.length, rightKey.length);
+    const expected = leftKey.map((_, l) => {
+      const at = pairs.left.indexOf(l);
+      return at < 0 ? -1 : pairs.right[at];
+    });
+    expect(Array.from(lookup)).toEqual(expected);
+  });
+
+  it('are not taken for a repeated or non-integer right key', () => {
+    expect(uniqueKeyLookup([1, 2], [1, 1], 2, 2)).toBeUndefined();
+    expect(uniqueKeyLookup([1, 2], [1, 'x'], 2, 2)).toBeUndefined();
+    expect(uniqueKeyLookup([1, 2], [1, 2 ** 40], 2, 2)).toBeUndefined();
+  });
 });
 
 describe('window partitions', () => {
