@@ -64,6 +64,9 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
     case 'null':
       return new Null();
     case 'int': {
+      // A typed array of numbers holds no bigint: Int64, as the scan below would find.
+      if (isTyped(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array))
+        return new Int64();
       let unsigned = false;
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
@@ -178,6 +181,11 @@ function int64FromNumbers(type: DataType, values: Values): Data | undefined {
   const words = new Uint32Array(data.buffer);
   for (let i = 0; i < length; i++) {
     const value = numbers[i]!;
+    if (value >>> 0 === value) {
+      // 0 to 2^32 - 1 (flags, counts, ids): the low word alone; the buffer starts zeroed.
+      words[2 * i] = value;
+      continue;
+    }
     if (!Number.isSafeInteger(value)) return undefined;
     const high = Math.floor(value / 4294967296);
     words[2 * i] = value - high * 4294967296;

@@ -164,9 +164,12 @@ function runSums(
   let shifted = unshifted;
   let lo = 0;
   let hi = -1;
+  // Frame offsets as locals (undefined: unbounded); lastPeer replaces the end when given.
+  const startOffset = frame.start === undefined ? Number.NEGATIVE_INFINITY : frame.start;
+  const endOffset = frame.end === undefined ? Number.POSITIVE_INFINITY : frame.end;
   for (let position = 0; position < size; position++) {
-    const start = frameStart(frame, position);
-    const end = frameEnd(frame, position, size, lastPeer);
+    const start = Math.max(0, position + startOffset);
+    const end = lastPeer ? lastPeer[position]! : Math.min(size - 1, position + endOffset);
     while (hi < end) {
       hi++;
       if (hi < lo) continue;
