@@ -197,7 +197,8 @@ describe('vectorized aggregates', () => {
         const source = b.columns.find((c) => c.name === column)!;
         const vector = vectorize(col(column).node, b)!;
         const fast = aggregateVector(fnName, vector, one);
-        if (fnName === 'avg' && vector.kind === 'int') return expect(fast).toBeUndefined();
+        // AVG of an INT (a DECIMAL) may be left to the exact path.
+        if (fast === undefined && fnName === 'avg' && vector.kind === 'int') return;
         const slow = aggregate(fnName, source.values, source.type, one, DEFAULT_COLLATION);
         expect(fast!.type).toEqual(slow.type);
         same(fast!.values, slow.values);
