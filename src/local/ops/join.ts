@@ -119,11 +119,12 @@ function pairColumns(
   node: JoinNode,
   leftRows: ArrayLike<number>,
   rightRows: ArrayLike<number>,
+  everyLeftRow = false,
 ): LocalColumn[] {
   const using = new Set(node.using);
   // Every left row once and in order (a lookup of at most one row each): its columns as they are.
-  let identity = leftRows.length === left.length;
-  for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
+  let identity = everyLeftRow || leftRows.length === left.length;
+  if (!everyLeftRow) for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
   const columns: LocalColumn[] = left.columns.map((column) => {
     if (!using.has(column.name) || node.type === 'inner' || node.type === 'left' || node.type === 'cross') {
       return identity ? column : takeColumn(column, leftRows);
@@ -297,7 +298,9 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
       node.type === 'left' && keys.length === 1 && !condition
         ? uniqueKeyLookup(leftKeys[0]!, rightKeys[0]!, left.length, right.length)
         : undefined;
-    if (lookup) return makeBatch(pairColumns(left, right, node, rowRange(left.length), lookup), left.length);
+    if (lookup) {
+      return makeBatch(pairColumns(left, right, node, rowRange(left.length), lookup, true), left.length);
+    }
     pairs = equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
     if (condition) pairs = filterPairs(left, right, node, condition, pairs, context);
   } else {
