@@ -309,6 +309,25 @@ export function orderedPartitions(
 }
 
 /**
+ * The least and greatest of a key column's values (NULLs skipped; min > max when all are NULL)
+ * when every value is an integer and the span fits a table (at most 4 slots per row, or 2^16);
+ * undefined otherwise.
+ */
+function integerRange(key: KeyValues, length: number): { min: number; max: number } | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < length; r++) {
+    const value = key[r];
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (min <= max && max - min + 1 > Math.max(4 * length, 1 << 16)) return undefined;
+  return { min, max };
+}
+
+/**
  * For a right side whose one key is unique among integers in a span a table can index: the right
  * row matching each left row (-1: none; NULL, a non-integer or an absent key). What
  * equalKeyPairs gives such a key, as a lookup per left row instead of pairs to sort. Undefined
@@ -320,19 +339,12 @@ export function uniqueKeyLookup(
   leftLength: number,
   rightLength: number,
 ): Int32Array | undefined {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let r = 0; r < rightLength; r++) {
-    const key = rightKey[r];
-    if (key === null || key === undefined) continue;
-    if (typeof key !== 'number' || !Number.isInteger(key)) return undefined;
-    if (key < min) min = key;
-    if (key > max) max = key;
-  }
+  const range = integerRange(rightKey, rightLength);
+  if (!range) return undefined;
+  const { min, max } = range;
   const out = new Int32Array(leftLength).fill(-1);
   if (min > max) return out;
   const span = max - min + 1;
-  if (span > Math.max(4 * rightLength, 1 << 16)) return undefined;
   const rowOf = new Int32Array(span).fill(-1);
   for (let r = 0; r < rightLength; r++) {
     const key = rightKey[r];
@@ -366,18 +378,11 @@ function denseIntegerPairs(
   leftLength: number,
   rightLength: number,
 ): Pairs | undefined {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let r = 0; r < rightLength; r++) {
-    const key = rightKey[r];
-    if (key === null || key === undefined) continue;
-    if (typeof key !== 'number' || !Number.isInteger(key)) return undefined;
-    if (key < min) min = key;
-    if (key > max) max = key;
-  }
+  const range = integerRange(rightKey, rightLength);
+  if (!range) return undefined;
+  const { min, max } = range;
   if (min > max) return { left: new Int32Array(0), right: new Int32Array(0) };
   const span = max - min + 1;
-  if (span > Math.max(4 * rightLength, 1 << 16)) return undefined;
   const heads = new Int32Array(span).fill(-1);
   const next = new Int32Array(rightLength);
   for (let r = rightLength - 1; r >= 0; r--) {
