@@ -112,7 +112,23 @@ export function aggregateVector(
       if (vector.kind === 'int' && !integerSumsExact(values, length)) return undefined;
       const total = new Float64Array(count);
       const seen = new Float64Array(count);
-      if (valid === undefined && fn === 'sum') {
+      if (count === 1) {
+        // One group (no GROUP BY): running sums in locals, the same additions in the same order.
+        let t = 0;
+        let n = 0;
+        if (valid === undefined) {
+          for (let row = 0; row < length; row++) t += values[row]!;
+          n = length;
+        } else {
+          for (let row = 0; row < length; row++) {
+            if ((valid[row >> 3]! & (1 << (row & 7))) === 0) continue;
+            n++;
+            t += values[row]!;
+          }
+        }
+        total[0] = t;
+        seen[0] = n;
+      } else if (valid === undefined && fn === 'sum') {
         // Every group has rows (a group exists by having one), so a SUM is NULL only over no rows.
         for (let row = 0; row < length; row++) total[ids[row]!]! += values[row]!;
         if (length > 0) seen.fill(1);
