@@ -57,6 +57,48 @@ export function groupByNumbers(values: Values, length: number): VectorGrouping |
   return { ids, count: first.length, firstRows: Uint32Array.from(first) };
 }
 
+/**
+ * Several INT key columns without NULLs packed into one exact number per row (each key's offset
+ * from its minimum, in mixed radix), so `groupByNumbers` groups on them as on one key: two rows
+ * get the same number exactly when every key is equal. Undefined when a column is not plain
+ * integers or the packed range passes 2^53.
+ */
+export function packIntegerKeys(columns: readonly Values[], length: number): Float64Array | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const arrays: ArrayLike<number>[] = [];
+  const mins: number[] = [];
+  const spans: number[] = [];
+  let range = 1;
+  for (const values of columns) {
+    if (!ArrayBuffer.isView(values) || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+      return undefined;
+    }
+    const keys = values as unknown as ArrayLike<number>;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let row = 0; row < length; row++) {
+      const key = keys[row]!;
+      if (!Number.isInteger(key)) return undefined;
+      if (key < min) min = key;
+      if (key > max) max = key;
+    }
+    const span = length === 0 ? 1 : max - min + 1;
+    range *= span;
+    if (!(range <= 2 ** 53)) return undefined;
+    arrays.push(keys);
+    mins.push(length === 0 ? 0 : min);
+    spans.push(span);
+  }
+  const packed = new Float64Array(length);
+  for (let k = 0; k < arrays.length; k++) {
+    const keys = arrays[k]!;
+    const min = mins[k]!;
+    const span = spans[k]!;
+    for (let row = 0; row < length; row++) packed[row] = packed[row]! * span + (keys[row]! - min);
+  }
+  return packed;
+}
+
 export interface KernelResult {
   readonly type: SqlType;
   readonly values: Value[];
@@ -88,8 +130,6 @@ export function aggregateVector(
   grouping: { readonly ids: ArrayLike<number>; readonly count: number },
 ): KernelResult | undefined {
   if (!KERNEL_FUNCTIONS.has(fn)) return undefined;
-  // AVG of an integer is a DECIMAL: the exact path computes it.
-  if (fn === 'avg' && vector.kind === 'int') return undefined;
   const type = aggregateType(fn, vector.type);
   const { values, valid } = vector;
   const { ids, count } = grouping;

@@ -20,7 +20,7 @@ import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll, presentValues } from '../expr/compiled.ts';
-import { aggregateVector, groupByNumbers } from '../kernels/aggregates.ts';
+import { aggregateVector, groupByNumbers, packIntegerKeys } from '../kernels/aggregates.ts';
 import { vectorize } from '../kernels/expressions.ts';
 import { groupRows } from '../relational.ts';
 import { computed } from '../types.ts';
@@ -46,9 +46,18 @@ export function aggregateRows(
   for (const expr of aggregates) {
     for (const name of referencedColumns(expr)) if (!visible.has(name)) findColumn(batch, name, 'agg');
   }
-  // One INT or DOUBLE key without NULLs: grouped on its typed array.
-  const numericGroups =
-    keyColumns.length === 1 && isNumericKey(keyColumns[0]!.type.kind)
+  // One INT or DOUBLE key without NULLs: grouped on its typed array; several INT keys without
+  // NULLs: grouped on one exact number packed from them.
+  const packed =
+    keyColumns.length > 1 && keyColumns.every((column) => column.type.kind === 'int')
+      ? packIntegerKeys(
+          keyColumns.map((column) => column.values),
+          batch.length,
+        )
+      : undefined;
+  const numericGroups = packed
+    ? groupByNumbers(packed, batch.length)
+    : keyColumns.length === 1 && isNumericKey(keyColumns[0]!.type.kind)
       ? groupByNumbers(keyColumns[0]!.values, batch.length)
       : undefined;
   let grouping: Grouping;
