@@ -222,3 +222,127 @@ export function aggregateVector(
     }
   }
 }
+
+const SHARED_PASS = new Set<AggregateFunction>(['count', 'sum', 'avg', 'min', 'max', 'stddev', 'variance']);
+
+/**
+ * Each call's fn(vector) per group, as `aggregateVector` computes it, with the calls over one
+ * DOUBLE vector (the count, mean, deviation, minimum and maximum of one column) computed in one
+ * loop over its rows instead of one loop each. The per-group arithmetic is the same operations in
+ * the same row order, so the results are the same bits. Undefined entries: the row path computes them.
+ */
+export function aggregateVectors(
+  calls: readonly { readonly fn: AggregateFunction; readonly vector: NumericVector | undefined }[],
+  grouping: { readonly ids: ArrayLike<number>; readonly count: number },
+): (KernelResult | undefined)[] {
+  const results: (KernelResult | undefined)[] = new Array(calls.length).fill(undefined);
+  const shared = new Map<Float64Array, number[]>();
+  calls.forEach(({ fn, vector }, index) => {
+    if (!vector) return;
+    if (vector.kind === 'double' && SHARED_PASS.has(fn)) {
+      const list = shared.get(vector.values) ?? [];
+      list.push(index);
+      shared.set(vector.values, list);
+      return;
+    }
+    results[index] = aggregateVector(fn, vector, grouping);
+  });
+  for (const indices of shared.values()) {
+    const vectors = indices.map((index) => calls[index]!.vector!);
+    // One pass only over one vector: the same values with the same validity.
+    if (indices.length === 1 || vectors.some((vector) => vector.valid !== vectors[0]!.valid)) {
+      for (const index of indices)
+        results[index] = aggregateVector(calls[index]!.fn, calls[index]!.vector!, grouping);
+      continue;
+    }
+    const moments = doubleMoments(vectors[0]!, grouping, new Set(indices.map((index) => calls[index]!.fn)));
+    for (const index of indices) {
+      results[index] = momentResult(calls[index]!.fn, vectors[0]!.type, moments, grouping.count);
+    }
+  }
+  return results;
+}
+
+interface Moments {
+  readonly n: Float64Array;
+  readonly total?: Float64Array;
+  readonly low?: Float64Array;
+  readonly high?: Float64Array;
+  readonly mean?: Float64Array;
+  readonly m2?: Float64Array;
+}
+
+function doubleMoments(
+  vector: NumericVector,
+  grouping: { readonly ids: ArrayLike<number>; readonly count: number },
+  fns: ReadonlySet<AggregateFunction>,
+): Moments {
+  const { values, valid } = vector;
+  const { ids, count } = grouping;
+  const length = ids.length;
+  const n = new Float64Array(count);
+  const sum = fns.has('sum') || fns.has('avg');
+  const min = fns.has('min');
+  const max = fns.has('max');
+  const spread = fns.has('stddev') || fns.has('variance');
+  const total = new Float64Array(sum ? count : 0);
+  const low = new Float64Array(min ? count : 0);
+  const high = new Float64Array(max ? count : 0);
+  const mean = new Float64Array(spread ? count : 0);
+  const m2 = new Float64Array(spread ? count : 0);
+  for (let row = 0; row < length; row++) {
+    if (valid !== undefined && !isValidAt(valid, row)) continue;
+    const g = ids[row]!;
+    const x = values[row]!;
+    const c = ++n[g]!;
+    if (sum) total[g]! += x;
+    if (min && (c === 1 || x < low[g]!)) low[g] = x;
+    if (max && (c === 1 || x > high[g]!)) high[g] = x;
+    if (spread) {
+      const delta = x - mean[g]!;
+      mean[g]! += delta / c;
+      m2[g]! += delta * (x - mean[g]!);
+    }
+  }
+  return { n, total, low, high, mean, m2 };
+}
+
+function momentResult(
+  fn: AggregateFunction,
+  argType: SqlType,
+  moments: Moments,
+  count: number,
+): KernelResult {
+  const type = aggregateType(fn, argType);
+  const { n } = moments;
+  const out = new Array<Value>(count);
+  for (let g = 0; g < count; g++) {
+    const seen = n[g]!;
+    switch (fn) {
+      case 'count':
+        out[g] = seen;
+        break;
+      case 'sum':
+        out[g] = seen === 0 ? null : moments.total![g]!;
+        break;
+      case 'avg':
+        out[g] = seen === 0 ? null : moments.total![g]! / seen;
+        break;
+      case 'min':
+        out[g] = seen === 0 ? null : moments.low![g]!;
+        break;
+      case 'max':
+        out[g] = seen === 0 ? null : moments.high![g]!;
+        break;
+      default: {
+        if (seen < 2) {
+          out[g] = null;
+          break;
+        }
+        const variance = Math.max(0, moments.m2![g]! / (seen - 1));
+        out[g] = fn === 'stddev' ? Math.sqrt(variance) : variance;
+      }
+    }
+  }
+  return { type, values: out };
+}

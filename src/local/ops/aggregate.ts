@@ -20,7 +20,7 @@ import { groupKey, keysOf } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll, presentValues } from '../expr/compiled.ts';
-import { aggregateVector, groupByNumbers, packIntegerKeys } from '../kernels/aggregates.ts';
+import { aggregateVectors, groupByNumbers, packIntegerKeys } from '../kernels/aggregates.ts';
 import { vectorize } from '../kernels/expressions.ts';
 import { type FusedCall, fuseGroupedAggregate } from '../kernels/fused.ts';
 import { groupRows } from '../relational.ts';
@@ -89,9 +89,15 @@ export function aggregateRows(
     }),
   );
   const scope = scopeOf(batch, context, 'agg');
+  const kernels = aggregateVectors(
+    calls.map((call) => ({
+      fn: call.fn,
+      vector: call.arg ? vectorize(call.arg, batch, context.collation) : undefined,
+    })),
+    grouping,
+  );
   const callColumns: LocalColumn[] = calls.map((call, index) => {
-    const vector = call.arg ? vectorize(call.arg, batch, context.collation) : undefined;
-    const fast = vector ? aggregateVector(call.fn, vector, grouping) : undefined;
+    const fast = kernels[index];
     if (fast) return { name: `${AGGREGATE_PREFIX}${index}`, type: fast.type, values: fast.values };
     const arg = call.arg ? compileExpr(call.arg, scope) : undefined;
     const values = arg ? evaluateAll(arg, batch.length) : undefined;

@@ -13,6 +13,7 @@ import { compileExpr, compilePredicate } from '../../../../src/local/expr/compil
 import { evaluateAll } from '../../../../src/local/expr/compiled.ts';
 import {
   aggregateVector,
+  aggregateVectors,
   groupByNumbers,
   packIntegerKeys,
 } from '../../../../src/local/kernels/aggregates.ts';
@@ -188,6 +189,57 @@ describe('vectorized aggregates', () => {
       });
     }
   }
+
+  it('the calls over one DOUBLE column in one pass: the bits of each call on its own and of the row path', () => {
+    const fns = ['count', 'sum', 'avg', 'min', 'max', 'stddev', 'variance'] as const;
+    for (const column of ['x', 'y', 'z']) {
+      const source = column === 'z' ? undefined : b.columns.find((c) => c.name === column)!;
+      // z: x * y, a computed DOUBLE with NULLs and overflow to NULL.
+      const expr = column === 'z' ? col('x').times(col('y')).node : col(column).node;
+      const vector = vectorize(expr, b)!;
+      const shared = aggregateVectors(
+        fns.map((fn) => ({ fn, vector })),
+        grouping,
+      );
+      fns.forEach((fnName, k) => {
+        const alone = aggregateVector(fnName, vector, grouping)!;
+        expect(shared[k]!.type).toEqual(alone.type);
+        same(shared[k]!.values, alone.values);
+        if (source)
+          same(
+            shared[k]!.values,
+            aggregate(fnName, source.values, source.type, grouping, DEFAULT_COLLATION).values,
+          );
+      });
+    }
+    // No rows; a call without a vector is left to the row path.
+    const none = aggregateVectors(
+      [
+        {
+          fn: 'min',
+          vector: {
+            ...vectorize(col('x').node, b)!,
+            values: new Float64Array(0),
+            length: 0,
+            valid: undefined,
+          },
+        },
+        {
+          fn: 'stddev',
+          vector: {
+            ...vectorize(col('x').node, b)!,
+            values: new Float64Array(0),
+            length: 0,
+            valid: undefined,
+          },
+        },
+        { fn: 'count', vector: undefined },
+      ],
+      { ids: new Uint32Array(0), count: 0 },
+    );
+    expect(none[0]!.values).toEqual([]);
+    expect(none[2]).toBeUndefined();
+  });
 
   it('an INT sum reaching 2^53 goes back to the exact path', () => {
     const table = arrowTable({ v: [new Float64(), [BIG, BIG, 1]] });
