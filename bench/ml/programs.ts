@@ -36,6 +36,7 @@ import {
 export type FrameMode = 'sluice' | 'sluice-pushdown-each-pass' | 'sluice-no-pushdown';
 
 interface State {
+  readings?: LazyFrame;
   stats?: FeatureStats;
   windowed?: LazyFrame;
   standardized?: LazyFrame;
@@ -59,6 +60,18 @@ export async function openFrameRun(url: string, mode: FrameMode): Promise<FrameR
 
 const cached = (run: FrameRun, frame: LazyFrame) => (run.mode === 'sluice' ? frame.cache() : frame);
 
+/**
+ * The readings every pass starts from. In the `sluice` mode the columns the passes use are read
+ * once and cached (the first pass pays for the read, as a Spark or Polars user's program would);
+ * the other modes start every pass from the table.
+ */
+function readingsOf(run: FrameRun): LazyFrame {
+  const table = run.db.table('drill_readings');
+  if (run.mode !== 'sluice') return table;
+  run.state.readings ??= table.select('drill_id', 'seq', 'ts', 'day', ...FEATURES).cache();
+  return run.state.readings;
+}
+
 function statsProgram(readings: LazyFrame, keys: string[]): LazyFrame {
   return readings
     .groupBy(...keys)
@@ -76,8 +89,14 @@ function statsProgram(readings: LazyFrame, keys: string[]): LazyFrame {
 }
 
 /** W1: per-drill and per-drill-day statistics, and the fleet's means and deviations (for W3). */
-async function w1(run: FrameRun): Promise<PassAnswer> {
-  const readings = run.db.table('drill_readings');
+async function w1(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
+  const readings = readingsOf(run);
+  if (run.mode === 'sluice') {
+    // The first action reads and caches the readings (every later pass's input), timed alone.
+    const read = performance.now();
+    await readings.agg(fn.count().as('n')).collect();
+    ctx.onFeatureRead?.((performance.now() - read) / 1000);
+  }
   const perDrill = statsProgram(readings, ['drill_id']);
   const perDay = statsProgram(readings, ['drill_id', 'day']);
   const fleet = readings.agg(
@@ -116,7 +135,7 @@ const windowChecksum = (frame: LazyFrame) =>
 
 /** W2: lag and rolling means / deviations over ROWS frames per drill. */
 async function w2(run: FrameRun): Promise<PassAnswer> {
-  const windowed = cached(run, windowProgram(run.db.table('drill_readings')));
+  const windowed = cached(run, windowProgram(readingsOf(run)));
   run.state.windowed = windowed;
   const check = windowChecksum(windowed);
   const [row] = await check.collect();
@@ -127,20 +146,15 @@ async function w2(run: FrameRun): Promise<PassAnswer> {
 function standardizedProgram(run: FrameRun, stats: FeatureStats): LazyFrame {
   let notNull = col(FEATURES[0]).isNotNull();
   for (const s of FEATURES.slice(1)) notNull = notNull.and(col(s).isNotNull());
-  const base = cached(
-    run,
-    run.db
-      .table('drill_readings')
-      .filter(notNull)
-      .select('drill_id', 'seq', ...FEATURES),
-  );
   return cached(
     run,
-    base.select(
-      'drill_id',
-      'seq',
-      ...FEATURES.map((s, i) => col(s).minus(lit(stats[s].mean)).div(lit(stats[s].sd)).as(Z_FEATURES[i]!)),
-    ),
+    readingsOf(run)
+      .filter(notNull)
+      .select(
+        'drill_id',
+        'seq',
+        ...FEATURES.map((s, i) => col(s).minus(lit(stats[s].mean)).div(lit(stats[s].sd)).as(Z_FEATURES[i]!)),
+      ),
   );
 }
 
@@ -149,10 +163,8 @@ async function w3(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
   const z = standardizedProgram(run, run.state.stats!);
   run.state.standardized = z;
   const keys = initialKeys(ctx.scale, ctx.k);
-  const read = performance.now();
-  // In the sluice mode the first action reads and caches the features (the iterations' input).
+  // In the sluice mode the first action standardizes and caches the features (the iterations' input).
   const candidates = await z.filter(col('seq').isIn([...new Set(keys.map((key) => key.seq))])).collect();
-  if (run.mode === 'sluice') ctx.onFeatureRead?.((performance.now() - read) / 1000);
   let centroids = pickInitial(candidates, keys, Z_FEATURES);
   const first = lloydStep(z, Z_FEATURES, centroids);
   for (let i = 0; i < ctx.iterations; i++) {
@@ -190,7 +202,7 @@ function labelSum(labels: Vector): number {
 
 /** W4: "fails within the next 24 h" joined onto the W2 features, extracted to an Arrow IPC file. */
 async function w4(run: FrameRun, ctx: PassContext): Promise<PassAnswer> {
-  const features = run.state.windowed ?? windowProgram(run.db.table('drill_readings'));
+  const features = run.state.windowed ?? windowProgram(readingsOf(run));
   const failures = run.db
     .table('drill_failures')
     .groupBy('drill_id')

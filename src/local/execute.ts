@@ -14,7 +14,7 @@ import { batchToArrow } from './arrow-out.ts';
 import type { Batch } from './batch.ts';
 import { type Collation, DEFAULT_COLLATION } from './collation.ts';
 import type { ExecContext } from './context.ts';
-import { aggregateRows } from './ops/aggregate.ts';
+import { aggregateProjected, aggregateRows } from './ops/aggregate.ts';
 import { filterRows, filterRowsWith } from './ops/filter.ts';
 import { joinBatches } from './ops/join.ts';
 import {
@@ -158,6 +158,14 @@ const EXECUTORS: Executors = {
   },
   aggregate: async (node, run, _inputs, context, filters) => {
     const routed = throughAggregate(node.groupBy, filters);
+    if (node.input.kind === 'project' && routed.down.length === 0) {
+      // Over stacked SELECTs: grouped in the loop that computes them where it fuses.
+      const levels: (readonly Expr[])[] = [];
+      let input: PlanNode = node.input;
+      for (; input.kind === 'project'; input = input.input) levels.unshift(input.exprs);
+      const grouped = aggregateProjected(await run(input), levels, node.groupBy, node.aggregates, context);
+      return applyKeyFilters(grouped, routed.here);
+    }
     const batch = await run(node.input, routed.down);
     return applyKeyFilters(aggregateRows(batch, node.groupBy, node.aggregates, context), routed.here);
   },
