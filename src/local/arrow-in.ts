@@ -14,12 +14,13 @@ import {
   type Field as ArrowField,
   type Data,
   type DataType,
+  makeData,
   type Table,
   Type,
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
-import { daysOf, dayText, numbersOf, readVector, valueReader } from './arrow-values.ts';
+import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
   type ColumnSource,
@@ -33,7 +34,7 @@ import {
   type Values,
 } from './batch.ts';
 import { stringCodesOf } from './kernels/string-codes.ts';
-import { isValidAt, rememberVector } from './kernels/vectors.ts';
+import { isValidAt, nullCountOf, rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 
 /** Above this share of the rows taken, decoding the whole column once is cheaper than row by row. */
@@ -51,6 +52,8 @@ export class ArrowColumnSource implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
   private dictionary: StringCodes | null | undefined;
+  /** The chunks as one Data, once asked for (null: not a fixed-width type). */
+  private joined: Data | null | undefined;
 
   constructor(
     private readonly vector: Vector,
@@ -90,7 +93,38 @@ export class ArrowColumnSource implements ColumnSource {
   }
 
   arrowData(): Data | undefined {
-    return this.chunks.length === 1 && this.chunks[0]!.offset === 0 ? this.chunks[0] : undefined;
+    if (this.chunks.length === 1 && this.chunks[0]!.offset === 0) return this.chunks[0];
+    if (this.joined === undefined)
+      this.joined = this.dataAtHand() ?? joinedFixedWidth(this.arrowType, this.chunks, this.length) ?? null;
+    return this.joined ?? undefined;
+  }
+
+  /** The chunks as one Data from what a kernel or a row step already joined (no copy), if anything. */
+  private dataAtHand(): Data | undefined {
+    const type = this.arrowType;
+    const { length } = this;
+    const double = type.typeId === Type.Float && (type as unknown as { precision: number }).precision === 2;
+    if (double && this.numeric) {
+      const { values, valid } = this.numeric;
+      const nullCount = nullCountOf(valid, length);
+      return makeData({
+        type,
+        length,
+        nullCount,
+        nullBitmap: nullCount > 0 ? valid : undefined,
+        data: values,
+      } as never);
+    }
+    const decoded = this.decoded;
+    const Kind = this.chunks[0]?.values?.constructor;
+    if (
+      ArrayBuffer.isView(decoded) &&
+      decoded.constructor === Kind &&
+      this.chunks.every((data) => data.nullCount === 0)
+    ) {
+      return makeData({ type, length, nullCount: 0, data: decoded } as never);
+    }
+    return undefined;
   }
 
   values(): Values {

@@ -14,6 +14,7 @@ import {
   type LocalColumn,
   makeBatch,
   nullValues,
+  rowRange,
   takeColumn,
   type Values,
 } from '../batch.ts';
@@ -22,7 +23,7 @@ import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
 import { selectRows } from '../kernels/selection.ts';
-import { equalKeyPairs, type KeyValues } from '../relational.ts';
+import { equalKeyPairs, type KeyValues, uniqueKeyLookup } from '../relational.ts';
 import { isNumeric, mergeTypes } from '../types.ts';
 
 interface KeyPair {
@@ -118,11 +119,12 @@ function pairColumns(
   node: JoinNode,
   leftRows: ArrayLike<number>,
   rightRows: ArrayLike<number>,
+  everyLeftRow = false,
 ): LocalColumn[] {
   const using = new Set(node.using);
   // Every left row once and in order (a lookup of at most one row each): its columns as they are.
-  let identity = leftRows.length === left.length;
-  for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
+  let identity = everyLeftRow || leftRows.length === left.length;
+  if (!everyLeftRow) for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
   const columns: LocalColumn[] = left.columns.map((column) => {
     if (!using.has(column.name) || node.type === 'inner' || node.type === 'left' || node.type === 'cross') {
       return identity ? column : takeColumn(column, leftRows);
@@ -217,7 +219,13 @@ function allPairs(
   return out;
 }
 
-function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context: ExecContext): PairList {
+/** Each side's key columns, normalized for the comparison '=' would make. */
+function joinKeys(
+  left: Batch,
+  right: Batch,
+  keys: readonly KeyPair[],
+  context: ExecContext,
+): { leftKeys: KeyValues[]; rightKeys: KeyValues[] } {
   const leftScope = scopeOf(left, context, 'join');
   const rightScope = scopeOf(right, context, 'join');
   const leftKeys: KeyValues[] = [];
@@ -236,6 +244,11 @@ function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context:
     leftKeys.push(keysOfSide(evaluateAll(l, left.length), keyL));
     rightKeys.push(keysOfSide(evaluateAll(r, right.length), keyR));
   }
+  return { leftKeys, rightKeys };
+}
+
+function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context: ExecContext): PairList {
+  const { leftKeys, rightKeys } = joinKeys(left, right, keys, context);
   return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
 }
 
@@ -264,7 +277,17 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
     nullAwareStats.runs++;
     pairs = hashPairs(left, right, [nullAware], context);
   } else if (keys.length > 0) {
-    pairs = hashPairs(left, right, keys, context);
+    const { leftKeys, rightKeys } = joinKeys(left, right, keys, context);
+    // A left join on one key unique on the right (a lookup, as W4's failure times per drill):
+    // every left row once and in order, with its right row or none; no pairs to sort.
+    const lookup =
+      node.type === 'left' && keys.length === 1 && !condition
+        ? uniqueKeyLookup(leftKeys[0]!, rightKeys[0]!, left.length, right.length)
+        : undefined;
+    if (lookup) {
+      return makeBatch(pairColumns(left, right, node, rowRange(left.length), lookup, true), left.length);
+    }
+    pairs = equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
     if (condition) pairs = filterPairs(left, right, node, condition, pairs, context);
   } else {
     pairs = allPairs(left, right, node, condition, context);

@@ -18,12 +18,19 @@ import {
 import { describe, expect, it } from 'vitest';
 import { type Column, col, fn, lit } from '../../../../src/frame/column.ts';
 import { type ArrowColumnSource, batchFromArrow, decodeStats } from '../../../../src/local/arrow-in.ts';
+import { batchToArrow } from '../../../../src/local/arrow-out.ts';
 import { type Batch, makeBatch, takeColumn, takeRows } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { compilePredicate } from '../../../../src/local/expr/compile.ts';
 import { selectionStats, selectRows } from '../../../../src/local/kernels/selection.ts';
 import { stringCodesOf } from '../../../../src/local/kernels/string-codes.ts';
-import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
+import {
+  allValid,
+  clearBit,
+  isValidAt,
+  nullCountOf,
+  withoutKernels,
+} from '../../../../src/local/kernels/vectors.ts';
 import { aggregateRows } from '../../../../src/local/ops/aggregate.ts';
 import { sortBatch } from '../../../../src/local/ops/sort.ts';
 import type { Value } from '../../../../src/local/types.ts';
@@ -352,5 +359,45 @@ describe('UTF-8 dictionary codes', () => {
     const values: Value[] = Array.from(b.columns.find((c) => c.name === 'm')!.values);
     expect(values.slice(0, MODES.length)).toEqual(MODES);
     expect(values[0]).toBe(values[MODES.length]);
+  });
+});
+
+describe('columns of several chunks (one per parallel read) as one', () => {
+  const tables = { 'three chunks': table(), 'three chunks, sliced at odd rows': table().slice(3, 997) };
+  for (const [name, t] of Object.entries(tables)) {
+    it(`${name}: numbers and validity equal the values read row by row`, () => {
+      const b = batchFromArrow(t);
+      for (const column of ['q', 'k', 'x']) {
+        const source = b.columns.find((c) => c.name === column)!.source!;
+        const numbers = source.numbers()!;
+        const read = Array.from({ length: t.numRows }, (_, i) =>
+          isValidAt(numbers.valid, i) ? numbers.values[i] : null,
+        );
+        const expected = [...t.getChild(column)!].map((v) => (v === null ? null : Number(v)));
+        expect(read, column).toEqual(expected);
+      }
+    });
+
+    it(`${name}: leave for Arrow as one chunk of the same values, reusing numbers already read`, () => {
+      const b = batchFromArrow(t);
+      const x = b.columns.find((c) => c.name === 'x')!.source!.numbers()!;
+      const out = batchToArrow(b);
+      for (const column of ['q', 'k', 'x', 'p', 'd']) {
+        const vector = out.getChild(column)!;
+        expect(vector.data.length, column).toBe(1);
+        expect(vector.type.toString(), column).toBe(t.getChild(column)!.type.toString());
+        expect(vector.nullCount, column).toBe(t.getChild(column)!.nullCount);
+        expect([...vector].map(String), column).toEqual([...t.getChild(column)!].map(String));
+      }
+      expect(out.getChild('x')!.data[0]!.values).toBe(x.values);
+    });
+  }
+
+  it('counts NULLs of a bitmap a byte at a time', () => {
+    const valid = allValid(21);
+    for (const row of [0, 7, 8, 15, 20]) clearBit(valid, row);
+    expect(nullCountOf(valid, 21)).toBe(5);
+    expect(nullCountOf(valid, 20)).toBe(4);
+    expect(nullCountOf(undefined, 21)).toBe(0);
   });
 });
