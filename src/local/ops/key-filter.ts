@@ -86,11 +86,20 @@ export function applyKeyFilters(batch: Batch, filters: readonly KeyFilter[]): Ba
     const { min, max, bits } = filter;
     const rows = new Uint32Array(out.length);
     let n = 0;
-    for (let i = 0; i < out.length; i++) {
-      const v = values[i]!;
-      if (v < min || v > max || !isValidAt(valid, i)) continue;
-      const at = v - min;
-      if ((bits[at >>> 5]! >>> (at & 31)) & 1) rows[n++] = i;
+    if (valid === undefined) {
+      for (let i = 0; i < out.length; i++) {
+        const v = values[i]!;
+        if (v < min || v > max) continue;
+        const at = v - min;
+        if ((bits[at >>> 5]! >>> (at & 31)) & 1) rows[n++] = i;
+      }
+    } else {
+      for (let i = 0; i < out.length; i++) {
+        const v = values[i]!;
+        if (v < min || v > max || !isValidAt(valid, i)) continue;
+        const at = v - min;
+        if ((bits[at >>> 5]! >>> (at & 31)) & 1) rows[n++] = i;
+      }
     }
     keyFilterStats.applied++;
     keyFilterStats.rowsIn += out.length;
