@@ -46,6 +46,7 @@ import { tsvLine } from '../src/db/tsv.ts';
 import { packValues } from '../src/loader/batch-decoder.ts';
 import { encodeBatch } from '../src/loader/encode-batch.ts';
 import { createDecoder } from '../src/loader/formats.ts';
+import { withKafkajsRecordDecoding } from '../src/loader/kafka-records.ts';
 import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
 import type { SourceRecord } from '../src/loader/record.ts';
 import { parsePipelineSpec } from '../src/loader/spec.ts';
@@ -501,8 +502,9 @@ async function consumeOnly(
   kafka: Kafka,
   topic: string,
 ): Promise<{ recordsPerSecond: number; cpu: { sluice: number; broker: number } }> {
-  const { seconds, before, after } = await consumeAlone(kafka, topic, options.events, () =>
-    sampleCpu(options),
+  // kafkajs as it comes (its own record decoding), the client the ceiling is defined by.
+  const { seconds, before, after } = await withKafkajsRecordDecoding(() =>
+    consumeAlone(kafka, topic, options.events, () => sampleCpu(options)),
   );
   const cpu = cpuPerRow(before, after, options.events);
   return { recordsPerSecond: options.events / seconds, cpu: { sluice: cpu.sluice, broker: cpu.broker } };

@@ -23,6 +23,7 @@ import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
+import { valueBytes } from './kafka-records.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
 import type { SourceRecord } from './record.ts';
 import { chunks, segmentsAtWatermarks } from './segments.ts';
@@ -169,7 +170,7 @@ export class PartitionWriter {
     // Used only if the batch is written whole as one segment, and only once (a retry decodes again).
     const { maxRows, maxBytes } = this.context.spec.batch;
     let bytes = 0;
-    for (const record of records) bytes += record.value?.length ?? 0;
+    for (const record of records) bytes += valueBytes(record);
     const ahead =
       // A transform runs where the batch is written only (a program is not started for a batch
       // that may yet be dropped).
@@ -336,7 +337,7 @@ export class PartitionWriter {
     const report: BatchReport = {
       ...sumCounts(counts),
       records: records.length,
-      bytes: records.reduce((sum, record) => sum + (record.value?.length ?? 0), 0),
+      bytes: records.reduce((sum, record) => sum + valueBytes(record), 0),
       durationMs: performance.now() - started,
       nextOffset: segment.next,
     };

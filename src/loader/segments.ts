@@ -4,6 +4,7 @@
  * watermark, so that each piece is wholly new or wholly old to each server. Pure functions of the
  * offsets, kept apart from the writer so the cutting rules can be read and tested alone.
  */
+import { valueBytes } from './kafka-records.ts';
 import type { SourceRecord } from './record.ts';
 
 /** Batches of at most maxRows records and about maxBytes of payload. */
@@ -15,7 +16,7 @@ export function* chunks(
   let start = 0;
   let bytes = 0;
   for (let index = 0; index < records.length; index++) {
-    bytes += records[index]!.value?.length ?? 0;
+    bytes += valueBytes(records[index]!);
     if (index + 1 - start >= maxRows || bytes >= maxBytes) {
       yield records.slice(start, index + 1);
       start = index + 1;
