@@ -68,6 +68,7 @@ import {
 import { profileStages, STAGES } from './data/stage-profile.ts';
 import {
   brokersFrom,
+  collectGarbage,
   consumeAlone,
   dbUrlFrom,
   deleteTopic,
@@ -200,6 +201,7 @@ async function floor(
   how: 'one' | 'each',
 ): Promise<{ rowsPerSecond: number; serverCpuPerRow: number }> {
   await freshTable(options, name);
+  collectGarbage();
   const cpuBefore = sampleCpu(options);
   const started = performance.now();
   if (options.target === 'single') {
@@ -316,6 +318,7 @@ async function loadAll(
   await freshTable(options, name);
   await createPipeline(pipelineSpec(options, topic, name, via, batch));
   const state = stateServer(options);
+  collectGarbage();
   let firstStart = Number.POSITIVE_INFINITY;
   let assignedAt = Number.POSITIVE_INFINITY;
   let cpuAtAssignment: CpuSample | undefined;
@@ -502,6 +505,7 @@ async function consumeOnly(
   kafka: Kafka,
   topic: string,
 ): Promise<{ recordsPerSecond: number; cpu: { sluice: number; broker: number } }> {
+  collectGarbage();
   // kafkajs as it comes (its own record decoding), the client the ceiling is defined by.
   const { seconds, before, after } = await withKafkajsRecordDecoding(() =>
     consumeAlone(kafka, topic, options.events, () => sampleCpu(options)),

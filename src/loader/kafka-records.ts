@@ -76,8 +76,6 @@ export class FetchedMessage {
     readonly valueStart: number,
     /** -1 for a null value. */
     readonly valueLength: number,
-    readonly headersStart: number,
-    readonly headerCount: number,
   ) {}
 
   get offset(): string {
@@ -104,8 +102,10 @@ export class FetchedMessage {
   get headers(): Record<string, Buffer | null | (Buffer | null)[]> {
     const headers: Record<string, Buffer | null | (Buffer | null)[]> = {};
     const memory = this.frame.memory;
-    cursor = this.headersStart;
-    for (let index = 0; index < this.headerCount; index++) {
+    // The headers follow the value: their count, then each key and value.
+    cursor = this.valueStart + Math.max(0, this.valueLength);
+    const count = readVarInt(memory);
+    for (let index = 0; index < count; index++) {
       const keyLength = readVarInt(memory);
       const key = memory.toString('utf8', cursor, cursor + keyLength);
       cursor += keyLength;
@@ -229,8 +229,7 @@ function readRecords(frame: RecordBatchFrame, start: number, count: number): Fet
     const valueLength = readVarInt(memory);
     const valueStart = cursor;
     if (valueLength > 0) cursor += valueLength;
-    const headerCount = Math.max(0, readVarInt(memory));
-    if (cursor > end) throw new SluiceError('KAFKA_CODEC', 'a record longer than its length prefix');
+    if (cursor >= end) throw new SluiceError('KAFKA_CODEC', 'a record longer than its length prefix');
     records[index] = new FetchedMessage(
       frame,
       offsetDelta,
@@ -239,8 +238,6 @@ function readRecords(frame: RecordBatchFrame, start: number, count: number): Fet
       keyLength,
       valueStart,
       valueLength,
-      cursor,
-      headerCount,
     );
     cursor = end;
   }

@@ -34,7 +34,11 @@ export function segmentsAtWatermarks(
   records: readonly SourceRecord[],
   watermarks: readonly number[],
 ): (readonly SourceRecord[])[] {
-  const cuts = [...new Set(watermarks)].sort((a, b) => a - b);
+  const first = records[0]?.offset ?? 0;
+  const last = records[records.length - 1]?.offset ?? 0;
+  // Only watermarks strictly inside the batch cut it (the common case has none: one piece).
+  const cuts = [...new Set(watermarks)].filter((cut) => cut > first && cut <= last).sort((a, b) => a - b);
+  if (cuts.length === 0) return [records];
   const segments: (readonly SourceRecord[])[] = [];
   let start = 0;
   for (let index = 1; index < records.length; index++) {
