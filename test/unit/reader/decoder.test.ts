@@ -34,36 +34,44 @@ function decode(
   return { batches: decoded.map((batch) => toRecordBatch(schema, batch)), decoded };
 }
 
+/** The low edge of each of `integerColumns()` (the high one for the unsigned columns). */
+const LOW_EDGES = [
+  '-128',
+  '255',
+  '-32768',
+  '65535',
+  '-8388608',
+  '-2147483648',
+  '4294967295',
+  '-9223372036854775808',
+  '18446744073709551615',
+];
+
+/** One column of every integer width, signed and unsigned. */
+function integerColumns(): ColumnMeta[] {
+  const unsigned = { flags: ColumnFlag.UNSIGNED };
+  return [
+    column('i8', MysqlType.TINY),
+    column('u8', MysqlType.TINY, unsigned),
+    column('i16', MysqlType.SHORT),
+    column('u16', MysqlType.SHORT, unsigned),
+    column('i24', MysqlType.INT24),
+    column('i32', MysqlType.LONG),
+    column('u32', MysqlType.LONG, unsigned),
+    column('i64', MysqlType.LONGLONG),
+    column('u64', MysqlType.LONGLONG, unsigned),
+  ];
+}
+
 function values(batch: RecordBatch, name: string): unknown[] {
   return [...batch.getChild(name)!].map((value) => value);
 }
 
 describe('text row decoder', () => {
   it('decodes integers at the edges of every width, signed and unsigned', () => {
-    const unsigned = { flags: ColumnFlag.UNSIGNED };
-    const columns = [
-      column('i8', MysqlType.TINY),
-      column('u8', MysqlType.TINY, unsigned),
-      column('i16', MysqlType.SHORT),
-      column('u16', MysqlType.SHORT, unsigned),
-      column('i24', MysqlType.INT24),
-      column('i32', MysqlType.LONG),
-      column('u32', MysqlType.LONG, unsigned),
-      column('i64', MysqlType.LONGLONG),
-      column('u64', MysqlType.LONGLONG, unsigned),
-    ];
+    const columns = [...integerColumns()];
     const { batches } = decode(columns, [
-      [
-        '-128',
-        '255',
-        '-32768',
-        '65535',
-        '-8388608',
-        '-2147483648',
-        '4294967295',
-        '-9223372036854775808',
-        '18446744073709551615',
-      ],
+      [...LOW_EDGES],
       ['127', '0', '32767', '0', '8388607', '2147483647', '0', '9223372036854775807', '9223372036854775808'],
       ['0', '1', '-1', '1', '-1', '-1', '1', '-1', '9007199254740993'],
       ['5', '6', '7', '8', '9', '10', '11', '-123456789012345', '123456789012345'],
@@ -328,38 +336,15 @@ describe('binary row decoder', () => {
   }
 
   it('reads integers, DOUBLEs, DECIMALs, YEAR and strings as the text decoder does, NULLs in any column', () => {
-    const unsigned = { flags: ColumnFlag.UNSIGNED };
     const columns = [
-      column('i8', MysqlType.TINY),
-      column('u8', MysqlType.TINY, unsigned),
-      column('i16', MysqlType.SHORT),
-      column('u16', MysqlType.SHORT, unsigned),
-      column('i24', MysqlType.INT24),
-      column('i32', MysqlType.LONG),
-      column('u32', MysqlType.LONG, unsigned),
-      column('i64', MysqlType.LONGLONG),
-      column('u64', MysqlType.LONGLONG, unsigned),
+      ...integerColumns(),
       column('f64', MysqlType.DOUBLE, { decimals: 31 }),
       column('dec', MysqlType.NEWDECIMAL, { columnLength: 40, decimals: 10 }),
       column('y', MysqlType.YEAR),
       column('s', MysqlType.VAR_STRING, { characterSet: UTF8MB4 }),
     ];
     const rows: (string | null)[][] = [
-      [
-        '-128',
-        '255',
-        '-32768',
-        '65535',
-        '-8388608',
-        '-2147483648',
-        '4294967295',
-        '-9223372036854775808',
-        '18446744073709551615',
-        '-0',
-        '-1234567890123456789012345678.0123456789',
-        '1901',
-        '😀 four bytes',
-      ],
+      [...LOW_EDGES, '-0', '-1234567890123456789012345678.0123456789', '1901', '😀 four bytes'],
       [
         '127',
         '0',
