@@ -1,76 +1,20 @@
 /**
- * Soak: a pipeline left running under a steady produce rate, with pauses, a broker restart and a
- * database SIGKILL on the way; lag, produce-to-visible latency and RSS over time, and an exact
- * count at the end.
+ * Soak benchmark: a pipeline left running under a steady produce rate, with pauses, a broker
+ * restart and a database SIGKILL on the way (bench/soak.ts); lag, produce-to-visible latency and
+ * RSS over time, and an exact count at the end.
  *
  *   node --import tsx bench/soak-kafka.ts --home STACK_HOME [--topology all|single] [--minutes 10]
  *     [--rate 5000] [--partitions 8] [--url mysql://…] [--brokers host:port]
  *
- * The stack in STACK_HOME (started by `sluice stack up`) is the one restarted: at 1/3 of the
- * time the broker is stopped and started again, at 2/3 the database server is SIGKILLed and
- * started again; between 20 % and 25 % and between 45 % and 55 % nothing is produced. Events are
- * produced by a child process (bench/soak-producer.ts) on a wall-clock schedule, so the rate does
- * not depend on the pipeline's share of the cores. Latency: for each send, from the send call to
- * the commit of the batch holding its first record of each partition. Every 5 s: lag (produced -
- * committed), RSS of this process (the pipeline runs here) and of the producer. At the end: every
- * event once (count and checksum).
+ * The stack in STACK_HOME (started by `sluice stack up`) is the one restarted. The 2-minute
+ * version runs in the integration tests on a stack of its own.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { resolveStackConfig } from '../src/config/stack.ts';
-import { withSession } from '../src/db/driver.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
-import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipeline.ts';
-import { quoteIdentifier } from '../src/sql/identifiers.ts';
-import { stopProcess } from '../src/stack/processes.ts';
-import { stackUp } from '../src/stack/stack.ts';
-import { readState } from '../src/stack/state.ts';
-import {
-  createTopic,
-  eventFormat,
-  eventsChecksum,
-  eventsChecksumSql,
-  eventsTableSql,
-  kafkaFor,
-} from './data/events.ts';
-import { brokersFrom, dbUrlFrom, deleteTopic, log, runBenchmark, writeSummary } from './kafka-common.ts';
-import type { ProducerArgs, ProducerReport } from './soak-producer.ts';
-
-/** Spans of the run (fractions of its length) in which nothing is produced. */
-const PAUSES: readonly (readonly [number, number])[] = [
-  [0.2, 0.25],
-  [0.45, 0.55],
-];
-
-/** The first commit of `partition` past `offset`: commits of one partition come in offset order. */
-function commitAfter(
-  commits: readonly { offset: number; at: number }[],
-  offset: number,
-): { offset: number; at: number } | undefined {
-  let low = 0;
-  let high = commits.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (commits[middle]!.offset > offset) high = middle;
-    else low = middle + 1;
-  }
-  return commits[low];
-}
-
-function* idsFrom(first: number, count: number): Generator<number> {
-  for (let id = first; id < first + count; id++) yield id;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0
-    ? Number.NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
+import { brokersFrom, dbUrlFrom, log, runBenchmark, writeSummary } from './kafka-common.ts';
+import { runSoak } from './soak.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -85,174 +29,33 @@ async function main(): Promise<void> {
     },
   });
   if (!values.home) throw new Error('--home STACK_HOME is needed (the stack that is restarted)');
-  const home = path.resolve(values.home);
-  const durationMs = Number(values.minutes) * 60_000;
+  const url = dbUrlFrom(values.url);
   const rate = Number(values.rate);
   const partitions = Number(values.partitions);
-  const url = dbUrlFrom(values.url);
-  const db = parseDbUrl(url, '--url');
-  const brokers = brokersFrom(values.brokers);
-  const config = resolveStackConfig({ home, portBase: 'auto', kafkaPort: 'auto', topology: values.topology });
-  const kafka = kafkaFor(brokers);
-  const name = `soak_${Date.now().toString(36)}`;
-  await createTopic(kafka, name, partitions);
-  await withSession(db, (session) => session.query(eventsTableSql(name)));
-  await createPipeline({
-    name,
-    source: { brokers, topics: [name], sessionTimeoutMs: 6000 },
-    format: eventFormat(),
-    target: { url, table: name },
-  });
-
-  const committed = new Array<number>(partitions).fill(0);
-  const commits = Array.from({ length: partitions }, () => [] as { offset: number; at: number }[]);
-  const runner = await startPipeline(db, name, {
-    onBatch: (_topic, partition, report) => {
-      committed[partition] = report.nextOffset;
-      commits[partition]!.push({ offset: report.nextOffset, at: Date.now() });
-    },
-    log: (line) => log(`  ${line}`),
-  });
-  let stopped: unknown;
-  runner.done.catch((error: unknown) => {
-    stopped = error;
-  });
-
-  const produced = new Array<number>(partitions).fill(0);
-  /** Per send and partition: the offset of its first record there and when it was sent. */
-  const sends: { partition: number; offset: number; at: number }[] = [];
-  const timeline: {
-    second: number;
-    lag: number;
-    produced: number;
-    rssMb: number;
-    producerRssMb: number;
-    load1: number;
-    event?: string;
-  }[] = [];
-  const started = Date.now();
-  const elapsed = () => Date.now() - started;
-  const args: ProducerArgs = {
-    brokers,
-    topic: name,
-    partitions,
-    rate,
-    startedAt: started,
-    durationMs,
-    pauses: PAUSES,
-  };
-  const producer = fork(path.join(import.meta.dirname, 'soak-producer.ts'), [JSON.stringify(args)], {
-    execArgv: ['--import', 'tsx'],
-  });
-  let sent: number | undefined;
-  let lastReport: () => void = () => {};
-  const lastReported = new Promise<void>((resolve) => {
-    lastReport = resolve;
-  });
-  producer.on('message', (message) => {
-    const report = message as ProducerReport;
-    for (const [partition, count] of report.produced.entries())
-      produced[partition] = Math.max(produced[partition]!, count);
-    for (const send of report.sends) sends.push(send);
-    for (const failure of report.failures) log(`  produce failed (${failure}); again in 1 s`);
-    if (report.sent !== undefined) {
-      sent = report.sent;
-      lastReport();
-    }
-  });
-  const producerExit = once(producer, 'exit');
-  const producerRss = () => {
-    try {
-      const status = readFileSync(`/proc/${producer.pid}/status`, 'utf8');
-      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-    } catch {
-      return 0;
-    }
-  };
-
-  const lag = () =>
-    produced.reduce((sum, count, partition) => sum + Math.max(0, count - committed[partition]!), 0);
-  const sample = (event?: string) => {
-    const entry = {
-      second: Math.round(elapsed() / 1000),
-      lag: lag(),
-      produced: produced.reduce((sum, count) => sum + count, 0),
-      rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
-      producerRssMb: producerRss(),
-      load1: Math.round(os.loadavg()[0]! * 10) / 10,
-      ...(event ? { event } : {}),
-    };
-    timeline.push(entry);
-    log(
-      `  ${entry.second}s produced ${entry.produced} lag ${entry.lag} rss ${entry.rssMb} MB (producer ${entry.producerRssMb} MB) ` +
-        `load ${entry.load1}${event ? ` — ${event}` : ''}`,
-    );
-  };
-  const sampler = setInterval(() => sample(), 5000);
-  let brokerRestarted = false;
-  let databaseKilled = false;
-  while (elapsed() < durationMs) {
-    await sleep(500);
-    if (stopped) throw stopped;
-    if (!brokerRestarted && elapsed() > durationMs / 3) {
-      brokerRestarted = true;
-      const broker = (await readState(home)).components.kafka!;
-      sample('broker stopping');
-      await stopProcess(broker.pid!, broker.marker!);
-      await sleep(2000);
-      await stackUp(config);
-      sample('broker started again');
-    }
-    if (!databaseKilled && elapsed() > (2 * durationMs) / 3) {
-      databaseKilled = true;
-      const single = (await readState(home)).components.single!;
-      sample('database SIGKILL');
-      process.kill(single.pid!, 'SIGKILL');
-      await sleep(2000);
-      await stackUp(config);
-      sample('database started again');
-    }
-  }
-  producer.send('stop');
-  await Promise.race([
-    lastReported,
-    producerExit.then(() => {
-      throw new Error('the producer exited without its last report');
+  const result = await runSoak({
+    config: resolveStackConfig({
+      home: path.resolve(values.home),
+      portBase: 'auto',
+      kafkaPort: 'auto',
+      topology: values.topology,
     }),
-  ]);
-  const total = sent!;
-  while (lag() > 0) {
-    if (stopped) throw stopped;
-    await sleep(200);
-  }
-  clearInterval(sampler);
-  sample('caught up');
-  await runner.stop();
-
-  const [row] = await withSession(db, (session) =>
-    session.query<{ n: string; checksum: string }>(eventsChecksumSql(name)),
-  );
-  const expected = eventsChecksum(1, idsFrom(1, total));
-  const exact = Number(row!.n) === expected.count && BigInt(row!.checksum) === expected.checksum;
-  const latencies = sends
-    .map((send) => {
-      const commit = commitAfter(commits[send.partition]!, send.offset);
-      return commit ? commit.at - send.at : Number.NaN;
-    })
-    .filter((value) => Number.isFinite(value))
-    .sort((a, b) => a - b);
-  await dropPipeline(db, name);
-  await withSession(db, (session) => session.query(`DROP TABLE ${quoteIdentifier(name)}`));
-  await deleteTopic(kafka, name);
+    db: parseDbUrl(url, '--url'),
+    url,
+    brokers: brokersFrom(values.brokers),
+    durationMs: Number(values.minutes) * 60_000,
+    rate,
+    partitions,
+    log,
+  });
+  const { timeline } = result;
   const rss = timeline.map((entry) => entry.rssMb);
-  const producingSeconds = (durationMs / 1000) * (1 - PAUSES.reduce((sum, [from, to]) => sum + to - from, 0));
   writeSummary('kafka-soak', {
     options: { minutes: Number(values.minutes), rate, partitions },
-    events: total,
-    produceRate: total / producingSeconds,
-    rows: Number(row!.n),
-    exact,
-    latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) },
+    events: result.events,
+    produceRate: result.events / result.producingSeconds,
+    rows: result.rows,
+    exact: result.exact,
+    latencyMs: result.latencyMs,
     rssMb: { first: rss[0], last: rss.at(-1), max: Math.max(...rss) },
     maxLag: Math.max(...timeline.map((entry) => entry.lag)),
     loadAverage: {
@@ -261,7 +64,8 @@ async function main(): Promise<void> {
     },
     timeline,
   });
-  if (!exact) throw new Error(`table: ${row!.n} rows; expected ${expected.count} with the same checksum`);
+  if (!result.exact)
+    throw new Error(`table: ${result.rows} rows; expected ${result.events} with the same checksum`);
 }
 
 runBenchmark(main);

@@ -71,7 +71,7 @@ const RULES: readonly [RegExp, Stage][] = [
     /\/writer\/|\/db\/|mysql2|iconv-lite|denque|sqlstring|named-placeholders|lru-cache|long\/|seq-queue/,
     'LOAD DATA / INSERT (client: mysql2)',
   ],
-  [/kafkajs/, 'fetch (kafkajs: protocol, record batches)'],
+  [/kafkajs|\/loader\/kafka-records\./, 'fetch (kafkajs: protocol, record batches)'],
   [/\/loader\/|\/runtime\//, 'runner / writer bookkeeping'],
 ];
 

@@ -66,7 +66,7 @@ export function renderMarkdown(result: BenchResult, passes: readonly string[]): 
   if (passes.includes('W3') && reading.length > 0) {
     lines.push(
       '',
-      '| W3 (features read once, then iterated) | read + cache s (median) | iterations s (last run) | iterations ÷ read |',
+      '| W3 (features read once, then iterated) | read + cache of the readings s (median, in W1) | iterations s (last run) | iterations ÷ read |',
       '|---|---:|---:|---:|',
     );
     for (const mode of reading) {

@@ -391,8 +391,7 @@ export async function benchMl(
               );
             },
             onFeatureRead: (seconds) => {
-              if (selected.includes(pass))
-                modeResult.featureReads = [...(modeResult.featureReads ?? []), seconds];
+              modeResult.featureReads = [...(modeResult.featureReads ?? []), seconds];
             },
           };
           progress.line(`[run ${r}/${runs}] ${mode} ${pass} …`);

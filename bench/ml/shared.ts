@@ -22,7 +22,7 @@ export interface PassContext {
   readonly outDir: string;
   /** Called after each k-means iteration with its wall time. */
   readonly onIteration: (iteration: number, seconds: number) => void;
-  /** Called by a mode that reads the k-means features once (W3) with that read's wall time. */
+  /** Called by a mode that reads the readings (the k-means features among them) once, with that read's wall time. */
   readonly onFeatureRead?: (seconds: number) => void;
 }
 

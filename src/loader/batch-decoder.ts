@@ -18,6 +18,7 @@ import type { BulkRows, EncodedRows } from '../writer/rows.ts';
 import type { DecodeAnswer, DecodeTask, RoutingData } from './decode-protocol.ts';
 import { createDecoder, type Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
+import { FetchedRecord } from './kafka-records.ts';
 import { type Failure, processRecords, type ServerRowValues, splitRows } from './processor.ts';
 import type { SourceRecord } from './record.ts';
 import { confluentSchemaId, type SchemaRegistry } from './schema-registry.ts';
@@ -207,6 +208,7 @@ export class BatchDecoder {
  * record.
  */
 const MAX_GAP = 4096;
+const EMPTY = new ArrayBuffer(0);
 
 /**
  * A batch's record values in one buffer for the decode thread. kafkajs's values are views into
@@ -225,20 +227,34 @@ export function packValues(records: readonly SourceRecord[]): {
   let run: (typeof runs)[number] | undefined;
   let total = 0;
   for (let index = 0; index < records.length; index++) {
-    const value = records[index]!.value;
-    if (value === null) {
+    const record = records[index]!;
+    let memory: ArrayBufferLike;
+    let from: number;
+    let length: number;
+    if (record instanceof FetchedRecord) {
+      // Its position in the fetched bytes, without making a Buffer of it.
+      const { frame, valueStart, valueLength } = record.message;
+      memory = frame.memory.buffer;
+      from = frame.memory.byteOffset + valueStart;
+      length = valueLength;
+    } else {
+      const value = record.value;
+      memory = value?.buffer ?? EMPTY;
+      from = value?.byteOffset ?? 0;
+      length = value?.length ?? -1;
+    }
+    if (length < 0) {
       lengths[index] = -1;
       continue;
     }
-    const from = value.byteOffset;
-    const to = from + value.length;
-    if (!run || run.memory !== value.buffer || from < run.to || from - run.to > MAX_GAP) {
-      run = { memory: value.buffer, from, to, at: total };
+    const to = from + length;
+    if (!run || run.memory !== memory || from < run.to || from - run.to > MAX_GAP) {
+      run = { memory, from, to, at: total };
       runs.push(run);
     } else run.to = to;
     total = run.at + (run.to - run.from);
     starts[index] = run.at + (from - run.from);
-    lengths[index] = value.length;
+    lengths[index] = length;
   }
   const payloads = new Uint8Array(total);
   for (const { memory, from, to, at } of runs) payloads.set(new Uint8Array(memory, from, to - from), at);

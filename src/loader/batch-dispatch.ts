@@ -7,6 +7,7 @@
  */
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { describeError } from '../base/errors.ts';
+import { type FetchedMessage, sourceRecord } from './kafka-records.ts';
 import type { PartitionTable } from './partition-table.ts';
 import type { BatchReport } from './partition-writer.ts';
 import type { SourceRecord } from './record.ts';
@@ -40,12 +41,7 @@ export async function dispatchBatch(
   const { topic, partition } = batch;
   const { writer, metrics } = host.partitions.entry(topic, partition);
   metrics.latest = Number(batch.highWatermark);
-  const records: SourceRecord[] = batch.messages.map((message) => ({
-    offset: Number(message.offset),
-    key: message.key,
-    value: message.value,
-    timestamp: message.timestamp,
-  }));
+  const records: SourceRecord[] = (batch.messages as unknown as FetchedMessage[]).map(sourceRecord);
   const generation = writer.generation;
   host.trace(
     `batch ${topic}[${partition}] ${records[0]!.offset}..${records[records.length - 1]!.offset} gen ${generation} queued ${metrics.queued}`,

@@ -23,6 +23,7 @@ import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
+import { valueBytes } from './kafka-records.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
 import type { SourceRecord } from './record.ts';
 import { chunks, segmentsAtWatermarks } from './segments.ts';
@@ -99,7 +100,7 @@ export class PartitionWriter {
    */
   private queue: Promise<unknown> = Promise.resolve();
   /** The batch being written, with its decoding started on arrival (see write). */
-  private ahead: { records: readonly SourceRecord[]; decoded: Promise<RoutedBatch> } | undefined;
+  private ahead: { records: readonly SourceRecord[]; decoded: Promise<RoutedBatch> }[] = [];
   /** First offsets of the batches this writer committed, oldest first (see keepHistory). */
   private readonly recentBatches: number[] = [];
 
@@ -166,38 +167,39 @@ export class PartitionWriter {
     generation = this.generation,
   ): Promise<WriteOutcome> {
     // Decoded while the previous batch is written: per partition, decoding and writing overlap.
-    // Used only if the batch is written whole as one segment, and only once (a retry decodes again).
+    // Cut as writeOnce cuts it; each piece is used only if it is written whole as one segment,
+    // and only once (a retry decodes again).
     const { maxRows, maxBytes } = this.context.spec.batch;
-    let bytes = 0;
-    for (const record of records) bytes += record.value?.length ?? 0;
     const ahead =
       // A transform runs where the batch is written only (a program is not started for a batch
       // that may yet be dropped).
-      !this.context.transformer && records.length > 0 && records.length <= maxRows && bytes < maxBytes
-        ? { records, decoded: this.context.batches.decode(this.topic, this.partition, records) }
-        : undefined;
-    ahead?.decoded.catch(() => undefined);
+      this.context.transformer
+        ? []
+        : [...chunks(records, maxRows, maxBytes)].map((piece) => ({
+            records: piece,
+            decoded: this.context.batches.decode(this.topic, this.partition, piece),
+          }));
+    for (const piece of ahead) piece.decoded.catch(() => undefined);
     return this.exclusive(async () => {
       if (generation !== this.generation) return { kind: 'dropped' } as const;
       this.ahead = ahead;
       try {
         return await this.withRetries(() => this.writeOnce(records, heartbeat));
       } finally {
-        this.ahead = undefined;
+        this.ahead = [];
       }
     });
   }
 
-  /** The decoding of `records` started when they arrived, if it covers exactly them (once). */
+  /** The decoding of `records` started when they arrived, if a piece covers exactly them (once). */
   private takeAhead(records: readonly SourceRecord[]): Promise<RoutedBatch> | undefined {
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    const same =
-      ahead &&
-      ahead.records.length === records.length &&
-      ahead.records[0] === records[0] &&
-      ahead.records[records.length - 1] === records[records.length - 1];
-    return same ? ahead.decoded : undefined;
+    const index = this.ahead.findIndex(
+      (piece) =>
+        piece.records.length === records.length &&
+        piece.records[0] === records[0] &&
+        piece.records[records.length - 1] === records[records.length - 1],
+    );
+    return index < 0 ? undefined : this.ahead.splice(index, 1)[0]!.decoded;
   }
 
   async close(): Promise<void> {
@@ -265,7 +267,10 @@ export class PartitionWriter {
   ): Promise<WriteOutcome> {
     const watermarks = await this.currentWatermarks();
     const low = Math.min(...watermarks);
-    const pending = records.filter((record) => record.offset >= low);
+    const pending =
+      records.length > 0 && records[0]!.offset >= low
+        ? records
+        : records.filter((record) => record.offset >= low);
     if (pending.length === 0) return { kind: 'written', nextOffset: Math.max(...watermarks), batches: [] };
     if (pending[0]!.offset > low && !this.verified && this.seekedTo !== low) {
       return { kind: 'seek', offset: low };
@@ -336,7 +341,7 @@ export class PartitionWriter {
     const report: BatchReport = {
       ...sumCounts(counts),
       records: records.length,
-      bytes: records.reduce((sum, record) => sum + (record.value?.length ?? 0), 0),
+      bytes: records.reduce((sum, record) => sum + valueBytes(record), 0),
       durationMs: performance.now() - started,
       nextOffset: segment.next,
     };

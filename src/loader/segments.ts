@@ -4,6 +4,7 @@
  * watermark, so that each piece is wholly new or wholly old to each server. Pure functions of the
  * offsets, kept apart from the writer so the cutting rules can be read and tested alone.
  */
+import { valueBytes } from './kafka-records.ts';
 import type { SourceRecord } from './record.ts';
 
 /** Batches of at most maxRows records and about maxBytes of payload. */
@@ -15,7 +16,7 @@ export function* chunks(
   let start = 0;
   let bytes = 0;
   for (let index = 0; index < records.length; index++) {
-    bytes += records[index]!.value?.length ?? 0;
+    bytes += valueBytes(records[index]!);
     if (index + 1 - start >= maxRows || bytes >= maxBytes) {
       yield records.slice(start, index + 1);
       start = index + 1;
@@ -33,7 +34,11 @@ export function segmentsAtWatermarks(
   records: readonly SourceRecord[],
   watermarks: readonly number[],
 ): (readonly SourceRecord[])[] {
-  const cuts = [...new Set(watermarks)].sort((a, b) => a - b);
+  const first = records[0]?.offset ?? 0;
+  const last = records[records.length - 1]?.offset ?? 0;
+  // Only watermarks strictly inside the batch cut it (the common case has none: one piece).
+  const cuts = [...new Set(watermarks)].filter((cut) => cut > first && cut <= last).sort((a, b) => a - b);
+  if (cuts.length === 0) return [records];
   const segments: (readonly SourceRecord[])[] = [];
   let start = 0;
   for (let index = 1; index < records.length; index++) {

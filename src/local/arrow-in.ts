@@ -14,12 +14,13 @@ import {
   type Field as ArrowField,
   type Data,
   type DataType,
+  makeData,
   type Table,
   Type,
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
-import { daysOf, dayText, numbersOf, readVector, valueReader } from './arrow-values.ts';
+import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
   type ColumnSource,
@@ -33,15 +34,13 @@ import {
   type Values,
 } from './batch.ts';
 import { stringCodesOf } from './kernels/string-codes.ts';
-import { isValidAt, rememberVector } from './kernels/vectors.ts';
+import { isValidAt, nullCountOf, rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 
 /** Above this share of the rows taken, decoding the whole column once is cheaper than row by row. */
 const TAKE_ALL_SHARE = 1 / 3;
 /** Above this share, reading a numeric column as one Float64Array is cheaper than row by row. */
 const TAKE_NUMBERS_SHARE = 1 / 8;
-/** Above this share of a column selected, its dictionary codes are worth building. */
-const SELECT_CODES_SHARE = 1 / 4;
 
 /** Whole columns and single rows decoded from Arrow, for tests asserting what stays undecoded. */
 export const decodeStats = { columns: 0, rows: 0 };
@@ -53,6 +52,8 @@ export class ArrowColumnSource implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
   private dictionary: StringCodes | null | undefined;
+  /** The chunks as one Data, once asked for (null: not a fixed-width type). */
+  private joined: Data | null | undefined;
 
   constructor(
     private readonly vector: Vector,
@@ -92,7 +93,38 @@ export class ArrowColumnSource implements ColumnSource {
   }
 
   arrowData(): Data | undefined {
-    return this.chunks.length === 1 && this.chunks[0]!.offset === 0 ? this.chunks[0] : undefined;
+    if (this.chunks.length === 1 && this.chunks[0]!.offset === 0) return this.chunks[0];
+    if (this.joined === undefined)
+      this.joined = this.dataAtHand() ?? joinedFixedWidth(this.arrowType, this.chunks, this.length) ?? null;
+    return this.joined ?? undefined;
+  }
+
+  /** The chunks as one Data from what a kernel or a row step already joined (no copy), if anything. */
+  private dataAtHand(): Data | undefined {
+    const type = this.arrowType;
+    const { length } = this;
+    const double = type.typeId === Type.Float && (type as unknown as { precision: number }).precision === 2;
+    if (double && this.numeric) {
+      const { values, valid } = this.numeric;
+      const nullCount = nullCountOf(valid, length);
+      return makeData({
+        type,
+        length,
+        nullCount,
+        nullBitmap: nullCount > 0 ? valid : undefined,
+        data: values,
+      } as never);
+    }
+    const decoded = this.decoded;
+    const Kind = this.chunks[0]?.values?.constructor;
+    if (
+      ArrayBuffer.isView(decoded) &&
+      decoded.constructor === Kind &&
+      this.chunks.every((data) => data.nullCount === 0)
+    ) {
+      return makeData({ type, length, nullCount: 0, data: decoded } as never);
+    }
+    return undefined;
   }
 
   values(): Values {
@@ -127,12 +159,20 @@ export class ArrowColumnSource implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      this.dictionary =
-        this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8)
-          ? (stringCodesOf(this.chunks, this.length) ?? null)
-          : null;
+      this.dictionary = this.isUtf8 ? (stringCodesOf(this.chunks, this.length) ?? null) : null;
     }
     return this.dictionary ?? undefined;
+  }
+
+  /** The codes of the rows at `rows` (-1: NULL) only, built from their bytes; see codes(). */
+  codesAt(rows: ArrayLike<number>): StringCodes | undefined {
+    return this.isUtf8 && this.dictionary !== null
+      ? stringCodesOf(this.chunks, this.length, rows)
+      : undefined;
+  }
+
+  private get isUtf8(): boolean {
+    return this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8);
   }
 
   take(rows: ArrayLike<number>): Values {
@@ -173,7 +213,7 @@ export class ArrowColumnSource implements ColumnSource {
 class SelectedRows implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
-  private dictionary: StringCodes | null | undefined;
+  dictionary: StringCodes | null | undefined;
 
   constructor(
     private readonly base: ArrowColumnSource,
@@ -191,7 +231,14 @@ class SelectedRows implements ColumnSource {
   }
 
   select(rows: ArrayLike<number>): ColumnSource {
-    return new SelectedRows(this.base, composeRows(this.rows, rows));
+    const selected = new SelectedRows(this.base, composeRows(this.rows, rows));
+    // Codes built for these rows (a filter's string test) carry over to the rows picked from them.
+    if (this.dictionary)
+      selected.dictionary = {
+        codes: composeRows(this.dictionary.codes, rows),
+        dictionary: this.dictionary.dictionary,
+      };
+    return selected;
   }
 
   numbers(): NumbersAndValidity | undefined {
@@ -207,9 +254,12 @@ class SelectedRows implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      const all =
-        this.rows.length > this.base.size * SELECT_CODES_SHARE ? this.base.codes() : this.base.codesAtHand();
-      this.dictionary = all ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary } : null;
+      // Rows of a column without codes yet: the codes of those rows alone.
+      const all = this.base.codesAtHand();
+      this.dictionary =
+        (all
+          ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary }
+          : this.base.codesAt(this.rows)) ?? null;
     }
     return this.dictionary ?? undefined;
   }
@@ -227,13 +277,16 @@ function composeRows(outer: Int32Array, inner: ArrayLike<number>): Int32Array {
 
 function gatherNumbers(numbers: NumbersAndValidity, rows: Int32Array): NumbersAndValidity {
   const { values, valid } = numbers;
-  const out = new Float64Array(rows.length);
+  const length = rows.length;
+  const out = new Float64Array(length);
   let outValid: Uint8Array | undefined;
-  for (let i = 0; i < rows.length; i++) {
+  for (let i = 0; i < length; i++) {
     const row = rows[i]!;
-    if (row >= 0 && isValidAt(valid, row)) out[i] = values[row]!;
+    // The bit test inline: this loop runs per row of a join's output.
+    if (row >= 0 && (valid === undefined || (valid[row >> 3]! & (1 << (row & 7))) !== 0))
+      out[i] = values[row]!;
     else {
-      outValid ??= new Uint8Array((rows.length + 7) >> 3).fill(0xff);
+      outValid ??= new Uint8Array((length + 7) >> 3).fill(0xff);
       outValid[i >> 3]! &= ~(1 << (i & 7));
     }
   }

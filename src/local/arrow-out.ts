@@ -26,12 +26,14 @@ import {
   Type,
   Uint64,
   Utf8,
+  util,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
 import { daysFromCivil } from '../values/civil-date.ts';
 import { bigIntToWords } from '../values/decimal.ts';
 import type { Batch, LocalColumn, Values } from './batch.ts';
 import { type DecimalValue, roundToScale, unscaledBig } from './decimal.ts';
+import { nullCountOf } from './kernels/vectors.ts';
 import { epochMicrosBig, parseDateTime, timeMicros } from './temporal.ts';
 import { fracOf, type SqlType, typeFromSqlName, type Value } from './types.ts';
 import { toText } from './values.ts';
@@ -62,6 +64,9 @@ function arrowTypeFor(type: SqlType, values: Values, hint: Field | undefined): D
     case 'null':
       return new Null();
     case 'int': {
+      // A typed array of numbers holds no bigint: Int64, as the scan below would find.
+      if (isTyped(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array))
+        return new Int64();
       let unsigned = false;
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
@@ -176,6 +181,11 @@ function int64FromNumbers(type: DataType, values: Values): Data | undefined {
   const words = new Uint32Array(data.buffer);
   for (let i = 0; i < length; i++) {
     const value = numbers[i]!;
+    if (value >>> 0 === value) {
+      // 0 to 2^32 - 1 (flags, counts, ids): the low word alone; the buffer starts zeroed.
+      words[2 * i] = value;
+      continue;
+    }
     if (!Number.isSafeInteger(value)) return undefined;
     const high = Math.floor(value / 4294967296);
     words[2 * i] = value - high * 4294967296;
@@ -464,11 +474,8 @@ function numberData(column: LocalColumn, length: number): Data | undefined {
   const arrow = column.type.arrow as unknown as { typeId: Type; precision: number } | undefined;
   if (!numbers) return undefined;
   if (arrow !== undefined && !(arrow.typeId === Type.Float && arrow.precision === 2)) return undefined;
-  let nullCount = 0;
   const { valid } = numbers;
-  if (valid !== undefined) {
-    for (let i = 0; i < length; i++) if ((valid[i >> 3]! & (1 << (i & 7))) === 0) nullCount++;
-  }
+  const nullCount = nullCountOf(valid, length);
   return makeData({
     type: new Float64(),
     length,
@@ -486,7 +493,7 @@ function columnData(column: LocalColumn, hint: Field | undefined, length: number
     arrow.typeId !== Type.LargeUtf8 &&
     arrow.typeId !== Type.LargeBinary;
   const read = passThrough ? column.source?.arrowData?.() : undefined;
-  if (read && read.type === arrow) return read;
+  if (read && (read.type === arrow || util.compareTypes(read.type, arrow!))) return read;
   const numbers = numberData(column, length);
   if (numbers) return numbers;
   const type = passThrough ? arrow : arrowTypeFor(column.type, column.values, hint);

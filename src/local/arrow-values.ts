@@ -8,7 +8,7 @@
  * validity bitmap (and for booleans, whose bits are not sliced): values are read at `i`, bits at
  * `offset + i`.
  */
-import { type Data, type DataType, TimeUnit, Type, type Vector } from 'apache-arrow';
+import { type Data, type DataType, makeData, TimeUnit, Type, type Vector } from 'apache-arrow';
 import { formatClock, formatDays, formatEpochMicros, formatEpochMicrosBig } from '../values/civil-date.ts';
 import { wordsToBigInt } from '../values/decimal.ts';
 import { nullValues } from './batch.ts';
@@ -344,15 +344,22 @@ export function numbersOf(
   length: number,
 ): NumbersAndValidity | undefined {
   if (!isNumericType(type)) return undefined;
-  const t = type as unknown as { bitWidth: number; scale: number };
-  const out = new Float64Array(length);
+  const t = type as unknown as { bitWidth: number; scale: number; precision: number };
+  const float64 = type.typeId === Type.Float && t.precision === 2;
+  const only = chunks.length === 1 ? chunks[0]! : undefined;
+  // One chunk of doubles: its buffer as it is (nothing writes into a column's numbers).
+  const out =
+    float64 && only !== undefined
+      ? (only.values as Float64Array).subarray(0, only.length)
+      : new Float64Array(length);
   let valid: Uint8Array | undefined;
   let at = 0;
   for (const data of chunks) {
     if (data.nullCount > 0) {
       valid ??= allValid(length);
-      for (let i = 0; i < data.length; i++) if (!isValid(data, i)) clearBit(valid, at + i);
+      clearInvalid(data, valid, at);
     }
+    if (only !== undefined && float64) break;
     if (type.typeId === Type.Decimal) {
       if (!readDecimalNumbers(data, t.scale, t.bitWidth, out, at)) return undefined;
     } else if (type.typeId === Type.Int && t.bitWidth === 64) {
@@ -372,6 +379,69 @@ export function numbersOf(
     at += data.length;
   }
   return { values: out, valid };
+}
+
+/**
+ * Clears in `valid` (from bit `at`) the rows `data`'s validity bitmap marks NULL: a byte of eight
+ * valid rows is skipped whole, so a column with few NULLs costs one read per eight rows.
+ */
+function clearInvalid(data: Data, valid: Uint8Array, at: number): void {
+  const bitmap = data.nullBitmap!;
+  const { offset, length } = data;
+  if ((offset & 7) !== 0) {
+    for (let i = 0; i < length; i++) {
+      const bit = offset + i;
+      if ((bitmap[bit >> 3]! & (1 << (bit & 7))) === 0) clearBit(valid, at + i);
+    }
+    return;
+  }
+  const first = offset >> 3;
+  const bytes = (length + 7) >> 3;
+  for (let b = 0; b < bytes; b++) {
+    const byte = bitmap[first + b]!;
+    if (byte === 0xff) continue;
+    const base = b << 3;
+    const end = Math.min(8, length - base);
+    for (let k = 0; k < end; k++) if ((byte & (1 << k)) === 0) clearBit(valid, at + base + k);
+  }
+}
+
+/** Arrow types of one fixed-width slot per row (values typed arrays sliced per chunk, see above). */
+const FIXED_WIDTH = new Set<Type>([
+  Type.Int,
+  Type.Float,
+  Type.Decimal,
+  Type.Date,
+  Type.Timestamp,
+  Type.Time,
+  Type.Duration,
+]);
+
+/**
+ * Chunks of a fixed-width column (as parallel reads deliver a column, one chunk per partition) as
+ * one Data of `type`: the value buffers and validity bitmaps copied end to end, no value decoded.
+ * Undefined for other types.
+ */
+export function joinedFixedWidth(type: DataType, chunks: readonly Data[], length: number): Data | undefined {
+  if (!FIXED_WIDTH.has(type.typeId) || chunks.length === 0) return undefined;
+  const first = chunks[0]!.values as Uint32Array;
+  const stride = type.typeId === Type.Decimal ? (type as unknown as { bitWidth: number }).bitWidth / 32 : 1;
+  const Kind = first.constructor as new (n: number) => Uint32Array;
+  const values = new Kind(length * stride);
+  let valid: Uint8Array | undefined;
+  let nullCount = 0;
+  let at = 0;
+  for (const data of chunks) {
+    if ((data.values as Uint32Array).constructor !== Kind) return undefined;
+    values.set((data.values as Uint32Array).subarray(0, data.length * stride), at * stride);
+    if (data.nullCount > 0) {
+      valid ??= allValid(length);
+      clearInvalid(data, valid, at);
+      nullCount += data.nullCount;
+    }
+    at += data.length;
+  }
+  return makeData({ type, length, nullCount, nullBitmap: valid, data: values } as never);
 }
 
 /** A numeric column without NULLs as one typed array (see numbersOf); undefined otherwise. */

@@ -14,7 +14,7 @@ import { batchToArrow } from './arrow-out.ts';
 import type { Batch } from './batch.ts';
 import { type Collation, DEFAULT_COLLATION } from './collation.ts';
 import type { ExecContext } from './context.ts';
-import { aggregateRows } from './ops/aggregate.ts';
+import { aggregateProjected, aggregateRows } from './ops/aggregate.ts';
 import { filterRows, filterRowsWith } from './ops/filter.ts';
 import { joinBatches } from './ops/join.ts';
 import {
@@ -66,16 +66,43 @@ const below = async (
 const above = async (filters: readonly KeyFilter[], batch: Promise<Batch>): Promise<Batch> =>
   applyKeyFilters(await batch, filters);
 
+/** A right side with this many times fewer rows than the left gets no runtime key filter. */
+const SMALL_RIGHT_SHARE = 8;
+
+/** At most how many rows a node gives: its input table's, through steps that drop or keep rows. */
+function rowsAtMost(node: PlanNode, inputs: Inputs): number | undefined {
+  switch (node.kind) {
+    case 'values':
+      return inputs.get(node.id)?.numRows;
+    case 'filter':
+    case 'jsFilter':
+    case 'project':
+    case 'aggregate':
+    case 'window':
+    case 'sort':
+    case 'limit':
+    case 'distinct':
+      return rowsAtMost(node.input, inputs);
+    default:
+      return undefined;
+  }
+}
+
 async function runJoin(
   node: JoinNode,
   run: Run,
+  inputs: Inputs,
   context: ExecContext,
   filters: readonly KeyFilter[],
 ): Promise<Batch> {
   const routed = throughJoin(node, filters);
   const left = await run(node.left, routed.left);
   const rightFilters = [...routed.right];
-  if (filtersRight(node)) {
+  // A key filter costs a pass over the left rows (a few ns each); it is not built for a right
+  // side of far fewer rows (a lookup table), whose steps cost less than that pass would.
+  const rightRows = rowsAtMost(node.right, inputs);
+  const smallRight = rightRows !== undefined && rightRows * SMALL_RIGHT_SHARE < left.length;
+  if (filtersRight(node) && !smallRight) {
     for (const pair of columnKeyPairs(node)) {
       const column = left.columns.find((c) => c.name === pair.left);
       const filter = column && keyFilterOf(column, left.length, pair.right);
@@ -131,6 +158,14 @@ const EXECUTORS: Executors = {
   },
   aggregate: async (node, run, _inputs, context, filters) => {
     const routed = throughAggregate(node.groupBy, filters);
+    if (node.input.kind === 'project' && routed.down.length === 0) {
+      // Over stacked SELECTs: grouped in the loop that computes them where it fuses.
+      const levels: (readonly Expr[])[] = [];
+      let input: PlanNode = node.input;
+      for (; input.kind === 'project'; input = input.input) levels.unshift(input.exprs);
+      const grouped = aggregateProjected(await run(input), levels, node.groupBy, node.aggregates, context);
+      return applyKeyFilters(grouped, routed.here);
+    }
     const batch = await run(node.input, routed.down);
     return applyKeyFilters(aggregateRows(batch, node.groupBy, node.aggregates, context), routed.here);
   },
@@ -148,7 +183,7 @@ const EXECUTORS: Executors = {
     ),
   distinct: async (node, run, _inputs, context, filters) =>
     below(node.input, run, filters, (batch) => distinctRows(batch, context)),
-  join: async (node, run, _inputs, context, filters) => runJoin(node, run, context, filters),
+  join: async (node, run, inputs, context, filters) => runJoin(node, run, inputs, context, filters),
   union: async (node, run, _inputs, context, filters) => {
     const [left, right] = await Promise.all([run(node.left), run(node.right)]);
     return applyKeyFilters(unionBatches(left, right, node.all, context), filters);

@@ -29,6 +29,10 @@ export function groupRows(keys: readonly KeyValues[], length: number): Groups {
     return { ids: new Uint32Array(length), firstRows: length > 0 ? [0] : [], count: length > 0 ? 1 : 0 };
   }
   if (length === 0) return { ids: new Uint32Array(0), firstRows: [], count: 0 };
+  if (keys.length === 1) {
+    const dense = denseIntegerGroups(keys[0]!, length);
+    if (dense) return dense;
+  }
   let combined: Float64Array = new Float64Array(length);
   let radix = 1;
   for (const values of keys) {
@@ -52,6 +56,41 @@ export function groupRows(keys: readonly KeyValues[], length: number): Groups {
     radix *= ids.size;
   }
   return numbered(combined, length, radix);
+}
+
+/** Above this many slots per row, numbering integer keys through a table costs more than a Map. */
+const DENSE_SLOTS_PER_ROW = 4;
+
+/**
+ * groupRows of one key column holding only integers (no NULL) in a span a table can index (at
+ * most DENSE_SLOTS_PER_ROW slots per row, or 2^16): each row's group through an Int32Array
+ * indexed by the key, no Map. Undefined for any other column.
+ */
+function denseIntegerGroups(values: KeyValues, length: number): Groups | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  const span = max - min + 1;
+  if (span > Math.max(DENSE_SLOTS_PER_ROW * length, 1 << 16)) return undefined;
+  const table = new Int32Array(span).fill(-1);
+  const ids = new Int32Array(length);
+  const firstRows: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const slot = (values[i] as number) - min;
+    let id = table[slot]!;
+    if (id < 0) {
+      id = firstRows.length;
+      table[slot] = id;
+      firstRows.push(i);
+    }
+    ids[i] = id;
+  }
+  return { ids, firstRows, count: firstRows.length };
 }
 
 /** Dense group numbers of combined keys below `radix`, in order of first appearance. */
@@ -147,7 +186,69 @@ function rowComparator(keys: readonly SortKeyValues[]): (a: number, b: number) =
 export function sortRows(keys: readonly SortKeyValues[], length: number): Uint32Array {
   const rows = rowRange(length);
   if (keys.length === 0 || length < 2) return rows;
-  return rows.sort(rowComparator(keys));
+  return sortedByRanks(keys, length) ?? rows.sort(rowComparator(keys));
+}
+
+/** Past this share of distinct values among a key's first rows, ranking it is not worth it. */
+const MOSTLY_DISTINCT = 3 / 4;
+
+/**
+ * Keys that repeat few values (sorting a GROUP BY's output by its group keys): each key's
+ * distinct values ranked in order (the comparator runs over the distinct values only), each row's
+ * ranks and its row number combined into one number, and those numbers sorted as a typed array
+ * (no comparator; the row number last keeps ties in input order). Undefined when a key's values
+ * are mostly distinct or the combinations would not fit in 2^53.
+ */
+function sortedByRanks(keys: readonly SortKeyValues[], length: number): Uint32Array | undefined {
+  const combined = new Float64Array(length);
+  let radix = 1;
+  for (const { values, descending } of keys) {
+    const ranked = ranksOf(values, length, descending);
+    if (!ranked || radix * ranked.size * length >= 2 ** 53) return undefined;
+    const { ranks, size } = ranked;
+    for (let i = 0; i < length; i++) combined[i] = combined[i]! * size + ranks[i]!;
+    radix *= size;
+  }
+  for (let i = 0; i < length; i++) combined[i] = combined[i]! * length + i;
+  combined.sort();
+  const rows = new Uint32Array(length);
+  for (let i = 0; i < length; i++) rows[i] = combined[i]! % length;
+  return rows;
+}
+
+/** Each row's rank among the key's distinct values (ties as the comparator takes them share one). */
+function ranksOf(
+  values: KeyValues,
+  length: number,
+  descending: boolean,
+): { ranks: Float64Array; size: number } | undefined {
+  const ids = new Map<Key | null | undefined, number>();
+  const distinct: (Key | null)[] = [];
+  const rowIds = new Float64Array(length);
+  const probe = Math.min(length, 1024);
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    let id = ids.get(value);
+    if (id === undefined) {
+      id = distinct.length;
+      ids.set(value, id);
+      distinct.push(value ?? null);
+      if (i + 1 >= probe && distinct.length > (i + 1) * MOSTLY_DISTINCT) return undefined;
+    }
+    rowIds[i] = id;
+  }
+  const order = [...distinct.keys()].sort(rowComparator([{ values: distinct, descending }]));
+  const rankOf = new Float64Array(distinct.length);
+  let rank = 0;
+  for (let k = 1; k < order.length; k++) {
+    const a = distinct[order[k - 1]!]!;
+    const b = distinct[order[k]!]!;
+    // Values the comparator takes as equal (1 and 1n) share a rank.
+    if (a !== b && (a === null || b === null || a < b || a > b)) rank++;
+    rankOf[order[k]!] = rank;
+  }
+  for (let i = 0; i < length; i++) rowIds[i] = rankOf[rowIds[i]!]!;
+  return { ranks: rowIds, size: rank + 1 };
 }
 
 /** Whether row `a` may come before row `b` (a < b) in the order of the keys: rowComparator(a, b) <= 0. */
@@ -167,6 +268,13 @@ function inOrder(keys: readonly SortKeyValues[], a: number, b: number): boolean 
 
 /** Whether the rows are in the keys' order already. */
 function runInOrder(keys: readonly SortKeyValues[], rows: ArrayLike<number>): boolean {
+  const only = keys.length === 1 ? keys[0]! : undefined;
+  if (only && !only.descending && ArrayBuffer.isView(only.values)) {
+    // One ascending key of plain numbers (a typed array holds no NULL): one comparison per row.
+    const values = only.values as ArrayLike<number>;
+    for (let i = 1; i < rows.length; i++) if (values[rows[i - 1]!]! > values[rows[i]!]!) return false;
+    return true;
+  }
   for (let i = 1; i < rows.length; i++) if (!inOrder(keys, rows[i - 1]!, rows[i]!)) return false;
   return true;
 }
@@ -228,26 +336,92 @@ export function orderedPartitions(
   length: number,
 ): ArrayLike<number>[] {
   if (length === 0) return [];
-  const runs = sortedRuns(partitionKeys, sortKeys, length);
-  if (runs) return runs;
+  const dense = partitionKeys.length === 1 ? denseIntegerGroups(partitionKeys[0]!, length) : undefined;
+  if (!dense) {
+    const runs = sortedRuns(partitionKeys, sortKeys, length);
+    if (runs) return runs;
+  }
   if (partitionKeys.length === 0) return [sortRows(sortKeys, length)];
-  const groups = groupRows(partitionKeys, length);
-  const starts = new Uint32Array(groups.count + 1);
-  for (let row = 0; row < length; row++) starts[groups.ids[row]! + 1]!++;
-  for (let g = 0; g < groups.count; g++) starts[g + 1]! += starts[g]!;
-  const fill = starts.slice(0, groups.count);
-  const rows = new Uint32Array(length);
-  for (let row = 0; row < length; row++) rows[fill[groups.ids[row]!]!++] = row;
-  const compare = sortKeys.length > 0 ? rowComparator(sortKeys) : undefined;
+  const groups = dense ?? groupRows(partitionKeys, length);
+  const { ids, count } = groups;
+  const starts = new Uint32Array(count + 1);
+  for (let row = 0; row < length; row++) starts[ids[row]! + 1]!++;
+  for (let g = 0; g < count; g++) starts[g + 1]! += starts[g]!;
+  // Each partition one run of rows in first-appearance order: bucketing would give the identity.
+  let contiguous = true;
+  for (let g = 0; g < count && contiguous; g++) contiguous = groups.firstRows[g] === starts[g];
+  const rows = contiguous ? rowRange(length) : new Uint32Array(length);
+  if (!contiguous) {
+    const fill = starts.slice(0, count);
+    for (let row = 0; row < length; row++) rows[fill[ids[row]!]!++] = row;
+  }
+  let compare: ((a: number, b: number) => number) | undefined;
   const partitions: Uint32Array[] = [];
-  for (let g = 0; g < groups.count; g++) {
+  for (let g = 0; g < count; g++) {
     const partition = rows.subarray(starts[g]!, starts[g + 1]!);
     // Bucketing keeps input order: a partition read in order (even interleaved with others, as
     // parallel partition reads deliver them) needs no sort.
-    if (compare && !runInOrder(sortKeys, partition)) partition.sort(compare);
+    if (sortKeys.length > 0 && !runInOrder(sortKeys, partition)) {
+      compare ??= rowComparator(sortKeys);
+      partition.sort(compare);
+    }
     partitions.push(partition);
   }
   return partitions;
+}
+
+/**
+ * The least and greatest of a key column's values (NULLs skipped; min > max when all are NULL)
+ * when every value is an integer and the span fits a table (at most 4 slots per row, or 2^16);
+ * undefined otherwise.
+ */
+function integerRange(key: KeyValues, length: number): { min: number; max: number } | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < length; r++) {
+    const value = key[r];
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (min <= max && max - min + 1 > Math.max(4 * length, 1 << 16)) return undefined;
+  return { min, max };
+}
+
+/**
+ * For a right side whose one key is unique among integers in a span a table can index: the right
+ * row matching each left row (-1: none; NULL, a non-integer or an absent key). What
+ * equalKeyPairs gives such a key, as a lookup per left row instead of pairs to sort. Undefined
+ * when a right key repeats or is not such an integer.
+ */
+export function uniqueKeyLookup(
+  leftKey: KeyValues,
+  rightKey: KeyValues,
+  leftLength: number,
+  rightLength: number,
+): Int32Array | undefined {
+  const range = integerRange(rightKey, rightLength);
+  if (!range) return undefined;
+  const { min, max } = range;
+  const out = new Int32Array(leftLength).fill(-1);
+  if (min > max) return out;
+  const span = max - min + 1;
+  const rowOf = new Int32Array(span).fill(-1);
+  for (let r = 0; r < rightLength; r++) {
+    const key = rightKey[r];
+    if (key === null || key === undefined) continue;
+    const slot = (key as number) - min;
+    if (rowOf[slot] !== -1) return undefined;
+    rowOf[slot] = r;
+  }
+  for (let l = 0; l < leftLength; l++) {
+    const key = leftKey[l];
+    // Integers only: a fraction or a string matches no integer key (as equalKeyPairs finds).
+    if (typeof key === 'number' && key >= min && key <= max && Number.isInteger(key))
+      out[l] = rowOf[key - min]!;
+  }
+  return out;
 }
 
 export interface Pairs {
@@ -266,18 +440,11 @@ function denseIntegerPairs(
   leftLength: number,
   rightLength: number,
 ): Pairs | undefined {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let r = 0; r < rightLength; r++) {
-    const key = rightKey[r];
-    if (key === null || key === undefined) continue;
-    if (typeof key !== 'number' || !Number.isInteger(key)) return undefined;
-    if (key < min) min = key;
-    if (key > max) max = key;
-  }
+  const range = integerRange(rightKey, rightLength);
+  if (!range) return undefined;
+  const { min, max } = range;
   if (min > max) return { left: new Int32Array(0), right: new Int32Array(0) };
   const span = max - min + 1;
-  if (span > Math.max(4 * rightLength, 1 << 16)) return undefined;
   const heads = new Int32Array(span).fill(-1);
   const next = new Int32Array(rightLength);
   for (let r = rightLength - 1; r >= 0; r--) {
@@ -287,20 +454,22 @@ function denseIntegerPairs(
     next[r] = heads[slot]!;
     heads[slot] = r;
   }
-  /** The chain head of a left key, or -1 (not an integer in range, NULL, or a string). */
-  const headOf = (key: Key | null | undefined): number => {
-    if (typeof key !== 'number' || key < min || key > max || !Number.isInteger(key)) return -1;
-    return heads[key - min]!;
-  };
+  // Each left row's chain head (-1: not an integer in range, NULL, or a string), then the pairs.
+  const leftHeads = new Int32Array(leftLength);
   let count = 0;
   for (let l = 0; l < leftLength; l++) {
-    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) count++;
+    const key = leftKey[l];
+    let head = -1;
+    if (typeof key === 'number' && key >= min && key <= max && Number.isInteger(key))
+      head = heads[key - min]!;
+    leftHeads[l] = head;
+    for (let r = head; r >= 0; r = next[r]!) count++;
   }
   const left = new Int32Array(count);
   const right = new Int32Array(count);
   let at = 0;
   for (let l = 0; l < leftLength; l++) {
-    for (let r = headOf(leftKey[l]); r >= 0; r = next[r]!) {
+    for (let r = leftHeads[l]!; r >= 0; r = next[r]!) {
       left[at] = l;
       right[at++] = r;
     }

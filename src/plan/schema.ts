@@ -7,7 +7,24 @@ import { didYouMean } from '../base/suggest.ts';
 import { type Expr, exprName, referencedColumns, unalias } from './expr.ts';
 import type { Field, PlanNode } from './nodes.ts';
 
+/**
+ * The fields of each node worked out so far. Nodes are frozen plain data, so a node's fields
+ * never change: the optimizer and local execution ask for the same subtrees' fields again and
+ * again (each join's sides, each rule's pass), which would otherwise walk the subtree each time.
+ */
+const known = new WeakMap<PlanNode, readonly Field[]>();
+
+/** The columns a node outputs, in order (the plan checked on the way: a missing column throws). */
 export function outputFields(node: PlanNode): readonly Field[] {
+  let fields = known.get(node);
+  if (fields === undefined) {
+    fields = fieldsOfNode(node);
+    known.set(node, fields);
+  }
+  return fields;
+}
+
+function fieldsOfNode(node: PlanNode): readonly Field[] {
   switch (node.kind) {
     case 'scan':
     case 'sqlText':

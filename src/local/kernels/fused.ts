@@ -13,7 +13,7 @@
  */
 import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
-import { type SqlType, T } from '../types.ts';
+import { type SqlType, T, type Value } from '../types.ts';
 import { JS_COMPARISON } from './expressions.ts';
 import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfLocalColumn } from './vectors.ts';
 
@@ -43,6 +43,16 @@ interface Graph {
   /** Nodes by shape (kind, operator, input ids): equal subtrees are one node (hash-consing). */
   readonly shapes: Map<string, Node>;
 }
+
+const newGraph = (batch: Batch): Graph => ({
+  nodes: [],
+  byExpr: new Map(),
+  columns: [],
+  columnIndex: new Map(),
+  literals: [],
+  batch,
+  shapes: new Map(),
+});
 
 const ARITHMETIC = new Set(['+', '-', '*', '/']);
 
@@ -340,15 +350,7 @@ export function fuseProjection(
   batch: Batch,
 ): (FusedColumn | undefined)[] | undefined {
   if (!kernelsEnabled()) return undefined;
-  const graph: Graph = {
-    nodes: [],
-    byExpr: new Map(),
-    columns: [],
-    columnIndex: new Map(),
-    literals: [],
-    batch,
-    shapes: new Map(),
-  };
+  const graph = newGraph(batch);
   const outputs: (Node | undefined)[] = exprs.map((expr) => {
     const inner = expr.kind === 'alias' ? expr.expr : expr;
     if (inner.kind === 'column' || inner.kind === 'literal') return undefined;
@@ -387,4 +389,133 @@ export function fuseProjection(
     results.set(node, { type: vector.type, values: valuesOfVector(vector) });
   });
   return outputs.map((node) => (node ? results.get(node) : undefined));
+}
+
+/** An aggregate the grouped loop computes: COUNT(*), or COUNT / SUM of an expression over the input. */
+export interface FusedCall {
+  readonly fn: 'count' | 'sum';
+  readonly arg?: Expr;
+}
+
+export interface FusedGroups {
+  /** The group key of each group, in order of first appearance (as the hash grouping numbers them). */
+  readonly keys: Float64Array;
+  readonly count: number;
+  /** Per call: its type and one value per group. */
+  readonly results: readonly { readonly type: SqlType; readonly values: Value[] }[];
+}
+
+/** Keys the grouped loop numbers through a table: small non-negative integers (cluster numbers, flags). */
+const SMALL_KEYS = 1024;
+
+type GroupedLoop = (
+  length: number,
+  columns: readonly Float64Array[],
+  validity: readonly (Uint8Array | undefined)[],
+  literals: readonly number[],
+  groupOf: Int32Array,
+  keys: Float64Array,
+  totals: Float64Array[],
+  seen: Float64Array[],
+) => number;
+
+const groupedLoops = new Map<string, GroupedLoop>();
+
+/**
+ * GROUP BY one INT expression with COUNT and DOUBLE SUM aggregates over a projection, in one
+ * generated loop over the projection's input: the key and the arguments are computed per row as
+ * the fused projection computes them, and added into their group at once, with no projected
+ * column in between (a k-means step: distances, nearest centroid, and the per-cluster sums in one
+ * pass). The sums add in row order, as the group-by kernels and the row path do, so the results
+ * are the same bits. Undefined (the caller projects, then groups) unless every key is an integer
+ * in [0, 1024) and not NULL, and every argument fuses (SUM of DOUBLE only: an INT sum needs the
+ * exactness check of the kernels), and every expression of `others` (the projection's outputs
+ * nobody groups on or aggregates) fuses as well.
+ */
+export function fuseGroupedAggregate(
+  key: Expr,
+  calls: readonly FusedCall[],
+  batch: Batch,
+  others: readonly Expr[] = [],
+): FusedGroups | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const graph = newGraph(batch);
+  // The projection's other computed outputs must fuse too (then they cannot fail either).
+  for (const expr of others) if (!inputOf(graph, expr)) return undefined;
+  const keyNode = inputOf(graph, key);
+  if (keyNode?.kind !== 'int') return undefined;
+  const args: (Node | undefined)[] = [];
+  for (const call of calls) {
+    if (!call.arg) {
+      if (call.fn !== 'count') return undefined;
+      args.push(undefined);
+      continue;
+    }
+    const node = inputOf(graph, call.arg);
+    if (!node || node.kind === 'decimal' || (call.fn === 'sum' && node.kind !== 'double')) return undefined;
+    args.push(node);
+  }
+  const k = `v${keyNode.id}`;
+  const lines = [
+    ...graph.columns.map(
+      (column, c) => `const C${c} = columns[${c}];${column.valid ? ` const B${c} = validity[${c}];` : ''}`,
+    ),
+    ...graph.literals.map((_, c) => `const L${c} = literals[${c}];`),
+    ...calls.map((_, c) => `const T${c} = totals[${c}]; const S${c} = seen[${c}];`),
+    'let count = 0;',
+    'for (let i = 0; i < length; i++) {',
+    ...graph.nodes.map((node) => `  ${node.code}`),
+    `  if (n${keyNode.id} || !(${k} >= 0 && ${k} < ${SMALL_KEYS} && (${k} | 0) === ${k})) return -1;`,
+    `  let g = groupOf[${k}];`,
+    `  if (g < 0) { g = count++; groupOf[${k}] = g; keys[g] = ${k}; }`,
+    ...calls.map((call, c) => {
+      const node = args[c];
+      if (!node) return `  S${c}[g]++;`;
+      const add = call.fn === 'sum' ? ` T${c}[g] += v${node.id};` : '';
+      return `  if (!n${node.id}) { S${c}[g]++;${add} }`;
+    }),
+    '}',
+    'return count;',
+  ];
+  const source = lines.join('\n');
+  let loop = groupedLoops.get(source);
+  if (!loop) {
+    loop = new Function(
+      'length',
+      'columns',
+      'validity',
+      'literals',
+      'groupOf',
+      'keys',
+      'totals',
+      'seen',
+      source,
+    ) as GroupedLoop;
+    if (groupedLoops.size >= MAX_LOOPS) groupedLoops.delete(groupedLoops.keys().next().value!);
+    groupedLoops.set(source, loop);
+    fusionStats.compiled++;
+  }
+  const keys = new Float64Array(SMALL_KEYS);
+  const totals = calls.map(() => new Float64Array(SMALL_KEYS));
+  const seen = calls.map(() => new Float64Array(SMALL_KEYS));
+  const count = loop(
+    batch.length,
+    graph.columns.map((column) => column.values),
+    graph.columns.map((column) => column.valid),
+    graph.literals,
+    new Int32Array(SMALL_KEYS).fill(-1),
+    keys,
+    totals,
+    seen,
+  );
+  if (count < 0) return undefined;
+  fusionStats.runs++;
+  const results = calls.map((call, c) => {
+    const values = new Array<Value>(count);
+    for (let g = 0; g < count; g++) {
+      values[g] = call.fn === 'count' ? seen[c]![g]! : seen[c]![g] === 0 ? null : totals[c]![g]!;
+    }
+    return { type: call.fn === 'count' ? T.int : T.double, values };
+  });
+  return { keys: keys.slice(0, count), count, results };
 }

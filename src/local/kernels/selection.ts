@@ -17,8 +17,8 @@
  * The loop source depends on the predicate's shape only (constants are read from an array), and
  * is compiled once per shape.
  */
-import type { ComparisonOp, Expr } from '../../plan/expr.ts';
-import type { Batch } from '../batch.ts';
+import { type ComparisonOp, conjunction, conjuncts, type Expr } from '../../plan/expr.ts';
+import { type Batch, makeBatch, takeRows } from '../batch.ts';
 import { type Collation, DEFAULT_COLLATION } from '../collation.ts';
 import {
   asDate,
@@ -218,7 +218,7 @@ type SelectLoop = (
 const loops = new Map<string, SelectLoop>();
 const MAX_LOOPS = 256;
 
-/** How often a fused selection ran, for tests: a fallback shows as no new run. */
+/** How often a WHERE ran as fused selections, for tests: a fallback shows as no new run. */
 export const selectionStats = { runs: 0 };
 
 /** Row numbers where the predicate is TRUE, in one loop; undefined when a leaf is not a kernel's. */
@@ -270,8 +270,71 @@ export function fusedSelection(predicate: Expr, batch: Batch, collation: Collati
     inputs.literals,
     rows,
   );
-  selectionStats.runs++;
   return rows.subarray(0, count);
+}
+
+/**
+ * A WHERE that ANDs tests of string columns with other conjuncts, in two steps: the others
+ * first, then the string tests on the rows they kept only. A string test is decided per
+ * dictionary code, and building the codes hashes every row's bytes: after a selective first
+ * step (`p_size = 37 AND p_type LIKE '%BRASS'` keeps 2 % of the rows at the size test) only
+ * the kept rows are hashed. A row passes a WHERE when every conjunct is TRUE, in any order.
+ * Undefined when the predicate is not such an AND or a step is not a kernel's. `kept` holds the
+ * rows the first step kept: of every column (`all`, codes built for them then carry on to the
+ * rows the filter outputs) or of the tested columns only.
+ */
+function inTwoSteps(
+  predicate: Expr,
+  batch: Batch,
+  collation: Collation,
+  all: boolean,
+): { first: Uint32Array; kept: Batch; second: Uint32Array } | undefined {
+  const parts = conjuncts(predicate);
+  if (parts.length < 2) return undefined;
+  const memo: Memo = { nodes: new Map(), collation };
+  const strings: Expr[] = [];
+  const others: Expr[] = [];
+  const tested = new Set<string>();
+  for (const part of parts) {
+    const test = stringPredicate(part, batch, memo);
+    if (test) {
+      strings.push(part);
+      tested.add(test.column.name);
+    } else others.push(part);
+  }
+  if (strings.length === 0 || others.length === 0) return undefined;
+  const first = fusedSelection(conjunction(others)!, batch, collation);
+  if (!first) return undefined;
+  const columns = all
+    ? batch
+    : makeBatch(
+        batch.columns.filter((column) => tested.has(column.name)),
+        batch.length,
+      );
+  const kept = first.length === batch.length ? columns : takeRows(columns, first);
+  const second = first.length === 0 ? first : fusedSelection(conjunction(strings)!, kept, collation);
+  return second && { first, kept, second };
+}
+
+/**
+ * A WHERE's output batch when it runs in two steps (inTwoSteps): the string tests' codes of the
+ * kept rows stay with the output's columns. Undefined otherwise (filter with selectRows).
+ */
+export function selectInTwoSteps(predicate: Expr, batch: Batch, collation: Collation): Batch | undefined {
+  if (!kernelsEnabled()) return undefined;
+  const steps = inTwoSteps(predicate, batch, collation, true);
+  if (!steps) return undefined;
+  selectionStats.runs++;
+  const { kept, second } = steps;
+  return second.length === kept.length ? kept : takeRows(kept, second);
+}
+
+/** Rows of the second step (numbered among the first step's) as rows of the batch. */
+function throughFirst(first: Uint32Array, second: Uint32Array, length: number): Uint32Array {
+  if (first.length === length) return second;
+  const rows = new Uint32Array(second.length);
+  for (let i = 0; i < second.length; i++) rows[i] = first[second[i]!]!;
+  return rows;
 }
 
 /** Row numbers where the predicate is TRUE (not FALSE, not NULL), or undefined for the row path. */
@@ -281,8 +344,14 @@ export function selectRows(
   collation: Collation = DEFAULT_COLLATION,
 ): Uint32Array | undefined {
   if (!kernelsEnabled()) return undefined;
-  const fused = fusedSelection(predicate, batch, collation);
-  if (fused) return fused;
+  const steps = inTwoSteps(predicate, batch, collation, false);
+  const fused = steps
+    ? throughFirst(steps.first, steps.second, batch.length)
+    : fusedSelection(predicate, batch, collation);
+  if (fused) {
+    selectionStats.runs++;
+    return fused;
+  }
   const vector = vectorize(predicate, batch, collation);
   if (!vector) return undefined;
   const { values, valid, length } = vector;

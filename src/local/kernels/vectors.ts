@@ -201,6 +201,24 @@ export function valuesOfVector(vector: NumericVector): Values {
 }
 
 /** Whether some row of the bitmap is NULL. */
+/** Cleared bits among the first `length` of a bitmap: the NULLs (bytes of eight valid rows skipped whole). */
+export function nullCountOf(valid: Uint8Array | undefined, length: number): number {
+  if (valid === undefined) return 0;
+  let nulls = 0;
+  const full = length >> 3;
+  for (let b = 0; b < full; b++) {
+    let byte = valid[b]!;
+    if (byte === 0xff) continue;
+    byte = ~byte & 0xff;
+    while (byte !== 0) {
+      byte &= byte - 1;
+      nulls++;
+    }
+  }
+  for (let i = full << 3; i < length; i++) if (!isValidAt(valid, i)) nulls++;
+  return nulls;
+}
+
 function anyNull(valid: Uint8Array | undefined, length: number): boolean {
   if (valid === undefined) return false;
   const full = length >> 3;

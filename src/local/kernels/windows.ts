@@ -49,9 +49,12 @@ export function frameKernelApplies(fn: AggregateFunction, arg: NumericVector | u
 }
 
 /** Fills a result vector's validity: NULL where `n` (values counted in the frame) gives none. */
-function newResult(length: number): { values: Float64Array; valid: Uint8Array } {
+function newResult(length: number): KernelResult {
   return { values: new Float64Array(length), valid: allValid(length) };
 }
+
+/** A kernel's result: a value per row, NULL where its bit is clear. */
+export type KernelResult = { values: Float64Array; valid: Uint8Array };
 
 /**
  * fn over each position's frame, every partition, as a vector of `length` rows (NULL where the
@@ -63,20 +66,55 @@ export function frameAggregateVector(
   partitions: readonly ArrayLike<number>[],
   frame: KernelFrame,
   length: number,
-): { values: Float64Array; valid: Uint8Array } {
-  const out = newResult(length);
-  const extreme = fn === 'min' || fn === 'max';
-  const queue = extreme ? new Int32Array(maxSize(partitions)) : undefined;
+): KernelResult {
+  return frameAggregateVectors([fn], arg, partitions, frame, length).get(fn)!;
+}
+
+/**
+ * Whether fn adds the argument's values as they are rather than as differences from the first
+ * (SUM of INT, exact below EXACT_SUM): such a SUM shares its loop only with functions that do too.
+ */
+export const addsUnshifted = (fn: AggregateFunction, arg: NumericVector | undefined): boolean =>
+  fn === 'sum' && arg?.kind === 'int';
+
+/**
+ * frameAggregateVector for several functions of the same argument and frame: COUNT, SUM, AVG,
+ * STDDEV and VARIANCE come from one pass over the frames (two when a SUM of INT adds unshifted,
+ * see addsUnshifted), each with the same additions as alone, so the same bits.
+ */
+export function frameAggregateVectors(
+  fns: readonly AggregateFunction[],
+  arg: NumericVector | undefined,
+  partitions: readonly ArrayLike<number>[],
+  frame: KernelFrame,
+  length: number,
+): Map<AggregateFunction, KernelResult> {
+  const results = new Map<AggregateFunction, KernelResult>();
+  for (const fn of fns) results.set(fn, newResult(length));
+  const outputs = (unshifted: boolean): SumOutputs | undefined => {
+    const pick = (fn: AggregateFunction) =>
+      addsUnshifted(fn, arg) === unshifted ? results.get(fn) : undefined;
+    const picked = {
+      count: pick('count'),
+      sum: pick('sum'),
+      avg: pick('avg'),
+      stddev: pick('stddev'),
+      variance: pick('variance'),
+    };
+    return Object.values(picked).some((result) => result !== undefined) ? picked : undefined;
+  };
+  // A SUM of INT adds unshifted: one loop for it, one for the shifted rest.
+  const loops = [outputs(false), outputs(true)].filter((o): o is SumOutputs => o !== undefined);
+  const extremes = fns.filter((fn) => fn === 'min' || fn === 'max');
+  const queue = extremes.length > 0 ? new Int32Array(maxSize(partitions)) : undefined;
   for (const rows of partitions) {
-    const size = rows.length;
     const lastPeer = frame.lastPeer?.(rows);
-    if (extreme) {
-      runExtreme(arg!, rows, frame, lastPeer, fn === 'max', queue!, out);
-      continue;
-    }
-    runSums(fn, arg, rows, size, frame, lastPeer, out);
+    for (const fn of extremes)
+      runExtreme(arg!, rows, frame, lastPeer, fn === 'max', queue!, results.get(fn)!);
+    for (const loop of loops)
+      runSums(loop, arg, rows, frame, lastPeer, loop.sum !== undefined && addsUnshifted('sum', arg));
   }
-  return out;
+  return results;
 }
 
 const maxSize = (partitions: readonly ArrayLike<number>[]) =>
@@ -96,37 +134,51 @@ function frameEnd(
   return frame.end === undefined ? size - 1 : Math.min(size - 1, position + frame.end);
 }
 
+/** The results runSums writes (undefined: not asked for). */
+interface SumOutputs {
+  readonly count: KernelResult | undefined;
+  readonly sum: KernelResult | undefined;
+  readonly avg: KernelResult | undefined;
+  readonly stddev: KernelResult | undefined;
+  readonly variance: KernelResult | undefined;
+}
+
 function runSums(
-  fn: AggregateFunction,
+  out: SumOutputs,
   arg: NumericVector | undefined,
   rows: ArrayLike<number>,
-  size: number,
   frame: KernelFrame,
   lastPeer: Int32Array | undefined,
-  out: { values: Float64Array; valid: Uint8Array },
+  unshifted: boolean,
 ): void {
+  const size = rows.length;
   const values = arg?.values;
   const valid = arg?.valid;
+  const { count, sum: sumOut, avg, stddev, variance } = out;
+  const spread = stddev !== undefined || variance !== undefined;
   let n = 0;
   let sum = 0;
   let sumSquares = 0;
   // Integers add as they are (exact below EXACT_SUM); doubles as differences from the first value.
   let shift = 0;
-  let shifted = fn === 'sum' && arg?.kind === 'int';
+  let shifted = unshifted;
   let lo = 0;
   let hi = -1;
+  // Frame offsets as locals (undefined: unbounded); lastPeer replaces the end when given.
+  const startOffset = frame.start === undefined ? Number.NEGATIVE_INFINITY : frame.start;
+  const endOffset = frame.end === undefined ? Number.POSITIVE_INFINITY : frame.end;
   for (let position = 0; position < size; position++) {
-    const start = frameStart(frame, position);
-    const end = frameEnd(frame, position, size, lastPeer);
+    const start = Math.max(0, position + startOffset);
+    const end = lastPeer ? lastPeer[position]! : Math.min(size - 1, position + endOffset);
     while (hi < end) {
       hi++;
       if (hi < lo) continue;
-      const row = rows[hi]!;
       if (values === undefined) {
         n++;
         continue;
       }
-      if (valid !== undefined && !isValidAt(valid, row)) continue;
+      const row = rows[hi]!;
+      if (valid !== undefined && (valid[row >> 3]! & (1 << (row & 7))) === 0) continue;
       n++;
       const x = values[row]!;
       if (!shifted) {
@@ -139,33 +191,40 @@ function runSums(
     }
     while (lo < start) {
       if (lo <= hi) {
-        const row = rows[lo]!;
         if (values === undefined) n--;
-        else if (valid === undefined || isValidAt(valid, row)) {
-          n--;
-          const d = values[row]! - shift;
-          sum += -d;
-          sumSquares += -d * d;
+        else {
+          const row = rows[lo]!;
+          if (valid === undefined || (valid[row >> 3]! & (1 << (row & 7))) !== 0) {
+            n--;
+            const d = values[row]! - shift;
+            sum += -d;
+            sumSquares += -d * d;
+          }
         }
       }
       lo++;
     }
     const at = rows[position]!;
-    if (fn === 'count') {
-      out.values[at] = n;
-      continue;
-    }
-    if (n === 0 || ((fn === 'stddev' || fn === 'variance') && n < 2)) {
-      clearBit(out.valid, at);
+    if (count !== undefined) count.values[at] = n;
+    if (n === 0) {
+      if (sumOut !== undefined) clearBit(sumOut.valid, at);
+      if (avg !== undefined) clearBit(avg.valid, at);
+      if (stddev !== undefined) clearBit(stddev.valid, at);
+      if (variance !== undefined) clearBit(variance.valid, at);
       continue;
     }
     const total = sum + n * shift;
-    if (fn === 'sum') out.values[at] = total;
-    else if (fn === 'avg') out.values[at] = total / n;
-    else {
-      const variance = Math.max(0, (sumSquares - (sum * sum) / n) / (n - 1));
-      out.values[at] = fn === 'stddev' ? Math.sqrt(variance) : variance;
+    if (sumOut !== undefined) sumOut.values[at] = total;
+    if (avg !== undefined) avg.values[at] = total / n;
+    if (!spread) continue;
+    if (n < 2) {
+      if (stddev !== undefined) clearBit(stddev.valid, at);
+      if (variance !== undefined) clearBit(variance.valid, at);
+      continue;
     }
+    const v = Math.max(0, (sumSquares - (sum * sum) / n) / (n - 1));
+    if (variance !== undefined) variance.values[at] = v;
+    if (stddev !== undefined) stddev.values[at] = Math.sqrt(v);
   }
 }
 

@@ -82,6 +82,8 @@ function numbers(type: SqlType): (value: Value) => number | bigint | null {
 function counts(values: Values | undefined, grouping: Grouping): Value[] {
   const out = new Float64Array(grouping.count);
   const { ids } = grouping;
+  // COUNT(*) of one group (no GROUP BY): its rows.
+  if (values === undefined && grouping.count === 1) return [ids.length];
   if (values === undefined) {
     for (let row = 0; row < ids.length; row++) out[ids[row]!]!++;
   } else {

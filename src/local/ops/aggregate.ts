@@ -16,16 +16,17 @@ import {
   unalias,
 } from '../../plan/expr.ts';
 import { type Batch, findColumn, type LocalColumn, makeBatch, takeColumn } from '../batch.ts';
-import { groupKey, keysOf } from '../compare.ts';
+import { groupKey, keysOfColumn } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll, presentValues } from '../expr/compiled.ts';
-import { aggregateVector, groupByNumbers } from '../kernels/aggregates.ts';
+import { aggregateVectors, groupByNumbers, packIntegerKeys } from '../kernels/aggregates.ts';
 import { vectorize } from '../kernels/expressions.ts';
+import { type FusedCall, fuseGroupedAggregate } from '../kernels/fused.ts';
 import { groupRows } from '../relational.ts';
-import { computed } from '../types.ts';
+import { computed, T } from '../types.ts';
 import { aggregate, type Grouping } from './accumulate.ts';
-import { projectColumn } from './project.ts';
+import { composeChain, projectChain, projectColumn } from './project.ts';
 
 /** Names no user column has: aggregate results live under them while the outputs are evaluated. */
 const AGGREGATE_PREFIX = '\u0000agg';
@@ -46,9 +47,18 @@ export function aggregateRows(
   for (const expr of aggregates) {
     for (const name of referencedColumns(expr)) if (!visible.has(name)) findColumn(batch, name, 'agg');
   }
-  // One INT or DOUBLE key without NULLs: grouped on its typed array.
-  const numericGroups =
-    keyColumns.length === 1 && isNumericKey(keyColumns[0]!.type.kind)
+  // One INT or DOUBLE key without NULLs: grouped on its typed array; several INT keys without
+  // NULLs: grouped on one exact number packed from them.
+  const packed =
+    keyColumns.length > 1 && keyColumns.every((column) => column.type.kind === 'int')
+      ? packIntegerKeys(
+          keyColumns.map((column) => column.values),
+          batch.length,
+        )
+      : undefined;
+  const numericGroups = packed
+    ? groupByNumbers(packed, batch.length)
+    : keyColumns.length === 1 && isNumericKey(keyColumns[0]!.type.kind)
       ? groupByNumbers(keyColumns[0]!.values, batch.length)
       : undefined;
   let grouping: Grouping;
@@ -60,7 +70,9 @@ export function aggregateRows(
     grouping = numericGroups;
     firstRows = numericGroups.firstRows;
   } else {
-    const keys = keyColumns.map((column) => keysOf(column.values, groupKey(column.type, context.collation)));
+    const keys = keyColumns.map((column) =>
+      keysOfColumn(column, batch.length, groupKey(column.type, context.collation)),
+    );
     const groups = groupRows(keys, batch.length);
     grouping = { ids: groups.ids, count: groups.count };
     firstRows = groups.firstRows;
@@ -79,9 +91,15 @@ export function aggregateRows(
     }),
   );
   const scope = scopeOf(batch, context, 'agg');
+  const kernels = aggregateVectors(
+    calls.map((call) => ({
+      fn: call.fn,
+      vector: call.arg ? vectorize(call.arg, batch, context.collation) : undefined,
+    })),
+    grouping,
+  );
   const callColumns: LocalColumn[] = calls.map((call, index) => {
-    const vector = call.arg ? vectorize(call.arg, batch, context.collation) : undefined;
-    const fast = vector ? aggregateVector(call.fn, vector, grouping) : undefined;
+    const fast = kernels[index];
     if (fast) return { name: `${AGGREGATE_PREFIX}${index}`, type: fast.type, values: fast.values };
     const arg = call.arg ? compileExpr(call.arg, scope) : undefined;
     const values = arg ? evaluateAll(arg, batch.length) : undefined;
@@ -117,3 +135,72 @@ export function aggregateRows(
 }
 
 const isNumericKey = (kind: string) => kind === 'int' || kind === 'double';
+
+/**
+ * GROUP BY over stacked SELECTs (`levels`, the bottom one first, over `batch`): one generated loop
+ * computes the key and the aggregates' arguments from the bottom input and adds them into their
+ * groups (kernels/fused.ts), when the key is one column the chain computes as an INT and the
+ * outputs are COUNT and DOUBLE SUM; otherwise the chain is projected and then grouped.
+ */
+export function aggregateProjected(
+  batch: Batch,
+  levels: readonly (readonly Expr[])[],
+  groupBy: readonly Expr[],
+  aggregates: readonly Expr[],
+  context: ExecContext,
+): Batch {
+  const fused = fusedAggregate(batch, levels, groupBy, aggregates);
+  if (fused) return fused;
+  return aggregateRows(projectChain(batch, levels, context), groupBy, aggregates, context);
+}
+
+function fusedAggregate(
+  batch: Batch,
+  levels: readonly (readonly Expr[])[],
+  groupBy: readonly Expr[],
+  aggregates: readonly Expr[],
+): Batch | undefined {
+  const key = groupBy.length === 1 ? groupBy[0]! : undefined;
+  if (key?.kind !== 'column') return undefined;
+  const composed = composeChain(levels);
+  if (!composed) return undefined;
+  const byName = new Map(composed.map((expr) => [exprName(expr)!, unalias(expr)]));
+  const inline = (expr: Expr): Expr | undefined => {
+    let missing = false;
+    const out = mapExpr(expr, (node) => {
+      if (node.kind !== 'column') return undefined;
+      const body = byName.get(node.name);
+      if (!body) missing = true;
+      return body ?? node;
+    });
+    return missing ? undefined : out;
+  };
+  const keyExpr = byName.get(key.name);
+  if (!keyExpr) return undefined;
+  const calls: FusedCall[] = [];
+  const names: string[] = [];
+  for (const expr of aggregates) {
+    const name = exprName(expr);
+    const inner = unalias(expr);
+    if (name === undefined || inner.kind !== 'aggregate') return undefined;
+    if (inner.fn !== 'count' && inner.fn !== 'sum') return undefined;
+    const arg = inner.arg && inline(inner.arg);
+    if (inner.arg && !arg) return undefined;
+    calls.push({ fn: inner.fn, arg });
+    names.push(name);
+  }
+  const others = [...byName.values()].filter((expr) => expr.kind !== 'column' && expr.kind !== 'literal');
+  const groups = fuseGroupedAggregate(keyExpr, calls, batch, others);
+  if (!groups) return undefined;
+  return makeBatch(
+    [
+      { name: key.name, type: T.int, values: groups.keys },
+      ...groups.results.map((result, index) => ({
+        name: names[index]!,
+        type: result.type,
+        values: presentValues(result.type, result.values),
+      })),
+    ],
+    groups.count,
+  );
+}

@@ -3,10 +3,12 @@ import type { Expr } from '../../plan/expr.ts';
 import { type Batch, takeRows } from '../batch.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compilePredicate } from '../expr/compile.ts';
-import { selectRows } from '../kernels/selection.ts';
+import { selectInTwoSteps, selectRows } from '../kernels/selection.ts';
 import { rowObjects } from '../rows.ts';
 
 export function filterRows(batch: Batch, predicate: Expr, context: ExecContext): Batch {
+  const stepped = selectInTwoSteps(predicate, batch, context.collation);
+  if (stepped) return stepped;
   const selected = selectRows(predicate, batch, context.collation);
   if (selected) return selected.length === batch.length ? batch : takeRows(batch, selected);
   const test = compilePredicate(predicate, scopeOf(batch, context, 'filter'));

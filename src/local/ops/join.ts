@@ -14,6 +14,7 @@ import {
   type LocalColumn,
   makeBatch,
   nullValues,
+  rowRange,
   takeColumn,
   type Values,
 } from '../batch.ts';
@@ -22,7 +23,7 @@ import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
 import { selectRows } from '../kernels/selection.ts';
-import { equalKeyPairs, type KeyValues } from '../relational.ts';
+import { equalKeyPairs, type KeyValues, uniqueKeyLookup } from '../relational.ts';
 import { isNumeric, mergeTypes } from '../types.ts';
 
 interface KeyPair {
@@ -118,11 +119,12 @@ function pairColumns(
   node: JoinNode,
   leftRows: ArrayLike<number>,
   rightRows: ArrayLike<number>,
+  everyLeftRow = false,
 ): LocalColumn[] {
   const using = new Set(node.using);
   // Every left row once and in order (a lookup of at most one row each): its columns as they are.
-  let identity = leftRows.length === left.length;
-  for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
+  let identity = everyLeftRow || leftRows.length === left.length;
+  if (!everyLeftRow) for (let i = 0; i < leftRows.length && identity; i++) identity = leftRows[i] === i;
   const columns: LocalColumn[] = left.columns.map((column) => {
     if (!using.has(column.name) || node.type === 'inner' || node.type === 'left' || node.type === 'cross') {
       return identity ? column : takeColumn(column, leftRows);
@@ -217,7 +219,13 @@ function allPairs(
   return out;
 }
 
-function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context: ExecContext): PairList {
+/** Each side's key columns, normalized for the comparison '=' would make. */
+function joinKeys(
+  left: Batch,
+  right: Batch,
+  keys: readonly KeyPair[],
+  context: ExecContext,
+): { leftKeys: KeyValues[]; rightKeys: KeyValues[] } {
   const leftScope = scopeOf(left, context, 'join');
   const rightScope = scopeOf(right, context, 'join');
   const leftKeys: KeyValues[] = [];
@@ -236,21 +244,12 @@ function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context:
     leftKeys.push(keysOfSide(evaluateAll(l, left.length), keyL));
     rightKeys.push(keysOfSide(evaluateAll(r, right.length), keyR));
   }
-  return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
+  return { leftKeys, rightKeys };
 }
 
-/**
- * Pairs in left-row order, by a stable counting sort. Within a left row, right rows stay in the
- * order the hash join produced them, which is their input order.
- */
-function inLeftOrder(pairs: PairList, leftLength: number): { starts: Int32Array; right: Int32Array } {
-  const starts = new Int32Array(leftLength + 1);
-  for (let i = 0; i < pairs.left.length; i++) starts[pairs.left[i]! + 1]!++;
-  for (let i = 0; i < leftLength; i++) starts[i + 1]! += starts[i]!;
-  const fill = starts.slice(0, leftLength);
-  const right = new Int32Array(pairs.left.length);
-  for (let i = 0; i < pairs.left.length; i++) right[fill[pairs.left[i]!]!++] = pairs.right[i]!;
-  return { starts, right };
+function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context: ExecContext): PairList {
+  const { leftKeys, rightKeys } = joinKeys(left, right, keys, context);
+  return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
 }
 
 export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: ExecContext): Batch {
@@ -278,12 +277,27 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
     nullAwareStats.runs++;
     pairs = hashPairs(left, right, [nullAware], context);
   } else if (keys.length > 0) {
-    pairs = hashPairs(left, right, keys, context);
+    const { leftKeys, rightKeys } = joinKeys(left, right, keys, context);
+    // A left join on one key unique on the right (a lookup, as W4's failure times per drill):
+    // every left row once and in order, with its right row or none; no pairs to sort.
+    const lookup =
+      node.type === 'left' && keys.length === 1 && !condition
+        ? uniqueKeyLookup(leftKeys[0]!, rightKeys[0]!, left.length, right.length)
+        : undefined;
+    if (lookup) {
+      return makeBatch(pairColumns(left, right, node, rowRange(left.length), lookup, true), left.length);
+    }
+    pairs = equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
     if (condition) pairs = filterPairs(left, right, node, condition, pairs, context);
   } else {
     pairs = allPairs(left, right, node, condition, context);
   }
 
+  // Pairs come in left-row order (equalKeyPairs, filterPairs and allPairs keep it): an inner
+  // join's output is the pairs as they are; an outer join adds its unmatched rows in one pass.
+  if (node.type === 'inner' || node.type === 'cross') {
+    return makeBatch(pairColumns(left, right, node, pairs.left, pairs.right), pairs.left.length);
+  }
   const leftHit = new Uint8Array(left.length);
   for (let i = 0; i < pairs.left.length; i++) leftHit[pairs.left[i]!] = 1;
   if (nullAware && right.length > 0) {
@@ -292,15 +306,17 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   }
   if (node.type === 'semi' || node.type === 'anti') {
     const keep = node.type === 'semi' ? 1 : 0;
-    const rows: number[] = [];
-    for (let l = 0; l < left.length; l++) if (leftHit[l] === keep) rows.push(l);
+    let kept = 0;
+    for (let l = 0; l < left.length; l++) kept += leftHit[l] === keep ? 1 : 0;
+    if (kept === left.length) return left;
+    const rows = new Int32Array(kept);
+    for (let l = 0, at = 0; l < left.length; l++) if (leftHit[l] === keep) rows[at++] = l;
     return makeBatch(
       left.columns.map((column) => takeColumn(column, rows)),
       rows.length,
     );
   }
 
-  const { starts, right: rightByLeft } = inLeftOrder(pairs, left.length);
   const keepUnmatchedLeft = node.type === 'left' || node.type === 'full';
   const keepUnmatchedRight = node.type === 'right' || node.type === 'full';
   const rightHit = new Uint8Array(keepUnmatchedRight ? right.length : 0);
@@ -315,16 +331,16 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   const outLeft = new Int32Array(total);
   const outRight = new Int32Array(total);
   let at = 0;
-  for (let l = 0; l < left.length; l++) {
-    const from = starts[l]!;
-    const to = starts[l + 1]!;
-    if (from === to && keepUnmatchedLeft) {
+  const paired = pairs.left.length;
+  for (let l = 0, p = 0; l < left.length; l++) {
+    if (p < paired && pairs.left[p] === l) {
+      for (; p < paired && pairs.left[p] === l; p++) {
+        outLeft[at] = l;
+        outRight[at++] = pairs.right[p]!;
+      }
+    } else if (keepUnmatchedLeft) {
       outLeft[at] = l;
       outRight[at++] = -1;
-    }
-    for (let k = from; k < to; k++) {
-      outLeft[at] = l;
-      outRight[at++] = rightByLeft[k]!;
     }
   }
   for (let r = 0; r < rightHit.length; r++) {

@@ -44,7 +44,7 @@ export function project(batch: Batch, exprs: readonly Expr[], context: ExecConte
  * same object at every reference, so the fused loop computes each once per row); undefined when
  * a level has an unnamed output, a repeated name, or names a column its input does not output.
  */
-function composeChain(levels: readonly (readonly Expr[])[]): Expr[] | undefined {
+export function composeChain(levels: readonly (readonly Expr[])[]): Expr[] | undefined {
   let below: Map<string, Expr> | undefined;
   let outputs: Expr[] = [];
   for (const exprs of levels) {

@@ -26,9 +26,10 @@ import { type Compiled, derived, evaluateAll, presentValues } from '../expr/comp
 import { vectorize } from '../kernels/expressions.ts';
 import { columnOfVector, kernelsEnabled, type NumericVector } from '../kernels/vectors.ts';
 import {
-  frameAggregateVector,
+  frameAggregateVectors,
   frameKernelApplies,
   type KernelFrame,
+  type KernelResult,
   rankVector,
   shiftVector,
 } from '../kernels/windows.ts';
@@ -49,22 +50,79 @@ interface Ordered {
   readonly sortKeys: readonly KeyValues[];
 }
 
-/** The rows' order for each window specification (PARTITION BY and ORDER BY), computed once. */
-type Orders = Map<string, Ordered>;
+/** What the window calls of one step share. */
+interface Shared {
+  /** The rows' order for each window specification (PARTITION BY and ORDER BY), computed once. */
+  readonly orders: Map<string, Ordered>;
+  /** The aggregates asked of each argument over each frame (frameKey), computed in one loop. */
+  readonly siblings: Map<string, Set<AggregateFunction>>;
+  /** Kernel results by frameKey and function. */
+  readonly results: Map<string, Map<AggregateFunction, KernelResult>>;
+}
 
-const specKey = (expr: WindowExpr): string =>
-  JSON.stringify([expr.partitionBy, expr.orderBy], (_key, value) =>
-    typeof value === 'bigint' ? `${value}n` : value,
-  );
+const keyText = (value: unknown): string =>
+  JSON.stringify(value, (_key, inner) => (typeof inner === 'bigint' ? `${inner}n` : inner));
 
-function orderOnce(batch: Batch, expr: WindowExpr, context: ExecContext, orders: Orders): Ordered {
+const specKey = (expr: WindowExpr): string => keyText([expr.partitionBy, expr.orderBy]);
+
+/** The same argument over the same frame of the same order. */
+const frameKey = (expr: WindowExpr): string =>
+  keyText([expr.args[0] ?? null, expr.partitionBy, expr.orderBy, expr.frame ?? null]);
+
+function orderOnce(batch: Batch, expr: WindowExpr, context: ExecContext, shared: Shared): Ordered {
   const key = specKey(expr);
-  let ordered = orders.get(key);
+  let ordered = shared.orders.get(key);
   if (!ordered) {
     ordered = orderRows(batch, expr, context);
-    orders.set(key, ordered);
+    shared.orders.set(key, ordered);
   }
   return ordered;
+}
+
+/** The window calls of the expressions, each aggregate noted under its frameKey. */
+function sharedOf(exprs: readonly Expr[]): Shared {
+  const siblings = new Map<string, Set<AggregateFunction>>();
+  for (const expr of exprs) {
+    someExpr(expr, (node) => {
+      if (node.kind === 'window' && isAggregate(node.fn)) {
+        const key = frameKey(node);
+        const fns = siblings.get(key) ?? new Set<AggregateFunction>();
+        fns.add(node.fn);
+        siblings.set(key, fns);
+      }
+      return false;
+    });
+  }
+  return { orders: new Map(), siblings, results: new Map() };
+}
+
+/** fn's kernel result, computed with those of its siblings the kernels apply to, in one loop. */
+function frameKernelResult(
+  expr: WindowExpr,
+  fn: AggregateFunction,
+  vector: NumericVector | undefined,
+  ordered: Ordered,
+  length: number,
+  shared: Shared,
+): KernelResult {
+  const key = frameKey(expr);
+  const done = shared.results.get(key)?.get(fn);
+  if (done) return done;
+  const fns = [...(shared.siblings.get(key) ?? [])].filter(
+    (other) => other === fn || (!shared.results.get(key)?.has(other) && frameKernelApplies(other, vector)),
+  );
+  if (!fns.includes(fn)) fns.push(fn);
+  const results = frameAggregateVectors(
+    fns,
+    vector,
+    ordered.partitions,
+    kernelFrame(expr, ordered.sortKeys),
+    length,
+  );
+  const kept = shared.results.get(key) ?? new Map<AggregateFunction, KernelResult>();
+  for (const [other, result] of results) kept.set(other, result);
+  shared.results.set(key, kept);
+  return results.get(fn)!;
 }
 
 function orderRows(batch: Batch, expr: WindowExpr, context: ExecContext): Ordered {
@@ -177,31 +235,33 @@ function argVector(expr: Expr | undefined, batch: Batch, context: ExecContext): 
   return vector && (vector.kind === 'int' || vector.kind === 'double') ? vector : undefined;
 }
 
-function computeWindow(batch: Batch, expr: WindowExpr, context: ExecContext, orders: Orders): LocalColumn {
+function computeWindow(batch: Batch, expr: WindowExpr, context: ExecContext, shared: Shared): LocalColumn {
   const scope = scopeOf(batch, context, 'window');
   for (const node of [...expr.args, ...expr.partitionBy, ...expr.orderBy.map((key) => key.expr)]) {
     if (someExpr(node, (inner) => inner.kind === 'window' || inner.kind === 'aggregate')) {
       throw new PlanError(`window: ${expr.fn}() cannot contain an aggregate or another window function`);
     }
   }
-  const arg = expr.args[0] ? shownDigits(compileExpr(expr.args[0], scope)) : undefined;
-  const { partitions, sortKeys } = orderOnce(batch, expr, context, orders);
+  const ordered = orderOnce(batch, expr, context, shared);
+  const { partitions, sortKeys } = ordered;
   const fn = expr.fn;
   const vector = argVector(expr.args[0], batch, context);
+  // Compiled only for the row path: compiling a column reference decodes its values.
+  const argExpr = expr.args[0];
+  const arg = argExpr && !vector ? shownDigits(compileExpr(argExpr, scope)) : undefined;
+  const argType = vector?.type ?? arg?.type;
   const column = (type: SqlType, values: Values): LocalColumn => ({ name: '', type, values });
 
   if (isAggregate(fn)) {
     if (fn === 'countDistinct') throw new PlanError('countDistinct cannot be a window function');
-    const type = aggregateType(fn, arg?.type);
-    if ((arg === undefined ? kernelsEnabled() : vector !== undefined) && frameKernelApplies(fn, vector)) {
-      return kernelColumn(
-        type,
-        frameAggregateVector(fn, vector, partitions, kernelFrame(expr, sortKeys), batch.length),
-      );
+    const type = aggregateType(fn, argType);
+    if ((argExpr === undefined ? kernelsEnabled() : vector !== undefined) && frameKernelApplies(fn, vector)) {
+      return kernelColumn(type, frameKernelResult(expr, fn, vector, ordered, batch.length, shared));
     }
+    const exact = vector ? shownDigits(compileExpr(argExpr!, scope)) : arg;
     const out = nullValues(batch.length);
-    const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
-    const run = frameAggregate(fn, argValues, arg?.type, context.collation);
+    const argValues = exact ? evaluateAll(exact, batch.length) : undefined;
+    const run = frameAggregate(fn, argValues, exact?.type, context.collation);
     for (const rows of partitions) run(rows, frameBounds(expr, rows.length, peersOf(rows, sortKeys)), out);
     return column(type, presentValues(type, out));
   }
@@ -215,9 +275,10 @@ function computeWindow(batch: Batch, expr: WindowExpr, context: ExecContext, ord
   }
   if ((fn === 'lag' || fn === 'lead') && vector) {
     const offset = offsetOf(expr) * (fn === 'lag' ? -1 : 1);
-    return kernelColumn(arg!.type, shiftVector(vector, partitions, offset, batch.length));
+    return kernelColumn(vector.type, shiftVector(vector, partitions, offset, batch.length));
   }
-  const argValues = arg ? evaluateAll(arg, batch.length) : undefined;
+  const exact = vector ? shownDigits(compileExpr(argExpr!, scope)) : arg;
+  const argValues = exact ? evaluateAll(exact, batch.length) : undefined;
   const out = nullValues(batch.length);
   for (const rows of partitions) {
     const size = rows.length;
@@ -262,7 +323,7 @@ function computeWindow(batch: Batch, expr: WindowExpr, context: ExecContext, ord
     }
   }
   // LAG, LEAD, FIRST_VALUE and LAST_VALUE give values of their argument: a column keeps its Arrow type.
-  return column(ranking ? T.int : (arg?.type ?? T.null), out);
+  return column(ranking ? T.int : (exact?.type ?? T.null), out);
 }
 
 /**
@@ -271,12 +332,12 @@ function computeWindow(batch: Batch, expr: WindowExpr, context: ExecContext, ord
  */
 export function windowRows(batch: Batch, exprs: readonly Expr[], context: ExecContext): Batch {
   const calls: LocalColumn[] = [];
-  const orders: Orders = new Map();
+  const shared = sharedOf(exprs);
   const rewritten = exprs.map((expr) =>
     mapExpr(unalias(expr), (node) => {
       if (node.kind !== 'window') return undefined;
       calls.push(
-        renameColumn(computeWindow(batch, node, context, orders), `${WINDOW_PREFIX}${calls.length}`),
+        renameColumn(computeWindow(batch, node, context, shared), `${WINDOW_PREFIX}${calls.length}`),
       );
       return Exprs.column(calls[calls.length - 1]!.name);
     }),

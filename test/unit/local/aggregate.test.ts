@@ -171,6 +171,28 @@ describe('aggregate', () => {
     expect(await run(plan, wordsInputs)).toEqual([{ n: 2, c: 5 }]);
   });
 
+  it('counts distinct INTs per group (NULLs, a group of NULLs only; narrow and wide value ranges)', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => ['a', 'b', 'c', 'd'][i % 4]!);
+    const narrow = keys.map((k, i) => (k === 'd' || i % 7 === 0 ? null : ((i * 13) % 41) - 20));
+    // A range too wide for a bitset of (group, value) pairs: counted by sorting the pairs.
+    const wide = narrow.map((v) => (v === null ? null : v * 50_000_000));
+    const t = arrowTable({ k: [new Utf8(), keys], v: [new Int32(), narrow], w: [new Int32(), wide] });
+    const { node: n, inputs: i } = source('d', t);
+    const plan = Plans.aggregate(
+      n,
+      [col('k').node],
+      [col('k'), fn.countDistinct('v').as('n'), fn.countDistinct('w').as('nw'), fn.count('v').as('c')].map(
+        (c) => c.node,
+      ),
+    );
+    const want = ['a', 'b', 'c', 'd'].map((k) => {
+      const present = narrow.filter((v, row) => keys[row] === k && v !== null);
+      return { k, n: new Set(present).size, nw: new Set(present).size, c: present.length };
+    });
+    expect(await run(plan, i)).toEqual(want);
+    expect(want[3]).toEqual({ k: 'd', n: 0, nw: 0, c: 0 });
+  });
+
   it('sums integers beyond 2^53 exactly', async () => {
     const { Int64 } = await import('apache-arrow');
     const big = arrowTable({ v: [new Int64(), [2n ** 60n, 2n ** 60n, 1n]] });

@@ -339,8 +339,8 @@ describe('results leave as Arrow with sensible types', () => {
 
 describe('a computed INT column of numbers leaves as BIGINT words', () => {
   it('integers below 2^53, both signs, across the 32-bit word boundary, digit for digit', async () => {
-    const high = [0, 0, -1, 1, -2, 2097151, -2097152, 28, -1];
-    const low = [0, 1, -1, 0, -5, 2147483647, 1, 2147483647, -2147483648];
+    const high = [0, 0, -1, 1, -2, 2097151, -2097152, 28, -1, 1];
+    const low = [0, 1, -1, 0, -5, 2147483647, 1, 2147483647, -2147483648, -1];
     const { node, inputs } = source('t', arrowTable({ a: [new Int32(), high], b: [new Int32(), low] }));
     // a * 2^32 + b over INT columns: an INT column of numbers from the fused loop.
     const plan = Plans.project(node, [col('a').times(lit(4294967296)).plus(col('b')).as('i').node]);

@@ -1,4 +1,4 @@
-import { Int32, Utf8 } from 'apache-arrow';
+import { Float64, Int32, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { col, lit } from '../../../src/frame/column.ts';
 import { nullAwareStats } from '../../../src/local/ops/join.ts';
@@ -130,6 +130,30 @@ describe('joins', () => {
       [1, '1'],
       [2, '02'],
       [3, '3'],
+    ]);
+  });
+
+  it('left join on a key unique on the right (a lookup): each left row once, in order', async () => {
+    const a = arrowTable({
+      id: [new Int32(), [1, 2, 3, 4, 5, 6, 7]],
+      k: [new Float64(), [3, null, 1, 7, 3, 2.5, 2]],
+    });
+    const b = arrowTable({ k: [new Int32(), [1, 2, 3, null]], t: [new Utf8(), ['x', 'y', 'z', 'n']] });
+    const sides = new Map([
+      ['a', a],
+      ['b', b],
+    ]);
+    const av = Plans.values('a', [{ name: 'id' }, { name: 'k' }]);
+    const bv = Plans.values('b', [{ name: 'k' }, { name: 't' }]);
+    const rows = await run(Plans.join(av, bv, 'left', ['k']), sides);
+    expect(rows.map((row) => [row.id, row.t])).toEqual([
+      [1, 'z'],
+      [2, null],
+      [3, 'x'],
+      [4, null],
+      [5, 'z'],
+      [6, null],
+      [7, 'y'],
     ]);
   });
 

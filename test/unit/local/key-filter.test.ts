@@ -116,4 +116,14 @@ describe('runtime key filters', () => {
     expect(text.filtered.map((row) => row.tk)).toEqual(['3', '7', '7']);
     expect(text.stats.cut).toBe(0);
   });
+
+  it('a right side of far fewer rows than the left (a lookup) gets no filter, same answer', async () => {
+    const lookup = await both(Plans.join(d, s, 'left', [], col('ds').eq(col('s')).node));
+    expect(lookup.filtered).toEqual(lookup.plain);
+    expect(lookup.filtered).toHaveLength(2000);
+    expect(lookup.stats.applied).toBe(0);
+    const wide = await both(Plans.join(s, d, 'inner', [], col('s').eq(col('ds')).node));
+    expect(wide.filtered).toEqual(wide.plain);
+    expect(wide.stats.applied).toBeGreaterThan(0);
+  });
 });

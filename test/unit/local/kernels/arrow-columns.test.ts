@@ -16,14 +16,23 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { type Column, col, lit } from '../../../../src/frame/column.ts';
-import { batchFromArrow, decodeStats } from '../../../../src/local/arrow-in.ts';
+import { type Column, col, fn, lit } from '../../../../src/frame/column.ts';
+import { type ArrowColumnSource, batchFromArrow, decodeStats } from '../../../../src/local/arrow-in.ts';
+import { batchToArrow } from '../../../../src/local/arrow-out.ts';
 import { type Batch, makeBatch, takeColumn, takeRows } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { compilePredicate } from '../../../../src/local/expr/compile.ts';
 import { selectionStats, selectRows } from '../../../../src/local/kernels/selection.ts';
 import { stringCodesOf } from '../../../../src/local/kernels/string-codes.ts';
-import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
+import {
+  allValid,
+  clearBit,
+  isValidAt,
+  nullCountOf,
+  withoutKernels,
+} from '../../../../src/local/kernels/vectors.ts';
+import { aggregateRows } from '../../../../src/local/ops/aggregate.ts';
+import { sortBatch } from '../../../../src/local/ops/sort.ts';
 import type { Value } from '../../../../src/local/types.ts';
 
 const day = (text: string) =>
@@ -227,6 +236,113 @@ describe('UTF-8 dictionary codes', () => {
     );
   });
 
+  it('are the same built from the bytes (many rows) or the decoded texts (few), for all rows or picked rows', () => {
+    // 40,000 rows in chunks of 25,000 and 15,000 (the second sliced), NULLs and non-ASCII text.
+    const text = (i: number) => (i % 11 === 0 ? null : `${MODES[i % 7]}-${(i * 7) % 40}`);
+    const chunk = (from: number, to: number) =>
+      makeVector(
+        vectorFromArray(
+          Array.from({ length: to - from }, (_, k) => text(from + k)),
+          new Utf8(),
+        ),
+      );
+    const first = chunk(0, 25_000);
+    const second = chunk(24_990, 40_000).slice(10);
+    const data = [...first.data, ...second.data];
+    const want = Array.from({ length: 40_000 }, (_, i) => text(i));
+    const all = stringCodesOf(data, 40_000);
+    expect(decode(all)).toEqual(want);
+    expect(all!.dictionary).toHaveLength(280);
+    // Picked rows, out of order and across both chunks, -1 for a NULL: bytes (20,000 rows) and texts (7).
+    const many = Int32Array.from({ length: 20_000 }, (_, k) => (k % 97 === 0 ? -1 : (k * 7919) % 40_000));
+    expect(decode(stringCodesOf(data, 40_000, many))).toEqual(
+      Array.from(many, (r) => (r < 0 ? null : want[r])),
+    );
+    const few = Int32Array.from([39_999, 0, -1, 25_000, 24_999, 11, 30_001]);
+    expect(decode(stringCodesOf(data, 40_000, few))).toEqual(
+      Array.from(few, (r) => (r < 0 ? null : want[r])),
+    );
+    // Mostly distinct strings are given up either way.
+    const distinct = makeVector(
+      vectorFromArray(
+        Array.from({ length: 30_000 }, (_, i) => `s${i}`),
+        new Utf8(),
+      ),
+    );
+    expect(stringCodesOf(distinct.data, distinct.length)).toBeUndefined();
+  });
+
+  it('a string test ANDed with others runs on the rows the others keep, coding those rows only', () => {
+    const b = batchFromArrow(table());
+    const predicate = col('q')
+      .eq(lit(7))
+      .and(col('m').like('%AIR%'))
+      .and(col('c').ne(lit('comment 57')));
+    const selected = selectRows(predicate.node, b)!;
+    expect(selected.length).toBeGreaterThan(0);
+    expect(Array.from(selected)).toEqual(rowPath(eager(b), predicate));
+    // The whole columns were never coded (nor decoded): only the 1 in 50 rows with q = 7.
+    for (const name of ['m', 'c']) {
+      const source = b.columns.find((c) => c.name === name)!.source as ArrowColumnSource;
+      expect(source.codesAtHand(), name).toBeUndefined();
+    }
+    // NULLs on either side of the two steps, a NOT of a string test among the others.
+    const mixed = col('d')
+      .ge(lit('1994-06-01').cast('date'))
+      .and(col('m').ne(lit('air')))
+      .and(col('m').like('T%').not())
+      .and(col('q').isNotNull());
+    expect(Array.from(selectRows(mixed.node, b)!)).toEqual(rowPath(eager(b), mixed));
+  });
+
+  it('sort keys of a string column from its codes order rows as its decoded values do', () => {
+    const b = batchFromArrow(table());
+    const picked = takeRows(
+      b,
+      selectRows(
+        col('m')
+          .ne(lit('SHIP'))
+          .and(col('q').lt(lit(40))).node,
+        b,
+      )!,
+    );
+    const keys = [
+      { expr: col('m').node, descending: true, nullsFirst: false },
+      { expr: col('c').node, descending: false, nullsFirst: true },
+      { expr: col('q').node, descending: false, nullsFirst: true },
+    ];
+    const context = { collation: DEFAULT_COLLATION };
+    const order = (batch: Batch) => {
+      const sorted = sortBatch(batch, keys, context);
+      return Array.from({ length: sorted.length }, (_, i) => sorted.columns.map((c) => c.values[i]));
+    };
+    expect(order(picked)).toEqual(order(eager(picked)));
+  });
+
+  it('group keys of a string column from its codes equal those of its decoded values', () => {
+    const b = batchFromArrow(table());
+    const picked = takeRows(b, selectRows(col('q').lt(lit(30)).node, b)!);
+    const groupBy = [col('m').node, col('q').node];
+    const aggregates = [
+      col('m').node,
+      col('q').node,
+      fn.count().as('n').node,
+      fn.countDistinct(col('c')).as('c').node,
+    ];
+    const context = { collation: DEFAULT_COLLATION };
+    const fast = aggregateRows(picked, groupBy, aggregates, context);
+    const slow = aggregateRows(eager(picked), groupBy, aggregates, context);
+    const rows = (batch: Batch) =>
+      Array.from({ length: batch.length }, (_, i) => batch.columns.map((c) => c.values[i]));
+    expect(rows(fast)).toEqual(rows(slow));
+    // 'AIR' and 'air ' are one group under the default collation (case and trailing spaces).
+    const byMode = aggregateRows(picked, [col('m').node], [col('m').node, fn.count().as('n').node], context);
+    expect(byMode.length).toBe(MODES.length - 1);
+    expect(rows(byMode)).toEqual(
+      rows(aggregateRows(eager(picked), [col('m').node], [col('m').node, fn.count().as('n').node], context)),
+    );
+  });
+
   it('are given up for a column of mostly distinct strings', () => {
     const many = makeVector(
       vectorFromArray(
@@ -243,5 +359,45 @@ describe('UTF-8 dictionary codes', () => {
     const values: Value[] = Array.from(b.columns.find((c) => c.name === 'm')!.values);
     expect(values.slice(0, MODES.length)).toEqual(MODES);
     expect(values[0]).toBe(values[MODES.length]);
+  });
+});
+
+describe('columns of several chunks (one per parallel read) as one', () => {
+  const tables = { 'three chunks': table(), 'three chunks, sliced at odd rows': table().slice(3, 997) };
+  for (const [name, t] of Object.entries(tables)) {
+    it(`${name}: numbers and validity equal the values read row by row`, () => {
+      const b = batchFromArrow(t);
+      for (const column of ['q', 'k', 'x']) {
+        const source = b.columns.find((c) => c.name === column)!.source!;
+        const numbers = source.numbers()!;
+        const read = Array.from({ length: t.numRows }, (_, i) =>
+          isValidAt(numbers.valid, i) ? numbers.values[i] : null,
+        );
+        const expected = [...t.getChild(column)!].map((v) => (v === null ? null : Number(v)));
+        expect(read, column).toEqual(expected);
+      }
+    });
+
+    it(`${name}: leave for Arrow as one chunk of the same values, reusing numbers already read`, () => {
+      const b = batchFromArrow(t);
+      const x = b.columns.find((c) => c.name === 'x')!.source!.numbers()!;
+      const out = batchToArrow(b);
+      for (const column of ['q', 'k', 'x', 'p', 'd']) {
+        const vector = out.getChild(column)!;
+        expect(vector.data.length, column).toBe(1);
+        expect(vector.type.toString(), column).toBe(t.getChild(column)!.type.toString());
+        expect(vector.nullCount, column).toBe(t.getChild(column)!.nullCount);
+        expect([...vector].map(String), column).toEqual([...t.getChild(column)!].map(String));
+      }
+      expect(out.getChild('x')!.data[0]!.values).toBe(x.values);
+    });
+  }
+
+  it('counts NULLs of a bitmap a byte at a time', () => {
+    const valid = allValid(21);
+    for (const row of [0, 7, 8, 15, 20]) clearBit(valid, row);
+    expect(nullCountOf(valid, 21)).toBe(5);
+    expect(nullCountOf(valid, 20)).toBe(4);
+    expect(nullCountOf(undefined, 21)).toBe(0);
   });
 });

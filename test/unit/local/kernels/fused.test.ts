@@ -12,6 +12,7 @@ import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { fusionStats } from '../../../../src/local/kernels/fused.ts';
 import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
+import { aggregateProjected, aggregateRows } from '../../../../src/local/ops/aggregate.ts';
 import { project, projectChain } from '../../../../src/local/ops/project.ts';
 import { squaredDistance } from '../../../../src/ml/kmeans.ts';
 import type { Expr } from '../../../../src/plan/expr.ts';
@@ -200,5 +201,120 @@ describe('stacked projections (one SELECT per withColumn) in one fused pass', ()
   it('a column a level does not output is the same error as level by level', () => {
     const levels: Expr[][] = [keep('x'), [named(col('y').plus(lit(1)), 'y1')]];
     expect(() => projectChain(batch(), levels, context)).toThrow(/y/);
+  });
+});
+
+describe('GROUP BY over stacked projections in one fused loop', () => {
+  const named = (column: Column, name: string) => column.as(name).node;
+  const keep = (...names: string[]) => names.map((name) => col(name).node);
+  const rowsOf = (out: Batch) =>
+    Array.from({ length: out.length }, (_, r) => out.columns.map((c) => c.values[r]));
+  /** Projected level by level, then grouped: what the fused loop must equal, bit for bit. */
+  function expectGroupedSame(
+    b: Batch,
+    levels: Expr[][],
+    groupBy: Expr[],
+    aggregates: Expr[],
+    fuses: boolean,
+  ) {
+    const before = fusionStats.runs;
+    const fused = aggregateProjected(b, levels, groupBy, aggregates, context);
+    // One run for the grouped loop; a fallback runs the projection's fused loop (or none) instead.
+    const ran = fusionStats.runs - before;
+    const stepwise = levels.reduce((current, exprs) => project(current, exprs, context), b);
+    const slow = aggregateRows(stepwise, groupBy, aggregates, context);
+    const rowPath = withoutKernels(() => aggregateRows(stepwise, groupBy, aggregates, context));
+    for (const other of [slow, rowPath]) {
+      expect(fused.columns.map((c) => [c.name, c.type.kind])).toEqual(
+        other.columns.map((c) => [c.name, c.type.kind]),
+      );
+      const [a, z] = [rowsOf(fused), rowsOf(other)];
+      expect(a.length).toBe(z.length);
+      for (let r = 0; r < a.length; r++) {
+        for (let c = 0; c < a[r]!.length; c++) {
+          const [x, y] = [a[r]![c], z[r]![c]];
+          expect(Object.is(x, y), `row ${r} col ${c}: ${String(x)} vs ${String(y)}`).toBe(true);
+        }
+      }
+    }
+    if (fuses) expect(ran).toBe(1);
+    return fused;
+  }
+
+  /** A k-means step's levels over features `features`: distances, LEAST, CASE, columns kept. */
+  function kmeansLevels(features: string[], centroids: number[][]): Expr[][] {
+    const levels: Expr[][] = [];
+    let names = [...features];
+    centroids.forEach((c, k) => {
+      levels.push([...keep(...names), named(squaredDistance(features, c), `d${k}`)]);
+      names = [...names, `d${k}`];
+    });
+    levels.push([...keep(...names), named(fn.least(...centroids.map((_, k) => `d${k}`)), 'best')]);
+    let cluster = fn.when(col('d0').eq(col('best')), 0);
+    for (let k = 1; k < centroids.length; k++) cluster = cluster.when(col(`d${k}`).eq(col('best')), k);
+    levels.push([...keep(...features, 'best'), named(cluster, 'cluster')]);
+    return levels;
+  }
+  const step = (features: string[]) => [
+    fn.count().as('n').node,
+    ...features.map((f) => fn.sum(f).as(`s_${f}`).node),
+  ];
+
+  it('a k-means step (distances, nearest centroid, per-cluster count and sums) equals project-then-group', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const rows = 5000;
+    const table = arrowTable({
+      a: [new Float64(), Array.from({ length: rows }, () => random() * 10 - 5)],
+      b: [new Float64(), Array.from({ length: rows }, () => (random() - 0.5) * 1e6)],
+      c: [new Float64(), Array.from({ length: rows }, (_, r) => (r % 97 === 0 ? -0 : random()))],
+    });
+    const centroids = [
+      [0, 0, 0.5],
+      [2.5, 1e5, 0.1],
+      [-3, -2e5, 0.9],
+      [1, 3e5, 0],
+    ];
+    const features = ['a', 'b', 'c'];
+    const out = expectGroupedSame(
+      batchFromArrow(table),
+      kmeansLevels(features, centroids),
+      [col('cluster').node],
+      step(features),
+      true,
+    );
+    expect(out.length).toBe(4);
+  });
+
+  it('NULL features (a NULL key), keys outside the table, INT sums and no rows fall back with the same answer', () => {
+    const features = ['x', 'y'];
+    const levels = kmeansLevels(features, [
+      [0.5, 1],
+      [1e10, -2],
+    ]);
+    // x and y have NULLs, so some rows have no nearest centroid: the NULL group.
+    expectGroupedSame(batch(), levels, [col('cluster').node], step(features), false);
+    // An INT key beyond the table's range, COUNT of a column with NULLs.
+    const byI = [[...keep('i', 'x', 'z'), named(col('z').times(lit(2)), 'z2')]];
+    expectGroupedSame(batch(), byI, [col('i').node], [fn.count('x').as('n').node], false);
+    // SUM of an INT is exact only on the kernels' checked path.
+    const small = [[...keep('j', 'z'), named(col('z').minus(lit(1)), 'k')]];
+    expectGroupedSame(batch(), small, [col('z').node], [fn.sum('j').as('sj').node], false);
+    // A small INT key computed by the chain, COUNT(*) and COUNT(x) and SUM(y) with NULLs.
+    const flags = [[...keep('x', 'y'), named(fn.when(col('z').gt(lit(4)), 1).otherwise(0), 'flag')]];
+    const aggregates = [
+      fn.count().as('n').node,
+      fn.count('x').as('nx').node,
+      fn.sum('y').as('sy').node,
+      fn.sum(col('x').times(col('y'))).as('sxy').node,
+    ];
+    expectGroupedSame(batch(), flags, [col('flag').node], aggregates, true);
+    const empty = batchFromArrow(
+      arrowTable({ x: [new Float64(), []], y: [new Float64(), []], z: [new Float64(), []] }),
+    );
+    expect(expectGroupedSame(empty, flags, [col('flag').node], aggregates, true).length).toBe(0);
   });
 });

@@ -15,6 +15,7 @@ import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
 import { windowRows } from '../../../../src/local/ops/window.ts';
+import { exprName } from '../../../../src/plan/expr.ts';
 
 const context = { collation: DEFAULT_COLLATION };
 
@@ -235,6 +236,48 @@ describe('window kernels', () => {
     );
     expect(fast.get('s')![n - 1]).toBe(2147483647 * n);
     expect(fast.get('t')![3]).toBe(2);
+  });
+
+  it('compute the aggregates of one argument and frame in one loop, each the same bits as alone', () => {
+    const batch = () => batchFromArrow(tableOf(rows, shuffled));
+    for (const [, frame] of FRAMES) {
+      const spec = { partitionBy: 'p', orderBy: 'o', ...(frame ? { rows: frame } : {}) };
+      for (const arg of ['x', 'i']) {
+        const together = ['count', 'sum', 'avg', 'stddev', 'variance', 'min', 'max'].map((f) =>
+          fn[f as 'sum'](arg).over(spec).as(f),
+        );
+        const all = answers(batch(), [...together, fn.count().over(spec).as('rows')]);
+        for (const column of together) {
+          const alone = answers(batch(), [column]);
+          const name = exprName(column.node)!;
+          expectSame(
+            new Map([[name, all.get(name)!]]),
+            new Map([[name, alone.get(name)!]]),
+            `${arg} ${name}`,
+          );
+        }
+      }
+    }
+  });
+
+  it('give the row path answers over integer partition keys without NULL, interleaved or in runs', () => {
+    // Partition keys of plain integers are grouped through a table (relational.ts denseIntegerGroups).
+    const keyed: Rows = { ...rows, p: rows.id.map((r) => (r * 7) % 9) };
+    const byKey = [...rows.id].sort((a, b) => keyed.p[a]! - keyed.p[b]! || a - b);
+    const rolling = { partitionBy: 'p', orderBy: 'id', rows: [-4, 0] as [number, number] };
+    const features = [
+      fn.lag('x', 1).over({ partitionBy: 'p', orderBy: 'id' }).as('lag'),
+      fn.avg('x').over(rolling).as('mean'),
+      fn.stddev('x').over(rolling).as('sd'),
+      fn.sum('i').over(rolling).as('total'),
+      fn.stddev('i').over(rolling).as('isd'),
+      fn.max('x').over(rolling).as('top'),
+    ];
+    const interleaved = answers(batchFromArrow(tableOf(keyed, rows.id)), features);
+    const runs = answers(batchFromArrow(tableOf(keyed, byKey)), features);
+    const slow = withoutKernels(() => answers(batchFromArrow(tableOf(keyed, shuffled)), features));
+    expectSame(interleaved, slow, 'interleaved vs row path');
+    expectSame(runs, slow, 'runs vs row path');
   });
 
   it('handle an empty input', () => {
