@@ -187,14 +187,12 @@ function labelSum(labels: Vector): number {
   for (const data of labels.data) {
     const values = data.values as BigInt64Array | Int32Array;
     const valid = data.nullCount > 0 ? data.nullBitmap : undefined;
-    const isValid = (i: number) =>
-      valid === undefined || (valid[(data.offset + i) >> 3]! & (1 << ((data.offset + i) & 7))) !== 0;
-    if (values instanceof BigInt64Array) {
-      const words = new Int32Array(values.buffer, values.byteOffset, data.length * 2);
-      for (let i = 0; i < data.length; i++)
-        if (isValid(i)) total += words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
-    } else {
-      for (let i = 0; i < data.length; i++) if (isValid(i)) total += values[i]!;
+    const words = values instanceof BigInt64Array;
+    const view = words ? new Int32Array(values.buffer, values.byteOffset, data.length * 2) : values;
+    for (let i = 0; i < data.length; i++) {
+      const bit = data.offset + i;
+      if (valid !== undefined && (valid[bit >> 3]! & (1 << (bit & 7))) === 0) continue;
+      total += words ? view[2 * i + 1]! * 4294967296 + (view[2 * i]! >>> 0) : view[i]!;
     }
   }
   return total;

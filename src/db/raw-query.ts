@@ -15,9 +15,16 @@ import { connectionTarget, type DbEndpoint } from './endpoint.ts';
 
 /** Receives one result set: its columns once, then every row's payload. */
 export interface RawRowHandler {
-  columns(columns: readonly ColumnMeta[]): void;
-  /** The text-protocol row in `buf[start, end)`; the bytes are only valid during the call. */
+  /** `binary`: the rows come in the binary protocol (`binary()` accepted these columns). */
+  columns(columns: readonly ColumnMeta[], binary: boolean): void;
+  /** The row in `buf[start, end)`, text or binary protocol; the bytes are only valid during the call. */
   row(buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Whether to take the rows in the binary protocol, given the columns the server describes for
+   * the prepared statement: numbers then travel as machine words, which the server does not
+   * format as text. Without it (or when it says no) the statement runs as a plain query.
+   */
+  binary?(columns: readonly ColumnMeta[]): boolean;
 }
 
 export interface RawConnection {
@@ -83,6 +90,19 @@ interface QueryInternals {
   on(event: 'fields', listener: (fields: WireColumn[]) => void): void;
 }
 
+/** The driver's Execute command, as far as this module reads it: rows go through its row parser. */
+interface ExecuteInternals {
+  buildParserFromFields(): new () => { next(packet: WirePacket): null };
+  on(event: 'fields', listener: (fields: WireColumn[]) => void): ExecuteInternals;
+  on(event: 'error', listener: (error: Error & { fatal?: boolean }) => void): ExecuteInternals;
+  on(event: 'end', listener: () => void): ExecuteInternals;
+}
+
+interface PreparedStatement {
+  readonly columns?: WireColumn[];
+  execute(values: unknown[]): unknown;
+}
+
 const SERVER_MORE_RESULTS_EXISTS = 8;
 
 function columnMeta(column: WireColumn): ColumnMeta {
@@ -118,8 +138,11 @@ export async function openRawConnection(
   });
   let usable = true;
   // A socket error with no query running must not crash the process; the connection is just dead.
-  connection.on('error', () => {
+  // A prepared statement's rows come as events: its connection loss reaches only this listener.
+  let lostDuringEvents: ((error: Error & { fatal?: boolean }) => void) | undefined;
+  connection.on('error', (error: Error) => {
     usable = false;
+    lostDuringEvents?.(error);
   });
   const run = (sql: string, params: readonly unknown[] = []) =>
     new Promise<void>((resolve, reject) => {
@@ -151,6 +174,107 @@ export async function openRawConnection(
     (connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   };
 
+  /**
+   * The bookkeeping of one statement: its rows counted into `handler`, its columns taken once,
+   * its promise settled once. A failure of the handler (or destroy()) ends the statement early:
+   * the rest of the result cannot be skipped cheaply, so the socket is dropped and the connection
+   * is not reused.
+   */
+  const statementRun = (
+    handler: RawRowHandler,
+    binary: boolean,
+    resolve: (rows: number) => void,
+    reject: (error: unknown) => void,
+  ) => {
+    let rows = 0;
+    let sawColumns = false;
+    const run = {
+      settled: false,
+      settle(error: unknown) {
+        if (run.settled) return;
+        run.settled = true;
+        abortCurrent = undefined;
+        lostDuringEvents = undefined;
+        if (error === undefined) resolve(rows);
+        else reject(error);
+      },
+      fail(error: unknown) {
+        drop();
+        run.settle(error);
+      },
+      failed(error: Error & { fatal?: boolean }) {
+        if (error.fatal) usable = false;
+        run.settle(new DatabaseError(`query failed on ${where(endpoint)}: ${error.message}`, error));
+      },
+      ended() {
+        if (sawColumns) run.settle(undefined);
+        else
+          run.settle(new DatabaseError(`statement returned no result set on ${where(endpoint)}`, undefined));
+      },
+      fields(fields: WireColumn[]) {
+        if (run.settled) return;
+        try {
+          if (sawColumns) throw new DatabaseError('statement returned more than one result set', undefined);
+          sawColumns = true;
+          handler.columns(fields.map(columnMeta), binary);
+        } catch (error) {
+          run.fail(error);
+        }
+      },
+      row(packet: WirePacket) {
+        if (run.settled) return;
+        try {
+          handler.row(packet.buffer, packet.offset, packet.end);
+          rows++;
+        } catch (error) {
+          run.fail(error);
+        }
+      },
+    };
+    abortCurrent = run.fail;
+    return run;
+  };
+
+  /** One statement's result through `handler` in the text protocol (a plain query). */
+  const streamText = (sql: string, params: readonly unknown[], handler: RawRowHandler) =>
+    new Promise<number>((resolve, reject) => {
+      const run = statementRun(handler, false, resolve, reject);
+      const query = connection.query(sql, params as unknown[], (error) => {
+        if (error) run.failed(error);
+        else run.ended();
+      }) as unknown as QueryInternals;
+      query.on('fields', run.fields);
+      const row: RowState = function (this: QueryInternals, packet) {
+        if (packet.isEOF()) {
+          if (packet.eofStatusFlags() & SERVER_MORE_RESULTS_EXISTS) {
+            run.fail(new DatabaseError('statement returned more than one result set', undefined));
+            return null;
+          }
+          return this.done();
+        }
+        run.row(packet);
+        return row;
+      };
+      query.row = row;
+    });
+
+  /** One statement's result through `handler` in the binary protocol, from a prepared statement. */
+  const streamBinary = (statement: PreparedStatement, handler: RawRowHandler) =>
+    new Promise<number>((resolve, reject) => {
+      const run = statementRun(handler, true, resolve, reject);
+      lostDuringEvents = run.failed;
+      // Without a callback the command emits its rows as events, and keeps none.
+      const command = statement.execute([]) as ExecuteInternals;
+      command.buildParserFromFields = () =>
+        class {
+          next(packet: WirePacket): null {
+            run.row(packet);
+            return null;
+          }
+        };
+      command.on('fields', run.fields).on('error', run.failed).on('end', run.ended);
+    });
+
   const raw: RawConnection = {
     endpoint,
     threadId: connection.threadId ?? -1,
@@ -158,62 +282,26 @@ export async function openRawConnection(
       return usable;
     },
     stream(sql, params, handler) {
+      if (!handler.binary) return streamText(sql, params, handler);
+      // Parameters formatted into the text as the plain query would have them (mysql2's format),
+      // so the statement means the same in both protocols.
+      const text = params.length > 0 ? connection.format(sql, params as unknown[]) : sql;
       return new Promise<number>((resolve, reject) => {
-        let rows = 0;
-        let settled = false;
-        let sawColumns = false;
-        const settle = (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          abortCurrent = undefined;
-          if (error === undefined) resolve(rows);
-          else reject(error);
-        };
-        // A failure of the handler (or destroy()) ends the statement early: the rest of the result
-        // cannot be skipped cheaply, so the socket is dropped and the connection is not reused.
-        const fail = (error: unknown) => {
-          drop();
-          settle(error);
-        };
-        abortCurrent = fail;
-        const query = connection.query(sql, params as unknown[], (error) => {
+        connection.prepare(text, (error, statement) => {
+          // A statement the server cannot prepare runs as a plain query (with its own error, if any).
           if (error) {
-            if ((error as { fatal?: boolean }).fatal) usable = false;
-            settle(new DatabaseError(`query failed on ${where(endpoint)}: ${error.message}`, error));
-          } else if (!sawColumns) {
-            settle(new DatabaseError(`statement returned no result set on ${where(endpoint)}`, undefined));
-          } else {
-            settle(undefined);
+            streamText(sql, params, handler).then(resolve, reject);
+            return;
           }
-        }) as unknown as QueryInternals;
-        query.on('fields', (fields) => {
-          if (settled) return;
-          try {
-            if (sawColumns) throw new DatabaseError('statement returned more than one result set', undefined);
-            sawColumns = true;
-            handler.columns(fields.map(columnMeta));
-          } catch (error) {
-            fail(error);
-          }
+          const prepared = statement as unknown as PreparedStatement;
+          const binary = handler.binary!((prepared.columns ?? []).map(columnMeta));
+          const run = binary ? streamBinary(prepared, handler) : streamText(sql, params, handler);
+          run
+            .finally(() => {
+              if (usable) connection.unprepare(text);
+            })
+            .then(resolve, reject);
         });
-        const row: RowState = function (this: QueryInternals, packet) {
-          if (packet.isEOF()) {
-            if (packet.eofStatusFlags() & SERVER_MORE_RESULTS_EXISTS) {
-              fail(new DatabaseError('statement returned more than one result set', undefined));
-              return null;
-            }
-            return this.done();
-          }
-          if (settled) return row;
-          try {
-            handler.row(packet.buffer, packet.offset, packet.end);
-            rows++;
-          } catch (error) {
-            fail(error);
-          }
-          return row;
-        };
-        query.row = row;
       });
     },
     describe(sql) {

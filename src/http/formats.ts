@@ -277,6 +277,19 @@ export function negotiateFormat(accept: string | undefined, requested?: string):
   if (requested !== undefined)
     return (Object.keys(FORMATS) as FormatName[]).find((name) => name === requested);
   if (!accept || accept.trim() === '') return 'arrow';
+  // Clients send the same few Accept headers again and again.
+  const known = negotiated.get(accept);
+  if (known !== undefined || negotiated.has(accept)) return known;
+  const format = rankAccept(accept);
+  if (negotiated.size >= NEGOTIATED_KEPT) negotiated.delete(negotiated.keys().next().value!);
+  negotiated.set(accept, format);
+  return format;
+}
+
+const NEGOTIATED_KEPT = 64;
+const negotiated = new Map<string, FormatName | undefined>();
+
+function rankAccept(accept: string): FormatName | undefined {
   const ranked = accept
     .split(',')
     .map((part, index) => {

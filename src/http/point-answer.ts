@@ -40,6 +40,8 @@ interface ColumnsShape {
   readonly plans: readonly ColumnPlan[];
   readonly schema: Schema;
   readonly info: readonly ColumnInfo[];
+  /** Each column's cell rule, undefined when some column has none (the Arrow way then). */
+  readonly rules: readonly CellRuleOf[] | undefined;
 }
 
 const SHAPES_KEPT = 256;
@@ -52,7 +54,8 @@ function shapeOf(columns: readonly ColumnMeta[], options: TypeOptions): ColumnsS
   let shape = shapes.get(key);
   if (!shape) {
     const schema = arrowSchema(columns, options);
-    shape = { plans: planColumns(columns, options), schema, info: columnInfo(schema) };
+    const plans = planColumns(columns, options);
+    shape = { plans, schema, info: columnInfo(schema), rules: cellRules(plans) };
     if (shapes.size >= SHAPES_KEPT) shapes.delete(shapes.keys().next().value!);
     shapes.set(key, shape);
   }
@@ -89,7 +92,17 @@ function decimalText(buf: Buffer, pos: number, end: number, scale: number): stri
   return unscaledToText(value, scale);
 }
 
-function ruleFor(plan: ColumnPlan): { kind: CellKind; text: CellRule } | undefined {
+interface CellRuleOf {
+  readonly kind: CellKind;
+  readonly text: CellRule;
+}
+
+function cellRules(plans: readonly ColumnPlan[]): CellRuleOf[] | undefined {
+  const rules = plans.map(ruleFor);
+  return rules.some((rule) => rule === undefined) ? undefined : (rules as CellRuleOf[]);
+}
+
+function ruleFor(plan: ColumnPlan): CellRuleOf | undefined {
   switch (plan.kind) {
     case Kind.Null:
       return { kind: 'number', text: () => null };
@@ -149,14 +162,21 @@ export function rowCells(
   rows: readonly Buffer[],
   format: TextFormat,
 ): string[][] | undefined {
-  const rules = plans.map(ruleFor);
-  if (rules.some((rule) => rule === undefined)) return undefined;
-  const cells = plans.map(() => new Array<string>(rows.length));
+  const rules = cellRules(plans);
+  return rules && cellsByRules(rules, rows, format);
+}
+
+function cellsByRules(
+  rules: readonly CellRuleOf[],
+  rows: readonly Buffer[],
+  format: TextFormat,
+): string[][] | undefined {
+  const cells = rules.map(() => new Array<string>(rows.length));
   const none = format === 'json' ? 'null' : '';
   for (let r = 0; r < rows.length; r++) {
     const buf = rows[r]!;
     let pos = 0;
-    for (let c = 0; c < plans.length; c++) {
+    for (let c = 0; c < rules.length; c++) {
       // Length-encoded string (see reader/decoder.ts): 0xfb is NULL.
       let len = buf[pos]!;
       if (len === 0xfb) {
@@ -223,7 +243,9 @@ export function pointBody(
   const rows = maxRows > 0 && result.rows.length > maxRows ? result.rows.slice(0, maxRows) : result.rows;
   let encoded: { contentType: string; part: Uint8Array; end: (t: Truncation | undefined) => Uint8Array };
   const cells =
-    format === 'arrow' ? undefined : rowCells(shape.plans, rows, format === 'csv' ? 'csv' : 'json');
+    format === 'arrow' || !shape.rules
+      ? undefined
+      : cellsByRules(shape.rules, rows, format === 'csv' ? 'csv' : 'json');
   if (cells && format !== 'arrow') {
     const encoder = createTextEncoder(format, queryId);
     const part = encoder.cells({ columns: shape.info, cells, rows: rows.length });

@@ -26,6 +26,7 @@ export interface SourceHealth extends SourceInfo {
 }
 
 interface Entry {
+  readonly name: string;
   readonly config: SourceConfig;
   readonly endpoint: DbEndpoint;
   readonly allowlist: TableAllowlist;
@@ -44,6 +45,7 @@ export class SourceRegistry {
     for (const [name, config] of Object.entries(sources)) {
       const endpoint = parseDbUrl(config.url, `source '${name}' url`);
       this.entries.set(name, {
+        name,
         config,
         endpoint,
         allowlist: new TableAllowlist(endpoint.database, config.allow),
@@ -55,7 +57,7 @@ export class SourceRegistry {
     return [...this.entries.keys()];
   }
 
-  private entry(name: string | undefined): Entry & { name: string } {
+  private entry(name: string | undefined): Entry & { readonly name: string } {
     const chosen = name ?? (this.entries.size === 1 ? this.names[0] : undefined);
     if (chosen === undefined) {
       throw new RequestError(
@@ -76,15 +78,14 @@ export class SourceRegistry {
         },
       );
     }
-    return { ...entry, name: chosen };
+    return entry;
   }
 
   /** The source's connection (made once; a failed connect is tried again on the next call). */
   async database(
     name: string | undefined,
   ): Promise<{ name: string; db: Database; allowlist: TableAllowlist }> {
-    const found = this.entry(name);
-    const entry = this.entries.get(found.name)!;
+    const entry = this.entry(name);
     if (!entry.db) {
       entry.db = connect({
         url: entry.config.url,
@@ -95,7 +96,7 @@ export class SourceRegistry {
         entry.db = undefined;
       });
     }
-    return { name: found.name, db: await entry.db, allowlist: entry.allowlist };
+    return { name: entry.name, db: await entry.db, allowlist: entry.allowlist };
   }
 
   /** The allowlists of every source except `name`, by source name (for federated queries). */

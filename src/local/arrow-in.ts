@@ -277,13 +277,16 @@ function composeRows(outer: Int32Array, inner: ArrayLike<number>): Int32Array {
 
 function gatherNumbers(numbers: NumbersAndValidity, rows: Int32Array): NumbersAndValidity {
   const { values, valid } = numbers;
-  const out = new Float64Array(rows.length);
+  const length = rows.length;
+  const out = new Float64Array(length);
   let outValid: Uint8Array | undefined;
-  for (let i = 0; i < rows.length; i++) {
+  for (let i = 0; i < length; i++) {
     const row = rows[i]!;
-    if (row >= 0 && isValidAt(valid, row)) out[i] = values[row]!;
+    // The bit test inline: this loop runs per row of a join's output.
+    if (row >= 0 && (valid === undefined || (valid[row >> 3]! & (1 << (row & 7))) !== 0))
+      out[i] = values[row]!;
     else {
-      outValid ??= new Uint8Array((rows.length + 7) >> 3).fill(0xff);
+      outValid ??= new Uint8Array((length + 7) >> 3).fill(0xff);
       outValid[i >> 3]! &= ~(1 << (i & 7));
     }
   }

@@ -3,6 +3,7 @@
  * numerically, strings by the collation, a date against a string as dates, a number against a
  * string as DOUBLEs. Each side gets a key function; keys compare with `<` and `>`.
  */
+import type { LocalColumn } from './batch.ts';
 import { type Collation, collationKey } from './collation.ts';
 import { type DecimalValue, MAX_DOUBLE_FRAC, POW10, unscaledBig } from './decimal.ts';
 import { canonicalDateTime, timeMicros } from './temporal.ts';
@@ -192,6 +193,24 @@ export function keyColumn(values: ArrayLike<Value>, type: SqlType, key: KeyFn): 
   )
     return values as ArrayLike<number>;
   return keysOf(values, key);
+}
+
+/**
+ * A column's keys, from its dictionary codes when it is a string column that has them (read
+ * from Arrow): the key of each distinct string once, not of every row's decoded text. The same
+ * keys, as the dictionary holds the strings the rows decode to.
+ */
+export function keysOfColumn(column: LocalColumn, length: number, key: KeyFn): ArrayLike<Key | null> {
+  const codes = column.type.kind === 'string' ? column.source?.codes() : undefined;
+  if (!codes) return keyColumn(column.values, column.type, key);
+  const byCode = codes.dictionary.map((text) => key(text));
+  const out = new Array<Key | null>(length).fill(null);
+  const ids = codes.codes;
+  for (let i = 0; i < length; i++) {
+    const code = ids[i]!;
+    if (code >= 0) out[i] = byCode[code]!;
+  }
+  return out;
 }
 
 /** A column of keys. */

@@ -4,11 +4,12 @@
  * load it.
  */
 
+import { SluiceError } from '../base/errors.ts';
 import type { ColumnMeta } from '../db/column-meta.ts';
 import type { RawConnection } from '../db/raw-query.ts';
 import type { BatchBuffers } from './batch-buffers.ts';
 import { planColumns, type TypeOptions } from './column-plan.ts';
-import { type DecoderOptions, TextRowDecoder } from './decoder.ts';
+import { binaryDecodable, type DecoderOptions, TextRowDecoder } from './decoder.ts';
 
 /** Callbacks of a streaming statement: its columns, then decoded batches. */
 export interface DecodeSink {
@@ -28,14 +29,30 @@ export async function decodeQuery(
   options: TypeOptions & DecoderOptions = {},
 ): Promise<number> {
   let decoder: TextRowDecoder | undefined;
+  let binaryRows = false;
   await connection.stream(sql, params, {
-    columns(columns) {
-      decoder = new TextRowDecoder(planColumns(columns, options), (batch) => sink.batch(batch), options);
+    columns(columns, binary) {
+      const plans = planColumns(columns, options);
+      // The execution's columns decide: they must still be ones the binary decoder reads.
+      if (binary && !binaryDecodable(columns, plans)) {
+        throw new SluiceError(
+          'WIRE_INVALID',
+          'the prepared statement returned columns the binary decoder does not read',
+        );
+      }
+      binaryRows = binary;
+      decoder = new TextRowDecoder(plans, (batch) => sink.batch(batch), options);
       sink.columns(columns);
     },
     row(buf, start, end) {
-      decoder!.addRow(buf, start, end);
+      if (binaryRows) decoder!.addBinaryRow(buf, start, end);
+      else decoder!.addRow(buf, start, end);
     },
+    ...(options.protocol === 'text'
+      ? {}
+      : {
+          binary: (columns: readonly ColumnMeta[]) => binaryDecodable(columns, planColumns(columns, options)),
+        }),
   });
   decoder!.flush();
   return decoder!.rowsDecoded;

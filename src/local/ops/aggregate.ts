@@ -16,14 +16,14 @@ import {
   unalias,
 } from '../../plan/expr.ts';
 import { type Batch, findColumn, type LocalColumn, makeBatch, takeColumn } from '../batch.ts';
-import { groupKey, type Key, keysOf } from '../compare.ts';
+import { groupKey, keysOfColumn } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll, presentValues } from '../expr/compiled.ts';
 import { aggregateVectors, groupByNumbers, packIntegerKeys } from '../kernels/aggregates.ts';
 import { vectorize } from '../kernels/expressions.ts';
 import { type FusedCall, fuseGroupedAggregate } from '../kernels/fused.ts';
-import { groupRows, type KeyValues } from '../relational.ts';
+import { groupRows } from '../relational.ts';
 import { computed, T } from '../types.ts';
 import { aggregate, type Grouping } from './accumulate.ts';
 import { composeChain, projectChain, projectColumn } from './project.ts';
@@ -70,7 +70,9 @@ export function aggregateRows(
     grouping = numericGroups;
     firstRows = numericGroups.firstRows;
   } else {
-    const keys = keyColumns.map((column) => groupKeysOf(column, batch.length, context));
+    const keys = keyColumns.map((column) =>
+      keysOfColumn(column, batch.length, groupKey(column.type, context.collation)),
+    );
     const groups = groupRows(keys, batch.length);
     grouping = { ids: groups.ids, count: groups.count };
     firstRows = groups.firstRows;
@@ -133,25 +135,6 @@ export function aggregateRows(
 }
 
 const isNumericKey = (kind: string) => kind === 'int' || kind === 'double';
-
-/**
- * A key column's group keys. A string column with dictionary codes (read from Arrow) takes the
- * key of each distinct string once, not of every row's decoded text: the same keys, as the
- * codes' dictionary holds the strings the rows decode to.
- */
-function groupKeysOf(column: LocalColumn, length: number, context: ExecContext): KeyValues {
-  const key = groupKey(column.type, context.collation);
-  const codes = column.type.kind === 'string' ? column.source?.codes() : undefined;
-  if (!codes) return keysOf(column.values, key);
-  const byCode = codes.dictionary.map((text) => key(text));
-  const out = new Array<Key | null>(length).fill(null);
-  const ids = codes.codes;
-  for (let i = 0; i < length; i++) {
-    const code = ids[i]!;
-    if (code >= 0) out[i] = byCode[code]!;
-  }
-  return out;
-}
 
 /**
  * GROUP BY over stacked SELECTs (`levels`, the bottom one first, over `batch`): one generated loop

@@ -86,11 +86,20 @@ export function applyKeyFilters(batch: Batch, filters: readonly KeyFilter[]): Ba
     const { min, max, bits } = filter;
     const rows = new Uint32Array(out.length);
     let n = 0;
-    for (let i = 0; i < out.length; i++) {
-      const v = values[i]!;
-      if (v < min || v > max || !isValidAt(valid, i)) continue;
-      const at = v - min;
-      if ((bits[at >>> 5]! >>> (at & 31)) & 1) rows[n++] = i;
+    if (valid === undefined) {
+      for (let i = 0; i < out.length; i++) {
+        const v = values[i]!;
+        if (v < min || v > max) continue;
+        const at = v - min;
+        if ((bits[at >>> 5]! >>> (at & 31)) & 1) rows[n++] = i;
+      }
+    } else {
+      for (let i = 0; i < out.length; i++) {
+        const v = values[i]!;
+        if (v < min || v > max || !isValidAt(valid, i)) continue;
+        const at = v - min;
+        if ((bits[at >>> 5]! >>> (at & 31)) & 1) rows[n++] = i;
+      }
     }
     keyFilterStats.applied++;
     keyFilterStats.rowsIn += out.length;
@@ -135,12 +144,20 @@ export function throughAggregate(groupBy: readonly Expr[], filters: readonly Key
   };
 }
 
+/** Each plan node's output names, worked out once per node (plan nodes never change). */
+const namesOf = new WeakMap<PlanNode, ReadonlySet<string> | null>();
+
 const fieldNames = (node: PlanNode): ReadonlySet<string> | undefined => {
-  try {
-    return new Set(outputFields(node).map((field) => field.name));
-  } catch {
-    return undefined;
+  let names = namesOf.get(node);
+  if (names === undefined) {
+    try {
+      names = new Set(outputFields(node).map((field) => field.name));
+    } catch {
+      names = null;
+    }
+    namesOf.set(node, names);
   }
+  return names ?? undefined;
 };
 
 /** Filters above a join, sent to the side that supplies their column when that side's rows may be cut. */
@@ -167,8 +184,19 @@ export function throughJoin(
   return { left, right, here };
 }
 
+const keyPairsOf = new WeakMap<JoinNode, readonly { left: string; right: string }[]>();
+
 /** The join's keys as (left column, right column) pairs, when both are plain columns. */
-export function columnKeyPairs(node: JoinNode): { left: string; right: string }[] {
+export function columnKeyPairs(node: JoinNode): readonly { left: string; right: string }[] {
+  let pairs = keyPairsOf.get(node);
+  if (!pairs) {
+    pairs = keyPairsOfJoin(node);
+    keyPairsOf.set(node, pairs);
+  }
+  return pairs;
+}
+
+function keyPairsOfJoin(node: JoinNode): { left: string; right: string }[] {
   const pairs: { left: string; right: string }[] = [];
   for (const name of node.using) pairs.push({ left: name, right: name });
   if (!node.on) return pairs;

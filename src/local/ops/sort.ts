@@ -1,7 +1,7 @@
 /** ORDER BY (Arquero sorts; keys normalized to the collation, NULL placement explicit) and LIMIT/OFFSET. */
-import type { SortKey } from '../../plan/expr.ts';
+import { type SortKey, unalias } from '../../plan/expr.ts';
 import { type Batch, sliceRows, takeRows } from '../batch.ts';
-import { keyColumn, sortKey } from '../compare.ts';
+import { type Key, keyColumn, keysOfColumn, sortKey } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
@@ -17,12 +17,19 @@ export function sortKeyValues(
   const scope = scopeOf(batch, context, where);
   const out: SortKeyValues[] = [];
   for (const key of keys) {
-    const compiled = compileExpr(key.expr, scope);
-    const values = keyColumn(
-      evaluateAll(compiled, batch.length),
-      compiled.type,
-      sortKey(compiled.type, context.collation),
-    );
+    const inner = unalias(key.expr);
+    const column = inner.kind === 'column' ? batch.columns.find((c) => c.name === inner.name) : undefined;
+    let values: ArrayLike<Key | null>;
+    if (column) {
+      values = keysOfColumn(column, batch.length, sortKey(column.type, context.collation));
+    } else {
+      const compiled = compileExpr(key.expr, scope);
+      values = keyColumn(
+        evaluateAll(compiled, batch.length),
+        compiled.type,
+        sortKey(compiled.type, context.collation),
+      );
+    }
     if (key.nullsFirst !== !key.descending) {
       out.push({
         values: Array.from(values, (value) => ((value === null) === key.nullsFirst ? 0 : 1)),

@@ -32,6 +32,7 @@ import {
   withoutKernels,
 } from '../../../../src/local/kernels/vectors.ts';
 import { aggregateRows } from '../../../../src/local/ops/aggregate.ts';
+import { sortBatch } from '../../../../src/local/ops/sort.ts';
 import type { Value } from '../../../../src/local/types.ts';
 
 const day = (text: string) =>
@@ -292,6 +293,30 @@ describe('UTF-8 dictionary codes', () => {
       .and(col('m').like('T%').not())
       .and(col('q').isNotNull());
     expect(Array.from(selectRows(mixed.node, b)!)).toEqual(rowPath(eager(b), mixed));
+  });
+
+  it('sort keys of a string column from its codes order rows as its decoded values do', () => {
+    const b = batchFromArrow(table());
+    const picked = takeRows(
+      b,
+      selectRows(
+        col('m')
+          .ne(lit('SHIP'))
+          .and(col('q').lt(lit(40))).node,
+        b,
+      )!,
+    );
+    const keys = [
+      { expr: col('m').node, descending: true, nullsFirst: false },
+      { expr: col('c').node, descending: false, nullsFirst: true },
+      { expr: col('q').node, descending: false, nullsFirst: true },
+    ];
+    const context = { collation: DEFAULT_COLLATION };
+    const order = (batch: Batch) => {
+      const sorted = sortBatch(batch, keys, context);
+      return Array.from({ length: sorted.length }, (_, i) => sorted.columns.map((c) => c.values[i]));
+    };
+    expect(order(picked)).toEqual(order(eager(picked)));
   });
 
   it('group keys of a string column from its codes equal those of its decoded values', () => {
