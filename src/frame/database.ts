@@ -334,9 +334,17 @@ export class Database implements Source, AsyncDisposable {
     return this.textFields.get(sql);
   }
 
-  /** A pushed query, read in parallel over the table's partitions when it can be split. */
-  async *readPushed(query: PushedQuery, options: RunControl = {}): AsyncIterable<RecordBatch> {
-    const partitioned = await planPartitionedQuery(query, this.endpoint, this.facts);
+  /**
+   * A pushed query, read in parallel over the table's partitions when it can be split; `inOrder`:
+   * its rows in the order one scan gives (see `arrivalOrderMatters`).
+   */
+  async *readPushed(
+    query: PushedQuery,
+    options: RunControl = {},
+    inOrder = false,
+  ): AsyncIterable<RecordBatch> {
+    const planned = await planPartitionedQuery(query, this.endpoint, this.facts);
+    const partitioned = inOrder && !('reason' in planned) ? { ...planned, inOrder } : planned;
     const key = readKey(query);
     // Only the latest reads are kept for explain(): a server runs a point query with a new value
     // each time, and every value is a key of its own.

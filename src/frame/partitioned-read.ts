@@ -8,12 +8,17 @@
 import { type RecordBatch, Table } from 'apache-arrow';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { staticType } from '../local/static-type.ts';
-import { PARTITIONS_ID, type PartitionSplit, splitForPartitions } from '../optimizer/partition-split.ts';
+import {
+  PARTITIONS_ID,
+  type PartitionSplit,
+  roundsPerRow,
+  splitForPartitions,
+} from '../optimizer/partition-split.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import { conjuncts, type Expr } from '../plan/expr.ts';
-import { type PlanNode, planInputs, planLeaves, type ScanNode } from '../plan/nodes.ts';
+import { type PlanNode, planInputs, planLeaves, type ScanNode, transformUp } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
-import { type ReadTask, readParallel } from '../reader/parallel.ts';
+import { type ReadTask, readParallel, readPartitionStreams } from '../reader/parallel.ts';
 import type { PartitionPlan, PartitionScan } from '../reader/partitioning/scan.ts';
 import { planPartitions } from '../reader/partitions.ts';
 import type { TableFactsCache } from '../reader/table-facts.ts';
@@ -25,6 +30,8 @@ export interface PartitionedQuery {
   readonly split: PartitionSplit;
   readonly plan: PartitionPlan;
   readonly tasks: readonly ReadTask[];
+  /** A concatenation delivered partition by partition in key order (`arrivalOrderMatters`). */
+  readonly inOrder?: boolean;
 }
 
 /** The scan a pushed query reads, when it reads exactly one table and may be partitioned. */
@@ -41,6 +48,20 @@ function decimalOf(expr: Expr, input: PlanNode) {
   if (type?.kind !== 'decimal') return undefined;
   const scale = type.scale ?? 0;
   return { scale, frac: Math.max(scale, type.frac ?? 0) };
+}
+
+/**
+ * Whether a local plan over pushed reads needs their rows in the order one scan gives: it rounds
+ * a grouped SUM or AVG of a quotient after every row, so rows arriving partition by partition as
+ * they finish would give other digits than the database's scan order.
+ */
+export function arrivalOrderMatters(residual: PlanNode): boolean {
+  let matters = false;
+  transformUp(residual, (node) => {
+    if (node.kind === 'aggregate' && roundsPerRow(node, { decimalOf })) matters = true;
+    return node;
+  });
+  return matters;
 }
 
 /** FROM text for one partition: its table reference, with a key range as a derived table. */
@@ -184,8 +205,12 @@ export async function planPartitionedQuery(
 
 /** For explain(): the partitions, the SQL each runs, and the merge. */
 export function describePartitionedQuery(partitioned: PartitionedQuery): string {
+  const order =
+    partitioned.inOrder && isConcatenation(partitioned.split.merge)
+      ? ' in partition order (a grouped SUM or AVG of a quotient after the read rounds at every row)'
+      : '';
   const lines = [
-    `  read in ${partitioned.tasks.length} partitions (${partitioned.plan.strategy}: ${partitioned.plan.reason}), ${partitioned.split.description}`,
+    `  read in ${partitioned.tasks.length} partitions (${partitioned.plan.strategy}: ${partitioned.plan.reason}), ${partitioned.split.description}${order}`,
   ];
   for (const task of partitioned.tasks) {
     lines.push(`    ${task.label} on ${task.endpoint.host}:${task.endpoint.port}: ${task.sql}`);
@@ -198,14 +223,19 @@ export function describePartitionedQuery(partitioned: PartitionedQuery): string 
 const isConcatenation = (merge: PlanNode) => merge.kind === 'values' && merge.id === PARTITIONS_ID;
 
 /**
- * The query's rows as they arrive (a plain concatenation), or the merged result (partial
- * aggregates, top-N) once every partition has answered.
+ * The query's rows as they arrive (a plain concatenation; partition by partition in key order
+ * when `inOrder`), or the merged result (partial aggregates, top-N) once every partition has
+ * answered.
  */
 export async function* readPartitioned(
   partitioned: PartitionedQuery,
   local: LocalExecutor,
   options: { signal?: AbortSignal; decimalAs?: 'decimal' | 'float64' },
 ): AsyncGenerator<RecordBatch> {
+  if (partitioned.inOrder && isConcatenation(partitioned.split.merge)) {
+    yield* concatenateInOrder(partitioned.tasks, options);
+    return;
+  }
   const read = readParallel(partitioned.tasks, {
     parallelism: partitioned.plan.parallelism,
     signal: options.signal,
@@ -219,4 +249,21 @@ export async function* readPartitioned(
   for await (const batch of read) batches.push(batch);
   const merged = await local(partitioned.split.merge, new Map([[PARTITIONS_ID, new Table(batches)]]));
   yield* merged.batches;
+}
+
+/**
+ * Every partition read at once, delivered one after the other in task order (key order): the
+ * later partitions wait in memory while the earlier ones are delivered.
+ */
+async function* concatenateInOrder(
+  tasks: readonly ReadTask[],
+  options: { signal?: AbortSignal; decimalAs?: 'decimal' | 'float64' },
+): AsyncGenerator<RecordBatch> {
+  const streams = readPartitionStreams(tasks, { signal: options.signal, decimalAs: options.decimalAs });
+  try {
+    for (const stream of streams) yield* stream;
+  } finally {
+    // A stream left unread holds its partition's statement open: close every one.
+    await Promise.all(streams.map((stream) => stream.return?.()));
+  }
 }

@@ -15,6 +15,7 @@ import { outputFields } from '../plan/schema.ts';
 import { compilePlan } from '../sql/compile-plan.ts';
 import type { Dialect, StatementLimits } from '../sql/dialect.ts';
 import type { LocalData } from './local-data.ts';
+import { arrivalOrderMatters } from './partitioned-read.ts';
 import { countLiterals, instanceOf, type PlanTemplate, swapLiterals } from './plan-template.ts';
 import { arrowToRows } from './rows.ts';
 
@@ -39,7 +40,7 @@ export interface Source {
   /** Runs one pushed statement and yields its rows as Arrow batches. */
   readArrow(sql: string, params: readonly unknown[], options: RunControl): AsyncIterable<RecordBatch>;
   /** Runs a pushed query, split over partitions when its table allows; defaults to `readArrow`. */
-  readPushed?(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch>;
+  readPushed?(query: PushedQuery, options: RunControl, inOrder?: boolean): AsyncIterable<RecordBatch>;
   /** How a pushed query was (or will be) read, for explain. */
   describeRead?(query: PushedQuery): string | undefined;
 }
@@ -186,10 +187,10 @@ export class FrameRuntime {
     return optimize(bound, this.optimizerContext());
   }
 
-  private read(query: PushedQuery, options: RunControl): AsyncIterable<RecordBatch> {
+  private read(query: PushedQuery, options: RunControl, inOrder = false): AsyncIterable<RecordBatch> {
     const source = this.source(query.source);
     return source.readPushed
-      ? source.readPushed(query, options)
+      ? source.readPushed(query, options, inOrder)
       : source.readArrow(query.compiled.sql, query.compiled.params, options);
   }
 
@@ -212,10 +213,11 @@ export class FrameRuntime {
     // Local data first: the optimizer may filter the database side by a small local side's keys.
     const inputs = await this.localInputs(plan);
     const { split } = await this.plan(plan, options);
+    const inOrder = split.residual.kind !== 'values' && arrivalOrderMatters(split.residual);
     await Promise.all(
       split.queries.map(async (query) => {
         const batches: RecordBatch[] = [];
-        for await (const batch of this.read(query, options)) {
+        for await (const batch of this.read(query, options, inOrder)) {
           batches.push(batch);
         }
         inputs.set(query.id, new Table(batches));

@@ -1,7 +1,7 @@
 /**
- * The type local execution gives an expression over a row-wise plan (scan, filter, project)
- * before any row is read: the expression is compiled against an empty batch whose columns have
- * the scan's declared types. A partitioned read uses it to know how many digits a DECIMAL
+ * The type local execution gives an expression over a row-wise plan (scan or rows read, filter,
+ * project) before any row is read: the expression is compiled against an empty batch whose
+ * columns have the declared types. A partitioned read uses it to know how many digits a DECIMAL
  * partial carries inside the server (a quotient keeps more than it shows).
  */
 import { type Expr, exprName } from '../plan/expr.ts';
@@ -14,7 +14,8 @@ import { type SqlType, typeFromSqlName } from './types.ts';
 /** The columns a row-wise plan gives, typed and empty; undefined when a type is unknown. */
 function emptyBatch(node: PlanNode): Batch | undefined {
   switch (node.kind) {
-    case 'scan': {
+    case 'scan':
+    case 'values': {
       const columns = [];
       for (const field of node.fields) {
         const type = typeFromSqlName(field.sqlType);
@@ -51,7 +52,7 @@ function staticTypeIn(expr: Expr, batch: Batch): SqlType | undefined {
   }
 }
 
-/** The type of `expr` over the rows of `input` (a scan under filters and projections), if known. */
+/** The type of `expr` over the rows of `input` (a scan or rows read, under filters and projections), if known. */
 export function staticType(expr: Expr, input: PlanNode): SqlType | undefined {
   const batch = emptyBatch(input);
   return batch === undefined ? undefined : staticTypeIn(expr, batch);

@@ -137,6 +137,38 @@ export function splitForPartitions(
   return { reason: `a ${top.kind} over the table needs all rows in one place` };
 }
 
+/** The SUM/AVG calls over a value with more inside digits than it shows, by index, and those digits. */
+function quotientSums(
+  calls: readonly AggregateExpr[],
+  input: PlanNode,
+  options: SplitOptions,
+): Map<number, DecimalDigitsOf> {
+  const hidden = new Map<number, DecimalDigitsOf>();
+  calls.forEach((call, i) => {
+    if ((call.fn !== 'sum' && call.fn !== 'avg') || call.arg === undefined) return;
+    const digits = options.decimalOf?.(call.arg, input);
+    if (digits && digits.frac > digits.scale) hidden.set(i, digits);
+  });
+  return hidden;
+}
+
+/**
+ * Whether an aggregate's answer depends on the order its rows arrive in: a grouped SUM or AVG of
+ * a quotient, whose running sum the database (and local execution, following it) rounds to the
+ * shown digits after every row (docs/exact-decimals.md).
+ */
+export function roundsPerRow(node: PlanNode & { kind: 'aggregate' }, options: SplitOptions): boolean {
+  if (node.groupBy.length === 0) return false;
+  const calls: AggregateExpr[] = [];
+  for (const expr of node.aggregates) {
+    someExpr(expr, (n) => {
+      if (n.kind === 'aggregate') calls.push(n);
+      return false;
+    });
+  }
+  return quotientSums(calls, node.input, options).size > 0;
+}
+
 const isPlainColumns = (node: PlanNode & { kind: 'project' }) =>
   node.exprs.every((expr) => expr.kind === 'column');
 
@@ -167,13 +199,7 @@ function splitAggregate(
   }
   const distinct = calls.find((call) => call.fn === 'countDistinct');
   if (distinct) return { reason: 'COUNT(DISTINCT) cannot be merged from partitions' };
-  /** SUM/AVG calls over a value with more inside digits than shown, and those digits. */
-  const hidden = new Map<number, DecimalDigitsOf>();
-  calls.forEach((call, i) => {
-    if ((call.fn !== 'sum' && call.fn !== 'avg') || call.arg === undefined) return;
-    const digits = options.decimalOf?.(call.arg, node.input);
-    if (digits && digits.frac > digits.scale) hidden.set(i, digits);
-  });
+  const hidden = quotientSums(calls, node.input, options);
   if (hidden.size > 0 && node.groupBy.length > 0) {
     // Grouping through a temporary table, the server rounds a group's running sum to the shown
     // digits after every row, in its scan order: partitions rounding their own running sums and

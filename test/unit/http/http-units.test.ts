@@ -21,6 +21,21 @@ describe('HTTP service parts', () => {
     expect(negotiateFormat('text/csv', 'json')).toBe('json');
   });
 
+  it('answers a repeated Accept header as the first time, refusals included, past the kept headers', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(negotiateFormat('image/png')).toBeUndefined();
+      expect(negotiateFormat('text/csv;q=0.5, application/x-ndjson')).toBe('ndjson');
+      expect(negotiateFormat('application/json')).toBe('json');
+      // More distinct headers than are kept: the older ones are negotiated again, the same way.
+      for (let i = 0; i < 100; i++)
+        expect(negotiateFormat(`text/csv;q=0.${(i % 9) + 1}, application/x-ndjson;q=0.05, x/${i}`)).toBe(
+          'csv',
+        );
+    }
+    expect(negotiateFormat('image/png')).toBeUndefined();
+    expect(negotiateFormat('application/json')).toBe('json');
+  });
+
   it('fills ? placeholders with escaped literals, not inside strings, identifiers or comments', () => {
     expect(bindParams("SELECT '?' AS q, `a?` FROM t WHERE x = ? -- ?\n AND y = ?", ["it's", 3])).toBe(
       "SELECT '?' AS q, `a?` FROM t WHERE x = 'it\\'s' -- ?\n AND y = 3",

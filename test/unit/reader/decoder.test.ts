@@ -9,9 +9,9 @@ import {
 } from '../../../src/reader/arrow-types.ts';
 import { toRecordBatch } from '../../../src/reader/batch.ts';
 import { type BatchBuffers, transferList } from '../../../src/reader/batch-buffers.ts';
-import { type DecoderOptions, TextRowDecoder } from '../../../src/reader/decoder.ts';
+import { binaryDecodable, type DecoderOptions, TextRowDecoder } from '../../../src/reader/decoder.ts';
 import { decimalToString } from '../../../src/values/decimal.ts';
-import { column, rowPacket } from './wire-rows.ts';
+import { binaryRowPacket, column, rowPacket } from './wire-rows.ts';
 
 const UTF8MB4 = 45;
 
@@ -34,36 +34,44 @@ function decode(
   return { batches: decoded.map((batch) => toRecordBatch(schema, batch)), decoded };
 }
 
+/** The low edge of each of `integerColumns()` (the high one for the unsigned columns). */
+const LOW_EDGES = [
+  '-128',
+  '255',
+  '-32768',
+  '65535',
+  '-8388608',
+  '-2147483648',
+  '4294967295',
+  '-9223372036854775808',
+  '18446744073709551615',
+];
+
+/** One column of every integer width, signed and unsigned. */
+function integerColumns(): ColumnMeta[] {
+  const unsigned = { flags: ColumnFlag.UNSIGNED };
+  return [
+    column('i8', MysqlType.TINY),
+    column('u8', MysqlType.TINY, unsigned),
+    column('i16', MysqlType.SHORT),
+    column('u16', MysqlType.SHORT, unsigned),
+    column('i24', MysqlType.INT24),
+    column('i32', MysqlType.LONG),
+    column('u32', MysqlType.LONG, unsigned),
+    column('i64', MysqlType.LONGLONG),
+    column('u64', MysqlType.LONGLONG, unsigned),
+  ];
+}
+
 function values(batch: RecordBatch, name: string): unknown[] {
   return [...batch.getChild(name)!].map((value) => value);
 }
 
 describe('text row decoder', () => {
   it('decodes integers at the edges of every width, signed and unsigned', () => {
-    const unsigned = { flags: ColumnFlag.UNSIGNED };
-    const columns = [
-      column('i8', MysqlType.TINY),
-      column('u8', MysqlType.TINY, unsigned),
-      column('i16', MysqlType.SHORT),
-      column('u16', MysqlType.SHORT, unsigned),
-      column('i24', MysqlType.INT24),
-      column('i32', MysqlType.LONG),
-      column('u32', MysqlType.LONG, unsigned),
-      column('i64', MysqlType.LONGLONG),
-      column('u64', MysqlType.LONGLONG, unsigned),
-    ];
+    const columns = [...integerColumns()];
     const { batches } = decode(columns, [
-      [
-        '-128',
-        '255',
-        '-32768',
-        '65535',
-        '-8388608',
-        '-2147483648',
-        '4294967295',
-        '-9223372036854775808',
-        '18446744073709551615',
-      ],
+      [...LOW_EDGES],
       ['127', '0', '32767', '0', '8388607', '2147483647', '0', '9223372036854775807', '9223372036854775808'],
       ['0', '1', '-1', '1', '-1', '-1', '1', '-1', '9007199254740993'],
       ['5', '6', '7', '8', '9', '10', '11', '-123456789012345', '123456789012345'],
@@ -301,5 +309,80 @@ describe('text row decoder', () => {
   it('fails on a packet that ends inside a value', () => {
     const decoder = new TextRowDecoder(planColumns([column('s', MysqlType.VAR_STRING)]), () => undefined);
     expect(() => decoder.addRow(Uint8Array.of(5, 0x61, 0x62), 0, 3)).toThrow(/ends inside column 0 \(s\)/);
+  });
+});
+
+describe('binary row decoder', () => {
+  /** The same rows through the text and the binary protocol's decoders: the same Arrow buffers. */
+  function both(columns: readonly ColumnMeta[], rows: readonly (readonly (string | null)[])[]) {
+    const plans = planColumns(columns);
+    expect(binaryDecodable(columns, plans)).toBe(true);
+    const decoded: BatchBuffers[] = [];
+    const decoder = new TextRowDecoder(plans, (batch) => decoded.push(batch));
+    for (const row of rows) {
+      const packet = binaryRowPacket(columns, row);
+      const buffer = new Uint8Array(packet.length + 5);
+      buffer.set(packet, 2);
+      decoder.addBinaryRow(buffer, 2, 2 + packet.length);
+    }
+    decoder.flush();
+    const schema = arrowSchema(columns);
+    const [binary] = decoded.map((batch) => toRecordBatch(schema, batch));
+    const [text] = decode(columns, rows).batches;
+    for (const field of schema.fields) {
+      expect(values(binary!, field.name), field.name).toEqual(values(text!, field.name));
+    }
+    return binary!;
+  }
+
+  it('reads integers, DOUBLEs, DECIMALs, YEAR and strings as the text decoder does, NULLs in any column', () => {
+    const columns = [
+      ...integerColumns(),
+      column('f64', MysqlType.DOUBLE, { decimals: 31 }),
+      column('dec', MysqlType.NEWDECIMAL, { columnLength: 40, decimals: 10 }),
+      column('y', MysqlType.YEAR),
+      column('s', MysqlType.VAR_STRING, { characterSet: UTF8MB4 }),
+    ];
+    const rows: (string | null)[][] = [
+      [...LOW_EDGES, '-0', '-1234567890123456789012345678.0123456789', '1901', '😀 four bytes'],
+      [
+        '127',
+        '0',
+        '32767',
+        '0',
+        '8388607',
+        '2147483647',
+        '0',
+        '9223372036854775807',
+        '9223372036854775808',
+        '1.7976931348623157e308',
+        '0.0000000001',
+        '0',
+        'x'.repeat(300),
+      ],
+      [null, '1', null, '1', '-1', null, '1', null, '9007199254740993', '5e-324', null, '2155', null],
+      ['0', null, '0', null, null, '0', null, '-1', null, null, '0', null, ''],
+    ];
+    const batch = both(columns, rows);
+    expect(values(batch, 'y')).toEqual([1901, null, 2155, null]);
+    expect(Object.is(values(batch, 'f64')[0], -0)).toBe(true);
+  });
+
+  it('leaves dates, times, FLOAT, BIT and DOUBLEs with fixed decimals to the text protocol', () => {
+    const plansOf = (meta: ColumnMeta) => binaryDecodable([meta], planColumns([meta]));
+    for (const type of [
+      MysqlType.DATE,
+      MysqlType.DATETIME,
+      MysqlType.TIMESTAMP,
+      MysqlType.TIME,
+      MysqlType.FLOAT,
+      MysqlType.BIT,
+      MysqlType.GEOMETRY,
+    ]) {
+      expect(plansOf(column('c', type)), String(type)).toBe(false);
+    }
+    expect(plansOf(column('sd', MysqlType.DOUBLE, { decimals: 4 }))).toBe(false);
+    expect(plansOf(column('d', MysqlType.DOUBLE, { decimals: 31 }))).toBe(true);
+    expect(binaryDecodable([], [])).toBe(false);
   });
 });
