@@ -4,6 +4,7 @@
  */
 import { type RecordBatch, Table } from 'apache-arrow';
 import { ConfigError, PlanError } from '../base/errors.ts';
+import { rememberRecent } from '../base/recent.ts';
 import { didYouMean, userTables } from '../base/suggest.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import { type DbEndpoint, endpointUrl, parseDbUrl } from '../db/endpoint.ts';
@@ -441,17 +442,6 @@ function pointParams(point: PointStatement, params: readonly SqlParam[]): unknow
 const READS_KEPT = 256;
 /** How many texts kept as written have their columns remembered (the most recent ones). */
 const TEXT_FIELDS_KEPT = 256;
-
-/**
- * Sets `key` as the newest entry of an insertion-ordered map and drops the oldest past `limit`:
- * the caches here are keyed by values a long-running server never repeats (point-query values,
- * SQL texts), so each keeps only its latest entries.
- */
-function rememberRecent<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > limit) map.delete(map.keys().next().value!);
-}
 
 /** A pushed query and the read options of its tables: the same SQL may be read two ways. */
 const readKey = (query: PushedQuery) =>

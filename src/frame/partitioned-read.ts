@@ -16,7 +16,7 @@ import {
 } from '../optimizer/partition-split.ts';
 import type { PushedQuery } from '../optimizer/split.ts';
 import { conjuncts, type Expr } from '../plan/expr.ts';
-import { type PlanNode, planInputs, planLeaves, type ScanNode, transformUp } from '../plan/nodes.ts';
+import { type PlanNode, planInputs, planLeaves, type ScanNode } from '../plan/nodes.ts';
 import { renderPlan } from '../plan/render.ts';
 import { type ReadTask, readParallel, readPartitionStreams } from '../reader/parallel.ts';
 import type { PartitionPlan, PartitionScan } from '../reader/partitioning/scan.ts';
@@ -56,12 +56,10 @@ function decimalOf(expr: Expr, input: PlanNode) {
  * they finish would give other digits than the database's scan order.
  */
 export function arrivalOrderMatters(residual: PlanNode): boolean {
-  let matters = false;
-  transformUp(residual, (node) => {
-    if (node.kind === 'aggregate' && roundsPerRow(node, { decimalOf })) matters = true;
-    return node;
-  });
-  return matters;
+  return (
+    (residual.kind === 'aggregate' && roundsPerRow(residual, { decimalOf })) ||
+    planInputs(residual).some(arrivalOrderMatters)
+  );
 }
 
 /** FROM text for one partition: its table reference, with a key range as a derived table. */

@@ -15,6 +15,7 @@
  * `SLUICEER` (error) or `SLUICETR` (truncated), read from the end of the stream.
  */
 import { type RecordBatch, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
+import { rememberRecent } from '../base/recent.ts';
 import { batchCells, csvText } from './text-columns.ts';
 
 export interface Truncation {
@@ -281,8 +282,7 @@ export function negotiateFormat(accept: string | undefined, requested?: string):
   const known = negotiated.get(accept);
   if (known !== undefined || negotiated.has(accept)) return known;
   const format = rankAccept(accept);
-  if (negotiated.size >= NEGOTIATED_KEPT) negotiated.delete(negotiated.keys().next().value!);
-  negotiated.set(accept, format);
+  rememberRecent(negotiated, accept, format, NEGOTIATED_KEPT);
   return format;
 }
 

@@ -8,6 +8,7 @@
  * through the reader's decoder into one Arrow batch, as the general path does.
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
+import { rememberRecent } from '../base/recent.ts';
 import type { ColumnMeta } from '../db/column-meta.ts';
 import { arrowSchema } from '../reader/arrow-types.ts';
 import { emptyBatch, toRecordBatch } from '../reader/batch.ts';
@@ -56,8 +57,7 @@ function shapeOf(columns: readonly ColumnMeta[], options: TypeOptions): ColumnsS
     const schema = arrowSchema(columns, options);
     const plans = planColumns(columns, options);
     shape = { plans, schema, info: columnInfo(schema), rules: cellRules(plans) };
-    if (shapes.size >= SHAPES_KEPT) shapes.delete(shapes.keys().next().value!);
-    shapes.set(key, shape);
+    rememberRecent(shapes, key, shape, SHAPES_KEPT);
   }
   return shape;
 }

@@ -8,6 +8,7 @@
  */
 import parserModule from 'node-sql-parser/build/mariadb.js';
 import { RequestError } from '../base/errors.ts';
+import { rememberRecent } from '../base/recent.ts';
 import type { TableAllowlist } from './allowlist.ts';
 
 const parser = new parserModule.Parser();
@@ -107,8 +108,7 @@ export function checkReadOnlyCached(
   const known = passed.get(sql);
   if (known) return known;
   const tables = checkReadOnly(sql, allowlist, others);
-  if (passed.size >= MAX_CHECKED) passed.delete(passed.keys().next().value!);
-  passed.set(sql, tables);
+  rememberRecent(passed, sql, tables, MAX_CHECKED);
   return tables;
 }
 

@@ -137,19 +137,15 @@ export function splitForPartitions(
   return { reason: `a ${top.kind} over the table needs all rows in one place` };
 }
 
-/** The SUM/AVG calls over a value with more inside digits than it shows, by index, and those digits. */
-function quotientSums(
-  calls: readonly AggregateExpr[],
+/** The digits of a SUM/AVG call's argument when it carries more inside the server than it shows. */
+function hiddenDigits(
+  call: AggregateExpr,
   input: PlanNode,
   options: SplitOptions,
-): Map<number, DecimalDigitsOf> {
-  const hidden = new Map<number, DecimalDigitsOf>();
-  calls.forEach((call, i) => {
-    if ((call.fn !== 'sum' && call.fn !== 'avg') || call.arg === undefined) return;
-    const digits = options.decimalOf?.(call.arg, input);
-    if (digits && digits.frac > digits.scale) hidden.set(i, digits);
-  });
-  return hidden;
+): DecimalDigitsOf | undefined {
+  if ((call.fn !== 'sum' && call.fn !== 'avg') || call.arg === undefined) return undefined;
+  const digits = options.decimalOf?.(call.arg, input);
+  return digits && digits.frac > digits.scale ? digits : undefined;
 }
 
 /**
@@ -158,15 +154,12 @@ function quotientSums(
  * shown digits after every row (docs/exact-decimals.md).
  */
 export function roundsPerRow(node: PlanNode & { kind: 'aggregate' }, options: SplitOptions): boolean {
-  if (node.groupBy.length === 0) return false;
-  const calls: AggregateExpr[] = [];
-  for (const expr of node.aggregates) {
-    someExpr(expr, (n) => {
-      if (n.kind === 'aggregate') calls.push(n);
-      return false;
-    });
-  }
-  return quotientSums(calls, node.input, options).size > 0;
+  return (
+    node.groupBy.length > 0 &&
+    node.aggregates.some((expr) =>
+      someExpr(expr, (n) => n.kind === 'aggregate' && hiddenDigits(n, node.input, options) !== undefined),
+    )
+  );
 }
 
 const isPlainColumns = (node: PlanNode & { kind: 'project' }) =>
@@ -199,7 +192,12 @@ function splitAggregate(
   }
   const distinct = calls.find((call) => call.fn === 'countDistinct');
   if (distinct) return { reason: 'COUNT(DISTINCT) cannot be merged from partitions' };
-  const hidden = quotientSums(calls, node.input, options);
+  /** SUM/AVG calls over a value with more inside digits than shown, and those digits. */
+  const hidden = new Map<number, DecimalDigitsOf>();
+  calls.forEach((call, i) => {
+    const digits = hiddenDigits(call, node.input, options);
+    if (digits) hidden.set(i, digits);
+  });
   if (hidden.size > 0 && node.groupBy.length > 0) {
     // Grouping through a temporary table, the server rounds a group's running sum to the shown
     // digits after every row, in its scan order: partitions rounding their own running sums and

@@ -11,6 +11,8 @@
  * MariaDB typing, NULL when an operand is NULL, division by zero and non-finite DOUBLEs as NULL,
  * and an INT result beyond 2^53 sends the whole projection back to the unfused path.
  */
+
+import { rememberRecent } from '../../base/recent.ts';
 import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T, type Value } from '../types.ts';
@@ -328,8 +330,7 @@ function loopFor(graph: Graph, outputs: readonly Node[]): Loop {
   let loop = loops.get(source);
   if (!loop) {
     loop = new Function('length', 'columns', 'validity', 'literals', 'outputs', source) as Loop;
-    if (loops.size >= MAX_LOOPS) loops.delete(loops.keys().next().value!);
-    loops.set(source, loop);
+    rememberRecent(loops, source, loop, MAX_LOOPS);
     fusionStats.compiled++;
   }
   return loop;
@@ -491,8 +492,7 @@ export function fuseGroupedAggregate(
       'seen',
       source,
     ) as GroupedLoop;
-    if (groupedLoops.size >= MAX_LOOPS) groupedLoops.delete(groupedLoops.keys().next().value!);
-    groupedLoops.set(source, loop);
+    rememberRecent(groupedLoops, source, loop, MAX_LOOPS);
     fusionStats.compiled++;
   }
   const keys = new Float64Array(SMALL_KEYS);

@@ -17,6 +17,8 @@
  * The loop source depends on the predicate's shape only (constants are read from an array), and
  * is compiled once per shape.
  */
+
+import { rememberRecent } from '../../base/recent.ts';
 import { type ComparisonOp, conjunction, conjuncts, type Expr } from '../../plan/expr.ts';
 import { type Batch, makeBatch, takeRows } from '../batch.ts';
 import { type Collation, DEFAULT_COLLATION } from '../collation.ts';
@@ -257,8 +259,7 @@ export function fusedSelection(predicate: Expr, batch: Batch, collation: Collati
       'rows',
       source,
     ) as SelectLoop;
-    if (loops.size >= MAX_LOOPS) loops.delete(loops.keys().next().value!);
-    loops.set(source, loop);
+    rememberRecent(loops, source, loop, MAX_LOOPS);
   }
   const rows = new Uint32Array(batch.length);
   const count = loop(
