@@ -17,7 +17,7 @@ import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T, type Value } from '../types.ts';
 import { JS_COMPARISON } from './expressions.ts';
-import { driveLoop, type LoopSources, runOnHelper, sharedArray, splitPoint } from './morsels.ts';
+import { driveLoop, type LoopSources, morselBounds, runMorsels, sharedArray } from './morsels.ts';
 import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfLocalColumn } from './vectors.ts';
 
 type Kind = 'int' | 'double' | 'decimal';
@@ -566,19 +566,30 @@ interface PartialGroups {
   readonly seen: Float64Array[];
 }
 
-const noGroups = (calls: number): PartialGroups => ({
-  count: 0,
-  groupOf: new Int32Array(SMALL_KEYS).fill(-1),
-  keys: new Float64Array(SMALL_KEYS),
-  totals: Array.from({ length: calls }, () => new Float64Array(SMALL_KEYS)),
-  seen: Array.from({ length: calls }, () => new Float64Array(SMALL_KEYS)),
-});
+/** The loop's arguments after the inputs, where the groups go: the group table, the keys, per call its sums and counts. */
+const emptyGroups = (calls: number): unknown[] => [
+  new Int32Array(SMALL_KEYS).fill(-1),
+  new Float64Array(SMALL_KEYS),
+  ...Array.from({ length: 2 * calls }, () => new Float64Array(SMALL_KEYS)),
+];
+
+function groupsOf(count: number, filled: readonly unknown[]): PartialGroups {
+  const [groupOf, keys, ...sums] = filled as [Int32Array, Float64Array, ...Float64Array[]];
+  return {
+    count,
+    groupOf,
+    keys,
+    totals: sums.filter((_, k) => k % 2 === 0),
+    seen: sums.filter((_, k) => k % 2 === 1),
+  };
+}
 
 /**
- * The grouped loop over every row: on this thread, or in two morsels (kernels/morsels.ts) whose
- * groups merge in the order of their first row, so the groups come in the order one pass gives.
- * Counts are the same; a DOUBLE sum is the sum of the two halves' sums, which may differ from the
- * one-pass sum in the last bits (as any parallel engine's sums do).
+ * The grouped loop over every row: on this thread, or in morsels on two threads
+ * (kernels/morsels.ts) whose groups merge in morsel order, so the groups come in the order one
+ * pass gives. Counts are the same; a DOUBLE sum is then the sum of the morsels' sums, which may
+ * differ from the one-pass sum in the last bits (as any parallel engine's sums do), and is the
+ * same whichever thread ran which morsel.
  */
 async function groupedRun(
   compiled: CompiledLoop,
@@ -586,60 +597,34 @@ async function groupedRun(
   calls: number,
   length: number,
 ): Promise<PartialGroups | undefined> {
-  /** The loop's arguments after start, end, count and the inputs: where the groups go. */
-  const into = (groups: PartialGroups) => [
-    groups.groupOf,
-    groups.keys,
-    ...groups.totals.flatMap((total, c) => [total, groups.seen[c]!]),
-  ];
-  const runHere = (start: number, end: number, inputs: unknown[]) => {
-    const groups = noGroups(calls);
-    const count = runLoop(compiled, start, end, [...inputs, ...into(groups)]);
-    if (count < 0) return undefined;
-    groups.count = count;
-    return groups;
-  };
-  const at = splitPoint(length, graph.nodes.length);
-  if (at === undefined) return runHere(0, length, inputValues(graph));
+  const bounds = morselBounds(length, graph.nodes.length);
+  if (!bounds) {
+    const empty = emptyGroups(calls);
+    const count = runLoop(compiled, 0, length, [...inputValues(graph), ...empty]);
+    return count < 0 ? undefined : groupsOf(count, empty);
+  }
   const inputs = inputValues(
     graph,
     graph.columns.map((column) => sharedArray(column.values)),
     graph.columns.map((column) => column.valid && sharedArray(column.valid)),
   );
-  const theirs = noGroups(calls);
-  const helped = runOnHelper(compiled.params, compiled.sources, at, length, [
-    ...inputs,
-    ...into(theirs),
-  ]).then(
-    ({ result, args }): PartialGroups | undefined => {
-      if (result < 0) return undefined;
-      const filled = args.slice(inputs.length) as [Int32Array, Float64Array, ...Float64Array[]];
-      const [groupOf, keys, ...sums] = filled;
-      return {
-        count: result,
-        groupOf,
-        keys,
-        totals: sums.filter((_, k) => k % 2 === 0),
-        seen: sums.filter((_, k) => k % 2 === 1),
-      };
-    },
-    () => runHere(at, length, inputs),
-  );
-  const first = runHere(0, at, inputs);
-  const second = await helped;
-  if (!first || !second) return undefined;
+  const runs = await runMorsels(compiled, bounds, inputs, emptyGroups(calls));
+  if (runs.some(([, count]) => count < 0)) return undefined;
+  const [first, ...rest] = runs.map(([, count, filled]) => groupsOf(count, filled));
   fusionStats.split++;
-  for (let g = 0; g < second.count; g++) {
-    const key = second.keys[g]!;
-    let into = first.groupOf[key]!;
-    if (into < 0) {
-      into = first.count++;
-      first.groupOf[key] = into;
-      first.keys[into] = key;
-    }
-    for (let c = 0; c < calls; c++) {
-      first.totals[c]![into]! += second.totals[c]![g]!;
-      first.seen[c]![into]! += second.seen[c]![g]!;
+  for (const next of rest) {
+    for (let g = 0; g < next.count; g++) {
+      const key = next.keys[g]!;
+      let into = first!.groupOf[key]!;
+      if (into < 0) {
+        into = first!.count++;
+        first!.groupOf[key] = into;
+        first!.keys[into] = key;
+      }
+      for (let c = 0; c < calls; c++) {
+        first!.totals[c]![into]! += next.totals[c]![g]!;
+        first!.seen[c]![into]! += next.seen[c]![g]!;
+      }
     }
   }
   return first;
