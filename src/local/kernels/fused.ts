@@ -132,7 +132,7 @@ function build(graph: Graph, expr: Expr): Node | null {
       const known = graph.shapes.get(shape);
       if (known) return known;
       const slot = graph.literals.push(literal.value) - 1;
-      return add(graph, shape, literal.kind, (id) => `const v${id} = L${slot}; const n${id} = false;`);
+      return add(graph, shape, literal.kind, (id) => `const v${id} = l${slot}; const n${id} = false;`);
     }
     case 'column': {
       let index = graph.columnIndex.get(expr.name);
@@ -337,9 +337,16 @@ function caseWhen(graph: Graph, expr: Extract<Expr, { kind: 'case' }>): Node | n
 function loopSources(graph: Graph, tail: readonly string[]): LoopSources {
   const nodes = (fast: boolean) => graph.nodes.map((node) => `  ${(fast && node.fast) || node.code}`);
   const perRow = tail.map((line) => `  ${line}`);
-  const full = ['for (let i = start; i < end; i++) {', ...nodes(false), ...perRow, '}', 'return count;'].join(
-    '\n',
-  );
+  // Each literal as a number once, before the loop, not checked at each use in it.
+  const literals = graph.literals.map((_, k) => `const l${k} = +L${k};`);
+  const full = [
+    ...literals,
+    'for (let i = start; i < end; i++) {',
+    ...nodes(false),
+    ...perRow,
+    '}',
+    'return count;',
+  ].join('\n');
   const fast = graph.nodes.filter((node) => node.fast !== undefined);
   if (fast.length === 0) return { fast: full };
   const tests: string[] = [];
@@ -349,6 +356,7 @@ function loopSources(graph: Graph, tail: readonly string[]): LoopSources {
   if (checked.length > 0) tests.push(`Number.isFinite(${checked.map((node) => `v${node.id}`).join(' + ')})`);
   return {
     fast: [
+      ...literals,
       'let i = start;',
       'for (; i < end; i++) {',
       ...nodes(true),
