@@ -17,7 +17,14 @@ import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T, type Value } from '../types.ts';
 import { JS_COMPARISON } from './expressions.ts';
-import { driveLoop, type LoopSources, morselBounds, runMorsels, sharedArray } from './morsels.ts';
+import {
+  driveLoop,
+  type LoopSources,
+  morselBounds,
+  outputArray,
+  runMorsels,
+  sharedArray,
+} from './morsels.ts';
 import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfLocalColumn } from './vectors.ts';
 
 type Kind = 'int' | 'double' | 'decimal';
@@ -463,7 +470,7 @@ export function fuseProjection(
         `O${k}[i] = v${node.id}; if (n${node.id}) { const N = nulls[${k}] ?? (nulls[${k}] = new Uint8Array((length + 7) >> 3).fill(255)); N[i >> 3] &= ~(1 << (i & 7)); }`,
     ),
   );
-  const values = fused.map(() => new Float64Array(batch.length));
+  const values = fused.map(() => outputArray(batch.length));
   const nulls: (Uint8Array | undefined)[] = fused.map(() => undefined);
   if (runLoop(compiled, 0, batch.length, [...inputValues(graph), batch.length, nulls, ...values]) < 0) {
     return undefined;

@@ -46,6 +46,14 @@ export function morselBounds(length: number, nodesPerRow: number): number[] | un
   return Array.from({ length: count + 1 }, (_, k) => Math.round((length * k) / count));
 }
 
+/**
+ * A Float64Array for a loop's output column: in shared memory when it is long enough for a later
+ * loop over it to run in morsels (a cached frame's computed features), so that loop copies nothing.
+ */
+export function outputArray(length: number): Float64Array {
+  return length >= minRows ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+}
+
 type Shareable = Float64Array | Uint8Array;
 const shared = new WeakMap<Shareable, Shareable>();
 

@@ -11,7 +11,7 @@ import { batchFromArrow } from '../../../../src/local/arrow-in.ts';
 import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { fusionStats } from '../../../../src/local/kernels/fused.ts';
-import { withMorselsFrom } from '../../../../src/local/kernels/morsels.ts';
+import { sharedArray, withMorselsFrom } from '../../../../src/local/kernels/morsels.ts';
 import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
 import { aggregateProjected, aggregateRows } from '../../../../src/local/ops/aggregate.ts';
 import { project, projectChain } from '../../../../src/local/ops/project.ts';
@@ -464,7 +464,14 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
         else expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-12 * Math.abs(y));
       }
     });
-    // An INT overflow in the helper's half gives the same fallback as on one thread.
+    // A fused projection's long outputs are in shared memory: a morsel run over them copies nothing.
+    const projected = await withMorselsFrom(1000, async () =>
+      project(batchFromArrow(data), [col('b').times(lit(2)).as('b2').node], context),
+    );
+    const b2 = projected.columns[0]!.values as Float64Array;
+    expect(b2.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sharedArray(b2)).toBe(b2);
+    // An INT overflow in a morsel gives the same fallback as on one thread.
     const overflow = [
       [
         named(fn.when(col('b').gt(lit(3)), 1).otherwise(0), 'flag'),
