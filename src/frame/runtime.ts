@@ -213,7 +213,9 @@ export class FrameRuntime {
     // Local data first: the optimizer may filter the database side by a small local side's keys.
     const inputs = await this.localInputs(plan);
     const { split } = await this.plan(plan, options);
-    const inOrder = split.residual.kind !== 'values' && arrivalOrderMatters(split.residual);
+    // Only pushed reads arrive in an order (partition by partition); local data has one order.
+    const inOrder =
+      split.queries.length > 0 && split.residual.kind !== 'values' && arrivalOrderMatters(split.residual);
     await Promise.all(
       split.queries.map(async (query) => {
         const batches: RecordBatch[] = [];

@@ -357,11 +357,22 @@ export function referencedColumns(expr: Expr, into = new Set<string>()): Set<str
 export const containsAggregate = (expr: Expr): boolean => someExpr(expr, (node) => node.kind === 'aggregate');
 export const containsWindow = (expr: Expr): boolean => someExpr(expr, (node) => node.kind === 'window');
 
-/** Rebuilds an expression bottom-up, replacing nodes for which `replace` returns a node. */
+/** Rebuilds an expression bottom-up, replacing nodes for which `replace` returns a node (unchanged subtrees kept as they are). */
 export function mapExpr(expr: Expr, replace: (node: Expr) => Expr | undefined): Expr {
   const replaced = replace(expr);
   if (replaced) return replaced;
-  const m = (child: Expr) => mapExpr(child, replace);
+  // A node whose children all come back as they were is kept itself: a rewrite that changes
+  // nothing returns the same tree, so a rule run to a fixed point stops after one pass.
+  let changed = false;
+  const rebuilt = rebuildExpr(expr, (child) => {
+    const mapped = mapExpr(child, replace);
+    if (mapped !== child) changed = true;
+    return mapped;
+  });
+  return changed ? rebuilt : expr;
+}
+
+function rebuildExpr(expr: Expr, m: (child: Expr) => Expr): Expr {
   switch (expr.kind) {
     case 'column':
     case 'literal':
