@@ -51,7 +51,7 @@ import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipel
 import type { SourceRecord } from '../src/loader/record.ts';
 import { parsePipelineSpec } from '../src/loader/spec.ts';
 import { quoteIdentifier } from '../src/sql/identifiers.ts';
-import { cpuSeconds, listeningPid, ownCpuSeconds, serverPid } from './data/cpu.ts';
+import { cpuSeconds, listeningPid, machineBusySeconds, ownCpuSeconds, serverPid } from './data/cpu.ts';
 import {
   createTopic,
   EVENT_COLUMNS,
@@ -103,11 +103,14 @@ interface Options {
   pids: { servers: number[]; broker: number | undefined };
 }
 
-/** CPU seconds used by sluice (this process), the database servers and the broker. */
+/** CPU seconds used by sluice (this process), the database servers, the broker, and the machine. */
 interface CpuSample {
   readonly sluice: number;
   readonly servers: number;
   readonly broker: number;
+  readonly machine: number;
+  /** performance.now() when sampled. */
+  readonly at: number;
 }
 
 function sampleCpu(options: Options): CpuSample {
@@ -116,7 +119,20 @@ function sampleCpu(options: Options): CpuSample {
     sluice: ownCpuSeconds(),
     servers: servers.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
     broker: broker === undefined ? Number.NaN : cpuSeconds(broker),
+    machine: machineBusySeconds(),
+    at: performance.now(),
   };
+}
+
+/**
+ * Cores in use between two samples: by the measured processes (sluice, the database servers, the
+ * broker) and by everything else on the machine (other work that competed with the run).
+ */
+function coresUsed(before: CpuSample, after: CpuSample): { measured: number; others: number } {
+  const seconds = (after.at - before.at) / 1000;
+  const measured =
+    after.sluice - before.sluice + (after.servers - before.servers) + (after.broker - before.broker || 0);
+  return { measured: measured / seconds, others: (after.machine - before.machine - measured) / seconds };
 }
 
 /** CPU microseconds per row between two samples, by process. */
@@ -199,7 +215,7 @@ async function floor(
   files: readonly string[],
   name: string,
   how: 'one' | 'each',
-): Promise<{ rowsPerSecond: number; serverCpuPerRow: number }> {
+): Promise<{ rowsPerSecond: number; serverCpuPerRow: number; othersCores: number }> {
   await freshTable(options, name);
   collectGarbage();
   const cpuBefore = sampleCpu(options);
@@ -230,9 +246,14 @@ async function floor(
     );
   }
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuPerRow(cpuBefore, sampleCpu(options), options.events);
+  const cpuAfter = sampleCpu(options);
+  const cpu = cpuPerRow(cpuBefore, cpuAfter, options.events);
   await verify(options, name, range(1, options.events));
-  return { rowsPerSecond: options.events / seconds, serverCpuPerRow: cpu.server };
+  return {
+    rowsPerSecond: options.events / seconds,
+    serverCpuPerRow: cpu.server,
+    othersCores: coresUsed(cpuBefore, cpuAfter).others,
+  };
 }
 
 /** A leaf's rows as TSV chunks (cluster floor): generated ahead into memory, so only the load is timed. */
@@ -266,6 +287,8 @@ interface Sustained {
   readonly batches: number;
   /** CPU µs per row from assignment to the last commit. */
   readonly cpu: { readonly sluice: number; readonly server: number; readonly broker: number };
+  /** Cores used from assignment to the last commit: by the run's processes, by other work. */
+  readonly cores: { readonly measured: number; readonly others: number };
 }
 
 interface LoadingPipeline {
@@ -355,13 +378,15 @@ async function loadAll(
     wallSeconds,
     batches,
     cpu: cpuPerRow(cpuAtAssignment!, cpuAtEnd, options.events),
+    cores: coresUsed(cpuAtAssignment!, cpuAtEnd),
   };
   await verify(options, name, range(1, options.events));
   log(
     `  sustained: ${Math.round(sustained.rowsPerSecond)} rows/s from assignment to last commit ` +
       `(${Math.round(sustained.fromFirstBatchRowsPerSecond)} rows/s from the first batch; ${batches} batches; ` +
       `${wallSeconds.toFixed(2)} s wall with the group join); CPU µs/row: sluice ${sustained.cpu.sluice.toFixed(2)}, ` +
-      `database ${sustained.cpu.server.toFixed(2)}, broker ${sustained.cpu.broker.toFixed(2)}`,
+      `database ${sustained.cpu.server.toFixed(2)}, broker ${sustained.cpu.broker.toFixed(2)}; cores used ` +
+      `${sustained.cores.measured.toFixed(2)}, by other work ${sustained.cores.others.toFixed(2)}`,
   );
   return { runner, sustained, commits, committed };
 }
@@ -645,7 +670,7 @@ async function main(): Promise<void> {
       const tag = `bench_kafka_${Date.now().toString(36)}`;
       log(`run ${run}/${options.runs}`);
       const one = options.skipHead
-        ? { rowsPerSecond: Number.NaN, serverCpuPerRow: Number.NaN }
+        ? { rowsPerSecond: Number.NaN, serverCpuPerRow: Number.NaN, othersCores: Number.NaN }
         : await floor(options, files, `${tag}_floor1`, 'one');
       if (!options.skipHead) await dropTable(options, `${tag}_floor1`);
       const each = await floor(options, files, `${tag}_floorn`, 'each');
@@ -653,7 +678,8 @@ async function main(): Promise<void> {
       log(
         `  floor: one writer ${Math.round(one.rowsPerSecond)} rows/s (database CPU ${one.serverCpuPerRow.toFixed(2)} µs/row), ` +
           `${options.target === 'single' ? 'one per partition' : 'one per leaf'} ${Math.round(each.rowsPerSecond)} rows/s ` +
-          `(${each.serverCpuPerRow.toFixed(2)} µs/row)`,
+          `(${each.serverCpuPerRow.toFixed(2)} µs/row); cores used by other work ${one.othersCores.toFixed(2)}, ` +
+          `${each.othersCores.toFixed(2)}`,
       );
       const topic = `${tag}_topic`;
       await producedTopic(options, kafka, topic);
@@ -662,6 +688,8 @@ async function main(): Promise<void> {
         floorParallel: each.rowsPerSecond,
         floorOneWriterServerCpuUsPerRow: one.serverCpuPerRow,
         floorParallelServerCpuUsPerRow: each.serverCpuPerRow,
+        floorOneWriterOthersCores: one.othersCores,
+        floorParallelOthersCores: each.othersCores,
       };
       if (options.compareMainThread) {
         log('  decoding on the main thread (decodeThreads 0)');
@@ -730,6 +758,8 @@ async function main(): Promise<void> {
         pipelineSluiceCpuUsPerRow: pipeline.sustained.cpu.sluice,
         pipelineServerCpuUsPerRow: pipeline.sustained.cpu.server,
         pipelineBrokerCpuUsPerRow: pipeline.sustained.cpu.broker,
+        pipelineCores: pipeline.sustained.cores.measured,
+        pipelineOthersCores: pipeline.sustained.cores.others,
         ratioToBestFloor: pipeline.sustained.rowsPerSecond / best,
         ratioToCeiling: pipeline.sustained.rowsPerSecond / ceiling,
         ceilingToBestFloor: ceiling / best,
