@@ -42,7 +42,9 @@ describe('fetches written together', () => {
   it('commits the waiting fetches of a partition in one transaction, in order and once, when its connection is killed mid-transaction', async () => {
     const name = uniqueName('merged');
     tables.push(name);
-    const columns = EVENT_COLUMNS.map((column) => `${quoteIdentifier(column.name)} ${column.type}`).join(', ');
+    const columns = EVENT_COLUMNS.map((column) => `${quoteIdentifier(column.name)} ${column.type}`).join(
+      ', ',
+    );
     // No key on the event columns: a record written twice would be two rows. `seq` keeps the
     // order the rows went in.
     await withSession(stack.single, (session) =>
@@ -68,7 +70,9 @@ describe('fetches written together', () => {
         );
         // Handed over at once, as a consumer that fetches faster than the writer writes does:
         // the first turn takes the fetches waiting behind it up to maxRows (5), the next the rest (2).
-        const outcomes = range(0, FETCHES).map((index) => writer.write(fetched(index), async () => undefined));
+        const outcomes = range(0, FETCHES).map((index) =>
+          writer.write(fetched(index), async () => undefined),
+        );
         let waiting: { ID: string }[] = [];
         await waitUntil('the merged transaction waiting at its offset move', async () => {
           waiting = await locker.query<{ ID: string }>(
@@ -118,7 +122,9 @@ describe('fetches written together', () => {
           [name, TOPIC],
         ),
       );
-      expect(stored.map((row) => [Number(row.next_offset), Number(row.rows_loaded)])).toEqual([[total, total]]);
+      expect(stored.map((row) => [Number(row.next_offset), Number(row.rows_loaded)])).toEqual([
+        [total, total],
+      ]);
       const errors = await withSession(stack.single, (session) =>
         session.query('SELECT 1 FROM sluice_errors WHERE pipeline = ?', [name]),
       );
