@@ -4,7 +4,8 @@
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
  *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
- *     [--compare-main-thread] [--format json|tsv] [--profile] [--skip-head]
+ *     [--compare-main-thread] [--compare-batch '{"maxRows":20000}'] [--format json|tsv] [--profile]
+ *     [--skip-head]
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
@@ -12,7 +13,9 @@
  *     Kafka partition in parallel (cluster: through the head, and one writer per leaf);
  *  2. the events are produced into a fresh topic; with --compare-main-thread a pipeline that
  *     decodes on the main thread loads them first (the design before decode threads); on a
- *     cluster, a pipeline through the Spider head loads them too;
+ *     cluster, a pipeline through the Spider head loads them too; with --compare-batch a pipeline
+ *     with those batch settings loads them, before and after the default one (paired figures on
+ *     the same events, the run's other work shared out evenly);
  *  3. kafkajs alone consumes them (no decoding, no writes), for its CPU cost per record;
  *  4. sustained load: a pipeline (exactly once, default settings) loads them all; rows/s from the
  *     moment the group hands over the partitions to the last commit;
@@ -93,6 +96,8 @@ interface Options {
   batch: Record<string, unknown>;
   /** Also load with decoding on the main thread (decodeThreads 0), the design before worker decoding. */
   compareMainThread: boolean;
+  /** Also load with these batch settings (JSON), before and after the default pipeline. */
+  compareBatch: Record<string, unknown> | undefined;
   /** The events as JSON (decoded by JSON.parse and paths) or as TSV lines (no JSON decode). */
   format: 'json' | 'tsv';
   /** Also load once in a child process under the CPU profiler: CPU µs per row by stage. */
@@ -328,8 +333,8 @@ function formatOf(options: Options): Record<string, unknown> {
 }
 
 /**
- * A pipeline into a fresh table that loads every event already in the topic; it keeps running
- * (caught up) until the caller stops it.
+ * A pipeline into a fresh table that loads every event already in the topic (`rows`: the run's
+ * events, or with the latency phase's too); it keeps running (caught up) until the caller stops it.
  */
 async function loadAll(
   options: Options,
@@ -337,6 +342,7 @@ async function loadAll(
   name: string,
   via: 'leaves' | 'head' | undefined,
   batch: Record<string, unknown>,
+  rows = options.events,
 ): Promise<LoadingPipeline> {
   await freshTable(options, name);
   await createPipeline(pipelineSpec(options, topic, name, via, batch));
@@ -368,19 +374,19 @@ async function loadAll(
   const committed = async (count: number) => {
     while (total() < count) await new Promise((resolve) => setTimeout(resolve, 5));
   };
-  await committed(options.events);
+  await committed(rows);
   const cpuAtEnd = sampleCpu(options);
   const wallSeconds = (performance.now() - started) / 1000;
   const sustained: Sustained = {
     // Fetch, decode, transform and write all count; joining the group does not.
-    rowsPerSecond: options.events / ((lastEnd - assignedAt) / 1000),
-    fromFirstBatchRowsPerSecond: options.events / ((lastEnd - firstStart) / 1000),
+    rowsPerSecond: rows / ((lastEnd - assignedAt) / 1000),
+    fromFirstBatchRowsPerSecond: rows / ((lastEnd - firstStart) / 1000),
     wallSeconds,
     batches,
-    cpu: cpuPerRow(cpuAtAssignment!, cpuAtEnd, options.events),
+    cpu: cpuPerRow(cpuAtAssignment!, cpuAtEnd, rows),
     cores: coresUsed(cpuAtAssignment!, cpuAtEnd),
   };
-  await verify(options, name, range(1, options.events));
+  await verify(options, name, range(1, rows));
   log(
     `  sustained: ${Math.round(sustained.rowsPerSecond)} rows/s from assignment to last commit ` +
       `(${Math.round(sustained.fromFirstBatchRowsPerSecond)} rows/s from the first batch; ${batches} batches; ` +
@@ -621,6 +627,7 @@ async function main(): Promise<void> {
       'latency-rate': { type: 'string', default: '5000' },
       batch: { type: 'string', default: '{}' },
       'compare-main-thread': { type: 'boolean', default: false },
+      'compare-batch': { type: 'string' },
       format: { type: 'string', default: 'json' },
       profile: { type: 'boolean', default: false },
       'skip-head': { type: 'boolean', default: false },
@@ -645,6 +652,9 @@ async function main(): Promise<void> {
     latencyRate: integer('latency-rate', values['latency-rate'], 100),
     batch: JSON.parse(values.batch) as Record<string, unknown>,
     compareMainThread: values['compare-main-thread'],
+    compareBatch: values['compare-batch']
+      ? (JSON.parse(values['compare-batch']) as Record<string, unknown>)
+      : undefined,
     format: values.format === 'tsv' ? 'tsv' : 'json',
     profile: values.profile,
     skipHead: values['skip-head'] && values.target === 'cluster',
@@ -729,10 +739,39 @@ async function main(): Promise<void> {
           `${decoding.general.toFixed(2)}); CPU-bound ceiling ${Math.round(ceiling)} rows/s ` +
           `(${Math.round(ceilingWithDecoding)} rows/s with the decoding)`,
       );
+      const compared: Sustained[] = [];
+      const compare = async (suffix: string, rows: number) => {
+        if (!options.compareBatch) return;
+        log(`  with batch ${JSON.stringify(options.compareBatch)}`);
+        const other = await loadAll(
+          options,
+          topic,
+          `${tag}_${suffix}`,
+          undefined,
+          options.compareBatch,
+          rows,
+        );
+        await dropLoad(options, `${tag}_${suffix}`, other);
+        compared.push(other.sustained);
+      };
+      await compare('cmp1', options.events);
       const name = `${tag}_pipe`;
       const pipeline = await loadAll(options, topic, name, undefined, {});
       const lag = await latency(options, kafka, topic, name, pipeline);
       await dropLoad(options, name, pipeline);
+      // The topic now also holds the latency phase's events: this load takes them too.
+      await compare('cmp2', options.events + options.latencyEvents);
+      if (compared.length > 0) {
+        const mean = (pick: (each: Sustained) => number) =>
+          compared.reduce((sum, each) => sum + pick(each), 0) / compared.length;
+        Object.assign(result, {
+          compareRowsPerSecond: mean((each) => each.rowsPerSecond),
+          compareBatches: mean((each) => each.batches),
+          compareSluiceCpuUsPerRow: mean((each) => each.cpu.sluice),
+          compareServerCpuUsPerRow: mean((each) => each.cpu.server),
+          compareOthersCores: mean((each) => each.cores.others),
+        });
+      }
       if (options.profile) Object.assign(result, await profiledLoad(options, topic, `${tag}_prof`));
       const best = options.skipHead ? each.rowsPerSecond : Math.max(one.rowsPerSecond, each.rowsPerSecond);
       Object.assign(result, {
