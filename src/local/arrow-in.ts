@@ -20,6 +20,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
+import { codesKept, keptCodes, keptIndex } from './arrow-memo.ts';
 import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
@@ -33,6 +34,7 @@ import {
   takeValues,
   type Values,
 } from './batch.ts';
+import type { ColumnIndex } from './kernels/column-index.ts';
 import { stringCodesOf } from './kernels/string-codes.ts';
 import { isValidAt, nullCountOf, rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
@@ -85,6 +87,7 @@ export class ArrowColumnSource implements ColumnSource {
 
   /** The codes when already built (undefined: not built, or not worth it). */
   codesAtHand(): StringCodes | undefined {
+    if (this.dictionary === undefined && this.isUtf8) this.dictionary = codesKept(this.chunks);
     return this.dictionary ?? undefined;
   }
 
@@ -159,16 +162,29 @@ export class ArrowColumnSource implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      this.dictionary = this.isUtf8 ? (stringCodesOf(this.chunks, this.length) ?? null) : null;
+      this.dictionary = this.isUtf8 ? (keptCodes(this.chunks, true, () => this.allCodes()) ?? null) : null;
     }
     return this.dictionary ?? undefined;
   }
 
-  /** The codes of the rows at `rows` (-1: NULL) only, built from their bytes; see codes(). */
+  keyIndex(): ColumnIndex | undefined {
+    return this.type.kind === 'int' ? keptIndex(this.chunks, () => this.numbers()) : undefined;
+  }
+
+  private allCodes(): StringCodes | undefined {
+    return stringCodesOf(this.chunks, this.length);
+  }
+
+  /**
+   * The codes of the rows at `rows` (-1: NULL) only: from the column's kept codes (arrow-memo.ts,
+   * made on the second ask), else built from those rows' bytes; see codes().
+   */
   codesAt(rows: ArrayLike<number>): StringCodes | undefined {
-    return this.isUtf8 && this.dictionary !== null
-      ? stringCodesOf(this.chunks, this.length, rows)
-      : undefined;
+    if (!this.isUtf8 || this.dictionary === null) return undefined;
+    const all = this.dictionary ?? keptCodes(this.chunks, false, () => this.allCodes());
+    if (!all) return stringCodesOf(this.chunks, this.length, rows);
+    this.dictionary = all;
+    return { codes: composeRows(all.codes, rows), dictionary: all.dictionary };
   }
 
   private get isUtf8(): boolean {
