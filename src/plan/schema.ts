@@ -112,8 +112,9 @@ function fieldsOfNode(node: PlanNode): readonly Field[] {
 /** Every column `expr` reads must be in `fields`; the error names the missing and the available. */
 export function requireColumns(expr: Expr, fields: readonly Field[], where: string): void {
   if (fields.length === 0) return; // after mapBatches: checked when the batches exist
+  const known = fieldsByName(fields);
   for (const name of referencedColumns(expr)) {
-    if (!fields.some((field) => field.name === name)) {
+    if (!known.has(name)) {
       const suggestion = didYouMean(
         name,
         fields.map((field) => field.name),
@@ -130,9 +131,22 @@ function fieldOf(expr: Expr, input: readonly Field[]): Field {
   const name = exprName(expr);
   if (name === undefined) throw new PlanError('every computed column needs a name (use .as(name))');
   const inner = unalias(expr);
-  const sqlType =
-    inner.kind === 'column' ? input.find((field) => field.name === inner.name)?.sqlType : undefined;
+  const sqlType = inner.kind === 'column' ? fieldsByName(input).get(inner.name)?.sqlType : undefined;
   return sqlType === undefined ? { name } : { name, sqlType };
+}
+
+/** Each field list's fields by name (the first of a name), made once per list (lists are never changed). */
+const byName = new WeakMap<readonly Field[], ReadonlyMap<string, Field>>();
+
+function fieldsByName(fields: readonly Field[]): ReadonlyMap<string, Field> {
+  let map = byName.get(fields);
+  if (!map) {
+    const named = new Map<string, Field>();
+    for (const field of fields) if (!named.has(field.name)) named.set(field.name, field);
+    byName.set(fields, named);
+    map = named;
+  }
+  return map;
 }
 
 const names = (fields: readonly Field[]) => fields.map((field) => field.name).join(', ') || '(none)';
