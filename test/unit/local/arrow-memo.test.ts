@@ -1,0 +1,166 @@
+/**
+ * What local execution keeps with an Arrow column's data (src/local/arrow-memo.ts): an integer
+ * column's index, made on the second ask and used by runtime key filters to look few keys up, and
+ * a string column's codes. Answers through the index equal the scan's row for row (NULL keys,
+ * several chunks, keys absent from the column), the index is built once per data and shared by
+ * new Table objects over the same buffers, and the index kernel gives exact rows.
+ */
+import { Int32, Table, Utf8 } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { col, fn } from '../../../src/frame/column.ts';
+import { parseSql } from '../../../src/frame/sql-text/ast.ts';
+import { batchFromArrow } from '../../../src/local/arrow-in.ts';
+import { buildIndex, indexStats, rowsOfKeys } from '../../../src/local/kernels/column-index.ts';
+import { keyFilterStats, withoutKeyFilters } from '../../../src/local/ops/key-filter.ts';
+import { Plans } from '../../../src/plan/nodes.ts';
+import { arrowTable, run } from './helpers.ts';
+
+/** Bits of `keys` over [min, ...], as a key filter holds them. */
+function bitsOf(keys: readonly number[], min: number): Uint32Array {
+  const bits = new Uint32Array(((Math.max(...keys) - min) >>> 5) + 1);
+  for (const key of keys) bits[(key - min) >>> 5]! |= 1 << ((key - min) & 31);
+  return bits;
+}
+
+describe('column index kernel', () => {
+  it("each value's rows in row order; NULLs in no value's rows", () => {
+    const values = Float64Array.from([5, -2, 5, 0, 7, -2, 5, 0]);
+    const valid = new Uint8Array([0b1111_0111]); // row 3 is NULL
+    const index = buildIndex({ values, valid })!;
+    expect([index.min, index.max]).toEqual([-2, 7]);
+    expect(Array.from(rowsOfKeys(index, bitsOf([5, 0], -2), -2, 100)!)).toEqual([0, 2, 6, 7]);
+    expect(Array.from(rowsOfKeys(index, bitsOf([-2], -2), -2, 100)!)).toEqual([1, 5]);
+    // Keys outside the column's span or without rows give nothing; the bits may start below min.
+    expect(Array.from(rowsOfKeys(index, bitsOf([-9, 3, 40], -9), -9, 100)!)).toEqual([]);
+    expect(Array.from(rowsOfKeys(index, bitsOf([-9, 7], -9), -9, 100)!)).toEqual([4]);
+    // More rows than allowed: undefined (the caller scans).
+    expect(rowsOfKeys(index, bitsOf([5], -2), -2, 2)).toBeUndefined();
+  });
+
+  it('no index over fractions, NULLs only, or a span too wide for a counting sort', () => {
+    expect(buildIndex({ values: Float64Array.from([1, 2.5]), valid: undefined })).toBeNull();
+    expect(buildIndex({ values: Float64Array.from([1, 2]), valid: new Uint8Array([0]) })).toBeNull();
+    expect(buildIndex({ values: Float64Array.from([0, 2 ** 30]), valid: undefined })).toBeNull();
+  });
+});
+
+/** 30,000 rows over keys 0-9999 (NULL every 101st row), v the row number, in three chunks. */
+function detailTable(): Table {
+  const chunk = (from: number) => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => from + i);
+    return arrowTable({
+      k: [new Int32(), rows.map((i) => (i % 101 === 0 ? null : i % 10_000))],
+      v: [new Int32(), rows],
+    }).batches[0]!;
+  };
+  return new Table([chunk(0), chunk(10_000), chunk(20_000)]);
+}
+
+describe('runtime key filters through a kept index', () => {
+  const outer = arrowTable({ p: [new Int32(), [3, 7, null, 7, 40, 12_000, 100]] });
+  const o = Plans.values('outer', [{ name: 'p' }]);
+  const d = Plans.values('detail', [{ name: 'k' }, { name: 'v' }]);
+  const plan = Plans.aggregate(
+    Plans.join(o, d, 'inner', [], col('p').eq(col('k')).node),
+    [col('p').node],
+    [fn.count('v').as('n').node, fn.sum('v').as('total').node],
+  );
+  const joined = Plans.join(o, d, 'inner', [], col('p').eq(col('k')).node);
+
+  it('equals the scan row for row from the second run on; the index is built once for the data', async () => {
+    const detail = detailTable();
+    const built = indexStats.built;
+    const indexed = keyFilterStats.indexed;
+    const scanned = await withoutKeyFilters(() =>
+      run(
+        joined,
+        new Map([
+          ['outer', outer],
+          ['detail', detail],
+        ]),
+      ),
+    );
+    const answers = [];
+    // New Table objects over the same buffers each run, as a new read of cached data gives them.
+    for (let i = 0; i < 3; i++) {
+      answers.push(
+        await run(
+          joined,
+          new Map([
+            ['outer', outer],
+            ['detail', detail.select(['k', 'v'])],
+          ]),
+        ),
+      );
+    }
+    for (const answer of answers) expect(answer).toEqual(scanned);
+    // Each key's rows in row order; row 10,100 (key 100) is NULL; no row has key 12,000.
+    expect(scanned.map((row) => [row.p, row.v])).toEqual([
+      [3, 3],
+      [3, 10_003],
+      [3, 20_003],
+      [7, 7],
+      [7, 10_007],
+      [7, 20_007],
+      [7, 7],
+      [7, 10_007],
+      [7, 20_007],
+      [40, 40],
+      [40, 10_040],
+      [40, 20_040],
+      [100, 100],
+      [100, 20_100],
+    ]);
+    expect(indexStats.built - built).toBe(1);
+    expect(keyFilterStats.indexed - indexed).toBe(2);
+  });
+
+  it('grouped answers over the index equal the scan', async () => {
+    const inputs = () =>
+      new Map([
+        ['outer', outer],
+        ['detail', detailTable()],
+      ]);
+    const scanned = await withoutKeyFilters(() => run(plan, inputs()));
+    const table = detailTable();
+    const again = () =>
+      new Map([
+        ['outer', outer],
+        ['detail', table.select(['k', 'v'])],
+      ]);
+    await run(plan, again());
+    expect(await run(plan, again())).toEqual(scanned);
+    expect(scanned.find((row) => row.p === 7)?.n).toBe(6);
+    expect(scanned.find((row) => row.p === 100)?.n).toBe(2);
+    expect(scanned.some((row) => row.p === null || row.p === 12_000)).toBe(false);
+  });
+});
+
+describe('string codes kept with the data', () => {
+  it('rows picked by a filter read the same strings, NULLs included, once codes are kept', async () => {
+    const words = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? null : `w${i % 13}`));
+    const table = arrowTable({ s: [new Utf8(), words], n: [new Int32(), words.map((_, i) => i)] });
+    const t = Plans.values('t', [{ name: 's' }, { name: 'n' }]);
+    const plan = Plans.filter(t, col('n').lt(40).and(col('s').like('w1%')).node);
+    const expected = words
+      .map((s, n) => ({ s, n }))
+      .filter((row) => row.n < 40 && row.s !== null && row.s.startsWith('w1'));
+    for (let i = 0; i < 3; i++) {
+      expect(await run(plan, new Map([['t', table.select(['s', 'n'])]]))).toEqual(expected);
+    }
+    const codes = batchFromArrow(table.select(['s'])).columns[0]!.source!.codes()!;
+    expect(Array.from(codes.codes.slice(0, 8), (code) => (code < 0 ? null : codes.dictionary[code]))).toEqual(
+      words.slice(0, 8),
+    );
+  });
+});
+
+describe('parsed SQL kept per text', () => {
+  it('the same frozen tree for the same text; planning reads it without writing', () => {
+    const text = 'SELECT a, COUNT(*) AS n FROM t WHERE b IN (SELECT c FROM u) GROUP BY a';
+    const first = parseSql(text);
+    expect(parseSql(text)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(parseSql(`${text} `)).not.toBe(first);
+  });
+});
