@@ -20,7 +20,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
-import { codesKept, keptCodes, keptIndex } from './arrow-memo.ts';
+import { codesKept, keptCodes, keptIndex, keptKeySet } from './arrow-memo.ts';
 import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
@@ -34,7 +34,7 @@ import {
   takeValues,
   type Values,
 } from './batch.ts';
-import type { ColumnIndex } from './kernels/column-index.ts';
+import { type ColumnIndex, type KeySet, keySetOf } from './kernels/column-index.ts';
 import { stringCodesOf } from './kernels/string-codes.ts';
 import { isValidAt, nullCountOf, rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
@@ -165,6 +165,14 @@ export class ArrowColumnSource implements ColumnSource {
       this.dictionary = this.isUtf8 ? (keptCodes(this.chunks, true, () => this.allCodes()) ?? null) : null;
     }
     return this.dictionary ?? undefined;
+  }
+
+  keySet(): KeySet | undefined {
+    if (this.type.kind !== 'int') return undefined;
+    return keptKeySet(this.chunks, () => {
+      const numbers = this.numbers();
+      return numbers && keySetOf(numbers.values, numbers.valid, this.length);
+    });
   }
 
   keyIndex(): ColumnIndex | undefined {

@@ -1,19 +1,20 @@
 /**
  * What local execution works out about an Arrow column that costs a pass over its rows and
- * depends on nothing but its values, kept with the column's data: an integer column's index
- * (kernels/column-index.ts) and a string column's dictionary codes (kernels/string-codes.ts).
+ * depends on nothing but its values, kept with the column's data: an integer column's index and
+ * key set (kernels/column-index.ts) and a string column's dictionary codes
+ * (kernels/string-codes.ts).
  * Kept in a WeakMap on the column's first chunk, checked against every chunk, so it lives as long
  * as the data and is shared by every plan over it: a cached frame's actions, an Arrow table given
  * to several local plans, the same buffers under new Table objects (Table.select).
  *
  * Arrow data reaching local execution is never written in place (batchOfTable in ./execute.ts
  * keeps batches on the same assumption), so what is kept stays right. Each is made the second
- * time a step asks for it on the same data: a column read once never pays for more than its
- * steps need. Each is only ever an optimization: without it, steps scan and code what they read.
+ * time a step asks for it on the same data (a key set, which costs what the step would spend
+ * anyway, the first time): a column read once never pays for more than its steps need. Each is only ever an optimization: without it, steps scan and code what they read.
  */
 import type { Data } from 'apache-arrow';
 import type { NumbersAndValidity, StringCodes } from './batch.ts';
-import { buildIndex, type ColumnIndex } from './kernels/column-index.ts';
+import { buildIndex, type ColumnIndex, type KeySet } from './kernels/column-index.ts';
 
 interface Memo {
   readonly chunks: readonly Data[];
@@ -23,6 +24,8 @@ interface Memo {
   codesAsks: number;
   /** null: asked for and too many distinct strings. */
   codes: StringCodes | null | undefined;
+  /** null: asked for and not a key set (a range too wide). */
+  keys: KeySet | null | undefined;
 }
 
 const memos = new WeakMap<Data, Memo>();
@@ -35,7 +38,7 @@ function memoOf(chunks: readonly Data[]): Memo | undefined {
   if (first === undefined) return undefined;
   let memo = memos.get(first);
   if (!memo || !sameChunks(memo.chunks, chunks)) {
-    memo = { chunks, indexAsks: 0, index: undefined, codesAsks: 0, codes: undefined };
+    memo = { chunks, indexAsks: 0, index: undefined, codesAsks: 0, codes: undefined, keys: undefined };
     memos.set(first, memo);
   }
   return memo;
@@ -75,4 +78,12 @@ export function keptCodes(
   if (!memo) return undefined;
   if (memo.codes === undefined && (whole || ++memo.codesAsks >= 2)) memo.codes = build() ?? null;
   return memo.codes ?? undefined;
+}
+
+/** The distinct values of the integer column in `chunks` as a key set, `build()`'s on the first ask. */
+export function keptKeySet(chunks: readonly Data[], build: () => KeySet | undefined): KeySet | undefined {
+  const memo = memoOf(chunks);
+  if (!memo) return undefined;
+  if (memo.keys === undefined) memo.keys = build() ?? null;
+  return memo.keys ?? undefined;
 }

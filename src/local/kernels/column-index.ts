@@ -96,3 +96,49 @@ export function rowsOfKeys(
   // The native sort: row order as a scan would give it.
   return out.sort();
 }
+
+/** Integer keys as bits over their range: bit k is the key `min + k`. */
+export interface KeySet {
+  readonly min: number;
+  readonly max: number;
+  readonly bits: Uint32Array;
+  /** How many keys are set. */
+  readonly keys: number;
+}
+
+/** The widest key range a key set is built for (4 MiB of bits). */
+const MAX_KEY_RANGE = 1 << 25;
+
+/**
+ * The distinct integer values of `values` (NULL rows skipped) as a key set; undefined when their
+ * range is wider than MAX_KEY_RANGE. No value gives an empty set (min > max).
+ */
+export function keySetOf(
+  values: ArrayLike<number>,
+  valid: Uint8Array | undefined,
+  length: number,
+): KeySet | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < length; i++) {
+    if (valid !== undefined && (valid[i >> 3]! & (1 << (i & 7))) === 0) continue;
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min > max) return { min: 0, max: -1, bits: new Uint32Array(0), keys: 0 };
+  if (max - min >= MAX_KEY_RANGE) return undefined;
+  const bits = new Uint32Array(((max - min) >>> 5) + 1);
+  let keys = 0;
+  for (let i = 0; i < length; i++) {
+    if (valid !== undefined && (valid[i >> 3]! & (1 << (i & 7))) === 0) continue;
+    const at = values[i]! - min;
+    const bit = 1 << (at & 31);
+    const word = bits[at >>> 5]!;
+    if ((word & bit) === 0) {
+      bits[at >>> 5] = word | bit;
+      keys++;
+    }
+  }
+  return { min, max, bits, keys };
+}

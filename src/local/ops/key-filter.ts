@@ -21,21 +21,13 @@ import { conjuncts, type Expr, unalias } from '../../plan/expr.ts';
 import type { JoinNode, PlanNode } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import { type Batch, type LocalColumn, takeRows } from '../batch.ts';
-import { rowsOfKeys } from '../kernels/column-index.ts';
+import { type KeySet, keySetOf, rowsOfKeys } from '../kernels/column-index.ts';
 import { isValidAt, vectorOfLocalColumn } from '../kernels/vectors.ts';
 
-/** Rows pass when their INT value in `column` is set in `bits` (offset by `min`). */
-export interface KeyFilter {
+/** Rows pass when their INT value in `column` is a key of the set. */
+export interface KeyFilter extends KeySet {
   readonly column: string;
-  readonly min: number;
-  readonly max: number;
-  readonly bits: Uint32Array;
-  /** How many keys are set in `bits`. */
-  readonly keys: number;
 }
-
-/** The widest key range a bitset is built for (4 MiB of bits). */
-const MAX_RANGE = 1 << 25;
 
 /** Rows filtered by a key filter, for tests: how many were read and how many kept. */
 export const keyFilterStats = { applied: 0, indexed: 0, rowsIn: 0, rowsOut: 0 };
@@ -53,35 +45,18 @@ export async function withoutKeyFilters<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A filter keeping the keys of `column` (INT, NULLs never match); undefined when it cannot be one. */
+/**
+ * A filter keeping the keys of `column` (INT, NULLs never match); undefined when it cannot be one.
+ * A whole integer column read from Arrow gives the key set kept with its data (arrow-memo.ts).
+ */
 export function keyFilterOf(column: LocalColumn, length: number, target: string): KeyFilter | undefined {
   if (!enabled) return undefined;
+  const kept = column.source?.keySet?.();
+  if (kept) return { ...kept, column: target };
   const vector = vectorOfLocalColumn(column, length);
   if (vector?.kind !== 'int') return undefined;
-  const { values, valid } = vector;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < length; i++) {
-    if (!isValidAt(valid, i)) continue;
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (min > max) return { column: target, min: 0, max: -1, bits: new Uint32Array(0), keys: 0 };
-  if (max - min >= MAX_RANGE) return undefined;
-  const bits = new Uint32Array(((max - min) >>> 5) + 1);
-  let keys = 0;
-  for (let i = 0; i < length; i++) {
-    if (!isValidAt(valid, i)) continue;
-    const at = values[i]! - min;
-    const bit = 1 << (at & 31);
-    const word = bits[at >>> 5]!;
-    if ((word & bit) === 0) {
-      bits[at >>> 5] = word | bit;
-      keys++;
-    }
-  }
-  return { column: target, min, max, bits, keys };
+  const keys = keySetOf(vector.values, vector.valid, length);
+  return keys && { ...keys, column: target };
 }
 
 /** A filter of at most this share of keys for the rows looks its keys up in the column's index, if it has one. */

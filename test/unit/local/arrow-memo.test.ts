@@ -3,7 +3,8 @@
  * column's index, made on the second ask and used by runtime key filters to look few keys up, and
  * a string column's codes. Answers through the index equal the scan's row for row (NULL keys,
  * several chunks, keys absent from the column), the index is built once per data and shared by
- * new Table objects over the same buffers, and the index kernel gives exact rows.
+ * new Table objects over the same buffers, index joins give the hash join's pairs in its order,
+ * and the index kernel gives exact rows.
  */
 import { Int32, Table, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { col, fn } from '../../../src/frame/column.ts';
 import { parseSql } from '../../../src/frame/sql-text/ast.ts';
 import { batchFromArrow } from '../../../src/local/arrow-in.ts';
 import { buildIndex, indexStats, rowsOfKeys } from '../../../src/local/kernels/column-index.ts';
+import { indexJoinStats } from '../../../src/local/ops/join.ts';
 import { keyFilterStats, withoutKeyFilters } from '../../../src/local/ops/key-filter.ts';
 import { Plans } from '../../../src/plan/nodes.ts';
 import { arrowTable, run } from './helpers.ts';
@@ -163,4 +165,63 @@ describe('parsed SQL kept per text', () => {
     expect(Object.isFrozen(first)).toBe(true);
     expect(parseSql(`${text} `)).not.toBe(first);
   });
+});
+
+describe('index joins on a kept index', () => {
+  /** 4,000 rows over keys 0-999 (NULL every 7th row), v the row number; new buffers each call. */
+  const bigTable = () =>
+    arrowTable({
+      k: [new Int32(), Array.from({ length: 4000 }, (_, i) => (i % 7 === 0 ? null : (i * 37) % 1000))],
+      v: [new Int32(), Array.from({ length: 4000 }, (_, i) => i)],
+    });
+  /** A few right rows: keys repeated, absent, NULL, out of range. */
+  const few = arrowTable({
+    rk: [new Int32(), [37, null, 74, 37, 5000, -3, 111]],
+    tag: [new Utf8(), ['a', 'n', 'b', 'c', 'far', 'neg', 'd']],
+  });
+  const b = Plans.values('big', [{ name: 'k' }, { name: 'v' }]);
+  const f = Plans.values('few', [{ name: 'rk' }, { name: 'tag' }]);
+
+  /** Every (left, right) pair with equal non-NULL keys, left rows in order, right rows in order within. */
+  function expectedPairs() {
+    const keys = Array.from({ length: 4000 }, (_, i) => (i % 7 === 0 ? null : (i * 37) % 1000));
+    const right = [37, null, 74, 37, 5000, -3, 111];
+    const tags = ['a', 'n', 'b', 'c', 'far', 'neg', 'd'];
+    const out: { k: number; v: number; rk: number; tag: string }[] = [];
+    keys.forEach((k, v) => {
+      right.forEach((rk, r) => {
+        if (k !== null && k === rk) out.push({ k, v, rk, tag: tags[r]! });
+      });
+    });
+    return out;
+  }
+
+  for (const type of ['inner', 'semi'] as const) {
+    it(`${type} join: the lookups' rows equal the hash join's, in the same order`, async () => {
+      const plan = Plans.join(b, f, type, [], col('k').eq(col('rk')).node);
+      const runs = [];
+      const big = bigTable();
+      const before = indexJoinStats.runs;
+      for (let i = 0; i < 3; i++) {
+        runs.push(
+          await run(
+            plan,
+            new Map([
+              ['big', big.select(['k', 'v'])],
+              ['few', few],
+            ]),
+          ),
+        );
+      }
+      // The first run asks for the index once (none yet): a hash join; later runs look keys up.
+      expect(indexJoinStats.runs - before).toBe(2);
+      const pairs = expectedPairs();
+      const expected =
+        type === 'inner'
+          ? pairs
+          : pairs.filter((pair, i) => i === 0 || pairs[i - 1]!.v !== pair.v).map(({ k, v }) => ({ k, v }));
+      for (const answer of runs) expect(answer).toEqual(expected);
+      expect(expected.length).toBeGreaterThan(5);
+    });
+  }
 });
