@@ -41,6 +41,8 @@ import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 
 /** Above this share of the rows taken, decoding the whole column once is cheaper than row by row. */
 const TAKE_ALL_SHARE = 1 / 3;
+/** From this share of a string column's rows asked for, codes for every row are kept (arrow-memo.ts). */
+const KEEP_CODES_SHARE = 1 / 8;
 /** Above this share, reading a numeric column as one Float64Array is cheaper than row by row. */
 const TAKE_NUMBERS_SHARE = 1 / 8;
 
@@ -54,6 +56,7 @@ export class ArrowColumnSource implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
   private dictionary: StringCodes | null | undefined;
+  private utf8: boolean | undefined;
   /** The chunks as one Data, once asked for (null: not a fixed-width type). */
   private joined: Data | null | undefined;
 
@@ -185,18 +188,25 @@ export class ArrowColumnSource implements ColumnSource {
 
   /**
    * The codes of the rows at `rows` (-1: NULL) only: from the column's kept codes (arrow-memo.ts,
-   * made on the second ask), else built from those rows' bytes; see codes().
+   * made on the second ask for a share of its rows), else built from those rows' bytes.
    */
   codesAt(rows: ArrayLike<number>): StringCodes | undefined {
     if (!this.isUtf8 || this.dictionary === null) return undefined;
-    const all = this.dictionary ?? keptCodes(this.chunks, false, () => this.allCodes());
+    // Rows that are a small share of the column use kept codes but never make them: coding
+    // every row would cost more than the few rows' codes save in later plans.
+    const all =
+      this.dictionary ??
+      (rows.length < this.length * KEEP_CODES_SHARE
+        ? codesKept(this.chunks)
+        : keptCodes(this.chunks, false, () => this.allCodes()));
     if (!all) return stringCodesOf(this.chunks, this.length, rows);
     this.dictionary = all;
     return { codes: composeRows(all.codes, rows), dictionary: all.dictionary };
   }
 
   private get isUtf8(): boolean {
-    return this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8);
+    this.utf8 ??= this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8);
+    return this.utf8;
   }
 
   take(rows: ArrayLike<number>): Values {
