@@ -142,3 +142,21 @@ export function keySetOf(
   }
   return { min, max, bits, keys };
 }
+
+/** Whether every key of `inner` is a key of `outer` (word by word over the bits). */
+export function coversKeys(outer: KeySet, inner: KeySet): boolean {
+  if (inner.keys === 0) return true;
+  if (outer.keys < inner.keys || inner.min < outer.min || inner.max > outer.max) return false;
+  const shift = inner.min - outer.min;
+  for (let w = 0; w < inner.bits.length; w++) {
+    const word = inner.bits[w]!;
+    if (word === 0) continue;
+    const at = shift + (w << 5);
+    const low = at >>> 5;
+    const offset = at & 31;
+    let got = outer.bits[low]! >>> offset;
+    if (offset !== 0) got |= (outer.bits[low + 1] ?? 0) << (32 - offset);
+    if ((word & ~got) !== 0) return false;
+  }
+  return true;
+}

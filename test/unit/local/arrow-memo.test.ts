@@ -11,7 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { col, fn } from '../../../src/frame/column.ts';
 import { parseSql } from '../../../src/frame/sql-text/ast.ts';
 import { batchFromArrow } from '../../../src/local/arrow-in.ts';
-import { buildIndex, indexStats, rowsOfKeys } from '../../../src/local/kernels/column-index.ts';
+import {
+  buildIndex,
+  coversKeys,
+  indexStats,
+  keySetOf,
+  rowsOfKeys,
+} from '../../../src/local/kernels/column-index.ts';
 import { indexJoinStats } from '../../../src/local/ops/join.ts';
 import { keyFilterStats, withoutKeyFilters } from '../../../src/local/ops/key-filter.ts';
 import { Plans } from '../../../src/plan/nodes.ts';
@@ -37,6 +43,22 @@ describe('column index kernel', () => {
     expect(Array.from(rowsOfKeys(index, bitsOf([-9, 7], -9), -9, 100)!)).toEqual([4]);
     // More rows than allowed: undefined (the caller scans).
     expect(rowsOfKeys(index, bitsOf([5], -2), -2, 2)).toBeUndefined();
+  });
+
+  it('key sets: distinct keys without NULLs; one covers another only with every key', () => {
+    const set = (values: number[], valid?: Uint8Array) =>
+      keySetOf(Float64Array.from(values), valid, values.length)!;
+    const wide = set([100, 3, 40, 3, 77, 36]);
+    expect(wide.keys).toBe(5);
+    // Shifted against each other by bits not a multiple of 32 (3 against 36), both ways.
+    expect(coversKeys(wide, set([40, 77, 100]))).toBe(true);
+    expect(coversKeys(wide, set([36, 100, 3]))).toBe(true);
+    expect(coversKeys(wide, set([36, 100, 99]))).toBe(false);
+    expect(coversKeys(wide, set([2, 40]))).toBe(false);
+    expect(coversKeys(set([40, 77]), wide)).toBe(false);
+    // A NULL row's value (0 here) is no key: covered by a set without 0.
+    expect(coversKeys(wide, set([0, 40], new Uint8Array([0b10])))).toBe(true);
+    expect(coversKeys(wide, set([0, 40]))).toBe(false);
   });
 
   it('no index over fractions, NULLs only, or a span too wide for a counting sort', () => {
