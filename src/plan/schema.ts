@@ -112,9 +112,8 @@ function fieldsOfNode(node: PlanNode): readonly Field[] {
 /** Every column `expr` reads must be in `fields`; the error names the missing and the available. */
 export function requireColumns(expr: Expr, fields: readonly Field[], where: string): void {
   if (fields.length === 0) return; // after mapBatches: checked when the batches exist
-  const known = fieldsByName(fields);
   for (const name of referencedColumns(expr)) {
-    if (!known.has(name)) {
+    if (!fieldNamed(fields, name)) {
       const suggestion = didYouMean(
         name,
         fields.map((field) => field.name),
@@ -131,14 +130,22 @@ function fieldOf(expr: Expr, input: readonly Field[]): Field {
   const name = exprName(expr);
   if (name === undefined) throw new PlanError('every computed column needs a name (use .as(name))');
   const inner = unalias(expr);
-  const sqlType = inner.kind === 'column' ? fieldsByName(input).get(inner.name)?.sqlType : undefined;
+  const sqlType = inner.kind === 'column' ? fieldNamed(input, inner.name)?.sqlType : undefined;
   return sqlType === undefined ? { name } : { name, sqlType };
 }
 
-/** Each field list's fields by name (the first of a name), made once per list (lists are never changed). */
+/** Up to this many fields a list is searched; longer lists get a map by name. */
+const SEARCHED_FIELDS = 16;
+
+/** Each long field list's fields by name (the first of a name), made once per list (lists are never changed). */
 const byName = new WeakMap<readonly Field[], ReadonlyMap<string, Field>>();
 
-function fieldsByName(fields: readonly Field[]): ReadonlyMap<string, Field> {
+/** The first field named `name`, found in a map for long lists (wide tables, joins of many). */
+function fieldNamed(fields: readonly Field[], name: string): Field | undefined {
+  if (fields.length <= SEARCHED_FIELDS) {
+    for (const field of fields) if (field.name === name) return field;
+    return undefined;
+  }
   let map = byName.get(fields);
   if (!map) {
     const named = new Map<string, Field>();
@@ -146,7 +153,7 @@ function fieldsByName(fields: readonly Field[]): ReadonlyMap<string, Field> {
     byName.set(fields, named);
     map = named;
   }
-  return map;
+  return map.get(name);
 }
 
 const names = (fields: readonly Field[]) => fields.map((field) => field.name).join(', ') || '(none)';
