@@ -23,7 +23,8 @@
  * truncated, out of range, NULL into NOT NULL), an error of a row (the direct path halves
  * around it), a stage the server cannot make. The stage is a MEMORY table when its rows fit well
  * inside `max_heap_table_size` at a fixed width, an Aria table (MariaDB's engine for temporary
- * tables) otherwise, none when the server has neither.
+ * tables) otherwise, none when the server has neither. Tables of other engines than InnoDB,
+ * Aria, MyISAM and MEMORY (a Spider table, whose rows a remote server holds) take the direct path.
  */
 import { DatabaseError } from '../base/errors.ts';
 import type { DbSession } from '../db/driver.ts';
@@ -247,12 +248,17 @@ async function replaceIsUpsert(
   }
 }
 
+const LOCAL_ENGINES = new Set(['InnoDB', 'Aria', 'MyISAM', 'MEMORY']);
+
 /** MEMORY when the rows fit at a fixed width, Aria otherwise; undefined: no stage. */
 function stageEngine(
   facts: TableFacts,
   columns: readonly string[],
   count: number,
 ): 'MEMORY' | 'Aria' | undefined {
+  // Engines whose INSERT … SELECT … ON DUPLICATE KEY UPDATE is the server's own (not a Spider
+  // table's, which a remote server answers).
+  if (!LOCAL_ENGINES.has(facts.kind?.split(' ')[0] ?? '')) return undefined;
   let rowBytes = 16;
   let fixed = true;
   for (const name of columns) {
