@@ -204,7 +204,7 @@ describe('bulk upsert', () => {
     });
   });
 
-  it('stages TEXT columns in Aria; writes a few rows directly', async () => {
+  it('stages TEXT columns in Aria; writes a few rows, and BIT columns, directly', async () => {
     await withSession(stack.single, async (session) => {
       const names = await twins(
         session,
@@ -222,6 +222,18 @@ describe('bulk upsert', () => {
         Com_load: 0,
         Com_insert: 1,
       });
+      // LOAD DATA would read the text '1' of a BIT(8) as the byte 0x31.
+      const bits = await twins(session, 'id INT NOT NULL PRIMARY KEY, flags BIT(8) NOT NULL');
+      const flags = new Table({
+        id: vectorFromArray(Int32Array.from({ length: 1500 }, (_, i) => i)),
+        flags: vectorFromArray(Int32Array.from({ length: 1500 }, (_, i) => i % 200)),
+      });
+      expect(await upsertPath(session, bits[0], ['id', 'flags'], ['id', 'flags'], 1500)).toBe('direct');
+      expect(await upsertBoth(session, bits, flags)).toMatchObject({ Com_load: 0, Com_insert: 2 });
+      const [stored] = await session.query<{ f: number }>(
+        `SELECT flags + 0 AS f FROM ${quoteIdentifier(bits[0])} WHERE id = 1`,
+      );
+      expect(Number(stored!.f)).toBe(1);
     });
   });
 
