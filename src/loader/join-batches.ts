@@ -52,7 +52,11 @@ async function joinRows(parts: readonly BulkRows[]): Promise<BulkRows> {
   if (parts.every(isEncoded)) {
     return {
       count: parts.reduce((sum, part) => sum + part.count, 0),
-      tsv: parts.flatMap((part) => part.tsv),
+      tsv: {
+        *[Symbol.iterator]() {
+          for (const part of parts) yield* part.tsv;
+        },
+      },
       values: async () => (await Promise.all(parts.map((part) => part.values()))).flat(),
     };
   }

@@ -20,6 +20,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
+import { codesKept, keptCodes, keptIndex, keptKeySet } from './arrow-memo.ts';
 import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
@@ -33,12 +34,15 @@ import {
   takeValues,
   type Values,
 } from './batch.ts';
+import { type ColumnIndex, type KeySet, keySetOf } from './kernels/column-index.ts';
 import { stringCodesOf } from './kernels/string-codes.ts';
 import { isValidAt, nullCountOf, rememberVector } from './kernels/vectors.ts';
 import { type SqlType, T, typeFromSqlName, type Value } from './types.ts';
 
 /** Above this share of the rows taken, decoding the whole column once is cheaper than row by row. */
 const TAKE_ALL_SHARE = 1 / 3;
+/** From this share of a string column's rows asked for, codes for every row are kept (arrow-memo.ts). */
+const KEEP_CODES_SHARE = 1 / 8;
 /** Above this share, reading a numeric column as one Float64Array is cheaper than row by row. */
 const TAKE_NUMBERS_SHARE = 1 / 8;
 
@@ -52,6 +56,7 @@ export class ArrowColumnSource implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
   private dictionary: StringCodes | null | undefined;
+  private utf8: boolean | undefined;
   /** The chunks as one Data, once asked for (null: not a fixed-width type). */
   private joined: Data | null | undefined;
 
@@ -85,6 +90,7 @@ export class ArrowColumnSource implements ColumnSource {
 
   /** The codes when already built (undefined: not built, or not worth it). */
   codesAtHand(): StringCodes | undefined {
+    if (this.dictionary === undefined && this.isUtf8) this.dictionary = codesKept(this.chunks);
     return this.dictionary ?? undefined;
   }
 
@@ -159,20 +165,48 @@ export class ArrowColumnSource implements ColumnSource {
 
   codes(): StringCodes | undefined {
     if (this.dictionary === undefined) {
-      this.dictionary = this.isUtf8 ? (stringCodesOf(this.chunks, this.length) ?? null) : null;
+      this.dictionary = this.isUtf8 ? (keptCodes(this.chunks, true, () => this.allCodes()) ?? null) : null;
     }
     return this.dictionary ?? undefined;
   }
 
-  /** The codes of the rows at `rows` (-1: NULL) only, built from their bytes; see codes(). */
+  keySet(): KeySet | undefined {
+    if (this.type.kind !== 'int') return undefined;
+    return keptKeySet(this.chunks, () => {
+      const numbers = this.numbers();
+      return numbers && keySetOf(numbers.values, numbers.valid, this.length);
+    });
+  }
+
+  keyIndex(): ColumnIndex | undefined {
+    return this.type.kind === 'int' ? keptIndex(this.chunks, () => this.numbers()) : undefined;
+  }
+
+  private allCodes(): StringCodes | undefined {
+    return stringCodesOf(this.chunks, this.length);
+  }
+
+  /**
+   * The codes of the rows at `rows` (-1: NULL) only: from the column's kept codes (arrow-memo.ts,
+   * made on the second ask for a share of its rows), else built from those rows' bytes.
+   */
   codesAt(rows: ArrayLike<number>): StringCodes | undefined {
-    return this.isUtf8 && this.dictionary !== null
-      ? stringCodesOf(this.chunks, this.length, rows)
-      : undefined;
+    if (!this.isUtf8 || this.dictionary === null) return undefined;
+    // Rows that are a small share of the column use kept codes but never make them: coding
+    // every row would cost more than the few rows' codes save in later plans.
+    const all =
+      this.dictionary ??
+      (rows.length < this.length * KEEP_CODES_SHARE
+        ? codesKept(this.chunks)
+        : keptCodes(this.chunks, false, () => this.allCodes()));
+    if (!all) return stringCodesOf(this.chunks, this.length, rows);
+    this.dictionary = all;
+    return { codes: composeRows(all.codes, rows), dictionary: all.dictionary };
   }
 
   private get isUtf8(): boolean {
-    return this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8);
+    this.utf8 ??= this.type.kind === 'string' && this.chunks.every((data) => data.typeId === Type.Utf8);
+    return this.utf8;
   }
 
   take(rows: ArrayLike<number>): Values {

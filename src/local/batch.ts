@@ -7,6 +7,7 @@
 import type { Data } from 'apache-arrow';
 import { PlanError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
+import type { ColumnIndex, KeySet } from './kernels/column-index.ts';
 import type { SqlType, Value } from './types.ts';
 
 export type Values = ArrayLike<Value>;
@@ -53,6 +54,16 @@ export interface ColumnSource {
    * order): a column that passes through unchanged leaves as it came, never decoded.
    */
   arrowData?(): Data | undefined;
+  /**
+   * The column's index (kernels/column-index.ts): a whole integer column read from Arrow, once
+   * steps have asked for its index twice; undefined otherwise.
+   */
+  keyIndex?(): ColumnIndex | undefined;
+  /**
+   * The distinct values of a whole integer column read from Arrow as a key set (kept with its
+   * data); undefined otherwise.
+   */
+  keySet?(): KeySet | undefined;
 }
 
 /** A column whose values are decoded from `source` when first read. */

@@ -113,7 +113,7 @@ function fieldsOfNode(node: PlanNode): readonly Field[] {
 export function requireColumns(expr: Expr, fields: readonly Field[], where: string): void {
   if (fields.length === 0) return; // after mapBatches: checked when the batches exist
   for (const name of referencedColumns(expr)) {
-    if (!fields.some((field) => field.name === name)) {
+    if (!fieldNamed(fields, name)) {
       const suggestion = didYouMean(
         name,
         fields.map((field) => field.name),
@@ -130,9 +130,30 @@ function fieldOf(expr: Expr, input: readonly Field[]): Field {
   const name = exprName(expr);
   if (name === undefined) throw new PlanError('every computed column needs a name (use .as(name))');
   const inner = unalias(expr);
-  const sqlType =
-    inner.kind === 'column' ? input.find((field) => field.name === inner.name)?.sqlType : undefined;
+  const sqlType = inner.kind === 'column' ? fieldNamed(input, inner.name)?.sqlType : undefined;
   return sqlType === undefined ? { name } : { name, sqlType };
+}
+
+/** Up to this many fields a list is searched; longer lists get a map by name. */
+const SEARCHED_FIELDS = 16;
+
+/** Each long field list's fields by name (the first of a name), made once per list (lists are never changed). */
+const byName = new WeakMap<readonly Field[], ReadonlyMap<string, Field>>();
+
+/** The first field named `name`, found in a map for long lists (wide tables, joins of many). */
+function fieldNamed(fields: readonly Field[], name: string): Field | undefined {
+  if (fields.length <= SEARCHED_FIELDS) {
+    for (const field of fields) if (field.name === name) return field;
+    return undefined;
+  }
+  let map = byName.get(fields);
+  if (!map) {
+    const named = new Map<string, Field>();
+    for (const field of fields) if (!named.has(field.name)) named.set(field.name, field);
+    byName.set(fields, named);
+    map = named;
+  }
+  return map.get(name);
 }
 
 const names = (fields: readonly Field[]) => fields.map((field) => field.name).join(', ') || '(none)';

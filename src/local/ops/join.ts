@@ -23,7 +23,8 @@ import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr, compilePredicate } from '../expr/compile.ts';
 import { convertValue, evaluateAll } from '../expr/compiled.ts';
 import { selectRows } from '../kernels/selection.ts';
-import { equalKeyPairs, type KeyValues, uniqueKeyLookup } from '../relational.ts';
+import { isValidAt, vectorOfLocalColumn } from '../kernels/vectors.ts';
+import { equalKeyPairs, type KeyValues, type Pairs, uniqueKeyLookup } from '../relational.ts';
 import { isNumeric, mergeTypes } from '../types.ts';
 
 interface KeyPair {
@@ -247,6 +248,62 @@ function joinKeys(
   return { leftKeys, rightKeys };
 }
 
+/** A right side of at most this share of the left's rows looks its keys up in the left key column's index. */
+const INDEX_JOIN_SHARE = 1 / 4;
+
+/** Index joins run, for tests asserting when the lookup (and not the hash join) answers. */
+export const indexJoinStats = { runs: 0 };
+
+/**
+ * The pairs of an equi-join on one pair of INT columns whose left column is a whole column read
+ * from Arrow with an index kept with its data (arrow-memo.ts), when the right side is a few rows:
+ * each right row's matches looked up in the index (an index nested loop join, as a database
+ * joins a few rows to an indexed table) instead of a pass over every left row. The pairs are put
+ * in left-row order, right-row order within a left row (the order equalKeyPairs gives), by one
+ * typed-array sort. NULL and keys absent from the index match nothing. Undefined when it does not
+ * apply.
+ */
+function indexPairs(left: Batch, right: Batch, keys: readonly KeyPair[]): Pairs | undefined {
+  if (keys.length !== 1 || right.length > left.length * INDEX_JOIN_SHARE) return undefined;
+  if (left.length * right.length >= 2 ** 53) return undefined;
+  const { left: leftKey, right: rightKey } = keys[0]!;
+  if (leftKey.kind !== 'column' || rightKey.kind !== 'column') return undefined;
+  const leftColumn = left.columns.find((column) => column.name === leftKey.name);
+  const rightColumn = right.columns.find((column) => column.name === rightKey.name);
+  if (leftColumn?.type.kind !== 'int' || rightColumn?.type.kind !== 'int') return undefined;
+  const index = leftColumn.source?.keyIndex?.();
+  const vector = index && vectorOfLocalColumn(rightColumn, right.length);
+  if (!index || vector?.kind !== 'int') return undefined;
+  indexJoinStats.runs++;
+  const { min, max, starts, rows } = index;
+  const { values, valid } = vector;
+  let count = 0;
+  for (let r = 0; r < right.length; r++) {
+    const key = values[r]!;
+    if (key < min || key > max || !isValidAt(valid, r) || !Number.isInteger(key)) continue;
+    count += starts[key - min + 1]! - starts[key - min]!;
+  }
+  // Each pair as one number, left row first: sorted, they are in the order of the hash join.
+  const width = right.length;
+  const combined = new Float64Array(count);
+  let at = 0;
+  for (let r = 0; r < right.length; r++) {
+    const key = values[r]!;
+    if (key < min || key > max || !isValidAt(valid, r) || !Number.isInteger(key)) continue;
+    for (let k = starts[key - min]!, end = starts[key - min + 1]!; k < end; k++)
+      combined[at++] = rows[k]! * width + r;
+  }
+  combined.sort();
+  const pairs = { left: new Int32Array(count), right: new Int32Array(count) };
+  for (let i = 0; i < count; i++) {
+    const pair = combined[i]!;
+    const r = pair % width;
+    pairs.left[i] = (pair - r) / width;
+    pairs.right[i] = r;
+  }
+  return pairs;
+}
+
 function hashPairs(left: Batch, right: Batch, keys: readonly KeyPair[], context: ExecContext): PairList {
   const { leftKeys, rightKeys } = joinKeys(left, right, keys, context);
   return equalKeyPairs(leftKeys, rightKeys, left.length, right.length);
@@ -276,6 +333,8 @@ export function joinBatches(left: Batch, right: Batch, node: JoinNode, context: 
   if (nullAware) {
     nullAwareStats.runs++;
     pairs = hashPairs(left, right, [nullAware], context);
+  } else if (keys.length > 0 && !condition && (node.type === 'inner' || node.type === 'semi')) {
+    pairs = indexPairs(left, right, keys) ?? hashPairs(left, right, keys, context);
   } else if (keys.length > 0) {
     const { leftKeys, rightKeys } = joinKeys(left, right, keys, context);
     // A left join on one key unique on the right (a lookup, as W4's failure times per drill):

@@ -21,21 +21,16 @@ import { conjuncts, type Expr, unalias } from '../../plan/expr.ts';
 import type { JoinNode, PlanNode } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import { type Batch, type LocalColumn, takeRows } from '../batch.ts';
+import { coversKeys, type KeySet, keySetOf, rowsOfKeys } from '../kernels/column-index.ts';
 import { isValidAt, vectorOfLocalColumn } from '../kernels/vectors.ts';
 
-/** Rows pass when their INT value in `column` is set in `bits` (offset by `min`). */
-export interface KeyFilter {
+/** Rows pass when their INT value in `column` is a key of the set. */
+export interface KeyFilter extends KeySet {
   readonly column: string;
-  readonly min: number;
-  readonly max: number;
-  readonly bits: Uint32Array;
 }
 
-/** The widest key range a bitset is built for (4 MiB of bits). */
-const MAX_RANGE = 1 << 25;
-
 /** Rows filtered by a key filter, for tests: how many were read and how many kept. */
-export const keyFilterStats = { applied: 0, rowsIn: 0, rowsOut: 0 };
+export const keyFilterStats = { applied: 0, indexed: 0, covered: 0, rowsIn: 0, rowsOut: 0 };
 
 let enabled = true;
 
@@ -50,40 +45,57 @@ export async function withoutKeyFilters<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A filter keeping the keys of `column` (INT, NULLs never match); undefined when it cannot be one. */
+/**
+ * A filter keeping the keys of `column` (INT, NULLs never match); undefined when it cannot be one.
+ * A whole integer column read from Arrow gives the key set kept with its data (arrow-memo.ts).
+ */
 export function keyFilterOf(column: LocalColumn, length: number, target: string): KeyFilter | undefined {
   if (!enabled) return undefined;
+  const kept = column.source?.keySet?.();
+  if (kept) return { ...kept, column: target };
   const vector = vectorOfLocalColumn(column, length);
   if (vector?.kind !== 'int') return undefined;
-  const { values, valid } = vector;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < length; i++) {
-    if (!isValidAt(valid, i)) continue;
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (min > max) return { column: target, min: 0, max: -1, bits: new Uint32Array(0) };
-  if (max - min >= MAX_RANGE) return undefined;
-  const bits = new Uint32Array(((max - min) >>> 5) + 1);
-  for (let i = 0; i < length; i++) {
-    if (!isValidAt(valid, i)) continue;
-    const at = values[i]! - min;
-    bits[at >>> 5]! |= 1 << (at & 31);
-  }
-  return { column: target, min, max, bits };
+  const keys = keySetOf(vector.values, vector.valid, length);
+  return keys && { ...keys, column: target };
 }
 
-/** The batch without the rows some filter rejects (a filter whose column is missing or not INT is skipped). */
+/** A filter of at most this share of keys for the rows looks its keys up in the column's index, if it has one. */
+const LOOKUP_KEY_SHARE = 1 / 4;
+
+/**
+ * The batch without the rows some filter rejects (a filter whose column is missing or not INT is
+ * skipped): the rows of the filter's keys from the column's index when it has one and the keys
+ * are few (kernels/column-index.ts); nothing when the column is whole and the filter holds all its
+ * keys; else a test of every row.
+ */
 export function applyKeyFilters(batch: Batch, filters: readonly KeyFilter[]): Batch {
   let out = batch;
   for (const filter of filters) {
     const column = out.columns.find((c) => c.name === filter.column);
-    const vector = column && vectorOfLocalColumn(column, out.length);
+    if (!column) continue;
+    const { min, max, bits } = filter;
+    const looked =
+      filter.keys < out.length * LOOKUP_KEY_SHARE ? lookUp(column, filter, out.length) : undefined;
+    if (looked) {
+      keyFilterStats.applied++;
+      keyFilterStats.indexed++;
+      keyFilterStats.rowsIn += out.length;
+      keyFilterStats.rowsOut += looked.length;
+      if (looked.length < out.length) out = takeRows(out, looked);
+      continue;
+    }
+    // A whole column whose every key passes loses only its NULL-key rows, which match nothing.
+    const columnKeys = column.source?.keySet?.();
+    if (columnKeys && coversKeys(filter, columnKeys)) {
+      keyFilterStats.applied++;
+      keyFilterStats.covered++;
+      keyFilterStats.rowsIn += out.length;
+      keyFilterStats.rowsOut += out.length;
+      continue;
+    }
+    const vector = vectorOfLocalColumn(column, out.length);
     if (vector?.kind !== 'int') continue;
     const { values, valid } = vector;
-    const { min, max, bits } = filter;
     const rows = new Uint32Array(out.length);
     let n = 0;
     if (valid === undefined) {
@@ -107,6 +119,12 @@ export function applyKeyFilters(batch: Batch, filters: readonly KeyFilter[]): Ba
     if (n < out.length) out = takeRows(out, rows.subarray(0, n));
   }
   return out;
+}
+
+/** The rows of the filter's keys from the column's index, when it has one and they are a few of its rows. */
+function lookUp(column: LocalColumn, filter: KeyFilter, length: number): Int32Array | undefined {
+  const index = column.source?.keyIndex?.();
+  return index && rowsOfKeys(index, filter.bits, filter.min, Math.floor(length * LOOKUP_KEY_SHARE));
 }
 
 /** Filters for a step's input, and those left to apply to its output. */

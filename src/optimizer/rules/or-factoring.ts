@@ -6,10 +6,20 @@
  * Q19 names `p_partkey = l_partkey` in each of its three branches), and a one-table conjunct can
  * be pushed below the join. Filters and join conditions are rewritten.
  */
-import { conjunction, conjuncts, type Expr, Exprs, mapExpr, referencedColumns } from '../../plan/expr.ts';
+import {
+  conjunction,
+  conjuncts,
+  type Expr,
+  Exprs,
+  mapExpr,
+  referencedColumns,
+  someExpr,
+} from '../../plan/expr.ts';
 import { type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
+
+const isOr = (expr: Expr): boolean => expr.kind === 'binary' && expr.op === 'or';
 
 function disjuncts(expr: Expr): Expr[] {
   if (expr.kind === 'binary' && expr.op === 'or') return [...disjuncts(expr.left), ...disjuncts(expr.right)];
@@ -51,6 +61,7 @@ export function factorOr(expr: Expr): Expr {
 
 /** Every OR inside an expression factored, innermost first; the same node when none changes. */
 export function factorOrs(expr: Expr): Expr {
+  if (!someExpr(expr, isOr)) return expr;
   const factored = mapExpr(expr, (node) =>
     node.kind === 'binary' && node.op === 'or'
       ? factorOr(Exprs.binary('or', factorOrs(node.left), factorOrs(node.right)))
@@ -69,6 +80,7 @@ export function factorOrs(expr: Expr): Expr {
  */
 function withImpliedSideFilters(on: Expr, sides: readonly ReadonlySet<string>[]): Expr {
   const parts = conjuncts(on);
+  if (!parts.some(isOr)) return on;
   const present = new Set(parts.map(conjunctKey));
   const added: Expr[] = [];
   for (const part of parts) {
