@@ -4,7 +4,8 @@
  *   node --import tsx bench/load-kafka.ts [--events 200000] [--partitions 8] [--runs 3]
  *     [--target single|cluster] [--url mysql://…] [--cluster head,leaf1,leaf2] [--brokers host:port]
  *     [--latency-events 20000] [--latency-rate 5000] [--seed 1] [--batch '{"maxIntervalMs":20}']
- *     [--compare-main-thread] [--format json|tsv] [--profile] [--skip-head]
+ *     [--compare-main-thread] [--compare-batch '{"maxRows":20000}'] [--format json|tsv] [--profile]
+ *     [--skip-head]
  *
  * Per run:
  *  1. floor: the same rows (the decoded events, as TSV) written to local files, then LOAD DATA
@@ -12,7 +13,9 @@
  *     Kafka partition in parallel (cluster: through the head, and one writer per leaf);
  *  2. the events are produced into a fresh topic; with --compare-main-thread a pipeline that
  *     decodes on the main thread loads them first (the design before decode threads); on a
- *     cluster, a pipeline through the Spider head loads them too;
+ *     cluster, a pipeline through the Spider head loads them too; with --compare-batch a pipeline
+ *     with those batch settings loads them, before and after the default one (paired figures on
+ *     the same events, the run's other work shared out evenly);
  *  3. kafkajs alone consumes them (no decoding, no writes), for its CPU cost per record;
  *  4. sustained load: a pipeline (exactly once, default settings) loads them all; rows/s from the
  *     moment the group hands over the partitions to the last commit;
@@ -51,7 +54,7 @@ import { createPipeline, dropPipeline, startPipeline } from '../src/loader/pipel
 import type { SourceRecord } from '../src/loader/record.ts';
 import { parsePipelineSpec } from '../src/loader/spec.ts';
 import { quoteIdentifier } from '../src/sql/identifiers.ts';
-import { cpuSeconds, listeningPid, ownCpuSeconds, serverPid } from './data/cpu.ts';
+import { cpuSeconds, listeningPid, machineBusySeconds, ownCpuSeconds, serverPid } from './data/cpu.ts';
 import {
   createTopic,
   EVENT_COLUMNS,
@@ -93,6 +96,8 @@ interface Options {
   batch: Record<string, unknown>;
   /** Also load with decoding on the main thread (decodeThreads 0), the design before worker decoding. */
   compareMainThread: boolean;
+  /** Also load with these batch settings (JSON), before and after the default pipeline. */
+  compareBatch: Record<string, unknown> | undefined;
   /** The events as JSON (decoded by JSON.parse and paths) or as TSV lines (no JSON decode). */
   format: 'json' | 'tsv';
   /** Also load once in a child process under the CPU profiler: CPU µs per row by stage. */
@@ -103,11 +108,14 @@ interface Options {
   pids: { servers: number[]; broker: number | undefined };
 }
 
-/** CPU seconds used by sluice (this process), the database servers and the broker. */
+/** CPU seconds used by sluice (this process), the database servers, the broker, and the machine. */
 interface CpuSample {
   readonly sluice: number;
   readonly servers: number;
   readonly broker: number;
+  readonly machine: number;
+  /** performance.now() when sampled. */
+  readonly at: number;
 }
 
 function sampleCpu(options: Options): CpuSample {
@@ -116,7 +124,20 @@ function sampleCpu(options: Options): CpuSample {
     sluice: ownCpuSeconds(),
     servers: servers.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
     broker: broker === undefined ? Number.NaN : cpuSeconds(broker),
+    machine: machineBusySeconds(),
+    at: performance.now(),
   };
+}
+
+/**
+ * Cores in use between two samples: by the measured processes (sluice, the database servers, the
+ * broker) and by everything else on the machine (other work that competed with the run).
+ */
+function coresUsed(before: CpuSample, after: CpuSample): { measured: number; others: number } {
+  const seconds = (after.at - before.at) / 1000;
+  const measured =
+    after.sluice - before.sluice + (after.servers - before.servers) + (after.broker - before.broker || 0);
+  return { measured: measured / seconds, others: (after.machine - before.machine - measured) / seconds };
 }
 
 /** CPU microseconds per row between two samples, by process. */
@@ -199,7 +220,7 @@ async function floor(
   files: readonly string[],
   name: string,
   how: 'one' | 'each',
-): Promise<{ rowsPerSecond: number; serverCpuPerRow: number }> {
+): Promise<{ rowsPerSecond: number; serverCpuPerRow: number; othersCores: number }> {
   await freshTable(options, name);
   collectGarbage();
   const cpuBefore = sampleCpu(options);
@@ -230,9 +251,14 @@ async function floor(
     );
   }
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuPerRow(cpuBefore, sampleCpu(options), options.events);
+  const cpuAfter = sampleCpu(options);
+  const cpu = cpuPerRow(cpuBefore, cpuAfter, options.events);
   await verify(options, name, range(1, options.events));
-  return { rowsPerSecond: options.events / seconds, serverCpuPerRow: cpu.server };
+  return {
+    rowsPerSecond: options.events / seconds,
+    serverCpuPerRow: cpu.server,
+    othersCores: coresUsed(cpuBefore, cpuAfter).others,
+  };
 }
 
 /** A leaf's rows as TSV chunks (cluster floor): generated ahead into memory, so only the load is timed. */
@@ -266,6 +292,8 @@ interface Sustained {
   readonly batches: number;
   /** CPU µs per row from assignment to the last commit. */
   readonly cpu: { readonly sluice: number; readonly server: number; readonly broker: number };
+  /** Cores used from assignment to the last commit: by the run's processes, by other work. */
+  readonly cores: { readonly measured: number; readonly others: number };
 }
 
 interface LoadingPipeline {
@@ -305,8 +333,8 @@ function formatOf(options: Options): Record<string, unknown> {
 }
 
 /**
- * A pipeline into a fresh table that loads every event already in the topic; it keeps running
- * (caught up) until the caller stops it.
+ * A pipeline into a fresh table that loads every event already in the topic (`rows`: the run's
+ * events, or with the latency phase's too); it keeps running (caught up) until the caller stops it.
  */
 async function loadAll(
   options: Options,
@@ -314,6 +342,7 @@ async function loadAll(
   name: string,
   via: 'leaves' | 'head' | undefined,
   batch: Record<string, unknown>,
+  rows = options.events,
 ): Promise<LoadingPipeline> {
   await freshTable(options, name);
   await createPipeline(pipelineSpec(options, topic, name, via, batch));
@@ -345,23 +374,25 @@ async function loadAll(
   const committed = async (count: number) => {
     while (total() < count) await new Promise((resolve) => setTimeout(resolve, 5));
   };
-  await committed(options.events);
+  await committed(rows);
   const cpuAtEnd = sampleCpu(options);
   const wallSeconds = (performance.now() - started) / 1000;
   const sustained: Sustained = {
     // Fetch, decode, transform and write all count; joining the group does not.
-    rowsPerSecond: options.events / ((lastEnd - assignedAt) / 1000),
-    fromFirstBatchRowsPerSecond: options.events / ((lastEnd - firstStart) / 1000),
+    rowsPerSecond: rows / ((lastEnd - assignedAt) / 1000),
+    fromFirstBatchRowsPerSecond: rows / ((lastEnd - firstStart) / 1000),
     wallSeconds,
     batches,
-    cpu: cpuPerRow(cpuAtAssignment!, cpuAtEnd, options.events),
+    cpu: cpuPerRow(cpuAtAssignment!, cpuAtEnd, rows),
+    cores: coresUsed(cpuAtAssignment!, cpuAtEnd),
   };
-  await verify(options, name, range(1, options.events));
+  await verify(options, name, range(1, rows));
   log(
     `  sustained: ${Math.round(sustained.rowsPerSecond)} rows/s from assignment to last commit ` +
       `(${Math.round(sustained.fromFirstBatchRowsPerSecond)} rows/s from the first batch; ${batches} batches; ` +
       `${wallSeconds.toFixed(2)} s wall with the group join); CPU µs/row: sluice ${sustained.cpu.sluice.toFixed(2)}, ` +
-      `database ${sustained.cpu.server.toFixed(2)}, broker ${sustained.cpu.broker.toFixed(2)}`,
+      `database ${sustained.cpu.server.toFixed(2)}, broker ${sustained.cpu.broker.toFixed(2)}; cores used ` +
+      `${sustained.cores.measured.toFixed(2)}, by other work ${sustained.cores.others.toFixed(2)}`,
   );
   return { runner, sustained, commits, committed };
 }
@@ -596,6 +627,7 @@ async function main(): Promise<void> {
       'latency-rate': { type: 'string', default: '5000' },
       batch: { type: 'string', default: '{}' },
       'compare-main-thread': { type: 'boolean', default: false },
+      'compare-batch': { type: 'string' },
       format: { type: 'string', default: 'json' },
       profile: { type: 'boolean', default: false },
       'skip-head': { type: 'boolean', default: false },
@@ -620,6 +652,9 @@ async function main(): Promise<void> {
     latencyRate: integer('latency-rate', values['latency-rate'], 100),
     batch: JSON.parse(values.batch) as Record<string, unknown>,
     compareMainThread: values['compare-main-thread'],
+    compareBatch: values['compare-batch']
+      ? (JSON.parse(values['compare-batch']) as Record<string, unknown>)
+      : undefined,
     format: values.format === 'tsv' ? 'tsv' : 'json',
     profile: values.profile,
     skipHead: values['skip-head'] && values.target === 'cluster',
@@ -645,7 +680,7 @@ async function main(): Promise<void> {
       const tag = `bench_kafka_${Date.now().toString(36)}`;
       log(`run ${run}/${options.runs}`);
       const one = options.skipHead
-        ? { rowsPerSecond: Number.NaN, serverCpuPerRow: Number.NaN }
+        ? { rowsPerSecond: Number.NaN, serverCpuPerRow: Number.NaN, othersCores: Number.NaN }
         : await floor(options, files, `${tag}_floor1`, 'one');
       if (!options.skipHead) await dropTable(options, `${tag}_floor1`);
       const each = await floor(options, files, `${tag}_floorn`, 'each');
@@ -653,7 +688,8 @@ async function main(): Promise<void> {
       log(
         `  floor: one writer ${Math.round(one.rowsPerSecond)} rows/s (database CPU ${one.serverCpuPerRow.toFixed(2)} µs/row), ` +
           `${options.target === 'single' ? 'one per partition' : 'one per leaf'} ${Math.round(each.rowsPerSecond)} rows/s ` +
-          `(${each.serverCpuPerRow.toFixed(2)} µs/row)`,
+          `(${each.serverCpuPerRow.toFixed(2)} µs/row); cores used by other work ${one.othersCores.toFixed(2)}, ` +
+          `${each.othersCores.toFixed(2)}`,
       );
       const topic = `${tag}_topic`;
       await producedTopic(options, kafka, topic);
@@ -662,6 +698,8 @@ async function main(): Promise<void> {
         floorParallel: each.rowsPerSecond,
         floorOneWriterServerCpuUsPerRow: one.serverCpuPerRow,
         floorParallelServerCpuUsPerRow: each.serverCpuPerRow,
+        floorOneWriterOthersCores: one.othersCores,
+        floorParallelOthersCores: each.othersCores,
       };
       if (options.compareMainThread) {
         log('  decoding on the main thread (decodeThreads 0)');
@@ -701,10 +739,39 @@ async function main(): Promise<void> {
           `${decoding.general.toFixed(2)}); CPU-bound ceiling ${Math.round(ceiling)} rows/s ` +
           `(${Math.round(ceilingWithDecoding)} rows/s with the decoding)`,
       );
+      const compared: Sustained[] = [];
+      const compare = async (suffix: string, rows: number) => {
+        if (!options.compareBatch) return;
+        log(`  with batch ${JSON.stringify(options.compareBatch)}`);
+        const other = await loadAll(
+          options,
+          topic,
+          `${tag}_${suffix}`,
+          undefined,
+          options.compareBatch,
+          rows,
+        );
+        await dropLoad(options, `${tag}_${suffix}`, other);
+        compared.push(other.sustained);
+      };
+      await compare('cmp1', options.events);
       const name = `${tag}_pipe`;
       const pipeline = await loadAll(options, topic, name, undefined, {});
       const lag = await latency(options, kafka, topic, name, pipeline);
       await dropLoad(options, name, pipeline);
+      // The topic now also holds the latency phase's events: this load takes them too.
+      await compare('cmp2', options.events + options.latencyEvents);
+      if (compared.length > 0) {
+        const mean = (pick: (each: Sustained) => number) =>
+          compared.reduce((sum, each) => sum + pick(each), 0) / compared.length;
+        Object.assign(result, {
+          compareRowsPerSecond: mean((each) => each.rowsPerSecond),
+          compareBatches: mean((each) => each.batches),
+          compareSluiceCpuUsPerRow: mean((each) => each.cpu.sluice),
+          compareServerCpuUsPerRow: mean((each) => each.cpu.server),
+          compareOthersCores: mean((each) => each.cores.others),
+        });
+      }
       if (options.profile) Object.assign(result, await profiledLoad(options, topic, `${tag}_prof`));
       const best = options.skipHead ? each.rowsPerSecond : Math.max(one.rowsPerSecond, each.rowsPerSecond);
       Object.assign(result, {
@@ -730,6 +797,8 @@ async function main(): Promise<void> {
         pipelineSluiceCpuUsPerRow: pipeline.sustained.cpu.sluice,
         pipelineServerCpuUsPerRow: pipeline.sustained.cpu.server,
         pipelineBrokerCpuUsPerRow: pipeline.sustained.cpu.broker,
+        pipelineCores: pipeline.sustained.cores.measured,
+        pipelineOthersCores: pipeline.sustained.cores.others,
         ratioToBestFloor: pipeline.sustained.rowsPerSecond / best,
         ratioToCeiling: pipeline.sustained.rowsPerSecond / ceiling,
         ceilingToBestFloor: ceiling / best,

@@ -114,3 +114,22 @@ export function treeRssBytes(root: number): number {
   }
   return pages * 4096;
 }
+
+/**
+ * CPU seconds the whole machine has been busy (every core: user, nice, system, irq, softirq,
+ * steal), from /proc/stat. Minus the processes a benchmark measures, what other work took.
+ */
+export function machineBusySeconds(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // user nice system idle iowait irq softirq steal: idle (3) and iowait (4) are not busy.
+  const busy = fields
+    .slice(0, 8)
+    .reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
+  return busy / clockTicks;
+}

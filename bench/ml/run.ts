@@ -13,7 +13,7 @@
  * across modes; a mode that disagrees fails the run (exit code 1).
  * Writes <out>/ml-<target>-sf<scale>.{json,md,svg}.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -395,6 +395,10 @@ export async function benchMl(
             },
           };
           progress.line(`[run ${r}/${runs}] ${mode} ${pass} …`);
+          // Every mode writes its training file in W4. Overwriting the last run's file waits while
+          // the kernel still writes it back (truncation waits for writeback: 50-600 ms for 80 MB
+          // here); removed untimed, so each run's write measures the write.
+          if (pass === 'W4') await rm(path.join(outDir, `training-${mode}.arrow`), { force: true });
           if (typeof global.gc === 'function') global.gc();
           const bytesBefore = await bytesSent(servers);
           const serverBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);

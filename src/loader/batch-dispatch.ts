@@ -1,9 +1,10 @@
 /**
  * A fetched batch on its way to its partition's writer. The handler returns at once, so kafkajs
- * fetches and decodes the next batches while this one is written (each writer runs one batch at a
- * time); fetching of a partition pauses while MAX_QUEUED of its batches wait. Nothing here
- * decides what is loaded: the writer checks every batch against the offsets in the database and
- * drops batches fetched before its last seek, so this module only moves batches and outcomes.
+ * fetches and decodes the next batches while this one is written (each writer runs one
+ * transaction at a time); fetching of a partition pauses while MAX_QUEUED of its batches wait.
+ * Nothing here decides what is loaded: the writer checks every batch against the offsets in the
+ * database and drops batches fetched before its last seek, so this module only moves batches
+ * and outcomes.
  */
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { describeError } from '../base/errors.ts';
@@ -12,8 +13,12 @@ import type { PartitionTable } from './partition-table.ts';
 import type { BatchReport } from './partition-writer.ts';
 import type { SourceRecord } from './record.ts';
 
-/** Batches of one partition waiting for its writer before the partition's fetching pauses. */
-const MAX_QUEUED = 2;
+/**
+ * Batches of one partition handed to its writer before the partition's fetching pauses: one
+ * being written, the others waiting, and written together in one transaction when their turn
+ * comes (PartitionWriter.write), so a writer that falls behind writes larger transactions.
+ */
+const MAX_QUEUED = 4;
 
 /** What dispatching needs from the runner. */
 export interface DispatchHost {

@@ -23,6 +23,7 @@ import type { BatchDecoder, RoutedBatch } from './batch-decoder.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { Decoder } from './formats.ts';
 import type { LeafRouter } from './hash-router.ts';
+import { joinBatches } from './join-batches.ts';
 import { valueBytes } from './kafka-records.ts';
 import { type Failure, type ProcessedBatch, processRecords } from './processor.ts';
 import type { SourceRecord } from './record.ts';
@@ -99,8 +100,10 @@ export class PartitionWriter {
    * transactions interleaved on one connection would commit each other.
    */
   private queue: Promise<unknown> = Promise.resolve();
-  /** The batch being written, with its decoding started on arrival (see write). */
-  private ahead: { records: readonly SourceRecord[]; decoded: Promise<RoutedBatch> }[] = [];
+  /** The pieces being written, with their decoding started on arrival (see write). */
+  private ahead: AheadPiece[] = [];
+  /** Batches handed to write whose turn has not come, oldest first (see joinWaiting). */
+  private waiting: Waiting[] = [];
   /** First offsets of the batches this writer committed, oldest first (see keepHistory). */
   private readonly recentBatches: number[] = [];
 
@@ -159,16 +162,19 @@ export class PartitionWriter {
 
   /**
    * Writes a batch fetched at `generation` (default: now). A batch from before the consumer's
-   * last move is dropped, since its records come again from the new position.
+   * last move is dropped, since its records come again from the new position. Batches that
+   * wait while an earlier one is written are written together when their turn comes (see
+   * joinWaiting): one transaction for several fetches when the writer is behind, one per fetch
+   * when it keeps up.
    */
   async write(
     records: readonly SourceRecord[],
     heartbeat: () => Promise<void>,
     generation = this.generation,
   ): Promise<WriteOutcome> {
-    // Decoded while the previous batch is written: per partition, decoding and writing overlap.
-    // Cut as writeOnce cuts it; each piece is used only if it is written whole as one segment,
-    // and only once (a retry decodes again).
+    // Decoded while the batches before it are written: per partition, decoding and writing
+    // overlap. Cut as writeOnce cuts a batch written alone; the pieces are used only if they
+    // make up a segment exactly, and only once (a retry decodes again).
     const { maxRows, maxBytes } = this.context.spec.batch;
     const ahead =
       // A transform runs where the batch is written only (a program is not started for a batch
@@ -180,26 +186,79 @@ export class PartitionWriter {
             decoded: this.context.batches.decode(this.topic, this.partition, piece),
           }));
     for (const piece of ahead) piece.decoded.catch(() => undefined);
+    const own: Waiting = { records, bytes: payloadBytes(records), generation, ahead, joined: undefined };
+    this.waiting.push(own);
     return this.exclusive(async () => {
+      this.waiting = this.waiting.filter((entry) => entry !== own);
+      // Written by an earlier turn, in the same transaction as the batches before it.
+      if (own.joined) return own.joined;
       if (generation !== this.generation) return { kind: 'dropped' } as const;
-      this.ahead = ahead;
+      const joined = this.joinWaiting(own);
+      this.ahead = joined.flatMap((entry) => entry.ahead);
+      const written = this.withRetries(() =>
+        this.writeOnce(joined.length === 1 ? records : joined.flatMap((entry) => entry.records), heartbeat),
+      );
+      for (const entry of joined.slice(1)) {
+        entry.joined = written.then((outcome) =>
+          // A seek throws away every batch fetched before it, these with the rest.
+          outcome.kind === 'written' ? { ...outcome, batches: [] } : ({ kind: 'dropped' } as const),
+        );
+        entry.joined.catch(() => undefined);
+      }
       try {
-        return await this.withRetries(() => this.writeOnce(records, heartbeat));
+        return await written;
       } finally {
         this.ahead = [];
       }
     });
   }
 
-  /** The decoding of `records` started when they arrived, if a piece covers exactly them (once). */
+  /**
+   * `first` and the batches waiting right behind it that go into its transaction: fetched since
+   * the same move of the consumer, each continuing the one before, and together within the
+   * batch limits (so writeOnce keeps them as one segment, made of the pieces decoded ahead).
+   */
+  private joinWaiting(first: Waiting): Waiting[] {
+    const { maxRows, maxBytes } = this.context.spec.batch;
+    const joined = [first];
+    let rows = first.records.length;
+    let bytes = first.bytes;
+    if (rows >= maxRows || bytes >= maxBytes) return joined;
+    for (const next of this.waiting) {
+      const last = joined[joined.length - 1]!.records;
+      if (
+        next.generation !== first.generation ||
+        next.records.length === 0 ||
+        next.records[0]!.offset <= last[last.length - 1]!.offset ||
+        rows + next.records.length > maxRows ||
+        bytes + next.bytes >= maxBytes
+      )
+        break;
+      joined.push(next);
+      rows += next.records.length;
+      bytes += next.bytes;
+    }
+    this.waiting = this.waiting.filter((entry) => !joined.includes(entry));
+    return joined;
+  }
+
+  /**
+   * The decoding of `records` started when they arrived, if consecutive pieces make up exactly
+   * them (each piece once): joined into one batch when they are several.
+   */
   private takeAhead(records: readonly SourceRecord[]): Promise<RoutedBatch> | undefined {
-    const index = this.ahead.findIndex(
-      (piece) =>
-        piece.records.length === records.length &&
-        piece.records[0] === records[0] &&
-        piece.records[records.length - 1] === records[records.length - 1],
+    const start = this.ahead.findIndex((piece) => piece.records[0] === records[0]);
+    if (start < 0) return undefined;
+    let end = start;
+    let count = 0;
+    while (end < this.ahead.length && count < records.length) count += this.ahead[end++]!.records.length;
+    const last = this.ahead[end - 1]!.records;
+    if (count !== records.length || last[last.length - 1] !== records[records.length - 1]) return undefined;
+    const pieces = this.ahead.splice(start, end - start);
+    if (pieces.length === 1) return pieces[0]!.decoded;
+    return Promise.all(pieces.map((piece) => piece.decoded)).then((batches) =>
+      joinBatches(batches.map((batch, index) => ({ records: pieces[index]!.records.length, batch }))),
     );
-    return index < 0 ? undefined : this.ahead.splice(index, 1)[0]!.decoded;
   }
 
   async close(): Promise<void> {
@@ -501,6 +560,29 @@ export class PartitionWriter {
     const decoder = await context.batches.decoderFor(records);
     return processRecords(topic, partition, records, decoder, context.transformer);
   }
+}
+
+/** A piece of a fetched batch, its decoding started when the batch arrived. */
+interface AheadPiece {
+  readonly records: readonly SourceRecord[];
+  readonly decoded: Promise<RoutedBatch>;
+}
+
+/** A fetched batch handed to write, until its turn. */
+interface Waiting {
+  readonly records: readonly SourceRecord[];
+  /** The records' payload bytes (what batch.maxBytes bounds). */
+  readonly bytes: number;
+  readonly generation: number;
+  readonly ahead: readonly AheadPiece[];
+  /** Set when an earlier turn writes these records in its transaction: that turn's outcome. */
+  joined: Promise<WriteOutcome> | undefined;
+}
+
+function payloadBytes(records: readonly SourceRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += valueBytes(record);
+  return bytes;
 }
 
 /** A piece of a batch that every participating server takes whole (see segmentsAtWatermarks). */

@@ -112,6 +112,10 @@ export interface TargetSpec {
 }
 
 export interface BatchSpec {
+  /**
+   * Bounds of one transaction. A fetch larger is cut; fetches of a partition that wait while
+   * its writer is busy go into one transaction up to these bounds.
+   */
   readonly maxRows: number;
   readonly maxBytes: number;
   /** How long the broker may hold a fetch to fill it. */
@@ -327,7 +331,7 @@ const schema = {
       additionalProperties: false,
       default: {},
       properties: {
-        maxRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 20_000 },
+        maxRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000 },
         maxBytes: { type: 'integer', minimum: 1024, default: 16 * 1024 * 1024 },
         maxIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
         parallelWrites: { type: 'integer', minimum: 1, maximum: 256, default: 2 },

@@ -163,7 +163,13 @@ const EXECUTORS: Executors = {
       const levels: (readonly Expr[])[] = [];
       let input: PlanNode = node.input;
       for (; input.kind === 'project'; input = input.input) levels.unshift(input.exprs);
-      const grouped = aggregateProjected(await run(input), levels, node.groupBy, node.aggregates, context);
+      const grouped = await aggregateProjected(
+        await run(input),
+        levels,
+        node.groupBy,
+        node.aggregates,
+        context,
+      );
       return applyKeyFilters(grouped, routed.here);
     }
     const batch = await run(node.input, routed.down);

@@ -1,31 +1,96 @@
 /**
- * Arrow columns to the row values the bulk writer sends: dates and timestamps as the server's
- * text form (UTC), decimals as exact text, 64-bit integers as bigint, everything else as is.
+ * Arrow columns to what the bulk writer sends: row values (dates and timestamps as the server's
+ * text form (UTC), decimals as exact text, 64-bit integers as bigint, everything else as is), or
+ * the same rows already as LOAD DATA text, written column by column from the buffers.
  */
-import { DataType, type Table, TimeUnit, type Vector } from 'apache-arrow';
-import type { TsvValue } from '../db/tsv.ts';
+import { type Data, DataType, Precision, type Table, TimeUnit, type Vector } from 'apache-arrow';
+import { TSV_NULL, type TsvValue, tsvField } from '../db/tsv.ts';
 import { unscaledToText } from '../values/decimal.ts';
+import { type EncodedRows, TSV_CHUNK_CHARS } from './rows.ts';
 
 type Convert = (value: unknown) => TsvValue;
 
 export function arrowRows(table: Table): TsvValue[][] {
   const columns = Array.from({ length: table.numCols }, (_, index) => table.getChildAt(index)!);
-  const converters = columns.map((column) => converterFor(column.type));
-  // Arrow JS reads a timestamp as a double of milliseconds, which drops microseconds: read those
-  // columns as stored instead.
-  const getters = columns.map((column) =>
-    DataType.isTimestamp(column.type) ? storedTimestamps(column) : (row: number) => column.get(row),
-  );
+  const readers = columns.map(valueReader);
   const rows: TsvValue[][] = new Array(table.numRows);
   for (let row = 0; row < table.numRows; row++) {
     const values: TsvValue[] = new Array(columns.length);
-    for (let column = 0; column < columns.length; column++) {
-      const value = getters[column]!(row);
-      values[column] = value === null || value === undefined ? null : converters[column]!(value);
-    }
+    for (let column = 0; column < columns.length; column++) values[column] = readers[column]!(row);
     rows[row] = values;
   }
   return rows;
+}
+
+/**
+ * The table's rows as LOAD DATA text (the text `tsvLine` writes for `arrowRows`' values), and
+ * the values on demand for the exact path. Integer and floating-point columns are written from
+ * their typed arrays, without a value object per row.
+ */
+export function arrowEncodedRows(table: Table): EncodedRows {
+  // Written as LOAD DATA reads it, so the server parses one chunk while the next is written.
+  return {
+    count: table.numRows,
+    tsv: { [Symbol.iterator]: () => arrowTsv(table) },
+    values: async () => arrowRows(table),
+  };
+}
+
+function* arrowTsv(table: Table): Generator<Uint8Array> {
+  let text = '';
+  for (const batch of table.batches) {
+    const fields = Array.from({ length: batch.numCols }, (_, index) => fieldWriter(batch.getChildAt(index)!));
+    const last = fields.length - 1;
+    for (let row = 0; row < batch.numRows; row++) {
+      for (let column = 0; column < last; column++) text += `${fields[column]!(row)}\t`;
+      text += `${fields[last]!(row)}\n`;
+      if (text.length >= TSV_CHUNK_CHARS) {
+        yield Buffer.from(text, 'utf8');
+        text = '';
+      }
+    }
+  }
+  if (text.length > 0) yield Buffer.from(text, 'utf8');
+}
+
+/** One column of a record batch (one Data) as the text of its field per row. */
+function fieldWriter(column: Vector): (row: number) => string {
+  const data = column.data[0] as Data | undefined;
+  const type = column.type as DataType;
+  const plain =
+    (DataType.isInt(type) && type.bitWidth <= 32) ||
+    (DataType.isFloat(type) && type.precision !== Precision.HALF);
+  if (data === undefined || column.data.length !== 1 || !(plain || isInt64(type))) {
+    const read = valueReader(column);
+    return (row) => tsvField(read(row));
+  }
+  // Sliced Data keep their offset in the validity bitmap; their values start at the slice.
+  const values = data.values as ArrayLike<number | bigint>;
+  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+  const offset = data.offset;
+  if (bitmap === undefined) return (row) => String(values[row]);
+  return (row) => {
+    const bit = offset + row;
+    return (bitmap[bit >> 3]! & (1 << (bit & 7))) === 0 ? TSV_NULL : String(values[row]);
+  };
+}
+
+function isInt64(type: DataType): boolean {
+  return DataType.isInt(type) && type.bitWidth === 64;
+}
+
+/** A column's row values as the bulk writer sends them (NULL as null). */
+function valueReader(column: Vector): (row: number) => TsvValue {
+  const convert = converterFor(column.type);
+  // Arrow JS reads a timestamp as a double of milliseconds, which drops microseconds: read those
+  // columns as stored instead.
+  const get = DataType.isTimestamp(column.type)
+    ? storedTimestamps(column)
+    : (row: number) => column.get(row) as unknown;
+  return (row) => {
+    const value = get(row);
+    return value === null || value === undefined ? null : convert(value);
+  };
 }
 
 function converterFor(type: DataType): Convert {

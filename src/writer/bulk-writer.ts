@@ -2,8 +2,10 @@
  * The bulk writer: rows (arrays of values) into a table with a write mode, fast when the rows are
  * good and exact when some are not.
  *
- * Fast path: one `LOAD DATA LOCAL INFILE` stream (append / ignore / replace), or multi-row
- * INSERT … ON DUPLICATE KEY UPDATE (upsert, which LOAD DATA cannot do). With LOCAL the server
+ * Fast path: one `LOAD DATA LOCAL INFILE` stream (append / ignore / replace); upsert, which LOAD
+ * DATA cannot do, streams into a staging table moved by one INSERT … SELECT … ON DUPLICATE KEY
+ * UPDATE or `LOAD DATA … REPLACE` where that is the same (`bulk-upsert.ts`), or, for a few rows, multi-row INSERT … ON DUPLICATE KEY UPDATE.
+ * With LOCAL the server
  * turns bad values and duplicate keys into warnings and keeps going, so the writer checks the
  * warning count: when the server changed or skipped anything it should not have, the load is
  * rolled back to a savepoint and the rows go again as strict multi-row INSERTs, halved around
@@ -14,12 +16,13 @@
  * `load()` for Arrow tables (its own transaction).
  */
 import type { Table } from 'apache-arrow';
-import { ConfigError, SluiceError } from '../base/errors.ts';
+import { ConfigError, DatabaseError, SluiceError } from '../base/errors.ts';
 import { type DbSession, openSession } from '../db/driver.ts';
 import type { DbEndpoint } from '../db/endpoint.ts';
 import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
-import { arrowRows } from './arrow-rows.ts';
-import { DUPLICATE_KEY, writeHalving } from './halving.ts';
+import { arrowEncodedRows } from './arrow-rows.ts';
+import { upsertBulk } from './bulk-upsert.ts';
+import { DUPLICATE_KEY, LOAD_ROW_ERRORS, writeHalving } from './halving.ts';
 import {
   type BulkRows,
   type BulkWriteResult,
@@ -47,6 +50,8 @@ export interface BulkWriteOptions {
 
 /** Rows per INSERT statement: large enough to amortise round trips, small enough to halve fast. */
 const INSERT_CHUNK_ROWS = 1000;
+/** From this many rows an upsert goes through a staging table (its few statements cost ~1 ms). */
+const STAGED_UPSERT_ROWS = 1000;
 
 /**
  * Writes `rows` into `table` inside the caller's open transaction (it uses a savepoint). Values
@@ -75,7 +80,14 @@ export async function writeBatch(
     });
   } else if (mode !== 'upsert') {
     await session.query('SAVEPOINT sluice_bulk');
-    result = await loadFast(session, table, columns, rows, mode);
+    result = await loadFast(session, table, columns, rows, mode).catch((error: unknown) => {
+      if (error instanceof DatabaseError && LOAD_ROW_ERRORS.has(error.errno ?? 0)) return undefined;
+      throw error;
+    });
+    if (result === undefined) await session.query('ROLLBACK TO SAVEPOINT sluice_bulk');
+  } else if (rowCount(rows) >= STAGED_UPSERT_ROWS) {
+    await session.query('SAVEPOINT sluice_bulk');
+    result = await upsertBulk(session, table, columns, rows, options.updateColumns ?? columns);
     if (result === undefined) await session.query('ROLLBACK TO SAVEPOINT sluice_bulk');
   }
   result ??= await insertExact(
@@ -191,7 +203,7 @@ export async function load(
       `load into '${table}': ${columns.length} column name(s) for ${data.numCols} Arrow column(s)`,
     );
   }
-  const rows = arrowRows(data);
+  const rows = arrowEncodedRows(data);
   const write = (session: DbSession) =>
     session.transaction(() => writeBatch(session, table, columns, rows, options));
   if (isSession(target)) return write(target);

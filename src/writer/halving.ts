@@ -28,6 +28,15 @@ export const ROW_ERRORS: ReadonlySet<number> = new Set([
 ]);
 export const DUPLICATE_KEY = 1062;
 
+/**
+ * Errors a LOAD DATA statement stops on that belong to its rows (most bad values are only
+ * warnings there): the rows then go through the strict INSERTs, which name the row.
+ */
+export const LOAD_ROW_ERRORS: ReadonlySet<number> = new Set([
+  1114, // table is full (a MEMORY staging table outgrew max_heap_table_size)
+  1263, // NULL supplied to a NOT NULL column
+]);
+
 export interface HalvingResult {
   /** Rows the statements wrote (every row of a statement that succeeded). */
   readonly written: number;

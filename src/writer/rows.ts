@@ -22,8 +22,8 @@ export type RowValues = readonly TsvValue[];
  */
 export interface EncodedRows {
   readonly count: number;
-  /** `tsvLine` of every row, in order, in chunks. */
-  readonly tsv: readonly Uint8Array[];
+  /** `tsvLine` of every row, in order, in chunks (each iteration writes them from the start). */
+  readonly tsv: Iterable<Uint8Array>;
   /** The same rows as values, in the same order. */
   values(): Promise<readonly RowValues[]>;
 }
@@ -61,7 +61,7 @@ export interface BulkWriteResult {
 }
 
 /** Text per LOAD DATA chunk handed to the driver. */
-const TSV_CHUNK_CHARS = 256 * 1024;
+export const TSV_CHUNK_CHARS = 256 * 1024;
 
 /** Rows as TSV text in chunks of about TSV_CHUNK_CHARS. */
 export function* tsvChunks(rows: readonly RowValues[]): Generator<string> {

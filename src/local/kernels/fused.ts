@@ -17,6 +17,7 @@ import type { Expr } from '../../plan/expr.ts';
 import type { Batch, Values } from '../batch.ts';
 import { type SqlType, T, type Value } from '../types.ts';
 import { JS_COMPARISON } from './expressions.ts';
+import { driveLoop, type LoopSources, morselBounds, runMorsels, sharedArray } from './morsels.ts';
 import { kernelsEnabled, type NumericVector, valuesOfVector, vectorOfLocalColumn } from './vectors.ts';
 
 type Kind = 'int' | 'double' | 'decimal';
@@ -27,6 +28,14 @@ interface Node {
   readonly kind: Kind;
   /** Statements computing v<id> and n<id> from earlier nodes. */
   readonly code: string;
+  /**
+   * The statements on the row loop's fast path, where they differ: there the row's columns are
+   * not NULL and every checked value is finite (the loop tests both once per row, after the
+   * nodes, and computes the row again with `code` when either fails).
+   */
+  readonly fast?: string;
+  /** A finiteness check the fast path leaves to the loop's one test per row. */
+  readonly checksFinite?: boolean;
   /**
    * A DOUBLE + - * whose non-finite result is not yet NULL: + - * of a non-finite operand is
    * non-finite again, so a chain of them checks once, where something else reads it (checked()).
@@ -66,11 +75,18 @@ function literalKind(value: unknown): { kind: Kind; value: number } | undefined 
   return { kind: /e/i.test(String(value)) ? 'double' : 'decimal', value };
 }
 
-function add(graph: Graph, shape: string, kind: Kind, code: (id: number) => string, deferred = false): Node {
+function add(
+  graph: Graph,
+  shape: string,
+  kind: Kind,
+  code: (id: number) => string,
+  deferred = false,
+  fast?: { readonly code: (id: number) => string; readonly checksFinite?: boolean },
+): Node {
   const known = graph.shapes.get(shape);
   if (known) return known;
   const id = graph.nodes.length;
-  const node = { id, kind, code: code(id), deferred };
+  const node = { id, kind, code: code(id), deferred, fast: fast?.code(id), checksFinite: fast?.checksFinite };
   graph.nodes.push(node);
   graph.shapes.set(shape, node);
   return node;
@@ -84,6 +100,8 @@ function checked(graph: Graph, node: Node): Node {
     `finite ${node.id}`,
     node.kind,
     (id) => `const v${id} = v${node.id}; const n${id} = n${node.id} || !Number.isFinite(v${node.id});`,
+    false,
+    { code: (id) => `const v${id} = v${node.id}; const n${id} = n${node.id};`, checksFinite: true },
   );
 }
 
@@ -114,7 +132,7 @@ function build(graph: Graph, expr: Expr): Node | null {
       const known = graph.shapes.get(shape);
       if (known) return known;
       const slot = graph.literals.push(literal.value) - 1;
-      return add(graph, shape, literal.kind, (id) => `const v${id} = L${slot}; const n${id} = false;`);
+      return add(graph, shape, literal.kind, (id) => `const v${id} = l${slot}; const n${id} = false;`);
     }
     case 'column': {
       let index = graph.columnIndex.get(expr.name);
@@ -132,6 +150,8 @@ function build(graph: Graph, expr: Expr): Node | null {
         `column ${index}`,
         vector.kind as Kind,
         (id) => `const v${id} = C${index}[i]; const n${id} = ${nulls};`,
+        false,
+        vector.valid ? { code: (id) => `const v${id} = C${index}[i]; const n${id} = false;` } : undefined,
       );
     }
     case 'binary': {
@@ -175,7 +195,7 @@ function build(graph: Graph, expr: Expr): Node | null {
           shape,
           'int',
           (id) =>
-            `const v${id} = v${a} ${expr.op} v${b}; const n${id} = ${nullIf}; if (!n${id} && !Number.isSafeInteger(v${id})) return null;`,
+            `const v${id} = v${a} ${expr.op} v${b}; const n${id} = ${nullIf}; if (!n${id} && !Number.isSafeInteger(v${id})) return -1;`,
         );
       }
       if (expr.op === 'and' || expr.op === 'or') {
@@ -296,45 +316,114 @@ function caseWhen(graph: Graph, expr: Extract<Expr, { kind: 'case' }>): Node | n
   });
 }
 
-type Loop = (
-  length: number,
-  columns: readonly Float64Array[],
-  validity: readonly (Uint8Array | undefined)[],
-  literals: readonly number[],
-  outputs: Float64Array[],
-) => (Uint8Array | undefined)[] | null;
+/**
+ * Generated loops over rows [start, end): per row the nodes, then `tail` (the statements reading
+ * them, which may advance `count`, the result). Every input is a parameter of its own (columns
+ * `C<k>`, validity bitmaps `B<k>`, literals `L<k>`, then `params`), not read out of arrays at the
+ * top, where V8 would have no feedback for the reads when it first optimizes the loop. A loop
+ * gives up with -1 (an INT result beyond 2^53, a group key the table cannot hold): the caller
+ * then takes the unfused path. The result stays a small integer on every path (a count that may
+ * be null measured 60 instead of 38 ns per row for a k-means step).
+ *
+ * Most rows have no NULL column and only finite values, so the `fast` loop leaves out the NULL
+ * flags those would give, and stops at a row whose columns are not all valid or with a checked
+ * value not finite (one test per row covers every check: a non-finite value makes the sum of the
+ * checked values non-finite; a sum overflowing only stops the loop). It returns -2 - count and the
+ * row in `stop[0]`; the `full` loop, every flag computed, takes that row and the next ones of its
+ * block (morsels.ts drives the two). The fast loop's body only breaks out: with a call to the full
+ * body in it, or a return of the row or count, even never taken, the same k-means step measured
+ * 65 instead of 40 ns per row.
+ */
+function loopSources(graph: Graph, tail: readonly string[]): LoopSources {
+  const nodes = (fast: boolean) => graph.nodes.map((node) => `  ${(fast && node.fast) || node.code}`);
+  const perRow = tail.map((line) => `  ${line}`);
+  // Each literal as a number once, before the loop, not checked at each use in it.
+  const literals = graph.literals.map((_, k) => `const l${k} = +L${k};`);
+  const full = [
+    ...literals,
+    'for (let i = start; i < end; i++) {',
+    ...nodes(false),
+    ...perRow,
+    '}',
+    'return count;',
+  ].join('\n');
+  const fast = graph.nodes.filter((node) => node.fast !== undefined);
+  if (fast.length === 0) return { fast: full };
+  const tests: string[] = [];
+  const bitmaps = graph.columns.flatMap((column, c) => (column.valid ? [`B${c}[i >> 3]`] : []));
+  if (bitmaps.length > 0) tests.push(`(${bitmaps.join(' & ')} & (1 << (i & 7))) !== 0`);
+  const checked = fast.filter((node) => node.checksFinite);
+  if (checked.length > 0) tests.push(`Number.isFinite(${checked.map((node) => `v${node.id}`).join(' + ')})`);
+  return {
+    fast: [
+      ...literals,
+      'let i = start;',
+      'for (; i < end; i++) {',
+      ...nodes(true),
+      `  if (!(${tests.join(' && ')})) break;`,
+      ...perRow,
+      '}',
+      'if (i < end) { stop[0] = i; return -2 - count; }',
+      'return count;',
+    ].join('\n'),
+    full,
+  };
+}
 
-const loops = new Map<string, Loop>();
+/** The loop's parameters for its columns (`C<k>`, and `B<k>` for a validity bitmap) and literals (`L<k>`). */
+const inputNames = (graph: Graph): string[] => [
+  ...graph.columns.map((_, k) => `C${k}`),
+  ...graph.columns.flatMap((column, k) => (column.valid ? [`B${k}`] : [])),
+  ...graph.literals.map((_, k) => `L${k}`),
+];
+
+/** The arguments for inputNames(graph): the columns' values (or `columns`) and bitmaps, the literals. */
+const inputValues = (
+  graph: Graph,
+  columns: readonly Float64Array[] = graph.columns.map((column) => column.values),
+  validity: readonly (Uint8Array | undefined)[] = graph.columns.map((column) => column.valid),
+): unknown[] => [...columns, ...validity.filter((valid) => valid !== undefined), ...graph.literals];
+
+/** (start, end, count, stop, ...inputs, ...params) → the new count, -1 when it gives up, or -2 - count when it stops. */
+type Loop = (start: number, end: number, count: number, stop: Int32Array, ...args: unknown[]) => number;
+
+/** A loop compiled from its sources (`full` only where the fast loop can stop). */
+interface CompiledLoop {
+  readonly params: readonly string[];
+  readonly sources: LoopSources;
+  readonly fast: Loop;
+  readonly full: Loop | undefined;
+}
+
+const loops = new Map<string, CompiledLoop>();
 const MAX_LOOPS = 256;
 
 /** How often fusion ran and compiled, for tests and explain: a fallback shows as no new run. */
-export const fusionStats = { runs: 0, compiled: 0 };
+export const fusionStats = { runs: 0, compiled: 0, split: 0 };
 
-function loopFor(graph: Graph, outputs: readonly Node[]): Loop {
-  const lines = [
-    ...graph.columns.map(
-      (column, k) => `const C${k} = columns[${k}];${column.valid ? ` const B${k} = validity[${k}];` : ''}`,
-    ),
-    ...graph.literals.map((_, k) => `const L${k} = literals[${k}];`),
-    ...outputs.map((_, k) => `const O${k} = outputs[${k}]; let N${k};`),
-    'for (let i = 0; i < length; i++) {',
-    ...graph.nodes.map((node) => `  ${node.code}`),
-    ...outputs.map(
-      (node, k) =>
-        `  O${k}[i] = v${node.id}; if (n${node.id}) { if (N${k} === undefined) N${k} = new Uint8Array((length + 7) >> 3).fill(255); N${k}[i >> 3] &= ~(1 << (i & 7)); }`,
-    ),
-    '}',
-    `return [${outputs.map((_, k) => `N${k}`).join(', ')}];`,
-  ];
-  const source = lines.join('\n');
-  let loop = loops.get(source);
-  if (!loop) {
-    loop = new Function('length', 'columns', 'validity', 'literals', 'outputs', source) as Loop;
-    rememberRecent(loops, source, loop, MAX_LOOPS);
+/** The loops for `tail` over the graph, compiled once per source (new literals reuse them). */
+function compiledLoop(graph: Graph, params: readonly string[], tail: readonly string[]): CompiledLoop {
+  const sources = loopSources(graph, tail);
+  const key = `${sources.fast}\n${sources.full ?? ''}`;
+  let known = loops.get(key);
+  if (!known) {
+    const all = ['start', 'end', 'count', 'stop', ...inputNames(graph), ...params];
+    const compile = (source: string) => new Function(...all, source) as Loop;
+    known = {
+      params: all,
+      sources,
+      fast: compile(sources.fast),
+      full: sources.full ? compile(sources.full) : undefined,
+    };
+    rememberRecent(loops, key, known, MAX_LOOPS);
     fusionStats.compiled++;
   }
-  return loop;
+  return known;
 }
+
+/** Runs the compiled loop over rows [start, end) with the arguments after `stop`. */
+const runLoop = (compiled: CompiledLoop, start: number, end: number, args: readonly unknown[]): number =>
+  driveLoop(compiled.fast, compiled.full, start, end, args);
 
 export interface FusedColumn {
   readonly type: SqlType;
@@ -366,16 +455,19 @@ export function fuseProjection(
   });
   const fused = outputs.filter((node): node is Node => node !== undefined && node.kind !== 'decimal');
   if (fused.length === 0) return undefined;
-  const loop = loopFor(graph, fused);
-  const values = fused.map(() => new Float64Array(batch.length));
-  const nulls = loop(
-    batch.length,
-    graph.columns.map((column) => column.values),
-    graph.columns.map((column) => column.valid),
-    graph.literals,
-    values,
+  const compiled = compiledLoop(
+    graph,
+    ['length', 'nulls', ...fused.map((_, k) => `O${k}`)],
+    fused.map(
+      (node, k) =>
+        `O${k}[i] = v${node.id}; if (n${node.id}) { const N = nulls[${k}] ?? (nulls[${k}] = new Uint8Array((length + 7) >> 3).fill(255)); N[i >> 3] &= ~(1 << (i & 7)); }`,
+    ),
   );
-  if (nulls === null) return undefined;
+  const values = fused.map(() => new Float64Array(batch.length));
+  const nulls: (Uint8Array | undefined)[] = fused.map(() => undefined);
+  if (runLoop(compiled, 0, batch.length, [...inputValues(graph), batch.length, nulls, ...values]) < 0) {
+    return undefined;
+  }
   fusionStats.runs++;
   const results = new Map<Node, FusedColumn>();
   fused.forEach((node, k) => {
@@ -409,19 +501,6 @@ export interface FusedGroups {
 /** Keys the grouped loop numbers through a table: small non-negative integers (cluster numbers, flags). */
 const SMALL_KEYS = 1024;
 
-type GroupedLoop = (
-  length: number,
-  columns: readonly Float64Array[],
-  validity: readonly (Uint8Array | undefined)[],
-  literals: readonly number[],
-  groupOf: Int32Array,
-  keys: Float64Array,
-  totals: Float64Array[],
-  seen: Float64Array[],
-) => number;
-
-const groupedLoops = new Map<string, GroupedLoop>();
-
 /**
  * GROUP BY one INT expression with COUNT and DOUBLE SUM aggregates over a projection, in one
  * generated loop over the projection's input: the key and the arguments are computed per row as
@@ -433,12 +512,12 @@ const groupedLoops = new Map<string, GroupedLoop>();
  * exactness check of the kernels), and every expression of `others` (the projection's outputs
  * nobody groups on or aggregates) fuses as well.
  */
-export function fuseGroupedAggregate(
+export async function fuseGroupedAggregate(
   key: Expr,
   calls: readonly FusedCall[],
   batch: Batch,
   others: readonly Expr[] = [],
-): FusedGroups | undefined {
+): Promise<FusedGroups | undefined> {
   if (!kernelsEnabled()) return undefined;
   const graph = newGraph(batch);
   // The projection's other computed outputs must fuse too (then they cannot fail either).
@@ -457,59 +536,25 @@ export function fuseGroupedAggregate(
     args.push(node);
   }
   const k = `v${keyNode.id}`;
-  const lines = [
-    ...graph.columns.map(
-      (column, c) => `const C${c} = columns[${c}];${column.valid ? ` const B${c} = validity[${c}];` : ''}`,
-    ),
-    ...graph.literals.map((_, c) => `const L${c} = literals[${c}];`),
-    ...calls.map((_, c) => `const T${c} = totals[${c}]; const S${c} = seen[${c}];`),
-    'let count = 0;',
-    'for (let i = 0; i < length; i++) {',
-    ...graph.nodes.map((node) => `  ${node.code}`),
-    `  if (n${keyNode.id} || !(${k} >= 0 && ${k} < ${SMALL_KEYS} && (${k} | 0) === ${k})) return -1;`,
-    `  let g = groupOf[${k}];`,
-    `  if (g < 0) { g = count++; groupOf[${k}] = g; keys[g] = ${k}; }`,
-    ...calls.map((call, c) => {
-      const node = args[c];
-      if (!node) return `  S${c}[g]++;`;
-      const add = call.fn === 'sum' ? ` T${c}[g] += v${node.id};` : '';
-      return `  if (!n${node.id}) { S${c}[g]++;${add} }`;
-    }),
-    '}',
-    'return count;',
-  ];
-  const source = lines.join('\n');
-  let loop = groupedLoops.get(source);
-  if (!loop) {
-    loop = new Function(
-      'length',
-      'columns',
-      'validity',
-      'literals',
-      'groupOf',
-      'keys',
-      'totals',
-      'seen',
-      source,
-    ) as GroupedLoop;
-    rememberRecent(groupedLoops, source, loop, MAX_LOOPS);
-    fusionStats.compiled++;
-  }
-  const keys = new Float64Array(SMALL_KEYS);
-  const totals = calls.map(() => new Float64Array(SMALL_KEYS));
-  const seen = calls.map(() => new Float64Array(SMALL_KEYS));
-  const count = loop(
-    batch.length,
-    graph.columns.map((column) => column.values),
-    graph.columns.map((column) => column.valid),
-    graph.literals,
-    new Int32Array(SMALL_KEYS).fill(-1),
-    keys,
-    totals,
-    seen,
+  const compiled = compiledLoop(
+    graph,
+    ['groupOf', 'keys', ...calls.flatMap((_, c) => [`T${c}`, `S${c}`])],
+    [
+      `if (n${keyNode.id} || !(${k} >= 0 && ${k} < ${SMALL_KEYS} && (${k} | 0) === ${k})) return -1;`,
+      `let g = groupOf[${k}];`,
+      `if (g < 0) { g = count++; groupOf[${k}] = g; keys[g] = ${k}; }`,
+      ...calls.map((call, c) => {
+        const node = args[c];
+        if (!node) return `S${c}[g]++;`;
+        const add = call.fn === 'sum' ? ` T${c}[g] += v${node.id};` : '';
+        return `if (!n${node.id}) { S${c}[g]++;${add} }`;
+      }),
+    ],
   );
-  if (count < 0) return undefined;
+  const groups = await groupedRun(compiled, graph, calls.length, batch.length);
+  if (!groups) return undefined;
   fusionStats.runs++;
+  const { count, totals, seen } = groups;
   const results = calls.map((call, c) => {
     const values = new Array<Value>(count);
     for (let g = 0; g < count; g++) {
@@ -517,5 +562,78 @@ export function fuseGroupedAggregate(
     }
     return { type: call.fn === 'count' ? T.int : T.double, values };
   });
-  return { keys: keys.slice(0, count), count, results };
+  return { keys: groups.keys.slice(0, count), count, results };
+}
+
+/** Groups of some rows: numbered by first appearance, the key, count and sum of each call per group. */
+interface PartialGroups {
+  count: number;
+  readonly groupOf: Int32Array;
+  readonly keys: Float64Array;
+  readonly totals: Float64Array[];
+  readonly seen: Float64Array[];
+}
+
+/** The loop's arguments after the inputs, where the groups go: the group table, the keys, per call its sums and counts. */
+const emptyGroups = (calls: number): unknown[] => [
+  new Int32Array(SMALL_KEYS).fill(-1),
+  new Float64Array(SMALL_KEYS),
+  ...Array.from({ length: 2 * calls }, () => new Float64Array(SMALL_KEYS)),
+];
+
+function groupsOf(count: number, filled: readonly unknown[]): PartialGroups {
+  const [groupOf, keys, ...sums] = filled as [Int32Array, Float64Array, ...Float64Array[]];
+  return {
+    count,
+    groupOf,
+    keys,
+    totals: sums.filter((_, k) => k % 2 === 0),
+    seen: sums.filter((_, k) => k % 2 === 1),
+  };
+}
+
+/**
+ * The grouped loop over every row: on this thread, or in morsels on two threads
+ * (kernels/morsels.ts) whose groups merge in morsel order, so the groups come in the order one
+ * pass gives. Counts are the same; a DOUBLE sum is then the sum of the morsels' sums, which may
+ * differ from the one-pass sum in the last bits (as any parallel engine's sums do), and is the
+ * same whichever thread ran which morsel.
+ */
+async function groupedRun(
+  compiled: CompiledLoop,
+  graph: Graph,
+  calls: number,
+  length: number,
+): Promise<PartialGroups | undefined> {
+  const bounds = morselBounds(length, graph.nodes.length);
+  if (!bounds) {
+    const empty = emptyGroups(calls);
+    const count = runLoop(compiled, 0, length, [...inputValues(graph), ...empty]);
+    return count < 0 ? undefined : groupsOf(count, empty);
+  }
+  const inputs = inputValues(
+    graph,
+    graph.columns.map((column) => sharedArray(column.values)),
+    graph.columns.map((column) => column.valid && sharedArray(column.valid)),
+  );
+  const runs = await runMorsels(compiled, bounds, inputs, emptyGroups(calls));
+  if (runs.some(([, count]) => count < 0)) return undefined;
+  const [first, ...rest] = runs.map(([, count, filled]) => groupsOf(count, filled));
+  fusionStats.split++;
+  for (const next of rest) {
+    for (let g = 0; g < next.count; g++) {
+      const key = next.keys[g]!;
+      let into = first!.groupOf[key]!;
+      if (into < 0) {
+        into = first!.count++;
+        first!.groupOf[key] = into;
+        first!.keys[into] = key;
+      }
+      for (let c = 0; c < calls; c++) {
+        first!.totals[c]![into]! += next.totals[c]![g]!;
+        first!.seen[c]![into]! += next.seen[c]![g]!;
+      }
+    }
+  }
+  return first;
 }

@@ -142,24 +142,24 @@ const isNumericKey = (kind: string) => kind === 'int' || kind === 'double';
  * groups (kernels/fused.ts), when the key is one column the chain computes as an INT and the
  * outputs are COUNT and DOUBLE SUM; otherwise the chain is projected and then grouped.
  */
-export function aggregateProjected(
+export async function aggregateProjected(
   batch: Batch,
   levels: readonly (readonly Expr[])[],
   groupBy: readonly Expr[],
   aggregates: readonly Expr[],
   context: ExecContext,
-): Batch {
-  const fused = fusedAggregate(batch, levels, groupBy, aggregates);
+): Promise<Batch> {
+  const fused = await fusedAggregate(batch, levels, groupBy, aggregates);
   if (fused) return fused;
   return aggregateRows(projectChain(batch, levels, context), groupBy, aggregates, context);
 }
 
-function fusedAggregate(
+async function fusedAggregate(
   batch: Batch,
   levels: readonly (readonly Expr[])[],
   groupBy: readonly Expr[],
   aggregates: readonly Expr[],
-): Batch | undefined {
+): Promise<Batch | undefined> {
   const key = groupBy.length === 1 ? groupBy[0]! : undefined;
   if (key?.kind !== 'column') return undefined;
   const composed = composeChain(levels);
@@ -190,7 +190,7 @@ function fusedAggregate(
     names.push(name);
   }
   const others = [...byName.values()].filter((expr) => expr.kind !== 'column' && expr.kind !== 'literal');
-  const groups = fuseGroupedAggregate(keyExpr, calls, batch, others);
+  const groups = await fuseGroupedAggregate(keyExpr, calls, batch, others);
   if (!groups) return undefined;
   return makeBatch(
     [

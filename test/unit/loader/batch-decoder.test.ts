@@ -54,7 +54,7 @@ async function text(batch: RoutedBatch) {
   return Promise.all(
     batch.servers.map(async ({ rows, rowRecord }) => ({
       tsv: isEncoded(rows)
-        ? Buffer.concat(rows.tsv.map((chunk) => Buffer.from(chunk))).toString('utf8')
+        ? Buffer.concat([...rows.tsv].map((chunk) => Buffer.from(chunk))).toString('utf8')
         : rows.map((row) => tsvLine(row)).join(''),
       values: isEncoded(rows) ? await rows.values() : rows,
       rowRecord: Array.from(rowRecord),

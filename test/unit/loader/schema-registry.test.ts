@@ -121,7 +121,7 @@ describe('a schema registry for Avro', () => {
         if (threads > 0) {
           expect(isEncoded(rows)).toBe(true);
           const text = isEncoded(rows)
-            ? Buffer.concat(rows.tsv.map((chunk) => Buffer.from(chunk))).toString()
+            ? Buffer.concat([...rows.tsv].map((chunk) => Buffer.from(chunk))).toString()
             : '';
           expect(text.split('\n')[3]).toBe('3\t3.03');
         }

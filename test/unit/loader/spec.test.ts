@@ -32,7 +32,7 @@ describe('pipeline spec', () => {
     expect(spec.target.mode).toBe('append');
     expect(spec.target.via).toBe('leaves');
     expect(spec.batch).toEqual({
-      maxRows: 20_000,
+      maxRows: 100_000,
       maxBytes: 16 * 1024 * 1024,
       maxIntervalMs: 200,
       parallelWrites: 2,

@@ -4,13 +4,14 @@
  * fused loop actually ran (fusionStats), that a new literal reuses the compiled loop, and that
  * what the loop cannot compute falls back to the unfused path with the same answer.
  */
-import { Float64, Int32 } from 'apache-arrow';
+import { Decimal, Float64, Int32 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { type Column, col, fn, lit } from '../../../../src/frame/column.ts';
 import { batchFromArrow } from '../../../../src/local/arrow-in.ts';
 import type { Batch } from '../../../../src/local/batch.ts';
 import { DEFAULT_COLLATION } from '../../../../src/local/collation.ts';
 import { fusionStats } from '../../../../src/local/kernels/fused.ts';
+import { withMorselsFrom } from '../../../../src/local/kernels/morsels.ts';
 import { withoutKernels } from '../../../../src/local/kernels/vectors.ts';
 import { aggregateProjected, aggregateRows } from '../../../../src/local/ops/aggregate.ts';
 import { project, projectChain } from '../../../../src/local/ops/project.ts';
@@ -210,7 +211,7 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
   const rowsOf = (out: Batch) =>
     Array.from({ length: out.length }, (_, r) => out.columns.map((c) => c.values[r]));
   /** Projected level by level, then grouped: what the fused loop must equal, bit for bit. */
-  function expectGroupedSame(
+  async function expectGroupedSame(
     b: Batch,
     levels: Expr[][],
     groupBy: Expr[],
@@ -218,7 +219,7 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
     fuses: boolean,
   ) {
     const before = fusionStats.runs;
-    const fused = aggregateProjected(b, levels, groupBy, aggregates, context);
+    const fused = await aggregateProjected(b, levels, groupBy, aggregates, context);
     // One run for the grouped loop; a fallback runs the projection's fused loop (or none) instead.
     const ran = fusionStats.runs - before;
     const stepwise = levels.reduce((current, exprs) => project(current, exprs, context), b);
@@ -260,7 +261,7 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
     ...features.map((f) => fn.sum(f).as(`s_${f}`).node),
   ];
 
-  it('a k-means step (distances, nearest centroid, per-cluster count and sums) equals project-then-group', () => {
+  it('a k-means step (distances, nearest centroid, per-cluster count and sums) equals project-then-group', async () => {
     let seed = 7;
     const random = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -279,7 +280,7 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
       [1, 3e5, 0],
     ];
     const features = ['a', 'b', 'c'];
-    const out = expectGroupedSame(
+    const out = await expectGroupedSame(
       batchFromArrow(table),
       kmeansLevels(features, centroids),
       [col('cluster').node],
@@ -289,20 +290,20 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
     expect(out.length).toBe(4);
   });
 
-  it('NULL features (a NULL key), keys outside the table, INT sums and no rows fall back with the same answer', () => {
+  it('NULL features (a NULL key), keys outside the table, INT sums and no rows fall back with the same answer', async () => {
     const features = ['x', 'y'];
     const levels = kmeansLevels(features, [
       [0.5, 1],
       [1e10, -2],
     ]);
     // x and y have NULLs, so some rows have no nearest centroid: the NULL group.
-    expectGroupedSame(batch(), levels, [col('cluster').node], step(features), false);
+    await expectGroupedSame(batch(), levels, [col('cluster').node], step(features), false);
     // An INT key beyond the table's range, COUNT of a column with NULLs.
     const byI = [[...keep('i', 'x', 'z'), named(col('z').times(lit(2)), 'z2')]];
-    expectGroupedSame(batch(), byI, [col('i').node], [fn.count('x').as('n').node], false);
+    await expectGroupedSame(batch(), byI, [col('i').node], [fn.count('x').as('n').node], false);
     // SUM of an INT is exact only on the kernels' checked path.
     const small = [[...keep('j', 'z'), named(col('z').minus(lit(1)), 'k')]];
-    expectGroupedSame(batch(), small, [col('z').node], [fn.sum('j').as('sj').node], false);
+    await expectGroupedSame(batch(), small, [col('z').node], [fn.sum('j').as('sj').node], false);
     // A small INT key computed by the chain, COUNT(*) and COUNT(x) and SUM(y) with NULLs.
     const flags = [[...keep('x', 'y'), named(fn.when(col('z').gt(lit(4)), 1).otherwise(0), 'flag')]];
     const aggregates = [
@@ -311,10 +312,176 @@ describe('GROUP BY over stacked projections in one fused loop', () => {
       fn.sum('y').as('sy').node,
       fn.sum(col('x').times(col('y'))).as('sxy').node,
     ];
-    expectGroupedSame(batch(), flags, [col('flag').node], aggregates, true);
+    await expectGroupedSame(batch(), flags, [col('flag').node], aggregates, true);
     const empty = batchFromArrow(
       arrowTable({ x: [new Float64(), []], y: [new Float64(), []], z: [new Float64(), []] }),
     );
-    expect(expectGroupedSame(empty, flags, [col('flag').node], aggregates, true).length).toBe(0);
+    expect((await expectGroupedSame(empty, flags, [col('flag').node], aggregates, true)).length).toBe(0);
+  });
+  /** Rows where runs of NULLs (longer than the full loop's block), lone NULLs and overflows fall between clean rows. */
+  function patchy(rows: number): Batch {
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const x = Array.from({ length: rows }, (_, r) =>
+      (r >= 100 && r < 250) || r === rows - 1 ? null : r % 53 === 0 ? 1e200 : random() * 4 - 2,
+    );
+    const y = Array.from({ length: rows }, (_, r) =>
+      r % 17 === 0 ? null : r % 61 === 0 ? -1e200 : random() * 2,
+    );
+    const z = Array.from({ length: rows }, () => random() * 8);
+    return batchFromArrow(
+      arrowTable({ x: [new Float64(), x], y: [new Float64(), y], z: [new Float64(), z] }),
+    );
+  }
+  const flagLevels = () => [
+    [...keep('x', 'y', 'z'), named(fn.when(col('z').gt(lit(4)), 1).otherwise(0), 'flag')],
+    [...keep('flag', 'x', 'y'), named(col('x').times(col('y')), 'xy'), named(col('x').minus(lit(0.5)), 'x5')],
+  ];
+  const flagAggregates = () => [
+    fn.count().as('n').node,
+    fn.count('x').as('nx').node,
+    fn.sum('y').as('sy').node,
+    fn.sum('xy').as('sxy').node,
+    fn.sum(col('x5').times(col('x5'))).as('sx5').node,
+  ];
+
+  it("rows with NULL columns or non-finite values run the full loop, the rest the fast one, with the row path's answer", async () => {
+    await expectGroupedSame(patchy(1000), flagLevels(), [col('flag').node], flagAggregates(), true);
+    const { fused, slow, ran } = both(patchy(1000), [
+      col('x').times(col('y')),
+      fn.least(col('x').times(col('x')), col('y'), lit(1)),
+      fn.when(col('x').gt(col('y')), col('x')).otherwise(col('y').times(lit(2))),
+      col('x').div(col('y')),
+    ]);
+    expect(ran).toBe(1);
+    expectSame(fused, slow);
+  });
+
+  it('ties in LEAST go to the first centroid (CASE takes the first match), -0 and 0 as the row path keeps them', async () => {
+    const table = arrowTable({
+      a: [new Float64(), [0, 1, -1, 0, 0.5, -0, 2, -2, 0, 1e-300]],
+      b: [new Float64(), [0, 0, 0, 1, 0.5, 0, 2, -2, -0, -1e-300]],
+    });
+    const centroids = [
+      [-1, 0],
+      [1, 0],
+      [0, 1],
+      [0, -1],
+      [-1, 0],
+    ];
+    const out = await expectGroupedSame(
+      batchFromArrow(table),
+      kmeansLevels(['a', 'b'], centroids),
+      [col('cluster').node],
+      step(['a', 'b']),
+      true,
+    );
+    // The duplicate centroid (4) never wins: every tie with it goes to centroid 0.
+    expect(Array.from(out.columns[0]!.values)).not.toContain(4);
+    const { fused, slow } = both(batchFromArrow(table), [
+      fn.least(col('a'), col('b')),
+      fn.greatest(col('b'), col('a')),
+      fn.when(col('a').eq(col('b')), 1).when(col('a').le(col('b')), 2),
+    ]);
+    expectSame(fused, slow);
+  });
+
+  it('a DECIMAL sum, or an INT overflow inside the loop, takes the exact path with the same answer', async () => {
+    const table = arrowTable({
+      i: [new Int32(), [3, 2147483647, -5, 7, 2147483647, 1]],
+      z: [new Float64(), [1, 5, 6, 2, 9, 0]],
+      dec: [new Decimal(2, 10, 128), [150, 1, 99, 5, 7, 3].map((cents) => new Uint32Array([cents, 0, 0, 0]))],
+    });
+    const levels = [[...keep('i', 'dec'), named(fn.when(col('z').gt(lit(4)), 1).otherwise(0), 'flag')]];
+    // COUNT of an INT product beyond 2^53: the loop gives up, the unfused path counts it.
+    const counted = await expectGroupedSame(
+      batchFromArrow(table),
+      [[...levels[0]!, named(col('i').times(col('i')).times(col('i')), 'cube')]],
+      [col('flag').node],
+      [fn.count('cube').as('n').node],
+      false,
+    );
+    expect(counted.length).toBe(2);
+    const summed = await expectGroupedSame(
+      batchFromArrow(table),
+      levels,
+      [col('flag').node],
+      [fn.sum('dec').as('s').node],
+      false,
+    );
+    expect(summed.columns[1]!.type.kind).toBe('decimal');
+  });
+
+  it('a large batch runs in two morsels: the same groups in the same order, counts exact, sums to the last bits', async () => {
+    const rows = 6000;
+    let seed = 3;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const data = arrowTable({
+      a: [new Float64(), Array.from({ length: rows }, (_, r) => (r % 401 === 0 ? null : random() * 10 - 5))],
+      b: [new Float64(), Array.from({ length: rows }, () => random() * 6)],
+      k: [new Int32(), Array.from({ length: rows }, (_, r) => r * 1000)],
+    });
+    const centroids = [
+      [-3, 1],
+      [0, 3],
+      [3, 5],
+      [1, 0.5],
+    ];
+    // k-means on a0 (a, or b where a is NULL: a NULL key would send the step to the unfused path),
+    // with a's own count and sum (NULLs: the full loop, on both threads).
+    const first = [
+      ...keep('a', 'b', 'k'),
+      named(fn.when(col('a').isNull(), col('b')).otherwise(col('a')), 'a0'),
+    ];
+    const all = [first, ...kmeansLevels(['a0', 'b'], centroids).map((level) => [col('a').node, ...level])];
+    const aggregates = [...step(['a0', 'b']), fn.count('a').as('na').node, fn.sum('a').as('sa').node];
+    const one = await aggregateProjected(
+      batchFromArrow(data),
+      all,
+      [col('cluster').node],
+      aggregates,
+      context,
+    );
+    const before = fusionStats.split;
+    const two = await withMorselsFrom(1000, () =>
+      aggregateProjected(batchFromArrow(data), all, [col('cluster').node], aggregates, context),
+    );
+    expect(fusionStats.split - before).toBe(1);
+    expect(two.columns.map((c) => c.name)).toEqual(one.columns.map((c) => c.name));
+    expect(Array.from(two.columns[0]!.values)).toEqual(Array.from(one.columns[0]!.values));
+    two.columns.forEach((column, c) => {
+      const kind = column.type.kind;
+      expect(kind).toBe(one.columns[c]!.type.kind);
+      for (let g = 0; g < two.length; g++) {
+        const [x, y] = [column.values[g] as number, one.columns[c]!.values[g] as number];
+        if (kind === 'int') expect(x).toBe(y);
+        else expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-12 * Math.abs(y));
+      }
+    });
+    // An INT overflow in the helper's half gives the same fallback as on one thread.
+    const overflow = [
+      [
+        named(fn.when(col('b').gt(lit(3)), 1).otherwise(0), 'flag'),
+        named(col('k').times(col('k')).times(col('k')), 'cube'),
+      ],
+    ];
+    const before2 = fusionStats.runs;
+    const fallback = await withMorselsFrom(1000, () =>
+      aggregateProjected(
+        batchFromArrow(data),
+        overflow,
+        [col('flag').node],
+        [fn.count('cube').as('n').node],
+        context,
+      ),
+    );
+    expect(fusionStats.runs).toBe(before2);
+    expect(Number(fallback.columns[1]!.values[0]) + Number(fallback.columns[1]!.values[1])).toBe(rows);
   });
 });
