@@ -186,7 +186,7 @@ export class PartitionWriter {
             decoded: this.context.batches.decode(this.topic, this.partition, piece),
           }));
     for (const piece of ahead) piece.decoded.catch(() => undefined);
-    const own: Waiting = { records, generation, ahead, joined: undefined };
+    const own: Waiting = { records, bytes: payloadBytes(records), generation, ahead, joined: undefined };
     this.waiting.push(own);
     return this.exclusive(async () => {
       this.waiting = this.waiting.filter((entry) => entry !== own);
@@ -222,22 +222,21 @@ export class PartitionWriter {
     const { maxRows, maxBytes } = this.context.spec.batch;
     const joined = [first];
     let rows = first.records.length;
-    let bytes = payloadBytes(first.records);
+    let bytes = first.bytes;
     if (rows >= maxRows || bytes >= maxBytes) return joined;
     for (const next of this.waiting) {
       const last = joined[joined.length - 1]!.records;
-      const nextBytes = payloadBytes(next.records);
       if (
         next.generation !== first.generation ||
         next.records.length === 0 ||
         next.records[0]!.offset <= last[last.length - 1]!.offset ||
         rows + next.records.length > maxRows ||
-        bytes + nextBytes >= maxBytes
+        bytes + next.bytes >= maxBytes
       )
         break;
       joined.push(next);
       rows += next.records.length;
-      bytes += nextBytes;
+      bytes += next.bytes;
     }
     this.waiting = this.waiting.filter((entry) => !joined.includes(entry));
     return joined;
@@ -572,6 +571,8 @@ interface AheadPiece {
 /** A fetched batch handed to write, until its turn. */
 interface Waiting {
   readonly records: readonly SourceRecord[];
+  /** The records' payload bytes (what batch.maxBytes bounds). */
+  readonly bytes: number;
   readonly generation: number;
   readonly ahead: readonly AheadPiece[];
   /** Set when an earlier turn writes these records in its transaction: that turn's outcome. */

@@ -174,10 +174,7 @@ interface FactRow extends StageColumn {
   readonly triggers: number | string;
 }
 
-/**
- * What both paths need to know of the table, in one round trip; undefined: a written column is
- * not there, or is one LOAD DATA reads otherwise than INSERT.
- */
+/** What both paths need to know of the table, in one round trip; undefined: a written column is not there. */
 async function tableFacts(
   session: DbSession,
   table: string,
@@ -202,9 +199,6 @@ async function tableFacts(
     found.filter((row) => row.IS_GENERATED === 'NEVER').map((row) => [row.COLUMN_NAME.toLowerCase(), row]),
   );
   if (columns.some((column) => !stored.has(column.toLowerCase()))) return undefined;
-  // LOAD DATA reads a BIT field's text as its bytes ('1' is 0x31) where INSERT reads a number.
-  if (columns.some((column) => stored.get(column.toLowerCase())!.DATA_TYPE.toLowerCase() === 'bit'))
-    return undefined;
   const first = found[0]!;
   return {
     schema: first.db,

@@ -35,6 +35,7 @@ import {
   type WriteMode,
 } from './rows.ts';
 import { writeStaged } from './staged-writer.ts';
+import { loadDataReadsAsInsert } from './text-columns.ts';
 
 export interface BulkWriteOptions {
   readonly mode?: WriteMode;
@@ -78,6 +79,8 @@ export async function writeBatch(
       where: options.where,
       updateColumns: options.updateColumns,
     });
+  } else if (!(await loadDataReadsAsInsert(session, table, columns))) {
+    result = undefined; // BIT columns: only the strict INSERTs below store their numbers.
   } else if (mode !== 'upsert') {
     await session.query('SAVEPOINT sluice_bulk');
     result = await loadFast(session, table, columns, rows, mode).catch((error: unknown) => {

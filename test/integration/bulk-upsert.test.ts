@@ -8,6 +8,7 @@
 import { Float64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type DbSession, withSession } from '../../src/db/driver.ts';
+import { createShardedTable } from '../../src/db/sharding.ts';
 import { quoteIdentifier } from '../../src/sql/identifiers.ts';
 import { arrowRows } from '../../src/writer/arrow-rows.ts';
 import { upsertPath } from '../../src/writer/bulk-upsert.ts';
@@ -228,13 +229,51 @@ describe('bulk upsert', () => {
         id: vectorFromArray(Int32Array.from({ length: 1500 }, (_, i) => i)),
         flags: vectorFromArray(Int32Array.from({ length: 1500 }, (_, i) => i % 200)),
       });
-      expect(await upsertPath(session, bits[0], ['id', 'flags'], ['id', 'flags'], 1500)).toBe('direct');
       expect(await upsertBoth(session, bits, flags)).toMatchObject({ Com_load: 0, Com_insert: 2 });
-      const [stored] = await session.query<{ f: number }>(
-        `SELECT flags + 0 AS f FROM ${quoteIdentifier(bits[0])} WHERE id = 1`,
-      );
-      expect(Number(stored!.f)).toBe(1);
+      // Appended too: every write mode takes the INSERTs for BIT columns.
+      const [appended] = await twins(session, 'id INT NOT NULL PRIMARY KEY, flags BIT(8) NOT NULL');
+      await load(session, flags, appended);
+      for (const name of [bits[0], appended]) {
+        const stored = await session.query<{ f: number }>(
+          `SELECT flags + 0 AS f FROM ${quoteIdentifier(name)} WHERE id IN (1, 199) ORDER BY id`,
+        );
+        expect(stored.map((row) => Number(row.f))).toEqual([1, 199]);
+      }
     });
+  });
+
+  it('leaves a Spider table to the direct path, and upserts through it', async () => {
+    const name = uniqueName('ups_spider');
+    await createShardedTable(
+      stack.cluster,
+      name,
+      [
+        { name: 'id', type: 'INT NOT NULL' },
+        { name: 'amount', type: 'DECIMAL(30,10) NOT NULL' },
+        { name: 'ratio', type: 'DOUBLE NULL' },
+        { name: 'note', type: 'VARCHAR(40) NULL' },
+      ],
+      'id',
+      { primaryKey: ['id'], ifExists: 'replace' },
+    );
+    try {
+      await withSession(stack.cluster.head, async (session) => {
+        const columns = ['id', 'amount', 'ratio', 'note'];
+        expect(await upsertPath(session, name, columns, columns, 2000)).toBe('direct');
+        await load(session, batch(0, 1200, 3), name, { mode: 'upsert' });
+        await load(session, batch(600, 1800, 5, 700), name, { mode: 'upsert' });
+        const rows = await contents(session, name);
+        expect(rows).toHaveLength(1800);
+        expect(rows[700]).toEqual({ id: 700, amount: amount(700, 6), ratio: null, note: null });
+        expect(rows[599]).toMatchObject({ amount: amount(599, 3) });
+      });
+    } finally {
+      await withSession(stack.cluster.head, (session) =>
+        session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(name)}`),
+      );
+      for (const leaf of stack.cluster.leaves)
+        await withSession(leaf, (session) => session.query(`DROP TABLE IF EXISTS ${quoteIdentifier(name)}`));
+    }
   });
 
   it('gives a bad row to the direct path, which names it; all or nothing, or the good rows with badRows collect', async () => {

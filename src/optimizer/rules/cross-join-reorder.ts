@@ -13,14 +13,44 @@
  * for it stays as written.
  */
 import { conjunction, conjuncts, type Expr, Exprs, referencedColumns } from '../../plan/expr.ts';
-import { type JoinNode, type PlanNode, Plans, planLeaves, transformUp } from '../../plan/nodes.ts';
+import { type JoinNode, type PlanNode, Plans, planInputs, transformUp } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
 
+/** A subtree's leaves summed up: whether one runs locally, and their one source (null: several). */
+interface Leaves {
+  readonly local: boolean;
+  readonly source: string | null | undefined;
+}
+
+/** Each node's, worked out once (nodes are frozen; the rule runs over the same subtrees pass after pass). */
+const leavesOf = new WeakMap<PlanNode, Leaves>();
+
+function leavesSummary(node: PlanNode): Leaves {
+  let summary = leavesOf.get(node);
+  if (summary) return summary;
+  if (node.kind === 'values') summary = { local: true, source: undefined };
+  else if (node.kind === 'scan' || node.kind === 'sqlText')
+    summary = { local: !node.options.pushdown, source: node.source };
+  else {
+    let local = false;
+    let source: string | null | undefined;
+    for (const input of planInputs(node)) {
+      const inner = leavesSummary(input);
+      local ||= inner.local;
+      if (source === undefined) source = inner.source;
+      else if (inner.source !== undefined && inner.source !== source) source = null;
+    }
+    summary = { local, source };
+  }
+  leavesOf.set(node, summary);
+  return summary;
+}
+
+/** Whether the join runs here: a leaf is local data or not pushed down, or its leaves span several sources. */
 function runsLocally(node: PlanNode): boolean {
-  const leaves = planLeaves(node);
-  if (leaves.some((leaf) => leaf.kind === 'values' || !leaf.options.pushdown)) return true;
-  return new Set(leaves.map((leaf) => (leaf.kind === 'values' ? '' : leaf.source))).size > 1;
+  const { local, source } = leavesSummary(node);
+  return local || source === null;
 }
 
 const namesOf = (node: PlanNode): ReadonlySet<string> =>
