@@ -84,7 +84,8 @@ export function applyKeyFilters(batch: Batch, filters: readonly KeyFilter[]): Ba
       if (looked.length < out.length) out = takeRows(out, looked);
       continue;
     }
-    // A whole column whose every key passes loses only its NULL-key rows, which match nothing.
+    // Every key of the whole column passes: no row to drop (its NULL-key rows stay; the join
+    // they feed matches them to nothing).
     const columnKeys = column.source?.keySet?.();
     if (columnKeys && coversKeys(filter, columnKeys)) {
       keyFilterStats.applied++;
