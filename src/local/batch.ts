@@ -68,14 +68,20 @@ export interface ColumnSource {
 
 /** A column whose values are decoded from `source` when first read. */
 export function sourcedColumn(name: string, type: SqlType, source: ColumnSource): LocalColumn {
-  return Object.freeze({
-    name,
-    type,
-    source,
-    get values() {
-      return source.values();
-    },
-  });
+  return Object.freeze(new SourcedColumn(name, type, source));
+}
+
+/** One class (its getter on the prototype): every such column has one shape, cheap to make and read. */
+class SourcedColumn implements LocalColumn {
+  constructor(
+    readonly name: string,
+    readonly type: SqlType,
+    readonly source: ColumnSource,
+  ) {}
+
+  get values(): Values {
+    return this.source.values();
+  }
 }
 
 /** The column under another name (a column still to be decoded stays so). */
