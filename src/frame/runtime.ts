@@ -155,7 +155,7 @@ export class FrameRuntime {
         optimized = optimizedTemplate(await this.planFresh(template.plan, options), template);
         this.templates.set(template.plan, optimized);
       }
-      if (optimized) return swapOptimized(optimized, swap);
+      if (optimized) return swap.size === 0 ? optimized : swapOptimized(optimized, swap);
     }
     return this.planFresh(plan, options);
   }
@@ -203,6 +203,14 @@ export class FrameRuntime {
     if (split.residual.kind !== 'values' || split.queries.length !== 1) return undefined;
     const query = split.queries[0]!;
     return split.residual.id === query.id ? query : undefined;
+  }
+
+  /**
+   * The optimized plan a run of `plan` uses: made again for every plan, except those of
+   * repeated SQL text (`db.sql`), whose optimized plan is kept (see ./plan-template.ts).
+   */
+  optimized(plan: PlanNode, options: RunControl = {}): Promise<Optimized> {
+    return this.plan(plan, options);
   }
 
   explain(plan: PlanNode): string {
