@@ -256,6 +256,7 @@ export class FrameRuntime {
 /** A template's optimized plan, if every marker came through optimization as it was. */
 function optimizedTemplate(optimized: Optimized, template: PlanTemplate): Optimized | null {
   const markers = new Set(template.markers.filter((m): m is LiteralValue => m !== undefined));
+  if (markers.size === 0) return optimized;
   const seen = new Map<LiteralValue, number>();
   for (const part of [optimized.split.residual, ...optimized.split.queries.map((q) => q.subtree)])
     for (const [marker, count] of countLiterals(part, markers))
