@@ -22,7 +22,8 @@
  *     [--cold-engine]
  *
  * --fresh-plans plans every run of sluice from scratch (parse, plan, optimize): each run's text
- * differs from the last by trailing spaces, so no kept plan or parse applies.
+ * differs from the others in the spaces after its first word (`spaced`), so no kept plan or
+ * parse applies.
  * Before any timing, every system runs each selected query once (the warm pass: a process that
  * has served queries, with its code compiled and caches filled; MariaDB capped at 10 s a query
  * there); --cold-engine skips it, so a query's runs also pay for compiling the engine code it
@@ -67,6 +68,8 @@ const url = process.env.SLUICE_DB_URL;
 if (!url) throw new Error('set SLUICE_DB_URL to a MariaDB server (sluice stack up prints it)');
 const server = parseDbUrl(url, 'SLUICE_DB_URL');
 const endpoint = { ...server, database: DATABASE };
+/** The same query as other text: `space` after its first word (planning trims the ends). */
+const spaced = (sql: string, space: string) => sql.trim().replace(/\s+/, space);
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 function median(numbers: number[]): number {
@@ -246,11 +249,11 @@ async function main(): Promise<void> {
   if (!coldEngine) {
     // Every system runs every selected query once before any is timed, as a process that has
     // served queries before would have: for sluice that compiles the engine's code (V8 runs a
-    // function interpreted until it is hot); DuckDB and MariaDB fill their caches. The text ends
-    // in a newline, so no plan or parse of it is kept for the timed runs.
+    // function interpreted until it is hot); DuckDB and MariaDB fill their caches. sluice's
+    // text has a tab after its first word, so no plan or parse of it is kept for the timed runs.
     const started = performance.now();
     for (const query of selected) {
-      await runSluice(query.id, `${query.sql}\n`);
+      await runSluice(query.id, spaced(query.sql, '\t'));
       await duckdb.runAndReadAll(query.sql);
       await warmMariadb(maria, query.sql);
     }
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
     const planning: number[] = [];
     let rows = 0;
     const sluice = await timed(async () => {
-      const text = freshPlans ? `${query.sql}${' '.repeat(++textRuns)}` : query.sql;
+      const text = freshPlans ? spaced(query.sql, ' '.repeat(++textRuns + 1)) : query.sql;
       const run = await runSluice(query.id, text);
       rows = run.rows;
       planning.push(run.planning);
