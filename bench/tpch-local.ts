@@ -8,16 +8,26 @@
  * - MariaDB running the SQL text itself.
  *
  * Every system gets the same treatment: the query's SQL text in, its rows out (sluice's time
- * includes planning the text and optimizing the plan; DuckDB's and MariaDB's, their parsing and
- * planning), one untimed first run (reported as `first`), then the median of --runs timed runs
+ * includes planning the text and optimizing the plan as `db.sql(text)` and the frame's runtime
+ * do, which keep the optimized plan of a repeated text, as a prepared statement would, for a
+ * minute; DuckDB's and MariaDB's, their parsing and planning each run), one untimed first run
+ * (reported as `first`, sluice's planning in it too), then the median of --runs timed runs
  * (wall seconds; the machine is shared: compare ratios within a run). DuckDB and MariaDB each
  * run on one connection opened before the query. MariaDB is stopped after 120 s a run
  * (max_statement_time) and shown as "> 120".
  * All 22 run (Q19's OR of join conditions is hashed on the conjunct its branches share).
  *
  *   SLUICE_DB_URL=mysql://root@127.0.0.1:PORT/x node --import tsx bench/tpch-local.ts \
- *     [--lineitem 600000] [--runs 3] [--seed 1] [--only Q1,Q3] [--keep] [--json]
+ *     [--lineitem 600000] [--runs 3] [--seed 1] [--only Q1,Q3] [--keep] [--json] [--fresh-plans]
+ *     [--cold-engine]
  *
+ * --fresh-plans plans every run of sluice from scratch (parse, plan, optimize): each run's text
+ * differs from the others in the spaces after its first word (`spaced`), so no kept plan or
+ * parse applies.
+ * Before any timing, every system runs each selected query once (the warm pass: a process that
+ * has served queries, with its code compiled and caches filled; MariaDB capped at 10 s a query
+ * there); --cold-engine skips it, so a query's runs also pay for compiling the engine code it
+ * is the first to use.
  * --keep reuses the database `sluice_tpch_local` when it already holds --lineitem rows.
  */
 import os from 'node:os';
@@ -28,10 +38,8 @@ import { type DbSession, openSession, withSession } from '../src/db/driver.ts';
 import { parseDbUrl } from '../src/db/endpoint.ts';
 import { connect } from '../src/index.ts';
 import { executeLocal } from '../src/local/execute.ts';
-import { optimize } from '../src/optimizer/optimize.ts';
 import { planLeaves } from '../src/plan/nodes.ts';
 import { outputFields } from '../src/plan/schema.ts';
-import { mariadb } from '../src/sql/dialects/index.ts';
 import { loadTpch } from './data/load.ts';
 import { TPCH_SCHEMA, TPCH_TABLES, type TpchTable } from './data/tpch.ts';
 import { TPCH_QUERIES } from './data/tpch-queries.ts';
@@ -44,18 +52,24 @@ const { values } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean' },
     json: { type: 'boolean' },
+    'fresh-plans': { type: 'boolean' },
+    'cold-engine': { type: 'boolean' },
   },
 });
 const lineitem = Number(values.lineitem);
 const runs = Number(values.runs);
 const seed = Number(values.seed);
 const only = values.only?.split(',');
+const freshPlans = values['fresh-plans'] === true;
+const coldEngine = values['cold-engine'] === true;
 const DATABASE = 'sluice_tpch_local';
 
 const url = process.env.SLUICE_DB_URL;
 if (!url) throw new Error('set SLUICE_DB_URL to a MariaDB server (sluice stack up prints it)');
 const server = parseDbUrl(url, 'SLUICE_DB_URL');
 const endpoint = { ...server, database: DATABASE };
+/** The same query as other text: `space` after its first word (planning trims the ends). */
+const spaced = (sql: string, space: string) => sql.trim().replace(/\s+/, space);
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 function median(numbers: number[]): number {
@@ -81,6 +95,17 @@ async function timed(run: () => Promise<unknown>): Promise<Timing> {
 
 /** MariaDB capped at MARIADB_CAP_S a run (its Q13 plan, a block nested loop without an index on o_custkey, runs for minutes). */
 const MARIADB_CAP_S = 120;
+
+/** The warm pass's cap on a MariaDB run: a warm-up need not finish a query that runs for minutes. */
+const MARIADB_WARM_CAP_S = 10;
+
+async function warmMariadb(session: DbSession, sql: string): Promise<void> {
+  try {
+    await session.query(`SET STATEMENT max_statement_time = ${MARIADB_WARM_CAP_S} FOR ${sql}`);
+  } catch (error) {
+    if (!/max_statement_time|interrupted/i.test(String(error))) throw error;
+  }
+}
 
 async function timedMariadb(session: DbSession, sql: string): Promise<Timing> {
   const capped = `SET STATEMENT max_statement_time = ${MARIADB_CAP_S} FOR ${sql}`;
@@ -187,8 +212,10 @@ async function main(): Promise<void> {
   const results: {
     id: string;
     sluice: number;
-    /** The median of sluice's runs' planning (parse, plan, optimize), within `sluice`. */
+    /** The median of sluice's runs' planning (parse, plan, optimize, or the kept plan), within `sluice`. */
     sluicePlanning: number;
+    /** sluice's planning in its first run (the text new to it). */
+    sluiceFirstPlanning: number;
     duckdb: number;
     /** Infinity past the cap (null in --json output). */
     mariadb: number;
@@ -196,37 +223,51 @@ async function main(): Promise<void> {
     first: { sluice: number; duckdb: number; mariadb: number };
     rows: number;
   }[] = [];
+  /**
+   * One sluice run of SQL text: planned and optimized as sluice does before running it, each
+   * pushed read (`SELECT columns FROM table`) answered from the Arrow table. New Arrow tables
+   * every run (over the same buffers), as a new read gives them: local execution keeps the batch
+   * of a table it has seen (a cached frame's), which would leave the decoding of the inputs out
+   * of every run after the first. Returns the rows and the seconds spent planning (the rest:
+   * the inputs' Arrow tables and local execution).
+   */
+  const runSluice = async (id: string, text: string): Promise<{ rows: number; planning: number }> => {
+    const started = performance.now();
+    const frame = db.sql(text, { pushdown: false });
+    const { split } = await frame.runtime.optimized(frame.plan);
+    const planning = (performance.now() - started) / 1000;
+    const inputs = new Map<string, Table>();
+    for (const pushed of split.queries) {
+      const [leaf] = planLeaves(pushed.subtree);
+      if (leaf?.kind !== 'scan') throw new Error(`${id}: a pushed read of something other than a table`);
+      inputs.set(pushed.id, tables.get(leaf.table)!.select(outputFields(pushed.subtree).map((f) => f.name)));
+    }
+    return { rows: (await executeLocal(split.residual, inputs)).numRows, planning };
+  };
+  const selected = TPCH_QUERIES.filter((query) => !only || only.includes(query.id));
   const maria = await openSession(endpoint);
-  for (const query of TPCH_QUERIES) {
-    if (only && !only.includes(query.id)) continue;
-    // The SQL text planned and optimized as sluice does before running it; each pushed read
-    // (`SELECT columns FROM table`) answered from the Arrow table. New Arrow tables every run
-    // (over the same buffers), as a new read gives them: local execution keeps the batch of a
-    // table it has seen (a cached frame's), which would leave the decoding of the inputs out of
-    // every run after the first.
-    const planned = () => {
-      const plan = db.sql(query.sql, { pushdown: false }).plan;
-      const { split } = optimize(plan, { dialectOf: () => mariadb });
-      const inputs = new Map<string, Table>();
-      for (const pushed of split.queries) {
-        const [leaf] = planLeaves(pushed.subtree);
-        if (leaf?.kind !== 'scan')
-          throw new Error(`${query.id}: a pushed read of something other than a table`);
-        inputs.set(
-          pushed.id,
-          tables.get(leaf.table)!.select(outputFields(pushed.subtree).map((f) => f.name)),
-        );
-      }
-      return { residual: split.residual, inputs };
-    };
-    let rows = 0;
-    // Seconds of each run spent planning (the rest is local execution).
+  if (!coldEngine) {
+    // Every system runs every selected query once before any is timed, as a process that has
+    // served queries before would have: for sluice that compiles the engine's code (V8 runs a
+    // function interpreted until it is hot); DuckDB and MariaDB fill their caches. sluice's
+    // text has a tab after its first word, so no plan or parse of it is kept for the timed runs.
+    const started = performance.now();
+    for (const query of selected) {
+      await runSluice(query.id, spaced(query.sql, '\t'));
+      await duckdb.runAndReadAll(query.sql);
+      await warmMariadb(maria, query.sql);
+    }
+    log(`warm pass over ${selected.length} queries: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  for (const query of selected) {
+    let textRuns = 0;
     const planning: number[] = [];
+    let rows = 0;
     const sluice = await timed(async () => {
-      const started = performance.now();
-      const { residual, inputs } = planned();
-      planning.push((performance.now() - started) / 1000);
-      rows = (await executeLocal(residual, inputs)).numRows;
+      const text = freshPlans ? spaced(query.sql, ' '.repeat(++textRuns + 1)) : query.sql;
+      const run = await runSluice(query.id, text);
+      rows = run.rows;
+      planning.push(run.planning);
     });
     let duckRows = 0;
     const duckSeconds = await timed(async () => {
@@ -238,6 +279,7 @@ async function main(): Promise<void> {
       id: query.id,
       sluice: sluice.median,
       sluicePlanning: median(planning.slice(1)),
+      sluiceFirstPlanning: planning[0]!,
       duckdb: duckSeconds.median,
       mariadb: mariaSeconds.median,
       first: { sluice: sluice.first, duckdb: duckSeconds.first, mariadb: mariaSeconds.first },
@@ -255,6 +297,8 @@ async function main(): Promise<void> {
   const summary = {
     lineitem,
     runs,
+    freshPlans,
+    coldEngine,
     machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}`,
     geomeanSluiceOverDuckdb: geomean(results.map((r) => r.sluice / r.duckdb)),
     slowerThanMariadb: results.filter((r) => r.sluice > r.mariadb).map((r) => r.id),
@@ -265,14 +309,15 @@ async function main(): Promise<void> {
     return;
   }
   const lines = [
-    '| query | sluice-local s | of which planning | DuckDB s | MariaDB s | sluice / DuckDB | sluice / MariaDB | first runs s: sluice / DuckDB / MariaDB | rows |',
+    '| query | sluice-local s | of which planning | DuckDB s | MariaDB s | sluice / DuckDB | sluice / MariaDB | first runs s: sluice (of which planning) / DuckDB / MariaDB | rows |',
     '|---|---:|---:|---:|---:|---:|---:|---|---:|',
     ...results.map(
       (r) =>
-        `| ${r.id} | ${r.sluice.toFixed(3)} | ${r.sluicePlanning.toFixed(3)} | ${r.duckdb.toFixed(3)} | ${Number.isFinite(r.mariadb) ? r.mariadb.toFixed(3) : `> ${MARIADB_CAP_S}`} | ${(r.sluice / r.duckdb).toFixed(1)} | ${Number.isFinite(r.mariadb) ? (r.sluice / r.mariadb).toFixed(2) : `< ${(r.sluice / MARIADB_CAP_S).toFixed(2)}`} | ${r.first.sluice.toFixed(3)} / ${r.first.duckdb.toFixed(3)} / ${Number.isFinite(r.first.mariadb) ? r.first.mariadb.toFixed(3) : `> ${MARIADB_CAP_S}`} | ${r.rows} |`,
+        `| ${r.id} | ${r.sluice.toFixed(3)} | ${r.sluicePlanning.toFixed(3)} | ${r.duckdb.toFixed(3)} | ${Number.isFinite(r.mariadb) ? r.mariadb.toFixed(3) : `> ${MARIADB_CAP_S}`} | ${(r.sluice / r.duckdb).toFixed(1)} | ${Number.isFinite(r.mariadb) ? (r.sluice / r.mariadb).toFixed(2) : `< ${(r.sluice / MARIADB_CAP_S).toFixed(2)}`} | ${r.first.sluice.toFixed(3)} (${r.sluiceFirstPlanning.toFixed(3)}) / ${r.first.duckdb.toFixed(3)} / ${Number.isFinite(r.first.mariadb) ? r.first.mariadb.toFixed(3) : `> ${MARIADB_CAP_S}`} | ${r.rows} |`,
     ),
     '',
     `geometric mean sluice-local / DuckDB: ${summary.geomeanSluiceOverDuckdb.toFixed(1)}x; slower than MariaDB: ${summary.slowerThanMariadb.join(', ') || 'none'}`,
+    `sluice's plans: ${freshPlans ? 'made from scratch every run (--fresh-plans)' : 'kept for a repeated text after the first run'}; ${coldEngine ? 'no warm pass (--cold-engine): each query first meets an engine warmed only by the queries before it' : 'one untimed warm pass over the selected queries first, every system'}`,
     `machine: ${summary.machine}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

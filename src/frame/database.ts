@@ -38,7 +38,14 @@ import {
   planPartitionedQuery,
   readPartitioned,
 } from './partitioned-read.ts';
-import { instantiate, makeTemplate, markerParams, type PlanTemplate, templateKey } from './plan-template.ts';
+import {
+  instantiate,
+  keptPlan,
+  makeTemplate,
+  markerParams,
+  type PlanTemplate,
+  templateKey,
+} from './plan-template.ts';
 import { FrameRuntime, type LocalExecutor, type RunControl, type Source } from './runtime.ts';
 import { bindParams, type SqlParam } from './sql-text/params.ts';
 import { sqlToPlan } from './sql-text/to-plan.ts';
@@ -78,7 +85,7 @@ export interface SqlOptions extends TableOptions {
   readonly sources?: Readonly<Record<string, Database>>;
 }
 
-/** How long a template made from SQL text is used before the text is planned again. */
+/** How long a plan made from SQL text is used before the text is planned again. */
 const TEMPLATE_TTL_MS = 60_000;
 const MAX_TEMPLATES = 500;
 
@@ -92,7 +99,7 @@ export class Database implements Source, AsyncDisposable {
   /** How each pushed query was last read, for explain. */
   private readonly reads = new Map<string, PartitionedQuery | OnePiece>();
   private closed = false;
-  /** Plans of SQL text with parameters, by text and parameter shape (cleared by refresh()). */
+  /** Plans of SQL text, by text and parameter shape, kept a minute at most (cleared by refresh()). */
   private readonly templates = new Map<string, { at: number; template: PlanTemplate | undefined }>();
   /** Connections for reads in one piece, kept open between reads so concurrent point lookups reuse them. */
   private readonly pool: RawConnectionPool;
@@ -165,16 +172,17 @@ export class Database implements Source, AsyncDisposable {
       });
     let runtime = this.runtime;
     for (const other of Object.values(sources)) runtime = runtime.merge(other.runtime);
-    if (params.length === 0) return new LazyFrame(planText(text), runtime);
     const named = Object.entries(sources).map(([name, other]) => [name, other.id]);
     const key = `${templateKey(text, params)}${JSON.stringify([scanOptions, named])}`;
     let cached = this.templates.get(key);
     if (!cached || performance.now() - cached.at > TEMPLATE_TTL_MS) {
-      cached = { at: performance.now(), template: this.makeTemplate(text, params, planText) };
+      const template =
+        params.length === 0 ? keptPlan(planText(text)) : this.makeTemplate(text, params, planText);
+      cached = { at: performance.now(), template };
       rememberRecent(this.templates, key, cached, MAX_TEMPLATES);
     }
     const plan = cached.template ? instantiate(cached.template, params) : planText(bindParams(text, params));
-    return new LazyFrame(plan, this.runtime);
+    return new LazyFrame(plan, runtime);
   }
 
   private makeTemplate(

@@ -1,5 +1,8 @@
 /**
- * Plans of repeated SQL text with `?` parameters, made once. The text is planned with a marker
+ * Plans of repeated SQL text, made once. Text without parameters keeps its plan whole (a
+ * template with no markers: nothing to swap, so any plan qualifies, subqueries included), so a
+ * repeated query skips parsing, planning and optimizing as a prepared statement would. Text with
+ * `?` parameters is templated: The text is planned with a marker
  * value in place of each parameter (a string or integer no query holds); a later call with the
  * same text and parameter shape gets that plan with its own values swapped in for the markers,
  * and the runtime optimizes a template once (`FrameRuntime`), swapping values into the
@@ -107,6 +110,11 @@ export function swapLiterals(plan: PlanNode, swap: ReadonlyMap<LiteralValue, Lit
   );
 }
 
+/** The template of text without parameters: its plan, kept whole. */
+export function keptPlan(plan: PlanNode): PlanTemplate {
+  return Object.freeze({ plan, markers: Object.freeze([]) });
+}
+
 /** The template of a marker plan, or undefined when a marker did not come out exactly once. */
 export function makeTemplate(
   plan: PlanNode,
@@ -153,7 +161,7 @@ const instances = new WeakMap<
 /** The template's plan with these parameters' values. */
 export function instantiate(template: PlanTemplate, params: readonly SqlParam[]): PlanNode {
   const swap = swapFor(template, params);
-  const plan = swapLiterals(template.plan, swap);
+  const plan = swap.size === 0 ? template.plan : swapLiterals(template.plan, swap);
   instances.set(plan, { template, swap });
   return plan;
 }

@@ -155,7 +155,7 @@ export class FrameRuntime {
         optimized = optimizedTemplate(await this.planFresh(template.plan, options), template);
         this.templates.set(template.plan, optimized);
       }
-      if (optimized) return swapOptimized(optimized, swap);
+      if (optimized) return swap.size === 0 ? optimized : swapOptimized(optimized, swap);
     }
     return this.planFresh(plan, options);
   }
@@ -205,6 +205,14 @@ export class FrameRuntime {
     return split.residual.id === query.id ? query : undefined;
   }
 
+  /**
+   * The optimized plan a run of `plan` uses: made again for every plan, except those of
+   * repeated SQL text (`db.sql`), whose optimized plan is kept (see ./plan-template.ts).
+   */
+  optimized(plan: PlanNode, options: RunControl = {}): Promise<Optimized> {
+    return this.plan(plan, options);
+  }
+
   explain(plan: PlanNode): string {
     return renderExplain(this.planSync(plan), (id) => this.source(id), this.locals);
   }
@@ -248,6 +256,7 @@ export class FrameRuntime {
 /** A template's optimized plan, if every marker came through optimization as it was. */
 function optimizedTemplate(optimized: Optimized, template: PlanTemplate): Optimized | null {
   const markers = new Set(template.markers.filter((m): m is LiteralValue => m !== undefined));
+  if (markers.size === 0) return optimized;
   const seen = new Map<LiteralValue, number>();
   for (const part of [optimized.split.residual, ...optimized.split.queries.map((q) => q.subtree)])
     for (const [marker, count] of countLiterals(part, markers))

@@ -196,6 +196,15 @@ describe('formats round-trip against the in-process frame', () => {
       const explained = await client.explain(sql, { source: 'single' });
       expect(explained.pushed_sql).toHaveLength(2);
       expect(explained.explain).toContain('its inputs come from different connections');
+      // The same text with ? parameters: its plan still reads from both sources.
+      const withParams = await client.query(
+        sql.replace('t.id <= 60 AND s.id <= 60', 't.id <= ? AND s.id <= ?'),
+        {
+          source: 'single',
+          params: [60, 60],
+        },
+      );
+      expect(arrowToRows(withParams.table)).toEqual(expected);
 
       const frame = db
         .table('typed')

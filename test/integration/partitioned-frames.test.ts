@@ -205,4 +205,30 @@ describe('frames read in parallel over partitions', () => {
       /more \? placeholders than the 1 params given/,
     );
   });
+
+  it('SQL text without parameters is planned and optimized once per text and options, until refresh()', async () => {
+    const text =
+      'SELECT l_returnflag, COUNT(*) AS n FROM lineitem WHERE l_quantity > (SELECT AVG(l_quantity) FROM lineitem) GROUP BY l_returnflag ORDER BY l_returnflag';
+    const first = single.sql(text);
+    const again = single.sql(text);
+    expect(again.plan).toBe(first.plan);
+    expect(await again.runtime.optimized(again.plan)).toBe(await first.runtime.optimized(first.plan));
+    // Other options are another plan, with its own answer computed the same.
+    const local = single.sql(text, { pushdown: false });
+    expect(local.plan).not.toBe(first.plan);
+    const want = await first.collect();
+    expect(want.length).toBeGreaterThan(0);
+    expect(await again.collect()).toEqual(want);
+    expect(await local.collect()).toEqual(want);
+    expect(await single.sql(text, { pushdown: false }).collect()).toEqual(want);
+    // A plan over the kept one is planned on its own.
+    const narrowed = again.filter(col('l_returnflag').eq('R'));
+    expect(await narrowed.collect()).toEqual(want.filter((row) => row.l_returnflag === 'R'));
+    // refresh() reads the catalog again: the text is planned again.
+    await single.refresh();
+    const fresh = single.sql(text);
+    expect(fresh.plan).not.toBe(first.plan);
+    expect(await fresh.runtime.optimized(fresh.plan)).not.toBe(await first.runtime.optimized(first.plan));
+    expect(await fresh.collect()).toEqual(want);
+  });
 });

@@ -42,7 +42,7 @@ function keptOutputs(exprs: readonly Expr[], required: Required): readonly Expr[
 }
 
 /**
- * Prunes below `node`; with `narrow`, a node that outputs more than `required` also gets a
+ * Prunes below `node` (the node itself when nothing below it changes); with `narrow`, a node that outputs more than `required` also gets a
  * projection of just those columns on top (not under a projection, which already narrows).
  */
 function prune(node: PlanNode, required: Required, narrow = true): PlanNode {
@@ -81,34 +81,38 @@ function pruneInputs(node: PlanNode, required: Required): PlanNode {
     case 'values':
       return node;
     case 'project': {
-      const exprs = keptOutputs(node.exprs, required);
+      // keptOutputs keeps the order: as many outputs means the same ones.
+      const kept = keptOutputs(node.exprs, required);
+      const exprs = kept.length === node.exprs.length ? node.exprs : kept;
       if (isPlainColumns(exprs) && (node.input.kind === 'scan' || node.input.kind === 'sqlText'))
-        return exprs.length === node.exprs.length ? node : Plans.project(node.input, exprs);
-      return Plans.project(prune(node.input, refs(exprs), false), exprs);
+        return exprs === node.exprs ? node : Plans.project(node.input, exprs);
+      const input = prune(node.input, refs(exprs), false);
+      return input === node.input && exprs === node.exprs ? node : Plans.project(input, exprs);
     }
-    case 'filter':
-      return Plans.filter(
-        prune(node.input, union(required, referencedColumns(node.predicate))),
-        node.predicate,
-      );
-    case 'sort':
-      return Plans.sort(
-        prune(node.input, union(required, refs(node.keys.map((key) => key.expr)))),
-        node.keys,
-      );
-    case 'limit':
-      return Plans.limit(prune(node.input, required), node.limit, node.offset);
-    case 'aggregate':
-      return Plans.aggregate(
-        prune(node.input, refs([...node.groupBy, ...node.aggregates])),
-        node.groupBy,
-        node.aggregates,
-      );
+    case 'filter': {
+      const input = prune(node.input, union(required, referencedColumns(node.predicate)));
+      return input === node.input ? node : Plans.filter(input, node.predicate);
+    }
+    case 'sort': {
+      const input = prune(node.input, union(required, refs(node.keys.map((key) => key.expr))));
+      return input === node.input ? node : Plans.sort(input, node.keys);
+    }
+    case 'limit': {
+      const input = prune(node.input, required);
+      return input === node.input ? node : Plans.limit(input, node.limit, node.offset);
+    }
+    case 'aggregate': {
+      const input = prune(node.input, refs([...node.groupBy, ...node.aggregates]));
+      return input === node.input ? node : Plans.aggregate(input, node.groupBy, node.aggregates);
+    }
     case 'window': {
-      if (required === undefined) return Plans.window(prune(node.input, undefined), node.exprs);
-      const added = new Set(node.exprs.map((expr) => exprName(expr)!));
-      const inputRequired = new Set([...required].filter((name) => !added.has(name)));
-      return Plans.window(prune(node.input, refs(node.exprs, inputRequired)), node.exprs);
+      let inputRequired: Required;
+      if (required !== undefined) {
+        const added = new Set(node.exprs.map((expr) => exprName(expr)!));
+        inputRequired = refs(node.exprs, new Set([...required].filter((name) => !added.has(name))));
+      }
+      const input = prune(node.input, inputRequired);
+      return input === node.input ? node : Plans.window(input, node.exprs);
     }
     case 'join': {
       const leftNames = new Set(outputFields(node.left).map((f) => f.name));
@@ -120,22 +124,25 @@ function pruneInputs(node: PlanNode, required: Required): PlanNode {
         return new Set([...wanted, ...condition].filter((name) => names.has(name)));
       };
       const rightOutputs = node.type !== 'semi' && node.type !== 'anti';
-      return Plans.join(
-        prune(node.left, side(leftNames, true)),
-        prune(node.right, side(rightNames, rightOutputs)),
-        node.type,
-        node.using,
-        node.on,
-      );
+      const left = prune(node.left, side(leftNames, true));
+      const right = prune(node.right, side(rightNames, rightOutputs));
+      return left === node.left && right === node.right
+        ? node
+        : Plans.join(left, right, node.type, node.using, node.on);
     }
     // These read every column of their input.
     case 'distinct':
     case 'union':
     case 'jsFilter':
-    case 'mapBatches':
-      if (node.kind === 'union')
-        return Plans.union(prune(node.left, undefined), prune(node.right, undefined), node.all);
-      return { ...node, input: prune(node.input, undefined) } as PlanNode;
+    case 'mapBatches': {
+      if (node.kind === 'union') {
+        const left = prune(node.left, undefined);
+        const right = prune(node.right, undefined);
+        return left === node.left && right === node.right ? node : Plans.union(left, right, node.all);
+      }
+      const input = prune(node.input, undefined);
+      return input === node.input ? node : ({ ...node, input } as PlanNode);
+    }
   }
 }
 
@@ -143,6 +150,6 @@ export const projectionPruning: Rule = {
   name: 'projection pruning',
   apply: (plan) => {
     const pruned = prune(plan, undefined);
-    return samePlan(pruned, plan) ? plan : pruned;
+    return pruned === plan || samePlan(pruned, plan) ? plan : pruned;
   },
 };
