@@ -20,7 +20,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
-import { codesKept, keptCodes, keptIndex, keptKeySet, keptSource } from './arrow-memo.ts';
+import { codesKept, keptCodes, keptIndex, keptKeySet } from './arrow-memo.ts';
 import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
@@ -442,10 +442,6 @@ function columnType(field: ArrowField, hint: Field | undefined): SqlType {
   return fromArrow;
 }
 
-/** What a column's reader depends on besides its data (the Arrow type is the data's own). */
-const typeKey = (type: SqlType): string =>
-  `${type.kind} ${type.scale} ${type.frac} ${type.enumValues?.join('\u0000') ?? ''}`;
-
 /** An Arrow table as a batch; `fields` (the plan's, by name) refine the column types. */
 export function batchFromArrow(table: Table, fields: readonly Field[] = []): Batch {
   const columns: LocalColumn[] = table.schema.fields.map((field, index) => {
@@ -455,9 +451,7 @@ export function batchFromArrow(table: Table, fields: readonly Field[] = []): Bat
       return { name: field.name, type, values: nullValues(table.numRows) };
     }
     const type = columnType(field, hint);
-    const vector = table.getChildAt(index)!;
-    const source = keptSource(vector.data, typeKey(type), () => new ArrowColumnSource(vector, type));
-    return sourcedColumn(field.name, type, source);
+    return sourcedColumn(field.name, type, new ArrowColumnSource(table.getChildAt(index)!, type));
   });
   return makeBatch(columns, table.numRows);
 }

@@ -1,8 +1,8 @@
 /**
  * What local execution works out about an Arrow column that costs a pass over its rows and
  * depends on nothing but its values, kept with the column's data: an integer column's index and
- * key set (kernels/column-index.ts), a string column's dictionary codes
- * (kernels/string-codes.ts), and the column's reader (arrow-in.ts) with what it decoded.
+ * key set (kernels/column-index.ts) and a string column's dictionary codes
+ * (kernels/string-codes.ts).
  * Kept in a WeakMap on the column's first chunk, checked against every chunk, so it lives as long
  * as the data and is shared by every plan over it: a cached frame's actions, an Arrow table given
  * to several local plans, the same buffers under new Table objects (Table.select).
@@ -13,7 +13,7 @@
  * anyway, the first time): a column read once never pays for more than its steps need. Each is only ever an optimization: without it, steps scan and code what they read.
  */
 import type { Data } from 'apache-arrow';
-import type { ColumnSource, NumbersAndValidity, StringCodes } from './batch.ts';
+import type { NumbersAndValidity, StringCodes } from './batch.ts';
 import { buildIndex, type ColumnIndex, type KeySet } from './kernels/column-index.ts';
 
 interface Memo {
@@ -26,8 +26,6 @@ interface Memo {
   codes: StringCodes | null | undefined;
   /** null: asked for and not a key set (a range too wide). */
   keys: KeySet | null | undefined;
-  /** The column's reader, by the SQL type it is read as (keptSource). */
-  sources: Map<string, ColumnSource> | undefined;
 }
 
 const memos = new WeakMap<Data, Memo>();
@@ -40,15 +38,7 @@ function memoOf(chunks: readonly Data[]): Memo | undefined {
   if (first === undefined) return undefined;
   let memo = memos.get(first);
   if (!memo || !sameChunks(memo.chunks, chunks)) {
-    memo = {
-      chunks,
-      indexAsks: 0,
-      index: undefined,
-      codesAsks: 0,
-      codes: undefined,
-      keys: undefined,
-      sources: undefined,
-    };
+    memo = { chunks, indexAsks: 0, index: undefined, codesAsks: 0, codes: undefined, keys: undefined };
     memos.set(first, memo);
   }
   return memo;
@@ -96,21 +86,4 @@ export function keptKeySet(chunks: readonly Data[], build: () => KeySet | undefi
   if (!memo) return undefined;
   if (memo.keys === undefined) memo.keys = build() ?? null;
   return memo.keys ?? undefined;
-}
-
-/**
- * The reader of the column in `chunks` read as the type `typeKey` names: one reader per data and
- * type, so what it decodes on the way (numbers, codes, values) serves every later plan over the
- * same buffers, under whatever Table object they come (Table.select makes new ones each time).
- */
-export function keptSource(chunks: readonly Data[], typeKey: string, make: () => ColumnSource): ColumnSource {
-  const memo = memoOf(chunks);
-  if (!memo) return make();
-  memo.sources ??= new Map();
-  let source = memo.sources.get(typeKey);
-  if (!source) {
-    source = make();
-    memo.sources.set(typeKey, source);
-  }
-  return source;
 }

@@ -10,7 +10,7 @@ import { Int32, Table, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { col, fn } from '../../../src/frame/column.ts';
 import { parseSql } from '../../../src/frame/sql-text/ast.ts';
-import { batchFromArrow, decodeStats } from '../../../src/local/arrow-in.ts';
+import { batchFromArrow } from '../../../src/local/arrow-in.ts';
 import {
   buildIndex,
   coversKeys,
@@ -176,27 +176,6 @@ describe('string codes kept with the data', () => {
     expect(Array.from(codes.codes.slice(0, 8), (code) => (code < 0 ? null : codes.dictionary[code]))).toEqual(
       words.slice(0, 8),
     );
-  });
-});
-
-describe('column readers kept with the data', () => {
-  it('new Table objects over the same buffers decode once; another type reads anew', () => {
-    const n = Array.from({ length: 3000 }, (_, i) => (i % 11 === 0 ? null : i % 97));
-    const words = n.map((v) => (v === null ? null : `w${v % 5}`));
-    const table = arrowTable({ n: [new Int32(), n], s: [new Utf8(), words] });
-    const first = batchFromArrow(table.select(['n', 's']));
-    expect(Array.from(first.columns[0]!.values)).toEqual(n);
-    expect(Array.from(first.columns[1]!.values)).toEqual(words);
-    const decoded = decodeStats.columns;
-    const again = batchFromArrow(table.select(['s', 'n']));
-    expect(again.columns[0]!.source).toBe(first.columns[1]!.source);
-    expect(Array.from(again.columns[1]!.values)).toEqual(n);
-    expect(Array.from(again.columns[0]!.values)).toEqual(words);
-    expect(decodeStats.columns, 'nothing decoded again').toBe(decoded);
-    // Read as another SQL type (text a plan says is a DATE), the same data gets a reader of its own.
-    const asDate = batchFromArrow(table.select(['s']), [{ name: 's', sqlType: 'date' }]);
-    expect(asDate.columns[0]!.type.kind).toBe('date');
-    expect(asDate.columns[0]!.source).not.toBe(first.columns[1]!.source);
   });
 });
 
