@@ -33,27 +33,50 @@ export function groupRows(keys: readonly KeyValues[], length: number): Groups {
     const dense = denseIntegerGroups(keys[0]!, length);
     if (dense) return dense;
   }
+  return groupRowsByIds(
+    keys.map((values) => keyIds(values, length)),
+    length,
+  );
+}
+
+/** A key column as dense ids: equal keys (NULL with NULL) share one, each below `count`. */
+export interface KeyIds {
+  readonly ids: ArrayLike<number>;
+  readonly count: number;
+}
+
+/** Each distinct key's id, through a Map. */
+export function keyIds(values: KeyValues, length: number): KeyIds {
+  const byKey = new Map<Key | null, number>();
+  const ids = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const value = values[i] ?? null;
+    let id = byKey.get(value);
+    if (id === undefined) {
+      id = byKey.size;
+      byKey.set(value, id);
+    }
+    ids[i] = id;
+  }
+  return { ids, count: byKey.size };
+}
+
+/** groupRows over key columns given as ids: their combinations numbered in order of first appearance. */
+export function groupRowsByIds(columns: readonly KeyIds[], length: number): Groups {
+  if (columns.length === 0) {
+    return { ids: new Uint32Array(length), firstRows: length > 0 ? [0] : [], count: length > 0 ? 1 : 0 };
+  }
+  if (length === 0) return { ids: new Uint32Array(0), firstRows: [], count: 0 };
   let combined: Float64Array = new Float64Array(length);
   let radix = 1;
-  for (const values of keys) {
-    const ids = new Map<Key | null, number>();
-    const column = new Float64Array(length);
-    for (let i = 0; i < length; i++) {
-      const value = values[i] ?? null;
-      let id = ids.get(value);
-      if (id === undefined) {
-        id = ids.size;
-        ids.set(value, id);
-      }
-      column[i] = id;
-    }
-    if (radix * ids.size >= 2 ** 53) {
+  for (const { ids, count } of columns) {
+    if (radix * count >= 2 ** 53) {
       // Too many combinations for one number: number the pairs so far, then go on from there.
       combined = numbered(combined, length, Number.POSITIVE_INFINITY).ids;
       radix = combined.reduce((max, id) => Math.max(max, id + 1), 0);
     }
-    for (let i = 0; i < length; i++) combined[i] = combined[i]! * ids.size + column[i]!;
-    radix *= ids.size;
+    for (let i = 0; i < length; i++) combined[i] = combined[i]! * count + ids[i]!;
+    radix *= count;
   }
   return numbered(combined, length, radix);
 }

@@ -23,7 +23,8 @@ import { evaluateAll, presentValues } from '../expr/compiled.ts';
 import { aggregateVectors, groupByNumbers, packIntegerKeys } from '../kernels/aggregates.ts';
 import { vectorize } from '../kernels/expressions.ts';
 import { type FusedCall, fuseGroupedAggregate } from '../kernels/fused.ts';
-import { groupRows } from '../relational.ts';
+import { groupIdsOf } from '../kernels/group-ids.ts';
+import { groupRowsByIds, keyIds } from '../relational.ts';
 import { computed, T } from '../types.ts';
 import { aggregate, type Grouping } from './accumulate.ts';
 import { composeChain, projectChain, projectColumn } from './project.ts';
@@ -70,10 +71,13 @@ export function aggregateRows(
     grouping = numericGroups;
     firstRows = numericGroups.firstRows;
   } else {
-    const keys = keyColumns.map((column) =>
-      keysOfColumn(column, batch.length, groupKey(column.type, context.collation)),
+    // Each key column as ids: from its codes or integer span where it has them, else by its keys.
+    const ids = keyColumns.map(
+      (column) =>
+        groupIdsOf(column, batch.length, context.collation) ??
+        keyIds(keysOfColumn(column, batch.length, groupKey(column.type, context.collation)), batch.length),
     );
-    const groups = groupRows(keys, batch.length);
+    const groups = groupRowsByIds(ids, batch.length);
     grouping = { ids: groups.ids, count: groups.count };
     firstRows = groups.firstRows;
   }
