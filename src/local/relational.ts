@@ -245,6 +245,8 @@ function ranksOf(
   length: number,
   descending: boolean,
 ): { ranks: Float64Array; size: number } | undefined {
+  const dense = denseRanks(values, length, descending);
+  if (dense) return dense;
   const ids = new Map<Key | null | undefined, number>();
   const distinct: (Key | null)[] = [];
   const rowIds = new Float64Array(length);
@@ -272,6 +274,51 @@ function ranksOf(
   }
   for (let i = 0; i < length; i++) rowIds[i] = rankOf[rowIds[i]!]!;
   return { ranks: rowIds, size: rank + 1 };
+}
+
+/** Above this many table slots per row (and past 2^16), an integer key's span is too wide for a table. */
+const RANK_SLOTS_PER_ROW = 4;
+
+/**
+ * ranksOf for a key of integers (and NULLs) in a span a table can index: each value's slot marked,
+ * the marked slots numbered in order, no Map and no comparator. NULL is the smallest value.
+ * Undefined for any other key.
+ */
+function denseRanks(
+  values: KeyValues,
+  length: number,
+  descending: boolean,
+): { ranks: Float64Array; size: number } | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let nulls = false;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (value === null) {
+      nulls = true;
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  const span = max >= min ? max - min + 1 : 0;
+  if (span > Math.max(RANK_SLOTS_PER_ROW * length, 1 << 16)) return undefined;
+  const slots = new Int32Array(span);
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (value !== null) slots[(value as number) - min] = 1;
+  }
+  let size = nulls ? 1 : 0;
+  for (let slot = 0; slot < span; slot++) if (slots[slot] === 1) slots[slot] = size++;
+  const ranks = new Float64Array(length);
+  const top = size - 1;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    const rank = value === null ? 0 : slots[(value as number) - min]!;
+    ranks[i] = descending ? top - rank : rank;
+  }
+  return { ranks, size };
 }
 
 /** Whether row `a` may come before row `b` (a < b) in the order of the keys: rowComparator(a, b) <= 0. */

@@ -209,6 +209,16 @@ describe('sorting rows', () => {
     expect(Array.from(sortRows(keys, n))).toEqual(reference(keys, n));
   });
 
+  it('integer keys ranked through a table over their span (NULL smallest, -0 equal to 0) give the comparator order', () => {
+    const n = 2000;
+    const keys = [
+      { values: pick(n, (i) => (i % 9 === 0 ? null : ((i * 37) % 301) - 150)), descending: false },
+      { values: pick(n, (i) => (i % 7 === 0 ? -0 : i % 5 === 0 ? null : (i % 4) * 1000)), descending: true },
+    ];
+    expect(Array.from(sortRows(keys, n))).toEqual(reference(keys, n));
+    expect(Array.from(sortRows([keys[1]!], n))).toEqual(reference([keys[1]!], n));
+  });
+
   it('mostly distinct keys (the comparator sort) give the same order', () => {
     const n = 5000;
     const keys = [

@@ -34,6 +34,7 @@ import {
 import { aggregateRows } from '../../../../src/local/ops/aggregate.ts';
 import { sortBatch } from '../../../../src/local/ops/sort.ts';
 import type { Value } from '../../../../src/local/types.ts';
+import type { SortKey } from '../../../../src/plan/expr.ts';
 
 const day = (text: string) =>
   Date.UTC(Number(text.slice(0, 4)), Number(text.slice(5, 7)) - 1, Number(text.slice(8)));
@@ -306,17 +307,23 @@ describe('UTF-8 dictionary codes', () => {
         b,
       )!,
     );
-    const keys = [
-      { expr: col('m').node, descending: true, nullsFirst: false },
-      { expr: col('c').node, descending: false, nullsFirst: true },
-      { expr: col('q').node, descending: false, nullsFirst: true },
-    ];
     const context = { collation: DEFAULT_COLLATION };
-    const order = (batch: Batch) => {
+    const order = (batch: Batch, keys: SortKey[]) => {
       const sorted = sortBatch(batch, keys, context);
       return Array.from({ length: sorted.length }, (_, i) => sorted.columns.map((c) => c.values[i]));
     };
-    expect(order(picked)).toEqual(order(eager(picked)));
+    for (const [descending, nullsFirst] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ]) {
+      const keys = [
+        { expr: col('m').node, descending: descending!, nullsFirst: nullsFirst! },
+        { expr: col('c').node, descending: false, nullsFirst: true },
+        { expr: col('q').node, descending: false, nullsFirst: true },
+      ];
+      expect(order(picked, keys)).toEqual(order(eager(picked), keys));
+    }
   });
 
   it('group keys of a string column from its codes equal those of its decoded values', () => {
