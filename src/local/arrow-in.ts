@@ -95,7 +95,7 @@ export class ArrowColumnSource implements ColumnSource {
   }
 
   select(rows: ArrayLike<number>): ColumnSource {
-    return new SelectedRows(this, Int32Array.from(rows));
+    return new SelectedRows(this, rowNumbers(rows));
   }
 
   arrowData(): Data | undefined {
@@ -247,7 +247,9 @@ export class ArrowColumnSource implements ColumnSource {
 class SelectedRows implements ColumnSource {
   private decoded: Values | undefined;
   private numeric: NumbersAndValidity | null | undefined;
-  dictionary: StringCodes | null | undefined;
+  private dictionary: StringCodes | null | undefined;
+  /** The rows these were picked from, when those have codes (or inherit them), and which of them. */
+  private inherited: { readonly from: SelectedRows; readonly rows: ArrayLike<number> } | undefined;
 
   constructor(
     private readonly base: ArrowColumnSource,
@@ -256,22 +258,20 @@ class SelectedRows implements ColumnSource {
   ) {}
 
   values(): Values {
-    this.decoded ??= this.base.take(this.rows);
+    // Codes at hand give each distinct string once, decoded already.
+    this.decoded ??= this.dictionary ? fromCodes(this.dictionary) : this.base.take(this.rows);
     return this.decoded;
   }
 
   take(rows: ArrayLike<number>): Values {
-    return this.decoded ? takeValues(this.decoded, rows) : this.base.take(composeRows(this.rows, rows));
+    return this.decoded ? takeValues(this.decoded, rows) : this.base.take(composeShared(this.rows, rows));
   }
 
   select(rows: ArrayLike<number>): ColumnSource {
-    const selected = new SelectedRows(this.base, composeRows(this.rows, rows));
-    // Codes built for these rows (a filter's string test) carry over to the rows picked from them.
-    if (this.dictionary)
-      selected.dictionary = {
-        codes: composeRows(this.dictionary.codes, rows),
-        dictionary: this.dictionary.dictionary,
-      };
+    const selected = new SelectedRows(this.base, composeShared(this.rows, rows));
+    // Codes built for these rows (a filter's string test) carry over to the rows picked from
+    // them, composed when something asks for them.
+    if (this.dictionary || this.inherited) selected.inherited = { from: this, rows };
     return selected;
   }
 
@@ -287,16 +287,56 @@ class SelectedRows implements ColumnSource {
   }
 
   codes(): StringCodes | undefined {
-    if (this.dictionary === undefined) {
-      // Rows of a column without codes yet: the codes of those rows alone.
-      const all = this.base.codesAtHand();
-      this.dictionary =
-        (all
-          ? { codes: composeRows(all.codes, this.rows), dictionary: all.dictionary }
-          : this.base.codesAt(this.rows)) ?? null;
+    // The whole column's codes when kept (one composition), else those of the rows these were picked from.
+    const all = this.dictionary === undefined ? this.base.codesAtHand() : undefined;
+    if (all) this.dictionary = { codes: composeShared(all.codes, this.rows), dictionary: all.dictionary };
+    const inherited = this.dictionary === undefined ? this.inherited?.from.codes() : undefined;
+    if (inherited) {
+      this.dictionary = {
+        codes: composeShared(inherited.codes, this.inherited!.rows),
+        dictionary: inherited.dictionary,
+      };
     }
+    // Rows of a column without codes yet: the codes of those rows alone.
+    if (this.dictionary === undefined) this.dictionary = this.base.codesAt(this.rows) ?? null;
     return this.dictionary ?? undefined;
   }
+}
+
+/**
+ * Row numbers as an Int32Array, the same one for every column picked at the same rows: a
+ * Uint32Array of row numbers (all below 2^31) read as one without a copy.
+ */
+function rowNumbers(rows: ArrayLike<number>): Int32Array {
+  if (rows instanceof Int32Array) return rows;
+  let out = converted.get(rows);
+  if (!out) {
+    out =
+      rows instanceof Uint32Array
+        ? new Int32Array(rows.buffer, rows.byteOffset, rows.length)
+        : Int32Array.from(rows);
+    converted.set(rows, out);
+  }
+  return out;
+}
+
+const converted = new WeakMap<ArrayLike<number>, Int32Array>();
+
+/**
+ * The latest compositions made: the columns of a batch picked from the same rows and picked
+ * again at the same rows (each column of a join's side, one after another) share one. Row arrays
+ * are never written once made, so a composition stays right.
+ */
+const recent: { outer: Int32Array; inner: ArrayLike<number>; out: Int32Array }[] = [];
+const RECENT = 4;
+
+/** composeRows, made once for columns picked alike one after another. */
+function composeShared(outer: Int32Array, inner: ArrayLike<number>): Int32Array {
+  for (const made of recent) if (made.outer === outer && made.inner === inner) return made.out;
+  const out = composeRows(outer, inner);
+  if (recent.length === RECENT) recent.pop();
+  recent.unshift({ outer, inner, out });
+  return out;
 }
 
 /** `outer` picked at `inner` (-1 stays -1): row numbers through a selection, or codes at rows. */
