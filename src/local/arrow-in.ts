@@ -24,6 +24,7 @@ import { codesKept, keptCodes, keptIndex, keptKeySet } from './arrow-memo.ts';
 import { daysOf, dayText, joinedFixedWidth, numbersOf, readVector, valueReader } from './arrow-values.ts';
 import {
   type Batch,
+  type BufferNumbers,
   type ColumnSource,
   type LocalColumn,
   makeBatch,
@@ -161,6 +162,27 @@ export class ArrowColumnSource implements ColumnSource {
       }
     }
     return this.numeric ?? undefined;
+  }
+
+  bufferNumbers(): BufferNumbers | undefined {
+    const data = this.chunks.length === 1 ? this.chunks[0]! : undefined;
+    if (data?.offset !== 0 || this.numeric) return undefined;
+    const type = this.arrowType as unknown as {
+      typeId: Type;
+      bitWidth: number;
+      precision: number;
+      unit: number;
+    };
+    const kind = this.type.kind;
+    const plain =
+      (kind === 'int' && type.typeId === Type.Int && type.bitWidth <= 32) ||
+      (kind === 'double' && type.typeId === Type.Float && type.precision === 2) ||
+      (kind === 'date' && type.typeId === Type.Date && type.unit === 0);
+    if (!plain) return undefined;
+    return {
+      values: (data.values as BufferNumbers['values']).subarray(0, data.length),
+      valid: data.nullCount > 0 ? data.nullBitmap : undefined,
+    };
   }
 
   codes(): StringCodes | undefined {
@@ -465,8 +487,29 @@ export function sqlTypeOfArrow(type: DataType): SqlType {
   }
 }
 
-/** The column's type: the Arrow type's, refined by the plan's SQL type name where that says more. */
+/**
+ * Column types made, by Arrow type and the plan's SQL type name: the same buffers under new
+ * Table objects keep their DataType objects, and a plan names the same types each run. Types
+ * are frozen, so sharing one is safe.
+ */
+const columnTypes = new WeakMap<DataType, Map<string | undefined, SqlType>>();
+
 function columnType(field: ArrowField, hint: Field | undefined): SqlType {
+  let byName = columnTypes.get(field.type);
+  if (!byName) {
+    byName = new Map();
+    columnTypes.set(field.type, byName);
+  }
+  let type = byName.get(hint?.sqlType);
+  if (!type) {
+    type = Object.freeze(typeOfColumn(field, hint));
+    byName.set(hint?.sqlType, type);
+  }
+  return type;
+}
+
+/** The column's type: the Arrow type's, refined by the plan's SQL type name where that says more. */
+function typeOfColumn(field: ArrowField, hint: Field | undefined): SqlType {
   const fromArrow = sqlTypeOfArrow(field.type);
   const named = typeFromSqlName(hint?.sqlType);
   if (!named) return fromArrow;

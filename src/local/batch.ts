@@ -29,6 +29,19 @@ export interface NumbersAndValidity {
   readonly valid: Uint8Array | undefined;
 }
 
+/** Numbers in the Arrow buffer's own typed array, and its validity bitmap (undefined: no NULL). */
+export interface BufferNumbers {
+  readonly values:
+    | Int8Array
+    | Int16Array
+    | Int32Array
+    | Uint8Array
+    | Uint16Array
+    | Uint32Array
+    | Float64Array;
+  readonly valid: Uint8Array | undefined;
+}
+
 /**
  * A string column as dictionary codes: row i holds `dictionary[codes[i]]`, code -1 is NULL. Each
  * distinct string is decoded once, so a test of the text is decided once per code.
@@ -49,6 +62,12 @@ export interface ColumnSource {
   numbers(): NumbersAndValidity | undefined;
   /** A string column as dictionary codes; undefined when it is not one or has too many distinct values. */
   codes(): StringCodes | undefined;
+  /**
+   * numbers() as the Arrow buffer holds them, when it holds them as plain numbers (one chunk of
+   * 8 to 32-bit integers, doubles or day numbers): a loop reads them without a copy. Undefined
+   * otherwise.
+   */
+  bufferNumbers?(): BufferNumbers | undefined;
   /**
    * Every row as the one Arrow data it was read from, when it is that (one chunk, every row, in
    * order): a column that passes through unchanged leaves as it came, never decoded.

@@ -204,21 +204,32 @@ const EXECUTORS: Executors = {
 /**
  * Batches of the tables seen, by the field hints they were read with: a cached frame's table is
  * read into a batch once, not at every action on it (a k-means iteration, each pass after the
- * one that cached it). Batches are never written to in place, so sharing one is safe.
+ * one that cached it). Batches are never written to in place, so sharing one is safe. The hints'
+ * text is the key only once a table is read with other hint objects: a table seen once (a new
+ * read's) costs no key.
  */
-const batches = new WeakMap<Table, Map<string, Batch>>();
+interface Seen {
+  readonly fields: readonly Field[];
+  readonly batch: Batch;
+  byKey?: Map<string, Batch>;
+}
+
+const batches = new WeakMap<Table, Seen>();
 
 function batchOfTable(table: Table, fields: readonly Field[]): Batch {
+  const seen = batches.get(table);
+  if (!seen) {
+    const batch = batchFromArrow(table, fields);
+    batches.set(table, { fields, batch });
+    return batch;
+  }
+  if (seen.fields === fields) return seen.batch;
+  seen.byKey ??= new Map([[JSON.stringify(seen.fields), seen.batch]]);
   const key = JSON.stringify(fields);
-  let byFields = batches.get(table);
-  let batch = byFields?.get(key);
+  let batch = seen.byKey.get(key);
   if (!batch) {
     batch = batchFromArrow(table, fields);
-    if (!byFields) {
-      byFields = new Map();
-      batches.set(table, byFields);
-    }
-    byFields.set(key, batch);
+    seen.byKey.set(key, batch);
   }
   return batch;
 }

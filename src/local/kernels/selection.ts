@@ -20,7 +20,7 @@
 
 import { rememberRecent } from '../../base/recent.ts';
 import { type ComparisonOp, conjunction, conjuncts, type Expr } from '../../plan/expr.ts';
-import { type Batch, makeBatch, takeRows } from '../batch.ts';
+import { type Batch, type BufferNumbers, makeBatch, takeRows } from '../batch.ts';
 import { type Collation, DEFAULT_COLLATION } from '../collation.ts';
 import {
   asDate,
@@ -40,7 +40,7 @@ import {
 import { isValidAt, kernelsEnabled, vectorOfLocalColumn } from './vectors.ts';
 
 interface Inputs {
-  readonly vectors: Float64Array[];
+  readonly vectors: BufferNumbers['values'][];
   readonly validity: (Uint8Array | undefined)[];
   readonly codes: Int32Array[];
   readonly tables: Float64Array[];
@@ -59,8 +59,15 @@ interface Term {
   readonly text?: string;
 }
 
-function vectorTerm(inputs: Inputs, vector: Operand): Term {
-  if (isScalar(vector)) {
+/** A column's numbers in a loop: the kernels' doubles or an Arrow buffer's own typed array. */
+interface LoopVector {
+  readonly kind: Operand['kind'];
+  readonly values: BufferNumbers['values'];
+  readonly valid: Uint8Array | undefined;
+}
+
+function vectorTerm(inputs: Inputs, vector: Operand | LoopVector): Term {
+  if (!('values' in vector)) {
     const k = inputs.literals.push(vector.value) - 1;
     return { kind: vector.kind, value: `L${k}`, isNull: 'false', constant: true, text: vector.text };
   }
@@ -79,6 +86,16 @@ function term(inputs: Inputs, expr: Expr): Term | undefined {
   }
   if (expr.kind === 'column') {
     const column = batch.columns.find((c) => c.name === expr.name);
+    const kind = column?.type.kind;
+    // Read from the Arrow buffer itself where it holds plain numbers: no copy into doubles.
+    const buffer =
+      kind === 'int' || kind === 'double' || kind === 'date' ? column!.source?.bufferNumbers?.() : undefined;
+    if (buffer)
+      return vectorTerm(inputs, {
+        kind: kind as Operand['kind'],
+        values: buffer.values,
+        valid: buffer.valid,
+      });
     const vector = column && vectorOfLocalColumn(column, batch.length);
     return vector && vectorTerm(inputs, vector);
   }
@@ -209,7 +226,7 @@ function valueTruth(inputs: Inputs, expr: Expr, want: boolean): string | undefin
 
 type SelectLoop = (
   length: number,
-  vectors: readonly Float64Array[],
+  vectors: readonly BufferNumbers['values'][],
   validity: readonly (Uint8Array | undefined)[],
   codes: readonly Int32Array[],
   tables: readonly Float64Array[],
@@ -238,8 +255,10 @@ export function fusedSelection(predicate: Expr, batch: Batch, collation: Collati
   const condition = truth(inputs, predicate, true);
   if (!condition) return undefined;
   const source = [
+    // The array kind is part of the source, so each compiled loop sees one kind per input.
     ...inputs.vectors.map(
-      (_, k) => `const C${k} = vectors[${k}];${inputs.validity[k] ? ` const B${k} = validity[${k}];` : ''}`,
+      (vector, k) =>
+        `const C${k} = vectors[${k}]; // ${vector.constructor.name}${inputs.validity[k] ? `\nconst B${k} = validity[${k}];` : ''}`,
     ),
     ...inputs.codes.map((_, k) => `const K${k} = codes[${k}]; const T${k} = tables[${k}];`),
     ...inputs.literals.map((_, k) => `const L${k} = literals[${k}];`),

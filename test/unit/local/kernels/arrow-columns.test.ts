@@ -45,8 +45,11 @@ const cents = (n: number) =>
 
 const MODES = ['AIR', 'MAIL', 'SHIP', 'air ', 'REG AIR', 'Ünïcode', 'TRUCK', null];
 
-/** 1000 rows in chunks of 300, 300 and 400, with NULLs in every column. */
-function table(): Table {
+/**
+ * 1000 rows in chunks of 300, 300 and 400 (one chunk of 1000 when `whole`: loops read its
+ * integer, double and date buffers as they are), with NULLs in every column.
+ */
+function table(whole = false): Table {
   const rows = 1000;
   const pick = <T>(f: (i: number) => T) => Array.from({ length: rows }, (_, i) => f(i));
   const columns = {
@@ -70,7 +73,7 @@ function table(): Table {
         ]),
       ),
     );
-  const parts = [chunk(0, 300), chunk(300, 600), chunk(600, 1000)];
+  const parts = whole ? [chunk(0, 1000)] : [chunk(0, 300), chunk(300, 600), chunk(600, 1000)];
   return new Table(parts.flatMap((part) => part.batches));
 }
 
@@ -139,8 +142,29 @@ describe('WHERE as one short-circuit loop over Arrow columns', () => {
       expect(Array.from(selectRows(predicate.node, eager(b))!)).toEqual(Array.from(selected!));
       const rows = withoutKernels(() => rowPath(b, predicate));
       expect(rows).toEqual(Array.from(selected!));
+      // One chunk: its Arrow buffers read in the loop as they are (Int32, Float64, day numbers).
+      expect(Array.from(selectRows(predicate.node, batchFromArrow(table(true)))!)).toEqual(rows);
     });
   }
+
+  it('reads one chunk of plain numbers from its Arrow buffer, NULLs from its bitmap', () => {
+    const b = batchFromArrow(table(true));
+    const q = b.columns.find((c) => c.name === 'q')!.source!.bufferNumbers!()!;
+    expect(q.values).toBeInstanceOf(Int32Array);
+    expect(q.valid).toBeDefined();
+    expect(b.columns.find((c) => c.name === 'd')!.source!.bufferNumbers!()!.values).toBeInstanceOf(
+      Int32Array,
+    );
+    expect(b.columns.find((c) => c.name === 'x')!.source!.bufferNumbers!()!.values).toBeInstanceOf(
+      Float64Array,
+    );
+    // 64-bit integers, DECIMALs and several chunks are copied into doubles instead.
+    for (const name of ['k', 'p'])
+      expect(b.columns.find((c) => c.name === name)!.source!.bufferNumbers!()).toBeUndefined();
+    expect(
+      batchFromArrow(table()).columns.find((c) => c.name === 'q')!.source!.bufferNumbers!(),
+    ).toBeUndefined();
+  });
 
   it('over an empty batch selects nothing', () => {
     const empty = batchFromArrow(table().slice(0, 0));
