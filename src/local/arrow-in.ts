@@ -237,6 +237,9 @@ export class ArrowColumnSource implements ColumnSource {
     if (this.isDate) return takeDays(this.numbers()!, rows);
     if (this.numeric) return takeNumbers(this.numeric, rows);
     const kind = this.type.kind;
+    // Plain numbers in one Arrow buffer: picked from it, nothing converted.
+    const buffer = kind === 'int' || kind === 'double' ? this.bufferNumbers() : undefined;
+    if (buffer) return takeBuffer(buffer, rows);
     if (
       (kind === 'int' || kind === 'double' || kind === 'decimal') &&
       rows.length > this.length * TAKE_NUMBERS_SHARE
@@ -430,6 +433,26 @@ function takeNumbers(numbers: NumbersAndValidity, rows: ArrayLike<number>): Valu
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     if (row >= 0 && isValidAt(valid, row)) out[i] = values[row]!;
+  }
+  return out;
+}
+
+/** Numbers of one Arrow buffer at `rows` (-1: NULL): a Float64Array when none is NULL, as takeNumbers gives. */
+function takeBuffer(buffer: BufferNumbers, rows: ArrayLike<number>): Values {
+  const { values, valid } = buffer;
+  const length = rows.length;
+  let complete = valid === undefined;
+  for (let i = 0; i < length && complete; i++) complete = rows[i]! >= 0;
+  if (complete) {
+    const out = new Float64Array(length);
+    for (let i = 0; i < length; i++) out[i] = values[rows[i]!]!;
+    return out;
+  }
+  const out: Value[] = new Array<Value>(length).fill(null);
+  for (let i = 0; i < length; i++) {
+    const row = rows[i]!;
+    if (row >= 0 && (valid === undefined || (valid[row >> 3]! & (1 << (row & 7))) !== 0))
+      out[i] = values[row]!;
   }
   return out;
 }

@@ -158,6 +158,14 @@ describe('WHERE as one short-circuit loop over Arrow columns', () => {
     expect(b.columns.find((c) => c.name === 'x')!.source!.bufferNumbers!()!.values).toBeInstanceOf(
       Float64Array,
     );
+    // Rows picked from it (-1: an outer join's missing row) read the buffer: NULLs from the bitmap.
+    const whole = eager(batchFromArrow(table(true)));
+    for (const name of ['q', 'x']) {
+      const source = b.columns.find((c) => c.name === name)!.source!;
+      const values = whole.columns.find((c) => c.name === name)!.values;
+      const rows = [5, -1, 19, 38, 0, 999, 31];
+      expect(Array.from(source.take(rows))).toEqual(rows.map((row) => (row < 0 ? null : values[row])));
+    }
     // 64-bit integers, DECIMALs and several chunks are copied into doubles instead.
     for (const name of ['k', 'p'])
       expect(b.columns.find((c) => c.name === name)!.source!.bufferNumbers!()).toBeUndefined();
