@@ -68,6 +68,8 @@ const above = async (filters: readonly KeyFilter[], batch: Promise<Batch>): Prom
 
 /** A right side with this many times fewer rows than the left gets no runtime key filter. */
 const SMALL_RIGHT_SHARE = 8;
+/** Nor does a right side of at most this many rows: the join reads them all faster than a filter is made. */
+const SMALL_RIGHT_ROWS = 64;
 
 /** At most how many rows a node gives: its input table's, through steps that drop or keep rows. */
 function rowsAtMost(node: PlanNode, inputs: Inputs): number | undefined {
@@ -101,7 +103,8 @@ async function runJoin(
   // A key filter costs a pass over the left rows (a few ns each); it is not built for a right
   // side of far fewer rows (a lookup table), whose steps cost less than that pass would.
   const rightRows = rowsAtMost(node.right, inputs);
-  const smallRight = rightRows !== undefined && rightRows * SMALL_RIGHT_SHARE < left.length;
+  const smallRight =
+    rightRows !== undefined && (rightRows * SMALL_RIGHT_SHARE < left.length || rightRows <= SMALL_RIGHT_ROWS);
   if (filtersRight(node) && !smallRight) {
     for (const pair of columnKeyPairs(node)) {
       const column = left.columns.find((c) => c.name === pair.left);
