@@ -3,7 +3,7 @@
  * numerically, strings by the collation, a date against a string as dates, a number against a
  * string as DOUBLEs. Each side gets a key function; keys compare with `<` and `>`.
  */
-import type { LocalColumn } from './batch.ts';
+import type { LocalColumn, StringCodes } from './batch.ts';
 import { type Collation, collationKey } from './collation.ts';
 import { type DecimalValue, MAX_DOUBLE_FRAC, POW10, unscaledBig } from './decimal.ts';
 import { canonicalDateTime, timeMicros } from './temporal.ts';
@@ -203,8 +203,16 @@ export function keyColumn(values: ArrayLike<Value>, type: SqlType, key: KeyFn): 
 export function keysOfColumn(column: LocalColumn, length: number, key: KeyFn): ArrayLike<Key | null> {
   const codes = column.type.kind === 'string' ? column.source?.codes() : undefined;
   if (!codes) return keyColumn(column.values, column.type, key);
-  const byCode = codes.dictionary.map((text) => key(text));
-  const out = new Array<Key | null>(length).fill(null);
+  return perRowCode(
+    codes,
+    codes.dictionary.map((text) => key(text)),
+    length,
+  );
+}
+
+/** Each row's entry of `byCode` (one per dictionary code), NULL for a NULL row. */
+export function perRowCode<T>(codes: StringCodes, byCode: ArrayLike<T>, length: number): (T | null)[] {
+  const out = new Array<T | null>(length).fill(null);
   const ids = codes.codes;
   for (let i = 0; i < length; i++) {
     const code = ids[i]!;

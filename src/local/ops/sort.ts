@@ -1,7 +1,7 @@
 /** ORDER BY (Arquero sorts; keys normalized to the collation, NULL placement explicit) and LIMIT/OFFSET. */
 import { type SortKey, unalias } from '../../plan/expr.ts';
 import { type Batch, type LocalColumn, sliceRows, takeRows } from '../batch.ts';
-import { type Key, type KeyFn, keyColumn, keysOfColumn, sortKey } from '../compare.ts';
+import { type Key, type KeyFn, keyColumn, keysOfColumn, perRowCode, sortKey } from '../compare.ts';
 import { type ExecContext, scopeOf } from '../context.ts';
 import { compileExpr } from '../expr/compile.ts';
 import { evaluateAll } from '../expr/compiled.ts';
@@ -63,13 +63,7 @@ function codeRanks(column: LocalColumn, length: number, key: KeyFn): (number | n
     if (keys[order[k]!] !== keys[order[k - 1]!]) rank++;
     rankOfCode[order[k]!] = rank;
   }
-  const out = new Array<number | null>(length).fill(null);
-  const rows = codes.codes;
-  for (let i = 0; i < length; i++) {
-    const code = rows[i]!;
-    if (code >= 0) out[i] = rankOfCode[code]!;
-  }
-  return out;
+  return perRowCode(codes, rankOfCode, length);
 }
 
 export function sortBatch(batch: Batch, keys: readonly SortKey[], context: ExecContext): Batch {
