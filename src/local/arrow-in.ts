@@ -12,12 +12,12 @@
  */
 import {
   type Field as ArrowField,
-  type Data,
+  Data,
   type DataType,
   makeData,
   type Table,
   Type,
-  type Vector,
+  Vector,
 } from 'apache-arrow';
 import type { Field } from '../plan/nodes.ts';
 import { codesKept, keptCodes, keptIndex, keptKeySet } from './arrow-memo.ts';
@@ -61,19 +61,33 @@ export class ArrowColumnSource implements ColumnSource {
   /** The chunks as one Data, once asked for (null: not a fixed-width type). */
   private joined: Data | null | undefined;
 
+  /** The chunks as an Arrow Vector, made when Arrow's own decoding is asked for. */
+  private whole: Vector | undefined;
+  /** The chunks' Arrow type (as a Vector of them has it). */
+  private readonly arrowType: DataType;
+
   constructor(
-    private readonly vector: Vector,
+    /** A Vector, or its chunks (every chunk of `arrowType`): a Vector is made only if needed. */
+    column: Vector | readonly Data[],
     private readonly type: SqlType,
   ) {
-    this.chunks = vector.data as Data[];
-    this.length = vector.length;
+    if (Array.isArray(column)) {
+      this.chunks = column;
+      this.arrowType = this.chunks[0]!.type as DataType;
+    } else {
+      this.whole = column as Vector;
+      this.chunks = this.whole.data as Data[];
+      this.arrowType = this.whole.type as DataType;
+    }
     this.starts = new Float64Array(this.chunks.length + 1);
     for (let c = 0; c < this.chunks.length; c++)
       this.starts[c + 1] = this.starts[c]! + this.chunks[c]!.length;
+    this.length = this.starts[this.chunks.length]!;
   }
 
-  private get arrowType(): DataType {
-    return this.vector.type as DataType;
+  private get vector(): Vector {
+    this.whole ??= new Vector(this.chunks as Data[]);
+    return this.whole;
   }
 
   private get isDate(): boolean {
@@ -557,7 +571,13 @@ export function batchFromArrow(table: Table, fields: readonly Field[] = []): Bat
       return { name: field.name, type, values: nullValues(table.numRows) };
     }
     const type = columnType(field, hint);
-    return sourcedColumn(field.name, type, new ArrowColumnSource(table.getChildAt(index)!, type));
+    // The column's chunks straight from the record batches (a Vector is made only if needed).
+    const chunks = table.batches.map((batch) => batch.data.children[index]);
+    const column =
+      chunks.length > 0 && chunks.every((data) => data instanceof Data)
+        ? (chunks as Data[])
+        : table.getChildAt(index)!;
+    return sourcedColumn(field.name, type, new ArrowColumnSource(column, type));
   });
   return makeBatch(columns, table.numRows);
 }
