@@ -1,8 +1,9 @@
 /**
  * Plans of repeated SQL text, made once. Text without parameters keeps its plan whole (a
  * template with no markers: nothing to swap, so any plan qualifies, subqueries included), so a
- * repeated query skips parsing, planning and optimizing as a prepared statement would. Text with
- * `?` parameters is templated: The text is planned with a marker
+ * repeated query skips parsing, planning and optimizing as a prepared statement would.
+ *
+ * Text with `?` parameters is templated: it is planned with a marker
  * value in place of each parameter (a string or integer no query holds); a later call with the
  * same text and parameter shape gets that plan with its own values swapped in for the markers,
  * and the runtime optimizes a template once (`FrameRuntime`), swapping values into the

@@ -42,8 +42,9 @@ function keptOutputs(exprs: readonly Expr[], required: Required): readonly Expr[
 }
 
 /**
- * Prunes below `node` (the node itself when nothing below it changes); with `narrow`, a node that outputs more than `required` also gets a
- * projection of just those columns on top (not under a projection, which already narrows).
+ * Prunes below `node` (the node itself when nothing below it changes); with `narrow`, a node
+ * that outputs more than `required` also gets a projection of just those columns on top (not
+ * under a projection, which already narrows).
  */
 function prune(node: PlanNode, required: Required, narrow = true): PlanNode {
   const pruned = pruneInputs(node, required);
