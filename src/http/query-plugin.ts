@@ -20,6 +20,7 @@ import type { Database, PointStatement } from '../frame/database.ts';
 import type { LazyFrame } from '../frame/lazy-frame.ts';
 import { bindParams } from '../frame/sql-text/params.ts';
 import { planLeaves } from '../plan/nodes.ts';
+import { tableNameParts } from '../sql/identifiers.ts';
 import type { QueryLimits } from './config.ts';
 import { errorAnswer } from './errors.ts';
 import { createEncoder, FORMATS, type FormatName, negotiateFormat, type Truncation } from './formats.ts';
@@ -152,11 +153,8 @@ async function frameFor(
     const list = allowlists.get(leaf.kind === 'values' ? db.id : leaf.source) ?? allowlist;
     if (leaf.kind === 'sqlText') checkReadOnly(leaf.sql, list);
     else if (leaf.kind === 'scan') {
-      const dot = leaf.table.indexOf('.');
-      const why =
-        dot > 0
-          ? list.denies(leaf.table.slice(0, dot), leaf.table.slice(dot + 1))
-          : list.denies(null, leaf.table);
+      const { schema, table } = tableNameParts(leaf.table);
+      const why = list.denies(schema, table);
       if (why) throw new RequestError('FORBIDDEN', why, { table: leaf.table });
     }
   }

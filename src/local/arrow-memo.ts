@@ -10,7 +10,8 @@
  * Arrow data reaching local execution is never written in place (batchOfTable in ./execute.ts
  * keeps batches on the same assumption), so what is kept stays right. Each is made the second
  * time a step asks for it on the same data (a key set, which costs what the step would spend
- * anyway, the first time): a column read once never pays for more than its steps need. Each is only ever an optimization: without it, steps scan and code what they read.
+ * anyway, the first time): a column read once never pays for more than its steps need. Each is
+ * only ever an optimization: without it, steps scan and code what they read.
  */
 import type { Data } from 'apache-arrow';
 import type { NumbersAndValidity, StringCodes } from './batch.ts';

@@ -85,8 +85,17 @@ export function groupRowsByIds(columns: readonly KeyIds[], length: number): Grou
 const DENSE_SLOTS_PER_ROW = 4;
 
 /**
- * groupRows of one key column holding only integers (no NULL) in a span a table can index (at
- * most DENSE_SLOTS_PER_ROW slots per row, or 2^16): each row's group through an Int32Array
+ * Whether integer keys spanning `span` values over `length` rows are read through a table
+ * indexed by the key (at most DENSE_SLOTS_PER_ROW slots per row, or 2^16 slots) rather than a
+ * Map: grouping, ranking and group ids alike.
+ */
+export function fitsKeyTable(span: number, length: number): boolean {
+  return span <= Math.max(DENSE_SLOTS_PER_ROW * length, 1 << 16);
+}
+
+/**
+ * groupRows of one key column holding only integers (no NULL) in a span a table can index
+ * (fitsKeyTable): each row's group through an Int32Array
  * indexed by the key, no Map. Undefined for any other column.
  */
 function denseIntegerGroups(values: KeyValues, length: number): Groups | undefined {
@@ -99,7 +108,7 @@ function denseIntegerGroups(values: KeyValues, length: number): Groups | undefin
     if (value > max) max = value;
   }
   const span = max - min + 1;
-  if (span > Math.max(DENSE_SLOTS_PER_ROW * length, 1 << 16)) return undefined;
+  if (!fitsKeyTable(span, length)) return undefined;
   const table = new Int32Array(span).fill(-1);
   const ids = new Int32Array(length);
   const firstRows: number[] = [];
@@ -276,11 +285,8 @@ function ranksOf(
   return { ranks: rowIds, size: rank + 1 };
 }
 
-/** Above this many table slots per row (and past 2^16), an integer key's span is too wide for a table. */
-const RANK_SLOTS_PER_ROW = 4;
-
 /**
- * ranksOf for a key of integers (and NULLs) in a span a table can index: each value's slot marked,
+ * ranksOf for a key of integers (and NULLs) in a span a table can index (fitsKeyTable): each value's slot marked,
  * the marked slots numbered in order, no Map and no comparator. NULL is the smallest value.
  * Undefined for any other key.
  */
@@ -303,7 +309,7 @@ function denseRanks(
     if (value > max) max = value;
   }
   const span = max >= min ? max - min + 1 : 0;
-  if (span > Math.max(RANK_SLOTS_PER_ROW * length, 1 << 16)) return undefined;
+  if (!fitsKeyTable(span, length)) return undefined;
   const slots = new Int32Array(span);
   for (let i = 0; i < length; i++) {
     const value = values[i];

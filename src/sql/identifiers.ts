@@ -14,6 +14,15 @@ export function quoteIdentifier(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }
 
+/**
+ * A table name a user wrote, optionally qualified ('db.table'): its database (null: the
+ * connection's) and its name, split at the first dot, as information_schema queries take them.
+ */
+export function tableNameParts(name: string): { readonly schema: string | null; readonly table: string } {
+  const dot = name.indexOf('.');
+  return dot > 0 ? { schema: name.slice(0, dot), table: name.slice(dot + 1) } : { schema: null, table: name };
+}
+
 /** A table name, optionally qualified ('db.table'): each dot-separated part quoted. */
 export function quoteTableName(name: string): string {
   return name.split('.').map(quoteIdentifier).join('.');

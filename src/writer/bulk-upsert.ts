@@ -28,7 +28,7 @@
  */
 import { DatabaseError } from '../base/errors.ts';
 import type { DbSession } from '../db/driver.ts';
-import { quoteIdentifier, quoteTableName } from '../sql/identifiers.ts';
+import { quoteIdentifier, quoteTableName, tableNameParts } from '../sql/identifiers.ts';
 import { LOAD_ROW_ERRORS, ROW_ERRORS } from './halving.ts';
 import { type BulkRows, type BulkWriteResult, isEncoded, rowCount, tsvChunks } from './rows.ts';
 
@@ -180,9 +180,7 @@ async function tableFacts(
   table: string,
   columns: readonly string[],
 ): Promise<TableFacts | undefined> {
-  const dot = table.indexOf('.');
-  const schema = dot > 0 ? table.slice(0, dot) : null;
-  const name = dot > 0 ? table.slice(dot + 1) : table;
+  const { schema, table: name } = tableNameParts(table);
   const where = 'TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?';
   const found = await session.query<FactRow & Record<string, unknown>>(
     'SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_OCTET_LENGTH, NUMERIC_PRECISION, IS_GENERATED, ' +

@@ -4,11 +4,11 @@
  *
  * Fast path: one `LOAD DATA LOCAL INFILE` stream (append / ignore / replace); upsert, which LOAD
  * DATA cannot do, streams into a staging table moved by one INSERT … SELECT … ON DUPLICATE KEY
- * UPDATE or `LOAD DATA … REPLACE` where that is the same (`bulk-upsert.ts`), or, for a few rows, multi-row INSERT … ON DUPLICATE KEY UPDATE.
- * With LOCAL the server
- * turns bad values and duplicate keys into warnings and keeps going, so the writer checks the
- * warning count: when the server changed or skipped anything it should not have, the load is
- * rolled back to a savepoint and the rows go again as strict multi-row INSERTs, halved around
+ * UPDATE or `LOAD DATA … REPLACE` where that is the same (`bulk-upsert.ts`), or, for a few rows,
+ * multi-row INSERT … ON DUPLICATE KEY UPDATE. With LOCAL the server turns bad values and
+ * duplicate keys into warnings and keeps going, so the writer checks the warning count: when the
+ * server changed or skipped anything it should not have, the load is rolled back to a savepoint
+ * and the rows go again as strict multi-row INSERTs, halved around
  * every failing statement until each bad row stands alone with its own error. Good rows are
  * written, bad ones are returned (or thrown), none are silently altered or dropped.
  *

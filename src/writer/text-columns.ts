@@ -6,6 +6,7 @@
  * column altered to BIT under a running pipeline is seen by its next session).
  */
 import type { DbSession } from '../db/driver.ts';
+import { tableNameParts } from '../sql/identifiers.ts';
 
 const known = new WeakMap<DbSession, Map<string, ReadonlySet<string>>>();
 
@@ -22,11 +23,11 @@ export async function loadDataReadsAsInsert(
   }
   let bits = tables.get(table);
   if (bits === undefined) {
-    const dot = table.indexOf('.');
+    const { schema, table: name } = tableNameParts(table);
     const rows = await session.query<{ COLUMN_NAME: string }>(
       'SELECT COLUMN_NAME FROM information_schema.COLUMNS ' +
         "WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND DATA_TYPE = 'bit'",
-      [dot > 0 ? table.slice(0, dot) : null, dot > 0 ? table.slice(dot + 1) : table],
+      [schema, name],
     );
     bits = new Set(rows.map((row) => row.COLUMN_NAME.toLowerCase()));
     tables.set(table, bits);

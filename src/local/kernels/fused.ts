@@ -20,6 +20,7 @@ import { JS_COMPARISON } from './expressions.ts';
 import {
   driveLoop,
   type LoopSources,
+  type MorselLoop,
   morselBounds,
   outputArray,
   runMorsels,
@@ -395,12 +396,7 @@ const inputValues = (
 type Loop = (start: number, end: number, count: number, stop: Int32Array, ...args: unknown[]) => number;
 
 /** A loop compiled from its sources (`full` only where the fast loop can stop). */
-interface CompiledLoop {
-  readonly params: readonly string[];
-  readonly sources: LoopSources;
-  readonly fast: Loop;
-  readonly full: Loop | undefined;
-}
+type CompiledLoop = MorselLoop<Loop>;
 
 const loops = new Map<string, CompiledLoop>();
 const MAX_LOOPS = 256;

@@ -6,11 +6,8 @@
  */
 import type { LocalColumn } from '../batch.ts';
 import { type Collation, collationKey } from '../collation.ts';
-import type { KeyIds } from '../relational.ts';
+import { fitsKeyTable, type KeyIds } from '../relational.ts';
 import { isValidAt, kernelsEnabled, vectorOfLocalColumn } from './vectors.ts';
-
-/** Above this many table slots per row (and past 2^16), an integer column's span is too wide for a table. */
-const SLOTS_PER_ROW = 4;
 
 export function groupIdsOf(column: LocalColumn, length: number, collation: Collation): KeyIds | undefined {
   if (!kernelsEnabled()) return undefined;
@@ -60,7 +57,7 @@ function integerIds(column: LocalColumn, length: number): KeyIds | undefined {
     if (value > max) max = value;
   }
   const span = max >= min ? max - min + 1 : 0;
-  if (span > Math.max(SLOTS_PER_ROW * length, 1 << 16)) return undefined;
+  if (!fitsKeyTable(span, length)) return undefined;
   // Id span is NULL; ids need not follow first appearance (groupRowsByIds numbers the groups).
   const ids = new Int32Array(length);
   for (let i = 0; i < length; i++) ids[i] = isValidAt(valid, i) ? values[i]! - min : span;

@@ -19,10 +19,11 @@ import { type PlanNode, Plans, transformUp } from '../../plan/nodes.ts';
 import { outputFields } from '../../plan/schema.ts';
 import type { Rule } from '../rule.ts';
 
-const isOr = (expr: Expr): boolean => expr.kind === 'binary' && expr.op === 'or';
+const isOr = (expr: Expr): expr is Extract<Expr, { kind: 'binary' }> =>
+  expr.kind === 'binary' && expr.op === 'or';
 
 function disjuncts(expr: Expr): Expr[] {
-  if (expr.kind === 'binary' && expr.op === 'or') return [...disjuncts(expr.left), ...disjuncts(expr.right)];
+  if (isOr(expr)) return [...disjuncts(expr.left), ...disjuncts(expr.right)];
   return [expr];
 }
 
@@ -63,9 +64,7 @@ export function factorOr(expr: Expr): Expr {
 export function factorOrs(expr: Expr): Expr {
   if (!someExpr(expr, isOr)) return expr;
   const factored = mapExpr(expr, (node) =>
-    node.kind === 'binary' && node.op === 'or'
-      ? factorOr(Exprs.binary('or', factorOrs(node.left), factorOrs(node.right)))
-      : undefined,
+    isOr(node) ? factorOr(Exprs.binary('or', factorOrs(node.left), factorOrs(node.right))) : undefined,
   );
   return text(factored) === text(expr) ? expr : factored;
 }
